@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import Metrics
+import PQ
+
+/// The append-only event log in PostgreSQL (`events`): appends with idempotency, and reads in a gap-free order.
+///
+/// **Appends.** `append(_:)` stores a batch with one statement (one round trip, binary array parameters); when it
+/// returns, the batch is committed and durable. An event whose `(source, idempotencyKey)` is already stored — earlier,
+/// or earlier in the same batch — is reported as a duplicate and not stored again.
+///
+/// **Reads.** Positions come from a sequence and are taken before commit, so they can become visible out of order. A
+/// reader that checkpointed position 11 would skip 10 forever if 10's transaction committed later. Readers therefore
+/// take only events whose transaction is older than every transaction still running
+/// (`pg_snapshot_xmin(pg_current_snapshot())`), in `(transaction_id, position)` order, and checkpoint that pair.
+public struct EventStore: Sendable {
+    /// The client the store uses.
+    public let client: PQClient
+    let logger: Logger
+    let appendedCounter: Counter
+    let duplicateCounter: Counter
+
+    public init(client: PQClient, logger: Logger, metricsFactory: (any MetricsFactory)? = nil) {
+        self.client = client
+        self.logger = logger
+        let factory = metricsFactory ?? MetricsSystem.factory
+        appendedCounter = Counter(label: "hubsignal_events_appended_total", dimensions: [], factory: factory)
+        duplicateCounter = Counter(label: "hubsignal_events_duplicate_total", dimensions: [], factory: factory)
+    }
+
+    // MARK: - Appending
+
+    /// Appends a batch in its own transaction and returns one outcome per event, in order. Durable on return.
+    @discardableResult
+    public func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
+        guard !events.isEmpty else { return [] }
+        return try await client.withConnection { connection in
+            try await append(events, on: connection)
+        }
+    }
+
+    /// Appends a batch on `connection`, inside the caller's transaction if one is open (so that result events and
+    /// the caller's own writes commit together).
+    @discardableResult
+    public func append(_ events: [NewEvent], on connection: PQConnection) async throws -> [AppendOutcome] {
+        guard !events.isEmpty else { return [] }
+        try Self.validate(events)
+        let streams = events.map(\.stream)
+        let types = events.map(\.type)
+        let sources = events.map(\.source.rawValue)
+        let keys = events.map(\.idempotencyKey)
+        let occurredAt = events.map(\.occurredAt)
+        let payloads = events.map(\.payload)
+        let metadata = events.map(\.metadata)
+        let rows = try await connection.query(
+            """
+            INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload, metadata)
+            SELECT stream, type, source, idempotency_key, occurred_at, payload, metadata
+            FROM unnest(\(streams)::text[], \(types)::text[], \(sources)::text[], \(keys)::text[],
+                        \(occurredAt)::timestamptz[], \(payloads)::jsonb[], \(metadata)::jsonb[])
+                 WITH ORDINALITY AS input(stream, type, source, idempotency_key, occurred_at, payload, metadata, ordinal)
+            ORDER BY ordinal
+            ON CONFLICT (source, idempotency_key) DO NOTHING
+            RETURNING position, source, idempotency_key
+            """, name: "events.append")
+
+        struct Key: Hashable {
+            var source: String
+            var idempotencyKey: String
+        }
+        var inserted: [Key: Int64] = [:]
+        inserted.reserveCapacity(rows.count)
+        for row in rows {
+            let (position, source, key) = try row.decode((Int64, String, String).self)
+            inserted[Key(source: source, idempotencyKey: key)] = position
+        }
+        var outcomes: [AppendOutcome?] = Array(repeating: nil, count: events.count)
+        var claimed: Set<Key> = []
+        var missing: [Int] = []
+        for (index, event) in events.enumerated() {
+            let key = Key(source: event.source.rawValue, idempotencyKey: event.idempotencyKey)
+            if let position = inserted[key] {
+                if claimed.insert(key).inserted {
+                    outcomes[index] = .appended(position: position)
+                } else {
+                    outcomes[index] = .duplicate(existingPosition: position)
+                }
+            } else {
+                missing.append(index)
+            }
+        }
+        if !missing.isEmpty {
+            // Duplicates of events stored before this batch: report where they are.
+            let missingSources = missing.map { events[$0].source.rawValue }
+            let missingKeys = missing.map { events[$0].idempotencyKey }
+            let existing = try await connection.query(
+                """
+                SELECT e.position, e.source, e.idempotency_key
+                FROM unnest(\(missingSources)::text[], \(missingKeys)::text[]) AS wanted(source, idempotency_key)
+                JOIN events e USING (source, idempotency_key)
+                """, name: "events.find_duplicates")
+            var found: [Key: Int64] = [:]
+            for row in existing {
+                let (position, source, key) = try row.decode((Int64, String, String).self)
+                found[Key(source: source, idempotencyKey: key)] = position
+            }
+            for index in missing {
+                let key = Key(source: events[index].source.rawValue, idempotencyKey: events[index].idempotencyKey)
+                guard let position = found[key] else {
+                    throw PQError(
+                        code: .protocolViolation,
+                        message: "event \(index) was neither inserted nor found as a duplicate", queryName: "events.append")
+                }
+                outcomes[index] = .duplicate(existingPosition: position)
+            }
+        }
+        let appended = rows.count
+        appendedCounter.increment(by: appended)
+        if appended < events.count { duplicateCounter.increment(by: events.count - appended) }
+        return outcomes.map { $0! }
+    }
+
+    static func validate(_ events: [NewEvent]) throws {
+        for (index, event) in events.enumerated() {
+            if event.stream.isEmpty { throw EventStoreError("event \(index) has an empty stream", index: index) }
+            if event.type.isEmpty { throw EventStoreError("event \(index) has an empty type", index: index) }
+            if event.idempotencyKey.isEmpty { throw EventStoreError("event \(index) has an empty idempotency key", index: index) }
+            if !EventSource.all.contains(event.source) {
+                throw EventStoreError(
+                    "event \(index) has the unknown source '\(event.source)'; use one of \(EventSource.all.map(\.rawValue))",
+                    index: index)
+            }
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Reads up to `limit` events after `cursor`, in read order, never past the oldest running transaction.
+    public func read(after cursor: LogCursor, limit: Int) async throws -> LogPage {
+        try await client.withConnection { connection in
+            try await read(after: cursor, limit: limit, on: connection)
+        }
+    }
+
+    /// Reads up to `limit` events after `cursor` on `connection`.
+    public func read(after cursor: LogCursor, limit: Int, on connection: PQConnection) async throws -> LogPage {
+        precondition(limit > 0, "limit must be positive")
+        let rows = try await connection.query(
+            """
+            SELECT \(unsafeRaw: RecordedEvent.columns)
+            FROM events
+            WHERE (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
+              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id, position
+            LIMIT \(limit)
+            """, name: "events.read")
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(rows.count)
+        for row in rows { events.append(try RecordedEvent(row: row)) }
+        let next = events.last?.cursor ?? cursor
+        var heldBack = false
+        if events.count < limit {
+            // Anything beyond the horizon? Then a running transaction holds us back, and a retry soon will see more.
+            let beyond = try await connection.query(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM events
+                    WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+                      AND (transaction_id, position) > (\(next.transactionID)::xid8, \(next.position)::bigint))
+                """, name: "events.held_back")
+            heldBack = try beyond[0].decode(Bool.self, at: 0)
+        }
+        return LogPage(events: events, isHeldBack: heldBack, nextCursor: next)
+    }
+
+    /// The events of one stream from `position` on, in position order.
+    public func events(inStream stream: String, fromPosition position: Int64 = 0, limit: Int = 1000) async throws -> [RecordedEvent] {
+        let rows = try await client.query(
+            """
+            SELECT \(unsafeRaw: RecordedEvent.columns) FROM events
+            WHERE stream = \(stream) AND position >= \(position)
+            ORDER BY position LIMIT \(limit)
+            """, name: "events.stream")
+        return try rows.map { try RecordedEvent(row: $0) }
+    }
+
+    /// The highest position stored, or 0 for an empty log.
+    public func headPosition() async throws -> Int64 {
+        let rows = try await client.query("SELECT COALESCE(max(position), 0) FROM events", name: "events.head")
+        return try rows[0].decode(Int64.self, at: 0)
+    }
+
+    /// The cursor of the newest event a reader can see now (everything before it is readable), or `.origin`.
+    public func currentCursor(on connection: PQConnection) async throws -> LogCursor {
+        let rows = try await connection.query(
+            """
+            SELECT transaction_id, position FROM events
+            WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id DESC, position DESC LIMIT 1
+            """, name: "events.current_cursor")
+        guard let row = rows.first else { return .origin }
+        let (transactionID, position) = try row.decode((UInt64, Int64).self)
+        return LogCursor(transactionID: transactionID, position: position)
+    }
+}
