@@ -145,4 +145,10 @@ public struct LogPage: Sendable {
     public var isHeldBack: Bool
     /// The cursor after the last event, or the cursor the read started from when empty.
     public var nextCursor: LogCursor
+
+    public init(events: [RecordedEvent], isHeldBack: Bool, nextCursor: LogCursor) {
+        self.events = events
+        self.isHeldBack = isHeldBack
+        self.nextCursor = nextCursor
+    }
 }

@@ -190,16 +190,20 @@ public struct EventStore: Sendable {
         return try rows[0].decode(Int64.self, at: 0)
     }
 
-    /// The cursor of the newest event a reader can see now (everything before it is readable), or `.origin`.
-    public func currentCursor(on connection: PQConnection) async throws -> LogCursor {
+    /// The cursor of the newest event a reader can see now, and whether newer committed or running appends are still
+    /// hidden behind an older running transaction (then the cursor is not yet "now").
+    public func currentCursor(on connection: PQConnection) async throws -> (cursor: LogCursor, isHeldBack: Bool) {
         let rows = try await connection.query(
             """
-            SELECT transaction_id, position FROM events
-            WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY transaction_id DESC, position DESC LIMIT 1
+            WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            SELECT (SELECT transaction_id FROM events, horizon WHERE transaction_id < horizon.xmin
+                    ORDER BY transaction_id DESC, position DESC LIMIT 1),
+                   (SELECT position FROM events, horizon WHERE transaction_id < horizon.xmin
+                    ORDER BY transaction_id DESC, position DESC LIMIT 1),
+                   EXISTS (SELECT 1 FROM events, horizon WHERE transaction_id >= horizon.xmin)
             """, name: "events.current_cursor")
-        guard let row = rows.first else { return .origin }
-        let (transactionID, position) = try row.decode((UInt64, Int64).self)
-        return LogCursor(transactionID: transactionID, position: position)
+        let (transactionID, position, heldBack) = try rows[0].decode((UInt64?, Int64?, Bool).self)
+        guard let transactionID, let position else { return (.origin, heldBack) }
+        return (LogCursor(transactionID: transactionID, position: position), heldBack)
     }
 }

@@ -15,7 +15,7 @@ public final class Subscription: Sendable, Service {
     public enum StartPosition: Sendable, Hashable {
         /// From the first event.
         case origin
-        /// After the events readable when it first runs.
+        /// After the events committed when it first runs (once no older running transaction hides any of them).
         case current
         /// After the given cursor.
         case after(LogCursor)
@@ -109,7 +109,10 @@ public final class Subscription: Sendable, Service {
                 case .origin: cursor = .origin
                 case .after(let start): cursor = start
                 case .current:
-                    cursor = try await store.currentCursor(on: connection)
+                    // "Now" is only known once no older transaction hides recent appends; until then, wait.
+                    let current = try await store.currentCursor(on: connection)
+                    if current.isHeldBack { return .idle(isHeldBack: true) }
+                    cursor = current.cursor
                     try await saveCheckpoint(cursor, processed: 0, on: connection)
                 }
             }
