@@ -52,69 +52,78 @@ public struct EventStore: Sendable {
         let occurredAt = events.map(\.occurredAt)
         let payloads = events.map(\.payload)
         let metadata = events.map(\.metadata)
+        // One statement: insert what is new, and for each input row report the position it was stored at or the
+        // position of the event that already held its key (looked up only for rows that were not inserted).
         let rows = try await connection.query(
             """
-            INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload, metadata)
-            SELECT stream, type, source, idempotency_key, occurred_at, payload, metadata
-            FROM unnest(\(streams)::text[], \(types)::text[], \(sources)::text[], \(keys)::text[],
-                        \(occurredAt)::timestamptz[], \(payloads)::jsonb[], \(metadata)::jsonb[])
-                 WITH ORDINALITY AS input(stream, type, source, idempotency_key, occurred_at, payload, metadata, ordinal)
-            ORDER BY ordinal
-            ON CONFLICT (source, idempotency_key) DO NOTHING
-            RETURNING position, source, idempotency_key
+            WITH input AS (
+                SELECT * FROM unnest(\(streams)::text[], \(types)::text[], \(sources)::text[], \(keys)::text[],
+                                     \(occurredAt)::timestamptz[], \(payloads)::jsonb[], \(metadata)::jsonb[])
+                     WITH ORDINALITY AS input(stream, type, source, idempotency_key, occurred_at, payload, metadata, ordinal)
+            ), inserted AS (
+                INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload, metadata)
+                SELECT stream, type, source, idempotency_key, occurred_at, payload, metadata FROM input ORDER BY ordinal
+                ON CONFLICT (source, idempotency_key) DO NOTHING
+                RETURNING position, source, idempotency_key
+            )
+            SELECT inserted.position, existing.position
+            FROM input
+            LEFT JOIN inserted USING (source, idempotency_key)
+            LEFT JOIN LATERAL (
+                SELECT e.position FROM events e
+                WHERE inserted.position IS NULL AND e.source = input.source AND e.idempotency_key = input.idempotency_key
+            ) existing ON true
+            ORDER BY input.ordinal
             """, name: "events.append")
-
-        struct Key: Hashable {
-            var source: String
-            var idempotencyKey: String
-        }
-        var inserted: [Key: Int64] = [:]
-        inserted.reserveCapacity(rows.count)
-        for row in rows {
-            let (position, source, key) = try row.decode((Int64, String, String).self)
-            inserted[Key(source: source, idempotencyKey: key)] = position
+        guard rows.count == events.count else {
+            throw PQError(
+                code: .protocolViolation, message: "the append returned \(rows.count) rows for \(events.count) events",
+                queryName: "events.append")
         }
         var outcomes: [AppendOutcome?] = Array(repeating: nil, count: events.count)
-        var claimed: Set<Key> = []
-        var missing: [Int] = []
-        for (index, event) in events.enumerated() {
-            let key = Key(source: event.source.rawValue, idempotencyKey: event.idempotencyKey)
-            if let position = inserted[key] {
-                if claimed.insert(key).inserted {
+        var claimed: Set<Int64> = []
+        var appended = 0
+        var racing: [Int] = []
+        for (index, row) in rows.enumerated() {
+            let (insertedPosition, existingPosition) = try row.decode((Int64?, Int64?).self)
+            if let position = insertedPosition {
+                // Several rows of the batch can share a key: the first one was stored, the others are duplicates.
+                if claimed.insert(position).inserted {
                     outcomes[index] = .appended(position: position)
+                    appended += 1
                 } else {
                     outcomes[index] = .duplicate(existingPosition: position)
                 }
+            } else if let position = existingPosition {
+                outcomes[index] = .duplicate(existingPosition: position)
             } else {
-                missing.append(index)
+                // Another transaction stored the key after this statement's snapshot was taken.
+                racing.append(index)
             }
         }
-        if !missing.isEmpty {
-            // Duplicates of events stored before this batch: report where they are.
-            let missingSources = missing.map { events[$0].source.rawValue }
-            let missingKeys = missing.map { events[$0].idempotencyKey }
+        if !racing.isEmpty {
+            let racingSources = racing.map { events[$0].source.rawValue }
+            let racingKeys = racing.map { events[$0].idempotencyKey }
             let existing = try await connection.query(
                 """
                 SELECT e.position, e.source, e.idempotency_key
-                FROM unnest(\(missingSources)::text[], \(missingKeys)::text[]) AS wanted(source, idempotency_key)
+                FROM unnest(\(racingSources)::text[], \(racingKeys)::text[]) AS wanted(source, idempotency_key)
                 JOIN events e USING (source, idempotency_key)
                 """, name: "events.find_duplicates")
-            var found: [Key: Int64] = [:]
+            var found: [String: Int64] = [:]
             for row in existing {
                 let (position, source, key) = try row.decode((Int64, String, String).self)
-                found[Key(source: source, idempotencyKey: key)] = position
+                found[source + "\u{0}" + key] = position
             }
-            for index in missing {
-                let key = Key(source: events[index].source.rawValue, idempotencyKey: events[index].idempotencyKey)
-                guard let position = found[key] else {
+            for index in racing {
+                guard let position = found[events[index].source.rawValue + "\u{0}" + events[index].idempotencyKey] else {
                     throw PQError(
-                        code: .protocolViolation,
-                        message: "event \(index) was neither inserted nor found as a duplicate", queryName: "events.append")
+                        code: .protocolViolation, message: "event \(index) was neither stored nor found as a duplicate",
+                        queryName: "events.append")
                 }
                 outcomes[index] = .duplicate(existingPosition: position)
             }
         }
-        let appended = rows.count
         appendedCounter.increment(by: appended)
         if appended < events.count { duplicateCounter.increment(by: events.count - appended) }
         return outcomes.map { $0! }

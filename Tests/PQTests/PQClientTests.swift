@@ -198,6 +198,24 @@ import TestSupport
         }
     }
 
+    /// libpq features pass through untouched: a host list tried in order, and `target_session_attrs`.
+    @Test func multipleHostsAndTargetSessionAttributesWork() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { database in
+            let settings = Dictionary(try PQConnectionString.parse(database.connectionString).map { ($0.key, $0.value) }) { a, _ in a }
+            let port = try #require(settings["port"])
+            let closedPort = "1"  // nothing listens there: libpq moves on to the next host
+            let connectionString =
+                "host=127.0.0.1,127.0.0.1 port=\(closedPort),\(port) user=\(settings["user"] ?? "") dbname=\(database.name) "
+                + "target_session_attrs=read-write connect_timeout=5"
+            let client = PQClient(configuration: .init(connectionString: connectionString), logger: TestPostgres.logger)
+            let rows = try await client.query("SELECT inet_server_port(), pg_is_in_recovery()")
+            let (serverPort, inRecovery) = try rows[0].decode((Int, Bool).self)
+            #expect(String(serverPort) == port)
+            #expect(!inRecovery)
+            await client.shutdown()
+        }
+    }
+
     @Test func shutdownFailsNewWorkClearly() async throws {
         try await TestPostgres.withDatabase(migrated: false) { database in
             let client = PQClient(configuration: .init(connectionString: database.connectionString), logger: TestPostgres.logger)

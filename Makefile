@@ -1,0 +1,46 @@
+# HubSignal's two commands: `make run` (the service on a private PostgreSQL) and `make test` (the test suite).
+# Each installs what a fresh Debian/Ubuntu machine lacks (PostgreSQL server, libpq-dev, pkg-config) before building.
+
+SWIFT ?= swift
+SYSTEM_PACKAGES := postgresql libpq-dev pkg-config
+BENCH_ARGS ?= append --json
+
+.PHONY: run test deps build bench clean
+
+## run: the service on its embedded default (a private PostgreSQL in ./.hubsignal/pg, migrated)
+run: deps
+	$(SWIFT) build --product hubsignal
+	$(SWIFT) run --skip-build hubsignal dev
+
+## test: every test suite, against a real PostgreSQL (DATABASE_URL, or a throwaway server the tests start)
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## bench: the benchmarks in release mode (BENCH_ARGS="append --events 100000 --json" for a smaller run)
+bench: deps
+	$(SWIFT) build -c release --product hubsignal-bench
+	$(SWIFT) run -c release --skip-build hubsignal-bench $(BENCH_ARGS)
+
+build: deps
+	$(SWIFT) build
+
+## deps: install the system packages that are missing (skipped when present; apt-get upgrades installed ones, so we check first)
+deps:
+	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "Swift 6.1 or later is required: https://www.swift.org/install/linux/"; exit 1; }
+	@if command -v dpkg-query >/dev/null 2>&1; then \
+	  missing=""; \
+	  for package in $(SYSTEM_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi; \
+	else \
+	  command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libpq || { echo "install libpq (macOS: brew install libpq pkg-config postgresql)"; exit 1; }; \
+	fi
+
+clean:
+	rm -rf .build

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+/// Everything `hubsignal serve` needs, read from environment variables (and overridden by command-line flags).
+///
+/// Only this type reads the environment; the modules below take plain configuration values.
+public struct AppConfiguration: Sendable {
+    /// `DATABASE_URL`: a libpq connection string or URI. Required for `serve`.
+    public var databaseURL: String
+    /// `HUBSIGNAL_HOST`. Defaults to `127.0.0.1`.
+    public var host: String = "127.0.0.1"
+    /// `HUBSIGNAL_PORT`. Defaults to `8080`.
+    public var port: Int = 8080
+    /// `HUBSIGNAL_DB_MAX_CONNECTIONS`: the PostgreSQL pool size. Defaults to `10`.
+    public var databaseMaximumConnections: Int = 10
+    /// `HUBSIGNAL_LOG_LEVEL`. Defaults to `info`.
+    public var logLevel: Logger.Level = .info
+    /// `HUBSIGNAL_LOG_FORMAT`: `text` or `json`. Defaults to `text`.
+    public var logFormat: LogFormat = .text
+    /// `HUBSIGNAL_MIGRATIONS_DIR`: where the `NNNN_name.sql` files are; `nil` searches the usual places.
+    public var migrationsDirectory: String?
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
+
+    public init(databaseURL: String) {
+        self.databaseURL = databaseURL
+    }
+
+    /// Reads the configuration from environment variables.
+    ///
+    /// - Parameter requireDatabase: whether a missing `DATABASE_URL` is an error.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment, requireDatabase: Bool = true
+    ) throws -> AppConfiguration {
+        let databaseURL = environment["DATABASE_URL"] ?? ""
+        if requireDatabase, databaseURL.isEmpty {
+            throw ConfigurationError(
+                "DATABASE_URL is not set: give it a libpq connection string (e.g. postgresql://user@host:5432/hubsignal), "
+                    + "or run `hubsignal dev` to use a private PostgreSQL")
+        }
+        var configuration = AppConfiguration(databaseURL: databaseURL)
+        if let host = environment["HUBSIGNAL_HOST"], !host.isEmpty { configuration.host = host }
+        if let port = environment["HUBSIGNAL_PORT"], !port.isEmpty {
+            guard let value = Int(port), (0...65535).contains(value) else {
+                throw ConfigurationError("HUBSIGNAL_PORT=\(port) is not a port number (0-65535)")
+            }
+            configuration.port = value
+        }
+        if let size = environment["HUBSIGNAL_DB_MAX_CONNECTIONS"], !size.isEmpty {
+            guard let value = Int(size), value > 0 else {
+                throw ConfigurationError("HUBSIGNAL_DB_MAX_CONNECTIONS=\(size) must be a positive integer")
+            }
+            configuration.databaseMaximumConnections = value
+        }
+        if let level = environment["HUBSIGNAL_LOG_LEVEL"], !level.isEmpty {
+            guard let value = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError(
+                    "HUBSIGNAL_LOG_LEVEL=\(level) is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = value
+        }
+        if let format = environment["HUBSIGNAL_LOG_FORMAT"], !format.isEmpty {
+            guard let value = LogFormat(rawValue: format.lowercased()) else {
+                throw ConfigurationError("HUBSIGNAL_LOG_FORMAT=\(format) is not text or json")
+            }
+            configuration.logFormat = value
+        }
+        if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
+            configuration.migrationsDirectory = directory
+        }
+        return configuration
+    }
+}
+
+/// A configuration value is missing or invalid; the message names the variable and what to do.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

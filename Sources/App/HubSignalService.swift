@@ -1,0 +1,85 @@
+import EventStore
+import Foundation
+import Hummingbird
+import Logging
+import Migrations
+import PQ
+import ServiceLifecycle
+
+/// The composition root of `hubsignal serve`: the PostgreSQL pool, the event-log watcher and the HTTP server, run as
+/// one `ServiceGroup` (shut down in reverse order on SIGTERM or SIGINT).
+public enum HubSignalService {
+    /// Loads the migrations this build uses.
+    public static func loadMigrations(_ configuration: AppConfiguration) throws -> MigrationSet {
+        let directory = try configuration.migrationsDirectory.map { URL(fileURLWithPath: $0) } ?? MigrationSet.defaultDirectory()
+        return try MigrationSet.load(from: directory)
+    }
+
+    /// Makes the PostgreSQL client the configuration describes.
+    public static func makeClient(_ configuration: AppConfiguration, logger: Logger) -> PQClient {
+        var clientConfiguration = PQClient.Configuration(connectionString: configuration.databaseURL)
+        clientConfiguration.maximumConnections = configuration.databaseMaximumConnections
+        return PQClient(configuration: clientConfiguration, logger: logger)
+    }
+
+    /// Runs the service until SIGTERM or SIGINT. Refuses to start on a database whose schema is behind this build.
+    public static func serve(_ configuration: AppConfiguration, logger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil) async throws {
+        let migrations = try loadMigrations(configuration)
+        let client = makeClient(configuration, logger: logger)
+        do {
+            try await Migrator(client: client, migrations: migrations, logger: logger).checkUpToDate()
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
+        let application = makeApplication(
+            configuration: configuration, client: client, migrations: migrations, logger: logger, onServerRunning: onServerRunning)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: client), .init(service: watcher), .init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    /// The HTTP application: health and readiness today; ingestion and read endpoints join it.
+    public static func makeApplication(
+        configuration: AppConfiguration, client: PQClient, migrations: MigrationSet, logger: Logger,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("healthz") { _, _ in
+            HealthResponse(status: "ok")
+        }
+        router.get("readyz") { _, _ -> Response in
+            let migrator = Migrator(client: client, migrations: migrations, logger: logger)
+            do {
+                try await migrator.checkUpToDate()
+                return try jsonResponse(.ok, HealthResponse(status: "ready"))
+            } catch let error as MigrationError {
+                return try jsonResponse(.serviceUnavailable, HealthResponse(status: "schema_behind", detail: error.message))
+            } catch {
+                logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+                return try jsonResponse(.serviceUnavailable, HealthResponse(status: "database_unavailable"))
+            }
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hubsignal"),
+            onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ body: some Encodable) throws -> Response {
+        let data = try JSONEncoder().encode(body)
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The body of `/healthz` and `/readyz`.
+struct HealthResponse: ResponseEncodable, Codable {
+    var status: String
+    var detail: String?
+}

@@ -1,0 +1,158 @@
+import App
+import ArgumentParser
+import EmbeddedPostgres
+import Foundation
+import Logging
+import Migrations
+import PQ
+
+@main
+struct HubSignalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hubsignal",
+        abstract: "HubSignal: an event-sourced sync service between Segment-style events, HubSpot and OneSignal.",
+        subcommands: [Serve.self, Dev.self, Migrate.self])
+}
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: HUBSIGNAL_LOG_LEVEL or info).")
+    var logLevel: String?
+}
+
+/// Reads the environment, applies flags, and sets up logging once.
+func prepare(_ options: GlobalOptions, requireDatabase: Bool) throws -> (AppConfiguration, Logger) {
+    var configuration = try AppConfiguration.fromEnvironment(requireDatabase: requireDatabase)
+    if let level = options.logLevel {
+        guard let value = Logger.Level(rawValue: level.lowercased()) else {
+            throw ValidationError("--log-level \(level) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        configuration.logLevel = value
+    }
+    let format = configuration.logFormat
+    let level = configuration.logLevel
+    LoggingSystem.bootstrap { label in
+        var handler: any LogHandler =
+            format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return (configuration, Logger(label: "hubsignal"))
+}
+
+/// Prints an error the way an operator needs it (full detail, on the terminal) and exits non-zero.
+func fail(_ error: any Error) -> ExitCode {
+    let text: String
+    if let error = error as? PQError {
+        text = error.debugDescription
+    } else {
+        text = "\(error)"
+    }
+    FileHandle.standardError.write(Data(("hubsignal: " + text + "\n").utf8))
+    return ExitCode.failure
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the service against DATABASE_URL (refuses to start if the schema is behind: run `hubsignal migrate`).")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or 8080).") var port: Int?
+
+    func run() async throws {
+        var (configuration, logger) = try prepare(options, requireDatabase: true)
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        do {
+            try await HubSignalService.serve(configuration, logger: logger)
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending migrations to DATABASE_URL (safe to run from several processes at once).")
+
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Only show which migrations are applied and pending.") var status = false
+
+    func run() async throws {
+        let (configuration, logger) = try prepare(options, requireDatabase: true)
+        let client = HubSignalService.makeClient(configuration, logger: logger)
+        do {
+            let migrator = Migrator(client: client, migrations: try HubSignalService.loadMigrations(configuration), logger: logger)
+            if status {
+                let current = try await migrator.status()
+                for applied in current.applied {
+                    print(String(format: "applied  %04d_%@  %@", applied.version, applied.name, "\(applied.appliedAt)"))
+                }
+                for pending in current.pending { print("pending  \(pending.fileName)") }
+                for modified in current.modified { print("MODIFIED \(modified.fileName) (edited after it was applied)") }
+                for unknown in current.unknown { print(String(format: "unknown  %04d_%@ (from a newer build)", unknown.version, unknown.name)) }
+            } else {
+                let applied = try await migrator.migrate()
+                print(applied.isEmpty ? "the database is up to date" : "applied \(applied.map(\.fileName).joined(separator: ", "))")
+            }
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw fail(error)
+        }
+    }
+}
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the service on a private PostgreSQL it starts itself (in ./.hubsignal/pg), migrated. Ctrl-C stops all of it.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Where the private PostgreSQL keeps its data (reused on the next start).") var dataDirectory = ".hubsignal/pg"
+    @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or 8080).") var port: Int?
+
+    func run() async throws {
+        var (configuration, logger) = try prepare(options, requireDatabase: false)
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        let postgres: EmbeddedPostgres?
+        if configuration.databaseURL.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+                postgres = try await EmbeddedPostgres.start(.init(dataDirectory: dataDirectory), logger: logger)
+            } catch {
+                throw fail(error)
+            }
+            configuration.databaseURL = postgres!.connectionString
+        } else {
+            postgres = nil
+        }
+        do {
+            let client = HubSignalService.makeClient(configuration, logger: logger)
+            let migrations = try HubSignalService.loadMigrations(configuration)
+            try await Migrator(client: client, migrations: migrations, logger: logger).migrate()
+            await client.shutdown()
+            let databaseURL = configuration.databaseURL
+            let host = configuration.host
+            try await HubSignalService.serve(configuration, logger: logger) { port in
+                print(
+                    """
+
+                    HubSignal is running (Ctrl-C stops it and its PostgreSQL).
+                      HTTP:        http://\(host):\(port)
+                      PostgreSQL:  \(databaseURL)   (try: psql '\(databaseURL)' -c 'SELECT * FROM events')
+                    Try:
+                      curl -s http://\(host):\(port)/healthz
+                      curl -s http://\(host):\(port)/readyz
+
+                    """)
+            }
+        } catch {
+            await postgres?.stop()
+            throw fail(error)
+        }
+        await postgres?.stop()
+    }
+}
