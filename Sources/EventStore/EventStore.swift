@@ -66,13 +66,13 @@ public struct EventStore: Sendable {
                 ON CONFLICT (source, idempotency_key) DO NOTHING
                 RETURNING position, source, idempotency_key
             )
-            SELECT inserted.position, existing.position
+            SELECT inserted.position,
+                   CASE WHEN inserted.position IS NULL THEN
+                       (SELECT e.position FROM events e
+                        WHERE e.source = input.source AND e.idempotency_key = input.idempotency_key)
+                   END
             FROM input
             LEFT JOIN inserted USING (source, idempotency_key)
-            LEFT JOIN LATERAL (
-                SELECT e.position FROM events e
-                WHERE inserted.position IS NULL AND e.source = input.source AND e.idempotency_key = input.idempotency_key
-            ) existing ON true
             ORDER BY input.ordinal
             """, name: "events.append")
         guard rows.count == events.count else {

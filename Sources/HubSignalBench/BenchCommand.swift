@@ -27,12 +27,13 @@ struct AppendBench: AsyncParsableCommand {
         commandName: "append",
         abstract: """
             Append realistic Segment events through the event store in batches, copy the same rows into a plain table with \
-            raw COPY, and read them back through the subscription read path.
+            raw COPY (as many COPY streams as appenders), and read them back through the subscription read path.
             """)
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Events per append (one statement, one transaction, one round trip).") var batchSize = 100
-    @Option(help: "Concurrent appenders (the service appends from many requests at once).") var concurrency = 1
+    @Option(help: "Concurrent appenders, and as many parallel COPY streams for the reference (the service appends from many requests at once).")
+    var concurrency = 4
 
     func run() async throws {
         var logger = Logger(label: "hubsignal.bench")
@@ -58,14 +59,24 @@ struct AppendBench: AsyncParsableCommand {
         var clientConfiguration = PQClient.Configuration(connectionString: try PQConnectionString.replacingDatabase(in: serverURL, with: database))
         clientConfiguration.maximumConnections = max(2, concurrency)
         let client = PQClient(configuration: clientConfiguration, logger: logger)
-        defer {
-            Task {
-                await client.shutdown()
-                _ = try? await admin.execute("DROP DATABASE IF EXISTS \(identifier: database) WITH (FORCE)")
-                await admin.shutdown()
-                await server?.stop()
-            }
+        /// Drops the scratch database and stops what this run started, on success and on failure alike.
+        func cleanUp() async {
+            await client.shutdown()
+            _ = try? await admin.execute("DROP DATABASE IF EXISTS \(identifier: database) WITH (FORCE)")
+            await admin.shutdown()
+            await server?.stop()
         }
+        do {
+            try await measure(client: client, count: count, logger: logger)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    /// Runs the three measurements on a migrated scratch database and prints the figures.
+    private func measure(client: PQClient, count: Int, logger: Logger) async throws {
         try await Migrator(client: client, migrations: try MigrationSet.load(from: URL(fileURLWithPath: options.migrations)), logger: logger)
             .migrate()
         let serverVersion = try await client.query("SHOW server_version")[0].decode(String.self, at: 0)
@@ -96,7 +107,7 @@ struct AppendBench: AsyncParsableCommand {
         let stored = try await store.headPosition()
         guard stored == Int64(count) else { throw ValidationError("expected \(count) events in the log, found \(stored)") }
 
-        // 2. The reference: the same rows into a plain table (no keys, no indexes) with one raw COPY.
+        // 2. The reference: the same rows into a plain table (same columns; no keys, no indexes) with raw COPY.
         try await client.execute(
             """
             CREATE TABLE copy_reference (stream text, type text, source text, idempotency_key text,
@@ -105,22 +116,34 @@ struct AppendBench: AsyncParsableCommand {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let occurredAtText = events.map { formatter.string(from: $0.occurredAt) }
+        // As many COPY streams as appenders, each over its own contiguous share of the rows.
+        let streams = concurrency
+        let share = (count + streams - 1) / streams
         let copyStart = ContinuousClock.now
-        let copied = try await client.withConnection { connection in
-            try await connection.copyIn(
-                "COPY copy_reference (stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
-            ) { writer in
-                for (index, event) in events.enumerated() {
-                    writer.append(event.stream)
-                    writer.append(event.type)
-                    writer.append(event.source.rawValue)
-                    writer.append(event.idempotencyKey)
-                    writer.append(occurredAtText[index])
-                    writer.append(bytes: event.payload.bytes)
-                    writer.append(bytes: event.metadata.bytes)
-                    try writer.endRow()
+        let copied = try await withThrowingTaskGroup(of: Int.self) { group in
+            for stream in 0..<streams {
+                let range = (stream * share)..<min(count, (stream + 1) * share)
+                group.addTask {
+                    try await client.withConnection { connection in
+                        try await connection.copyIn(
+                            "COPY copy_reference (stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
+                        ) { writer in
+                            for index in range {
+                                let event = events[index]
+                                writer.append(event.stream)
+                                writer.append(event.type)
+                                writer.append(event.source.rawValue)
+                                writer.append(event.idempotencyKey)
+                                writer.append(occurredAtText[index])
+                                writer.append(bytes: event.payload.bytes)
+                                writer.append(bytes: event.metadata.bytes)
+                                try writer.endRow()
+                            }
+                        }
+                    }
                 }
             }
+            return try await group.reduce(0, +)
         }
         let copySeconds = (ContinuousClock.now - copyStart).seconds
         guard copied == count else { throw ValidationError("COPY reported \(copied) rows, expected \(count)") }
@@ -147,7 +170,7 @@ struct AppendBench: AsyncParsableCommand {
         print(
             """
             append  \(count) events in batches of \(batchSize), \(concurrency) appender(s): \(format(eventsPerSecond)) events/s (\(format(appendSeconds, digits: 2)) s)
-            COPY    \(count) rows into a plain table, one COPY:   \(format(copyRowsPerSecond)) rows/s (\(format(copySeconds, digits: 2)) s)
+            COPY    \(count) rows into a plain table, \(streams) COPY stream(s): \(format(copyRowsPerSecond)) rows/s (\(format(copySeconds, digits: 2)) s)
             ratio   event store / raw COPY = \(format(ratio, digits: 3))   (target ≥ 0.6)
             read    \(count) events from position 0, decoded:   \(format(readPerSecond)) events/s (\(format(readSeconds, digits: 2)) s)
             """)
@@ -161,10 +184,6 @@ struct AppendBench: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(figures), as: UTF8.self))
         }
-        await client.shutdown()
-        try await admin.execute("DROP DATABASE IF EXISTS \(identifier: database) WITH (FORCE)")
-        await admin.shutdown()
-        await server?.stop()
     }
 
     func format(_ value: Double, digits: Int = 0) -> String {

@@ -137,7 +137,8 @@ struct Dev: AsyncParsableCommand {
             let databaseURL = configuration.databaseURL
             let host = configuration.host
             try await HubSignalService.serve(configuration, logger: logger) { port in
-                print(
+                // Written unbuffered, so it shows up at once even when standard output is a file or a pipe.
+                FileHandle.standardOutput.write(Data(
                     """
 
                     HubSignal is running (Ctrl-C stops it and its PostgreSQL).
@@ -147,7 +148,7 @@ struct Dev: AsyncParsableCommand {
                       curl -s http://\(host):\(port)/healthz
                       curl -s http://\(host):\(port)/readyz
 
-                    """)
+                    """.utf8))
             }
         } catch {
             await postgres?.stop()

@@ -51,8 +51,14 @@ import TestSupport
                 for _ in 0..<4 {
                     group.addTask {
                         let client = PQClient(configuration: .init(connectionString: database.connectionString), logger: TestPostgres.logger)
-                        defer { Task { await client.shutdown() } }
-                        return try await Migrator(client: client, migrations: set, logger: TestPostgres.logger).migrate().count
+                        do {
+                            let applied = try await Migrator(client: client, migrations: set, logger: TestPostgres.logger).migrate().count
+                            await client.shutdown()
+                            return applied
+                        } catch {
+                            await client.shutdown()
+                            throw error
+                        }
                     }
                 }
                 return try await group.reduce(0, +)
