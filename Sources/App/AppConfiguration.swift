@@ -19,6 +19,9 @@ public struct AppConfiguration: Sendable {
     public var logFormat: LogFormat = .text
     /// `HUBSIGNAL_MIGRATIONS_DIR`: where the `NNNN_name.sql` files are; `nil` searches the usual places.
     public var migrationsDirectory: String?
+    /// `HUBSIGNAL_WRITE_KEYS`: comma-separated write keys the Segment-compatible API accepts. Defaults to none, which
+    /// refuses every ingestion request.
+    public var writeKeys: [String] = []
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -67,6 +70,9 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("HUBSIGNAL_LOG_FORMAT=\(format) is not text or json")
             }
             configuration.logFormat = value
+        }
+        if let keys = environment["HUBSIGNAL_WRITE_KEYS"] {
+            configuration.writeKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
             configuration.migrationsDirectory = directory

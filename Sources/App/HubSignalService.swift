@@ -1,9 +1,13 @@
+import API
 import EventStore
 import Foundation
 import Hummingbird
+import Ingestion
 import Logging
 import Migrations
+import Metrics
 import PQ
+import Prometheus
 import ServiceLifecycle
 
 /// The composition root of `hubsignal serve`: the PostgreSQL pool, the event-log watcher and the HTTP server, run as
@@ -23,7 +27,12 @@ public enum HubSignalService {
     }
 
     /// Runs the service until SIGTERM or SIGINT. Refuses to start on a database whose schema is behind this build.
-    public static func serve(_ configuration: AppConfiguration, logger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil) async throws {
+    ///
+    /// - Parameter metrics: the registry `/metrics` exposes; the caller bootstraps `MetricsSystem` with it.
+    public static func serve(
+        _ configuration: AppConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) async throws {
         let migrations = try loadMigrations(configuration)
         let client = makeClient(configuration, logger: logger)
         do {
@@ -32,9 +41,13 @@ public enum HubSignalService {
             await client.shutdown()
             throw error
         }
+        if configuration.writeKeys.isEmpty {
+            logger.warning("HUBSIGNAL_WRITE_KEYS is empty: the Segment-compatible API refuses every request")
+        }
         let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
         let application = makeApplication(
-            configuration: configuration, client: client, migrations: migrations, logger: logger, onServerRunning: onServerRunning)
+            configuration: configuration, client: client, migrations: migrations, logger: logger, metrics: metrics,
+            onServerRunning: onServerRunning)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: client), .init(service: watcher), .init(service: application)],
@@ -43,12 +56,24 @@ public enum HubSignalService {
         try await group.run()
     }
 
-    /// The HTTP application: health and readiness today; ingestion and read endpoints join it.
+    /// The HTTP application: ingestion, health, readiness and metrics.
     public static func makeApplication(
         configuration: AppConfiguration, client: PQClient, migrations: MigrationSet, logger: Logger,
-        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        metrics: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        let store = EventStore(client: client, logger: logger)
+        SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
+        if let metrics {
+            router.get("metrics") { _, _ -> Response in
+                var text = [UInt8]()
+                metrics.emit(into: &text)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: text)))
+            }
+        }
         router.get("healthz") { _, _ in
             HealthResponse(status: "ok")
         }

@@ -4,7 +4,9 @@ import EmbeddedPostgres
 import Foundation
 import Logging
 import Migrations
+import Metrics
 import PQ
+import Prometheus
 
 @main
 struct HubSignalCommand: AsyncParsableCommand {
@@ -20,7 +22,10 @@ struct GlobalOptions: ParsableArguments {
     var logLevel: String?
 }
 
-/// Reads the environment, applies flags, and sets up logging once.
+/// The registry behind `/metrics`; `MetricsSystem` is bootstrapped with it once, in `prepare`.
+let metricsRegistry = PrometheusCollectorRegistry()
+
+/// Reads the environment, applies flags, and sets up logging and metrics once.
 func prepare(_ options: GlobalOptions, requireDatabase: Bool) throws -> (AppConfiguration, Logger) {
     var configuration = try AppConfiguration.fromEnvironment(requireDatabase: requireDatabase)
     if let level = options.logLevel {
@@ -37,6 +42,7 @@ func prepare(_ options: GlobalOptions, requireDatabase: Bool) throws -> (AppConf
         handler.logLevel = level
         return handler
     }
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
     return (configuration, Logger(label: "hubsignal"))
 }
 
@@ -65,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         do {
-            try await HubSignalService.serve(configuration, logger: logger)
+            try await HubSignalService.serve(configuration, logger: logger, metrics: metricsRegistry)
         } catch {
             throw fail(error)
         }
@@ -136,7 +142,7 @@ struct Dev: AsyncParsableCommand {
             await client.shutdown()
             let databaseURL = configuration.databaseURL
             let host = configuration.host
-            try await HubSignalService.serve(configuration, logger: logger) { port in
+            try await HubSignalService.serve(configuration, logger: logger, metrics: metricsRegistry) { port in
                 // Written unbuffered, so it shows up at once even when standard output is a file or a pipe.
                 FileHandle.standardOutput.write(Data(
                     """

@@ -1,0 +1,165 @@
+import EventStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ingestion
+import Logging
+import Metrics
+import PQ
+
+/// The Segment-compatible HTTP Tracking API: `POST /v1/{identify,track,page,screen,group,alias,batch,import}`.
+///
+/// A request is answered `200 {"success": true}` only after its events are committed to the log. Retried requests
+/// (same `messageId`s) store nothing twice and are answered `200` again. In a batch, invalid messages are recorded in
+/// `rejections` and listed in the response while the valid ones are stored; with `X-Strict-Mode: 1`, any invalid
+/// message fails the whole request with `400` and nothing is stored.
+public struct SegmentController: Sendable {
+    let store: EventStore
+    let writeKeys: WriteKeys
+    let rejectionCounter: Counter
+
+    public init(store: EventStore, writeKeys: WriteKeys, metricsFactory: (any MetricsFactory)? = nil) {
+        self.store = store
+        self.writeKeys = writeKeys
+        rejectionCounter = Counter(
+            label: "hubsignal_ingest_rejected_messages_total", dimensions: [("source", "segment")],
+            factory: metricsFactory ?? MetricsSystem.factory)
+    }
+
+    /// Adds the routes to `router`.
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        for type in SegmentMessageType.allCases {
+            router.post("v1/\(type.rawValue)") { request, context in
+                await handle(request, context: context, endpoint: .single(type), path: "/v1/\(type.rawValue)")
+            }
+        }
+        for path in ["batch", "import"] {
+            router.post("v1/\(path)") { request, context in
+                await handle(request, context: context, endpoint: .batch, path: "/v1/\(path)")
+            }
+        }
+    }
+
+    /// The response body of an accepted request.
+    struct Accepted: Encodable {
+        var success = true
+        var rejected: [RejectedMessage]?
+    }
+
+    func handle(_ request: Request, context: some RequestContext, endpoint: SegmentEndpoint, path: String) async -> Response {
+        let receivedAt = Date()
+        var logger = context.logger
+        logger[metadataKey: "http.route"] = "\(path)"
+
+        // Authenticate from the header before reading anything else, when the client sends one.
+        var writeKeyID: String?
+        if let authorization = request.headers[.authorization] {
+            guard let key = Self.basicUser(authorization), let id = writeKeys.id(of: key) else {
+                return JSONResponse.error(Self.unauthorized)
+            }
+            writeKeyID = id
+        }
+
+        let result: SegmentNormalizer.Result
+        do {
+            let body = try await RequestBody.collect(request, limit: SegmentNormalizer.maximumRequestBytes)
+            let json: JSONValue
+            do {
+                json = try JSONValue.parse(body.readableBytesView)
+            } catch {
+                throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON")
+            }
+            result = try SegmentNormalizer.normalize(json, endpoint: endpoint, receivedAt: receivedAt)
+        } catch {
+            return JSONResponse.error(error as! IngestionError)
+        }
+
+        if writeKeyID == nil {
+            guard let key = result.bodyWriteKey, let id = writeKeys.id(of: key) else {
+                return JSONResponse.error(Self.unauthorized)
+            }
+            writeKeyID = id
+        }
+        logger[metadataKey: "hubsignal.write_key_id"] = "\(writeKeyID!)"
+
+        if !result.rejected.isEmpty, request.headers[Self.strictModeHeader] == "1" {
+            return JSONResponse.error(
+                IngestionError(
+                    status: 400, code: "invalid_messages",
+                    message: "\(result.rejected.count) message(s) are invalid and strict mode is on: nothing was stored"),
+                rejected: result.rejected)
+        }
+
+        let metadata = Self.metadata(writeKeyID: writeKeyID!, requestID: context.id, endpoint: path)
+        let events: [NewEvent]
+        do {
+            events = try result.accepted.map { message in
+                NewEvent(
+                    stream: message.stream, type: "segment.\(message.type.rawValue)", source: .segment,
+                    idempotencyKey: message.messageID, occurredAt: message.occurredAt,
+                    payload: PQJSONB(bytes: try message.payload.serialized()), metadata: metadata)
+            }
+        } catch {
+            return JSONResponse.error(IngestionError(status: 400, code: "invalid_json", message: "the body could not be re-encoded"))
+        }
+        do {
+            try await store.client.withTransaction { connection in
+                if !events.isEmpty {
+                    try await store.append(events, on: connection)
+                }
+                if !result.rejected.isEmpty {
+                    try await Self.recordRejections(
+                        result.rejected, endpoint: path, writeKeyID: writeKeyID!, requestID: context.id, on: connection)
+                }
+            }
+        } catch {
+            logger.error("storing a Segment request failed", metadata: ["error": "\(error)"])
+            return JSONResponse.storageFailure(error)
+        }
+        if !result.rejected.isEmpty {
+            rejectionCounter.increment(by: result.rejected.count)
+            logger.info("stored a batch with rejected messages", metadata: ["ingest.rejected": "\(result.rejected.count)"])
+        }
+        return JSONResponse.make(status: .ok, body: Accepted(rejected: result.rejected.isEmpty ? nil : result.rejected))
+    }
+
+    static let strictModeHeader = HTTPField.Name("X-Strict-Mode")!
+
+    static let unauthorized = IngestionError(
+        status: 401, code: "unauthorized",
+        message: "a valid write key is required: HTTP Basic with the write key as the user name, or \"writeKey\" in the body")
+
+    /// The user name of an HTTP Basic `Authorization` header (Segment's write key; the password is empty).
+    static func basicUser(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+            let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8)
+        else { return nil }
+        let user = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return user.isEmpty ? nil : user
+    }
+
+    static func metadata(writeKeyID: String, requestID: String, endpoint: String) -> PQJSONB {
+        let object: JSONValue = .object([
+            "writeKeyID": .string(writeKeyID), "requestID": .string(requestID), "endpoint": .string(endpoint),
+        ])
+        return PQJSONB(bytes: (try? object.serialized()) ?? Array("{}".utf8))
+    }
+
+    static func recordRejections(
+        _ rejected: [RejectedMessage], endpoint: String, writeKeyID: String, requestID: String, on connection: PQConnection
+    ) async throws {
+        let indexes = rejected.map { Int32($0.index) }
+        let messageIDs = PQNullableArray(rejected.map(\.messageId))
+        let reasons = rejected.map(\.reason)
+        let messages = rejected.map { PQJSONB(bytes: (try? $0.message.serialized()) ?? Array("null".utf8)) }
+        try await connection.execute(
+            """
+            INSERT INTO rejections (source, endpoint, write_key_id, request_id, message_index, message_id, reason, message)
+            SELECT 'segment', \(endpoint), \(writeKeyID), \(requestID), message_index, message_id, reason, message
+            FROM unnest(\(indexes)::int[], \(messageIDs)::text[], \(reasons)::text[], \(messages)::jsonb[])
+                 AS r(message_index, message_id, reason, message)
+            """, name: "rejections.insert")
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Parses and formats ISO 8601 timestamps as Segment's libraries send them: `2026-11-23T16:04:47Z`,
+/// `…47.123Z`, `…47.123456+00:00`, `…47-0500`, with any number of fractional digits.
+public enum ISO8601Timestamp {
+    /// Parses a timestamp; `nil` when it is not ISO 8601 with a time and a zone.
+    public static func parse(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func digits(_ count: Int) -> Int? {
+            guard index + count <= bytes.count else { return nil }
+            var value = 0
+            for _ in 0..<count {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+                index += 1
+            }
+            return value
+        }
+        func take(_ character: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == character else { return false }
+            index += 1
+            return true
+        }
+        guard let year = digits(4), take(UInt8(ascii: "-")), let month = digits(2), take(UInt8(ascii: "-")),
+            let day = digits(2), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        guard take(UInt8(ascii: "T")) || take(UInt8(ascii: "t")) || take(UInt8(ascii: " ")) else { return nil }
+        guard let hour = digits(2), take(UInt8(ascii: ":")), let minute = digits(2), hour < 24, minute < 60 else { return nil }
+        var second = 0
+        var fraction = 0.0
+        if take(UInt8(ascii: ":")) {
+            guard let value = digits(2), value <= 60 else { return nil }
+            second = value
+            if take(UInt8(ascii: ".")) || take(UInt8(ascii: ",")) {
+                var scale = 0.1
+                var any = false
+                while index < bytes.count, (48...57).contains(bytes[index]) {
+                    fraction += Double(bytes[index] - 48) * scale
+                    scale /= 10
+                    index += 1
+                    any = true
+                }
+                guard any else { return nil }
+            }
+        }
+        var offset = 0
+        if take(UInt8(ascii: "Z")) || take(UInt8(ascii: "z")) {
+            offset = 0
+        } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign = bytes[index] == UInt8(ascii: "+") ? 1 : -1
+            index += 1
+            guard let hours = digits(2) else { return nil }
+            _ = take(UInt8(ascii: ":"))
+            let minutes = digits(2) ?? 0
+            offset = sign * (hours * 3600 + minutes * 60)
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// Formats a date as `2026-11-23T16:04:47.123Z` (UTC, milliseconds), as Segment does for `receivedAt`.
+    public static func format(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = Int(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        let (days, secondsOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let adjustedDays = secondsOfDay < 0 ? days - 1 : days
+        let daySeconds = secondsOfDay < 0 ? secondsOfDay + 86_400 : secondsOfDay
+        let (year, month, day) = civilFromDays(adjustedDays)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day, daySeconds / 3600, daySeconds % 3600 / 60,
+            daySeconds % 60, millis)
+    }
+
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+
+/// The six Segment call types.
+public enum SegmentMessageType: String, CaseIterable, Sendable, Codable {
+    case identify, track, page, screen, group, alias
+}
+
+/// Which Segment endpoint a request came to.
+public enum SegmentEndpoint: Sendable, Hashable {
+    /// `/v1/identify`, `/v1/track`, …: the body is one message of that type.
+    case single(SegmentMessageType)
+    /// `/v1/batch` and `/v1/import`: the body is `{"batch": [...], "context": …, "integrations": …, "sentAt": …}`.
+    case batch
+}
+
+/// A valid message, normalized the way Segment documents, ready to append.
+public struct NormalizedMessage: Sendable, Hashable {
+    /// Its index in the request (0 for single-message endpoints).
+    public var index: Int
+    public var type: SegmentMessageType
+    /// The `messageId` sent, or the one assigned.
+    public var messageID: String
+    /// The identity it concerns: `user:<userId>` or `anonymous:<anonymousId>`.
+    public var stream: String
+    /// The clock-skew-corrected `timestamp`.
+    public var occurredAt: Date
+    /// The message as stored: merged batch context and integrations, `messageId`, `receivedAt`, corrected
+    /// `timestamp` and `originalTimestamp`; the write key removed.
+    public var payload: JSONValue
+}
+
+/// A message of a batch that failed validation.
+public struct RejectedMessage: Sendable, Hashable, Codable {
+    /// Its index in the batch.
+    public var index: Int
+    /// Its `messageId`, when it had a usable one.
+    public var messageId: String?
+    /// What is wrong with it.
+    public var reason: String
+    /// The message as received (the write key removed), for the rejections table.
+    public var message: JSONValue
+
+    enum CodingKeys: String, CodingKey { case index, messageId, reason }
+
+    public init(index: Int, messageId: String?, reason: String, message: JSONValue) {
+        self.index = index
+        self.messageId = messageId
+        self.reason = reason
+        self.message = message
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        index = try container.decode(Int.self, forKey: .index)
+        messageId = try container.decodeIfPresent(String.self, forKey: .messageId)
+        reason = try container.decode(String.self, forKey: .reason)
+        message = .null
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(index, forKey: .index)
+        try container.encodeIfPresent(messageId, forKey: .messageId)
+        try container.encode(reason, forKey: .reason)
+    }
+}
+
+/// Validates and normalizes Segment HTTP Tracking API requests (see `shared/contracts/segment.md`).
+public enum SegmentNormalizer {
+    /// Segment's limit for one message: 32 KB.
+    public static let maximumMessageBytes = 32 * 1024
+    /// Segment's limit for one request: 500 KB (applied to the decompressed body too).
+    public static let maximumRequestBytes = 500 * 1024
+
+    /// The outcome of normalizing one request.
+    public struct Result: Sendable {
+        public var accepted: [NormalizedMessage]
+        public var rejected: [RejectedMessage]
+        /// The `writeKey` given in the body, if any.
+        public var bodyWriteKey: String?
+    }
+
+    /// Validates and normalizes a request body.
+    ///
+    /// - Throws: `IngestionError` for problems of the whole request: a wrong top-level shape or a message over
+    ///   32 KB. Problems of single messages of a batch are returned as `rejected`.
+    public static func normalize(_ body: JSONValue, endpoint: SegmentEndpoint, receivedAt: Date) throws(IngestionError) -> Result {
+        guard case .object(var top) = body else {
+            throw .badRequest("invalid_body", "the body must be a JSON object")
+        }
+        let bodyWriteKey = top["writeKey"]?.stringValue
+        top["writeKey"] = nil
+        switch endpoint {
+        case .single(let type):
+            let size = (try? JSONValue.object(top).serialized().count) ?? 0
+            guard size <= maximumMessageBytes else {
+                throw .badRequest(
+                    "message_too_large", "the message is \(size) bytes; the limit is \(maximumMessageBytes) bytes (32 KB) per message")
+            }
+            switch normalizeMessage(top, index: 0, expectedType: type, batch: nil, receivedAt: receivedAt) {
+            case .accepted(let message):
+                return Result(accepted: [message], rejected: [], bodyWriteKey: bodyWriteKey)
+            case .rejected(let rejection):
+                // A single-message request has nothing else to store: the whole request is invalid.
+                throw .badRequest("invalid_message", rejection.reason)
+            }
+        case .batch:
+            guard let batchValue = top["batch"] else {
+                throw .badRequest("invalid_body", "a batch request needs a \"batch\" array of messages")
+            }
+            guard case .array(let messages) = batchValue else {
+                throw .badRequest("invalid_body", "\"batch\" must be an array of messages")
+            }
+            if let context = top["context"], context.objectValue == nil, !context.isNull {
+                throw .badRequest("invalid_body", "the batch's \"context\" must be an object")
+            }
+            if let integrations = top["integrations"], integrations.objectValue == nil, !integrations.isNull {
+                throw .badRequest("invalid_body", "the batch's \"integrations\" must be an object")
+            }
+            let batch = BatchDefaults(
+                context: top["context"]?.objectValue, integrations: top["integrations"]?.objectValue,
+                sentAt: top["sentAt"]?.stringValue)
+            var result = Result(accepted: [], rejected: [], bodyWriteKey: bodyWriteKey)
+            for (index, raw) in messages.enumerated() {
+                let size = (try? raw.serialized().count) ?? 0
+                guard size <= maximumMessageBytes else {
+                    throw .badRequest(
+                        "message_too_large",
+                        "message \(index) is \(size) bytes; the limit is \(maximumMessageBytes) bytes (32 KB) per message")
+                }
+                guard case .object(var message) = raw else {
+                    result.rejected.append(RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: raw))
+                    continue
+                }
+                message["writeKey"] = nil
+                switch normalizeMessage(message, index: index, expectedType: nil, batch: batch, receivedAt: receivedAt) {
+                case .accepted(let normalized): result.accepted.append(normalized)
+                case .rejected(let rejection): result.rejected.append(rejection)
+                }
+            }
+            return result
+        }
+    }
+
+    /// What became of one message.
+    enum MessageOutcome {
+        case accepted(NormalizedMessage)
+        case rejected(RejectedMessage)
+    }
+
+    struct BatchDefaults {
+        var context: [String: JSONValue]?
+        var integrations: [String: JSONValue]?
+        var sentAt: String?
+    }
+
+    static func normalizeMessage(
+        _ input: [String: JSONValue], index: Int, expectedType: SegmentMessageType?, batch: BatchDefaults?, receivedAt: Date
+    ) -> MessageOutcome {
+        var message = input
+        let suppliedID = message["messageId"]?.identifierValue
+        func reject(_ reason: String) -> MessageOutcome {
+            .rejected(RejectedMessage(index: index, messageId: suppliedID, reason: reason, message: .object(input)))
+        }
+
+        // Type: from the endpoint, or from the message in a batch.
+        let type: SegmentMessageType
+        if let expectedType {
+            type = expectedType
+        } else {
+            guard let name = message["type"]?.stringValue else { return reject("\"type\" is required in a batch message") }
+            guard let parsed = SegmentMessageType(rawValue: name.lowercased()) else {
+                return reject("\"type\" must be one of identify, track, page, screen, group, alias (got \"\(name)\")")
+            }
+            type = parsed
+        }
+        message["type"] = .string(type.rawValue)
+
+        // Objects.
+        for field in ["context", "integrations", "traits", "properties"] {
+            if let value = message[field] {
+                if value.isNull {
+                    message[field] = nil
+                } else if value.objectValue == nil {
+                    return reject("\"\(field)\" must be an object")
+                }
+            }
+        }
+        // Batch-level context and integrations apply to every message; the message's own keys win.
+        if let batch {
+            for (field, defaults) in [("context", batch.context), ("integrations", batch.integrations)] {
+                guard let defaults, !defaults.isEmpty else { continue }
+                var merged = defaults
+                for (key, value) in message[field]?.objectValue ?? [:] { merged[key] = value }
+                message[field] = .object(merged)
+            }
+        }
+
+        // Identities: strings or numbers; null means absent.
+        var identities: [String: String] = [:]
+        for field in ["userId", "anonymousId", "previousId", "groupId"] {
+            guard let value = message[field] else { continue }
+            if value.isNull || value.stringValue?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                message[field] = nil
+                continue
+            }
+            guard let identifier = value.identifierValue else { return reject("\"\(field)\" must be a string") }
+            message[field] = .string(identifier)
+            identities[field] = identifier
+        }
+        switch type {
+        case .alias:
+            guard identities["userId"] != nil else { return reject("an alias call needs \"userId\"") }
+            guard identities["previousId"] != nil else { return reject("an alias call needs \"previousId\"") }
+        default:
+            guard identities["userId"] != nil || identities["anonymousId"] != nil else {
+                return reject("\"userId\" or \"anonymousId\" is required")
+            }
+        }
+        switch type {
+        case .track:
+            guard let event = message["event"]?.stringValue, !event.trimmingCharacters(in: .whitespaces).isEmpty else {
+                return reject("a track call needs a non-empty \"event\"")
+            }
+        case .group:
+            guard identities["groupId"] != nil else { return reject("a group call needs \"groupId\"") }
+        case .identify:
+            // RudderStack's server SDKs send identify traits only in context.traits.
+            if message["traits"] == nil, let contextTraits = message["context"]?["traits"], contextTraits.objectValue != nil {
+                message["traits"] = contextTraits
+            }
+        case .page, .screen, .alias:
+            break
+        }
+
+        // Timestamps and Segment's clock-skew correction: timestamp = receivedAt − (sentAt − timestamp).
+        var timestamp: Date?
+        if let value = message["timestamp"], !value.isNull {
+            guard let text = value.stringValue, let parsed = ISO8601Timestamp.parse(text) else {
+                return reject("\"timestamp\" must be an ISO 8601 date-time with a time zone")
+            }
+            timestamp = parsed
+        }
+        var sentAt: Date?
+        let sentAtText: String? = message["sentAt"]?.stringValue ?? batch?.sentAt
+        if let sentAtText {
+            guard let parsed = ISO8601Timestamp.parse(sentAtText) else {
+                return reject("\"sentAt\" must be an ISO 8601 date-time with a time zone")
+            }
+            sentAt = parsed
+            message["sentAt"] = .string(sentAtText)
+        } else if let value = message["sentAt"], !value.isNull {
+            return reject("\"sentAt\" must be an ISO 8601 date-time with a time zone")
+        }
+        let occurredAt: Date
+        if let timestamp {
+            if let sentAt {
+                occurredAt = receivedAt.addingTimeInterval(-sentAt.timeIntervalSince(timestamp))
+                if message["originalTimestamp"] == nil { message["originalTimestamp"] = message["timestamp"] }
+            } else {
+                occurredAt = timestamp
+            }
+        } else {
+            occurredAt = receivedAt
+        }
+        message["timestamp"] = .string(ISO8601Timestamp.format(occurredAt))
+        message["receivedAt"] = .string(ISO8601Timestamp.format(receivedAt))
+        let messageID = suppliedID ?? "hubsignal-" + UUID().uuidString.lowercased()
+        message["messageId"] = .string(messageID)
+
+        let stream: String
+        if let userID = identities["userId"] {
+            stream = "user:" + userID
+        } else {
+            stream = "anonymous:" + identities["anonymousId"]!
+        }
+        return .accepted(
+            NormalizedMessage(
+                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: .object(message)))
+    }
+}

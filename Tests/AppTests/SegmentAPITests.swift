@@ -1,0 +1,229 @@
+import App
+import CompressNIO
+import EventStore
+import Foundation
+import Hummingbird
+import Ingestion
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Metrics
+import NIOCore
+import PQ
+import Prometheus
+import Testing
+import TestSupport
+
+/// The Segment-compatible API over real HTTP against a real PostgreSQL.
+@Suite struct SegmentAPITests {
+    static let writeKey = "test-write-key"
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// Runs `body` with a live server on a fresh database.
+    func withServer(_ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
+        try await TestPostgres.withDatabase { database in
+            var configuration = AppConfiguration(databaseURL: database.connectionString)
+            configuration.writeKeys = [Self.writeKey, "second-key"]
+            configuration.port = 0
+            let application = HubSignalService.makeApplication(
+                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(),
+                logger: TestPostgres.logger, metrics: Self.registry)
+            try await application.test(.live) { client in try await body(client, database) }
+        }
+    }
+
+    static func basic(_ key: String) -> HTTPFields {
+        [.authorization: "Basic " + Data((key + ":").utf8).base64EncodedString(), .contentType: "application/json"]
+    }
+
+    static func storedKeys(_ database: TestDatabase) async throws -> [String] {
+        try await database.client.query("SELECT idempotency_key FROM events ORDER BY position").map { try $0.decode(String.self, at: 0) }
+    }
+
+    @Test func identifyIsStoredWithItsWriteKeyIDAndWithoutTheKey() async throws {
+        try await withServer { client, database in
+            let body = #"{"userId": "u1", "traits": {"email": "ada@example.com"}, "messageId": "m-1", "writeKey": "ignored"}"#
+            try await client.execute(uri: "/v1/identify", method: .post, headers: Self.basic(Self.writeKey), body: ByteBuffer(string: body)) {
+                response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"success":true}"#)
+            }
+            let row = try await database.client.query("SELECT type, stream, payload, metadata->>'writeKeyID', source FROM events")[0]
+            let (type, stream, payload, writeKeyID, source) = try row.decode((String, String, PQJSONB, String, String).self)
+            #expect(type == "segment.identify")
+            #expect(stream == "user:u1")
+            #expect(source == "segment")
+            #expect(writeKeyID == WriteKeyIDs.of(Self.writeKey))
+            #expect(!payload.string.contains("ignored"))
+            #expect(!payload.string.contains(Self.writeKey))
+            #expect(payload.string.contains("ada@example.com"))
+        }
+    }
+
+    @Test func theWriteKeyMayComeInTheBody() async throws {
+        try await withServer { client, database in
+            let body = #"{"batch": [{"type": "track", "userId": "u1", "event": "E", "messageId": "m-1"}], "writeKey": "second-key"}"#
+            try await client.execute(uri: "/v1/batch", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+                response in
+                #expect(response.status == .ok)
+            }
+            #expect(try await Self.storedKeys(database) == ["m-1"])
+        }
+    }
+
+    @Test func missingOrWrongWriteKeysAreRefusedAndNothingIsStored() async throws {
+        try await withServer { client, database in
+            let body = ByteBuffer(string: #"{"userId": "u1", "event": "E"}"#)
+            for headers: HTTPFields in [[.contentType: "application/json"], Self.basic("wrong"), [.authorization: "Bearer \(Self.writeKey)"]] {
+                try await client.execute(uri: "/v1/track", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("\"code\":\"unauthorized\""))
+                }
+            }
+            let wrongInBody = ByteBuffer(string: #"{"userId": "u1", "event": "E", "writeKey": "nope"}"#)
+            try await client.execute(uri: "/v1/track", method: .post, headers: [:], body: wrongInBody) { response in
+                #expect(response.status == .unauthorized)
+            }
+            #expect(try await Self.storedKeys(database).isEmpty)
+        }
+    }
+
+    @Test func malformedAndOversizeRequestsAreRefusedNamingTheProblem() async throws {
+        try await withServer { client, database in
+            let headers = Self.basic(Self.writeKey)
+            try await client.execute(uri: "/v1/track", method: .post, headers: headers, body: ByteBuffer(string: #"{"userId": "u1", "#)) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("invalid_json"))
+            }
+            try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: ByteBuffer(string: #"{"batch": "nope"}"#)) {
+                response in
+                #expect(response.status == .badRequest)
+            }
+            let bigMessage = #"{"userId": "u1", "event": "E", "properties": {"x": "\#(String(repeating: "a", count: 33_000))"}}"#
+            try await client.execute(uri: "/v1/track", method: .post, headers: headers, body: ByteBuffer(string: bigMessage)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("message_too_large"))
+                #expect(String(buffer: response.body).contains("32 KB"))
+            }
+            let messages = (0..<30).map { #"{"type": "track", "userId": "u\#($0)", "event": "E", "properties": {"x": "\#(String(repeating: "b", count: 20_000))"}}"# }
+            let bigBatch = #"{"batch": [\#(messages.joined(separator: ","))]}"#
+            try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: ByteBuffer(string: bigBatch)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("request_too_large"))
+                #expect(String(buffer: response.body).contains("500 KB"))
+            }
+            #expect(try await Self.storedKeys(database).isEmpty)
+        }
+    }
+
+    @Test func gzipBodiesAreAcceptedAndGzipBombsRefused() async throws {
+        try await withServer { client, database in
+            var headers = Self.basic(Self.writeKey)
+            headers[.contentEncoding] = "gzip"
+            var plain = ByteBuffer(string: #"{"batch": [{"type": "page", "anonymousId": "a1", "name": "Home", "messageId": "gz-1"}]}"#)
+            let compressed = try plain.compress(with: .gzip())
+            try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: compressed) { response in
+                #expect(response.status == .ok)
+            }
+            // 20 MB of spaces inside a valid JSON document compresses to about 20 KB.
+            var bomb = ByteBuffer(string: #"{"batch": [], "padding": ""# + String(repeating: " ", count: 20_000_000) + #""}"#)
+            let bombBody = try bomb.compress(with: .gzip())
+            #expect(bombBody.readableBytes < 100_000)
+            try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: bombBody) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("decompressed"))
+            }
+            headers[.contentEncoding] = "br"
+            try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: compressed) { response in
+                #expect(response.status == .unsupportedMediaType)
+            }
+            #expect(try await Self.storedKeys(database) == ["gz-1"])
+        }
+    }
+
+    @Test func invalidMessagesOfABatchAreRecordedWhileTheRestIsStored() async throws {
+        try await withServer { client, database in
+            let body = ByteBuffer(
+                string: """
+                    {"batch": [
+                      {"type": "track", "userId": "u1", "event": "Good", "messageId": "ok-1"},
+                      {"type": "track", "userId": "u1", "messageId": "bad-1"},
+                      {"type": "identify", "messageId": "bad-2", "traits": {"email": "x@example.com"}},
+                      {"type": "group", "userId": "u1", "groupId": "g1", "messageId": "ok-2"}
+                    ]}
+                    """)
+            var strict = Self.basic(Self.writeKey)
+            strict[HTTPField.Name("X-Strict-Mode")!] = "1"
+            try await client.execute(uri: "/v1/batch", method: .post, headers: strict, body: body) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("bad-1"))
+            }
+            #expect(try await Self.storedKeys(database).isEmpty)
+            let rejectedBefore = try await database.client.query("SELECT count(*) FROM rejections")[0].decode(Int.self, at: 0)
+            #expect(rejectedBefore == 0)
+
+            try await client.execute(uri: "/v1/batch", method: .post, headers: Self.basic(Self.writeKey), body: body) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains("\"success\":true"))
+                #expect(text.contains("\"index\":1"))
+                #expect(text.contains("\"index\":2"))
+            }
+            #expect(try await Self.storedKeys(database) == ["ok-1", "ok-2"])
+            let rows = try await database.client.query(
+                "SELECT message_index, message_id, reason, message->>'type', write_key_id FROM rejections ORDER BY message_index")
+            let rejections = try rows.map { try $0.decode((Int, String?, String, String, String).self) }
+            #expect(rejections.map(\.0) == [1, 2])
+            #expect(rejections.map(\.1) == ["bad-1", "bad-2"])
+            #expect(rejections[0].2.contains("event"))
+            #expect(rejections[1].3 == "identify")
+            #expect(rejections[0].4 == WriteKeyIDs.of(Self.writeKey))
+
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("hubsignal_ingest_rejected_messages_total"))
+            }
+        }
+    }
+
+    /// 10,000 events from concurrent clients, a third of the requests sent twice: each event is stored exactly once.
+    @Test func concurrentClientsWithRetriesStoreEachEventExactlyOnce() async throws {
+        try await withServer { client, database in
+            let requests = 100
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for request in stride(from: worker, to: requests, by: 8) {
+                            let messages = (0..<100).map { index in
+                                #"{"type": "track", "userId": "user-\#(index % 37)", "event": "Load Test", "messageId": "r\#(request)-\#(index)", "properties": {"n": \#(index)}}"#
+                            }
+                            let body = ByteBuffer(string: #"{"batch": [\#(messages.joined(separator: ","))]}"#)
+                            let attempts = request % 3 == 0 ? 2 : 1
+                            for _ in 0..<attempts {
+                                try await client.execute(uri: "/v1/batch", method: .post, headers: Self.basic(Self.writeKey), body: body) {
+                                    response in
+                                    #expect(response.status == .ok)
+                                }
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let counts = try await database.client.query(
+                "SELECT count(*), count(DISTINCT idempotency_key) FROM events")[0].decode((Int, Int).self)
+            #expect(counts.0 == 10_000)
+            #expect(counts.1 == 10_000)
+        }
+    }
+}
+
+/// The write key id the API records, computed the same way as the server.
+enum WriteKeyIDs {
+    static func of(_ key: String) -> String { Ingestion.WriteKeys.id(of: key) }
+}
