@@ -119,6 +119,8 @@ public struct RecordedEvent: Sendable, Hashable {
 
     /// The columns `init(row:)` decodes, in order.
     static let columns = "position, transaction_id, stream, type, source, idempotency_key, occurred_at, recorded_at, payload, metadata"
+    /// The number of columns in `columns`.
+    static let columnCount = 10
 
     init(row: PQRow) throws {
         let (position, transactionID, stream, type, source, key, occurredAt, recordedAt, payload, metadata) = try row.decode(

@@ -154,32 +154,36 @@ public struct EventStore: Sendable {
     /// Reads up to `limit` events after `cursor` on `connection`.
     public func read(after cursor: LogCursor, limit: Int, on connection: PQConnection) async throws -> LogPage {
         precondition(limit > 0, "limit must be positive")
+        // One statement, so one snapshot: the page and the "held back" flag must agree. (Two statements would let a
+        // commit in between make an empty page look final.) The outer LEFT JOIN yields one all-NULL row when the page
+        // is empty, to carry the flag.
         let rows = try await connection.query(
             """
-            SELECT \(unsafeRaw: RecordedEvent.columns)
-            FROM events
-            WHERE (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
-              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY transaction_id, position
-            LIMIT \(limit)
+            WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+            page AS MATERIALIZED (
+                SELECT \(unsafeRaw: RecordedEvent.columns)
+                FROM events
+                WHERE (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
+                  AND transaction_id < (SELECT xmin FROM horizon)
+                ORDER BY transaction_id, position
+                LIMIT \(limit)
+            )
+            SELECT page.*,
+                   EXISTS (SELECT 1 FROM events
+                           WHERE transaction_id >= (SELECT xmin FROM horizon)
+                             AND (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint))
+            FROM (SELECT) AS one LEFT JOIN page ON true
+            ORDER BY page.transaction_id, page.position
             """, name: "events.read")
         var events: [RecordedEvent] = []
         events.reserveCapacity(rows.count)
-        for row in rows { events.append(try RecordedEvent(row: row)) }
-        let next = events.last?.cursor ?? cursor
         var heldBack = false
-        if events.count < limit {
-            // Anything beyond the horizon? Then a running transaction holds us back, and a retry soon will see more.
-            let beyond = try await connection.query(
-                """
-                SELECT EXISTS (
-                    SELECT 1 FROM events
-                    WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-                      AND (transaction_id, position) > (\(next.transactionID)::xid8, \(next.position)::bigint))
-                """, name: "events.held_back")
-            heldBack = try beyond[0].decode(Bool.self, at: 0)
+        for row in rows {
+            heldBack = try row.decode(Bool.self, at: RecordedEvent.columnCount)
+            if row.isNull(at: 0) { break }
+            events.append(try RecordedEvent(row: row))
         }
-        return LogPage(events: events, isHeldBack: heldBack, nextCursor: next)
+        return LogPage(events: events, isHeldBack: heldBack, nextCursor: events.last?.cursor ?? cursor)
     }
 
     /// The events of one stream from `position` on, in position order.

@@ -14,9 +14,9 @@ func makeEvent(key: String, user: String = "user-1", type: String = "segment.tra
 /// Transaction ids and snapshots are cluster-wide: any transaction running anywhere on the server (other tests'
 /// databases included) holds readers back for a moment. These helpers wait for that moment to pass.
 extension EventStore {
-    /// Reads everything after `cursor` until no running transaction holds the reader back (at most 10 seconds).
+    /// Reads everything after `cursor` until no running transaction holds the reader back (at most 60 seconds).
     func readSettled(after cursor: LogCursor, limit: Int = 1000) async throws -> LogPage {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         var cursor = cursor
         var events: [RecordedEvent] = []
         while true {
@@ -32,9 +32,9 @@ extension EventStore {
 }
 
 extension Subscription {
-    /// Processes the next batch, retrying while other transactions hold the reader back (at most 10 seconds).
+    /// Processes the next batch, retrying while other transactions hold the reader back (at most 60 seconds).
     func processSettled() async throws -> BatchOutcome {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let outcome = try await processNextBatch()
             if outcome != .idle(isHeldBack: true) || ContinuousClock.now > deadline { return outcome }

@@ -129,7 +129,7 @@ import TestSupport
         return try #require(page.events.first { $0.idempotencyKey == key }).cursor
     }
 
-    static func waitUntil(timeout: Duration = .seconds(10), _ condition: @Sendable () -> Bool) async throws {
+    static func waitUntil(timeout: Duration = .seconds(60), _ condition: @Sendable () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else {
