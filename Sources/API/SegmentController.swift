@@ -14,12 +14,12 @@ import PQ
 /// `rejections` and listed in the response while the valid ones are stored; with `X-Strict-Mode: 1`, any invalid
 /// message fails the whole request with `400` and nothing is stored.
 public struct SegmentController: Sendable {
-    let store: EventStore
+    let intake: EventIntake
     let writeKeys: WriteKeys
     let rejectionCounter: Counter
 
     public init(store: EventStore, writeKeys: WriteKeys, metricsFactory: (any MetricsFactory)? = nil) {
-        self.store = store
+        self.intake = EventIntake(store: store)
         self.writeKeys = writeKeys
         rejectionCounter = Counter(
             label: "hubsignal_ingest_rejected_messages_total", dimensions: [("source", "segment")],
@@ -90,7 +90,7 @@ public struct SegmentController: Sendable {
                 rejected: result.rejected)
         }
 
-        let metadata = Self.metadata(writeKeyID: writeKeyID!, requestID: context.id, endpoint: path)
+        let metadata = EventIntake.metadata(["writeKeyID": writeKeyID!, "requestID": context.id, "endpoint": path])
         let events: [NewEvent]
         do {
             events = try result.accepted.map { message in
@@ -103,15 +103,8 @@ public struct SegmentController: Sendable {
             return JSONResponse.error(IngestionError(status: 400, code: "invalid_json", message: "the body could not be re-encoded"))
         }
         do {
-            try await store.client.withTransaction { connection in
-                if !events.isEmpty {
-                    try await store.append(events, on: connection)
-                }
-                if !result.rejected.isEmpty {
-                    try await Self.recordRejections(
-                        result.rejected, endpoint: path, writeKeyID: writeKeyID!, requestID: context.id, on: connection)
-                }
-            }
+            try await intake.store(
+                events, rejected: result.rejected, source: .segment, endpoint: path, writeKeyID: writeKeyID, requestID: context.id)
         } catch {
             logger.error("storing a Segment request failed", metadata: ["error": "\(error)"])
             return JSONResponse.storageFailure(error)
@@ -138,28 +131,5 @@ public struct SegmentController: Sendable {
         else { return nil }
         let user = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return user.isEmpty ? nil : user
-    }
-
-    static func metadata(writeKeyID: String, requestID: String, endpoint: String) -> PQJSONB {
-        let object: JSONValue = .object([
-            "writeKeyID": .string(writeKeyID), "requestID": .string(requestID), "endpoint": .string(endpoint),
-        ])
-        return PQJSONB(bytes: (try? object.serialized()) ?? Array("{}".utf8))
-    }
-
-    static func recordRejections(
-        _ rejected: [RejectedMessage], endpoint: String, writeKeyID: String, requestID: String, on connection: PQConnection
-    ) async throws {
-        let indexes = rejected.map { Int32($0.index) }
-        let messageIDs = PQNullableArray(rejected.map(\.messageId))
-        let reasons = rejected.map(\.reason)
-        let messages = rejected.map { PQJSONB(bytes: (try? $0.message.serialized()) ?? Array("null".utf8)) }
-        try await connection.execute(
-            """
-            INSERT INTO rejections (source, endpoint, write_key_id, request_id, message_index, message_id, reason, message)
-            SELECT 'segment', \(endpoint), \(writeKeyID), \(requestID), message_index, message_id, reason, message
-            FROM unnest(\(indexes)::int[], \(messageIDs)::text[], \(reasons)::text[], \(messages)::jsonb[])
-                 AS r(message_index, message_id, reason, message)
-            """, name: "rejections.insert")
     }
 }

@@ -22,6 +22,15 @@ public struct AppConfiguration: Sendable {
     /// `HUBSIGNAL_WRITE_KEYS`: comma-separated write keys the Segment-compatible API accepts. Defaults to none, which
     /// refuses every ingestion request.
     public var writeKeys: [String] = []
+    /// `HUBSIGNAL_PUBLIC_URL`: the external base URL HubSpot calls; HubSpot's signatures cover the full URI, so behind
+    /// a proxy or load balancer set it. Defaults to `nil`: derived from each request.
+    public var publicURL: String?
+    /// `HUBSPOT_CLIENT_SECRET`: verifies HubSpot webhook and workflow-action signatures. Defaults to `nil`: HubSpot's
+    /// requests are refused.
+    public var hubSpotClientSecret: String?
+    /// `ONESIGNAL_WEBHOOK_SECRET`: the secret OneSignal's event stream sends as `Authorization: Bearer …`. Defaults to
+    /// `nil`: OneSignal's events are refused.
+    public var oneSignalWebhookSecret: String?
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -74,6 +83,14 @@ public struct AppConfiguration: Sendable {
         if let keys = environment["HUBSIGNAL_WRITE_KEYS"] {
             configuration.writeKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        if let url = environment["HUBSIGNAL_PUBLIC_URL"], !url.isEmpty {
+            guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+                throw ConfigurationError("HUBSIGNAL_PUBLIC_URL=\(url) must be an absolute http(s) URL such as https://hubsignal.example.com")
+            }
+            configuration.publicURL = url
+        }
+        if let secret = environment["HUBSPOT_CLIENT_SECRET"], !secret.isEmpty { configuration.hubSpotClientSecret = secret }
+        if let secret = environment["ONESIGNAL_WEBHOOK_SECRET"], !secret.isEmpty { configuration.oneSignalWebhookSecret = secret }
         if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
             configuration.migrationsDirectory = directory
         }

@@ -44,6 +44,12 @@ public enum HubSignalService {
         if configuration.writeKeys.isEmpty {
             logger.warning("HUBSIGNAL_WRITE_KEYS is empty: the Segment-compatible API refuses every request")
         }
+        if configuration.hubSpotClientSecret == nil {
+            logger.warning("HUBSPOT_CLIENT_SECRET is not set: HubSpot webhooks and workflow actions are refused")
+        }
+        if configuration.oneSignalWebhookSecret == nil {
+            logger.warning("ONESIGNAL_WEBHOOK_SECRET is not set: OneSignal events are refused")
+        }
         let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
         let application = makeApplication(
             configuration: configuration, client: client, migrations: migrations, logger: logger, metrics: metrics,
@@ -65,6 +71,9 @@ public enum HubSignalService {
         router.add(middleware: MetricsMiddleware())
         let store = EventStore(client: client, logger: logger)
         SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
+        HubSpotController(store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL)
+            .register(on: router)
+        OneSignalController(store: store, secret: configuration.oneSignalWebhookSecret).register(on: router)
         if let metrics {
             router.get("metrics") { _, _ -> Response in
                 var text = [UInt8]()

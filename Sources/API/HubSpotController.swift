@@ -1,0 +1,151 @@
+import EventStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ingestion
+import Logging
+import PQ
+
+/// HubSpot's calls into HubSignal: webhook v3 deliveries (`POST /webhooks/hubspot`) and the two custom workflow
+/// actions (`POST /hubspot/actions/send-notification`, `POST /hubspot/actions/edit-tags`).
+///
+/// Every request must carry a valid signature made with `HUBSPOT_CLIENT_SECRET`: webhooks v3 (timestamp at most 5
+/// minutes old), workflow actions v3 when its headers are present, else v2. The signed URI is the one HubSpot called:
+/// `HUBSIGNAL_PUBLIC_URL` plus the request's path and query, or, without it, the request's own scheme and host.
+public struct HubSpotController: Sendable {
+    /// Webhook deliveries hold up to 100 events.
+    static let maximumWebhookBytes = 1024 * 1024
+    /// A workflow action request is one small object.
+    static let maximumActionBytes = 256 * 1024
+
+    let intake: EventIntake
+    let clientSecret: String?
+    let publicURL: String?
+
+    /// - Parameters:
+    ///   - clientSecret: the HubSpot app's client secret; `nil` refuses every request.
+    ///   - publicURL: the external base URL HubSpot calls (e.g. `https://hubsignal.example.com`), if behind a proxy.
+    public init(store: EventStore, clientSecret: String?, publicURL: String?) {
+        self.intake = EventIntake(store: store)
+        self.clientSecret = clientSecret?.isEmpty == true ? nil : clientSecret
+        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
+
+    /// Adds the routes to `router`.
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.post("webhooks/hubspot") { request, context in
+            await webhook(request, context: context)
+        }
+        for action in HubSpotWorkflowAction.allCases {
+            router.post(RouterPath(stringLiteral: String(action.path.dropFirst()))) { request, context in
+                await workflowAction(action, request, context: context)
+            }
+        }
+    }
+
+    struct Accepted: Encodable {
+        var success = true
+        var rejected: [RejectedMessage]?
+    }
+
+    /// The body HubSpot expects from a workflow action: the action is recorded and will be carried out by HubSignal,
+    /// so the workflow goes on.
+    struct ActionResponse: Encodable {
+        var outputFields = ["hs_execution_state": "SUCCESS"]
+    }
+
+    func webhook(_ request: Request, context: some RequestContext) async -> Response {
+        let path = "/webhooks/hubspot"
+        do {
+            let (body, version) = try await verifiedBody(request, limit: Self.maximumWebhookBytes, allowV2: false, context: context)
+            let parsed = try HubSpotWebhookParser.parse(try Self.json(body))
+            let metadata = EventIntake.metadata(["requestID": context.id, "endpoint": path, "signatureVersion": version])
+            let events = try EventIntake.newEvents(parsed.accepted, source: .hubspot, metadata: metadata)
+            do {
+                try await intake.store(
+                    events, rejected: parsed.rejected, source: .hubspot, endpoint: path, writeKeyID: nil, requestID: context.id)
+            } catch {
+                context.logger.error("storing a HubSpot webhook delivery failed", metadata: ["error": "\(error)"])
+                return JSONResponse.storageFailure(error)
+            }
+            return JSONResponse.make(status: .ok, body: Accepted(rejected: parsed.rejected.isEmpty ? nil : parsed.rejected))
+        } catch let error as IngestionError {
+            return JSONResponse.error(error)
+        } catch {
+            return JSONResponse.error(IngestionError(status: 400, code: "invalid_body", message: "the body could not be read"))
+        }
+    }
+
+    func workflowAction(_ action: HubSpotWorkflowAction, _ request: Request, context: some RequestContext) async -> Response {
+        let receivedAt = Date()
+        do {
+            let (body, version) = try await verifiedBody(request, limit: Self.maximumActionBytes, allowV2: true, context: context)
+            let event = try action.parse(try Self.json(body), receivedAt: receivedAt)
+            let metadata = EventIntake.metadata(["requestID": context.id, "endpoint": action.path, "signatureVersion": version])
+            let events = try EventIntake.newEvents([event], source: .hubspot, metadata: metadata)
+            do {
+                try await intake.store(events, rejected: [], source: .hubspot, endpoint: action.path, writeKeyID: nil, requestID: context.id)
+            } catch {
+                context.logger.error("storing a HubSpot workflow action failed", metadata: ["error": "\(error)"])
+                return JSONResponse.storageFailure(error)
+            }
+            return JSONResponse.make(status: .ok, body: ActionResponse())
+        } catch let error as IngestionError {
+            return JSONResponse.error(error)
+        } catch {
+            return JSONResponse.error(IngestionError(status: 400, code: "invalid_body", message: "the body could not be read"))
+        }
+    }
+
+    /// Reads the body and verifies its signature; returns the raw body and the signature version.
+    func verifiedBody(_ request: Request, limit: Int, allowV2: Bool, context: some RequestContext) async throws -> ([UInt8], String) {
+        guard let clientSecret else {
+            throw IngestionError(
+                status: 401, code: "unauthorized", message: "HubSpot requests are refused: HUBSPOT_CLIENT_SECRET is not configured")
+        }
+        // The signature covers the bytes as sent, so read them without decompressing.
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw IngestionError(status: 400, code: "request_too_large", message: "the request body is over the limit of \(limit) bytes")
+        }
+        let body = Array(buffer.readableBytesView)
+        let headers = HubSpotSignature.Headers(
+            signatureV3: request.headers[Self.signatureV3], timestamp: request.headers[Self.timestamp],
+            signature: request.headers[Self.signature], version: request.headers[Self.signatureVersion])
+        do {
+            let version = try HubSpotSignature.verify(
+                headers: headers, secret: clientSecret, method: request.method.rawValue, uri: signedURI(request), body: body,
+                allowV2: allowV2)
+            return (body, version)
+        } catch {
+            context.logger.info("refused a HubSpot request with a bad signature", metadata: ["reason": "\(error)"])
+            throw IngestionError(status: 401, code: "invalid_signature", message: error.description)
+        }
+    }
+
+    /// The full URI HubSpot called.
+    func signedURI(_ request: Request) -> String {
+        let target = request.head.path ?? "/"
+        if let publicURL { return publicURL + target }
+        let scheme = request.headers[Self.forwardedProto] ?? request.head.scheme ?? "http"
+        let host = request.headers[Self.forwardedHost] ?? request.head.authority ?? "localhost"
+        return "\(scheme)://\(host)\(target)"
+    }
+
+    static func json(_ body: [UInt8]) throws(IngestionError) -> JSONValue {
+        do {
+            return try JSONValue.parse(body)
+        } catch {
+            throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON")
+        }
+    }
+
+    static let signatureV3 = HTTPField.Name("X-HubSpot-Signature-v3")!
+    static let timestamp = HTTPField.Name("X-HubSpot-Request-Timestamp")!
+    static let signature = HTTPField.Name("X-HubSpot-Signature")!
+    static let signatureVersion = HTTPField.Name("X-HubSpot-Signature-Version")!
+    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let forwardedHost = HTTPField.Name("X-Forwarded-Host")!
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// A webhook or workflow-action event ready to append.
+public struct InboundEvent: Sendable, Hashable {
+    /// Its index in the request.
+    public var index: Int
+    /// `hubspot.webhook.contact.propertyChange`, `hubspot.action.send_notification`, `onesignal.message.push.clicked`, …
+    public var type: String
+    public var stream: String
+    public var idempotencyKey: String
+    public var occurredAt: Date
+    /// The event as it arrived.
+    public var payload: JSONValue
+}
+
+/// Validates HubSpot webhook v3 deliveries: a JSON array of events (`shared/contracts/hubspot.md` §7).
+public enum HubSpotWebhookParser {
+    /// The outcome of one delivery: events to store and events refused (with reasons).
+    public struct Result: Sendable {
+        public var accepted: [InboundEvent]
+        public var rejected: [RejectedMessage]
+    }
+
+    public static func parse(_ body: JSONValue) throws(IngestionError) -> Result {
+        guard case .array(let items) = body else {
+            throw .badRequest("invalid_body", "a HubSpot webhook delivery must be a JSON array of events")
+        }
+        var result = Result(accepted: [], rejected: [])
+        for (index, item) in items.enumerated() {
+            func reject(_ reason: String) {
+                result.rejected.append(
+                    RejectedMessage(index: index, messageId: item["eventId"]?.identifierValue, reason: reason, message: item))
+            }
+            guard item.objectValue != nil else {
+                reject("the event is not a JSON object")
+                continue
+            }
+            guard let eventID = item["eventId"]?.identifierValue else {
+                reject("\"eventId\" is required")
+                continue
+            }
+            guard let subscriptionType = item["subscriptionType"]?.stringValue, subscriptionType.contains("."),
+                subscriptionType.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" })
+            else {
+                reject("\"subscriptionType\" must look like contact.propertyChange")
+                continue
+            }
+            guard let occurredAt = item["occurredAt"].flatMap(Self.milliseconds) else {
+                reject("\"occurredAt\" must be epoch milliseconds")
+                continue
+            }
+            let objectID = item["objectId"]?.identifierValue ?? item["primaryObjectId"]?.identifierValue
+            let subscriptionID = item["subscriptionId"]?.identifierValue ?? "-"
+            guard let objectID else {
+                reject("\"objectId\" is required")
+                continue
+            }
+            let objectType = String(subscriptionType.split(separator: ".").first!)
+            // HubSpot says eventId alone is not guaranteed unique.
+            let key = "\(subscriptionID):\(eventID):\(Int64(occurredAt.timeIntervalSince1970 * 1000)):\(objectID)"
+            result.accepted.append(
+                InboundEvent(
+                    index: index, type: "hubspot.webhook.\(subscriptionType)", stream: "hubspot-\(objectType):\(objectID)",
+                    idempotencyKey: key, occurredAt: occurredAt, payload: item))
+        }
+        return result
+    }
+
+    static func milliseconds(_ value: JSONValue) -> Date? {
+        switch value {
+        case .int(let milliseconds): return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        case .double(let milliseconds): return Date(timeIntervalSince1970: milliseconds / 1000)
+        case .string(let text): return Double(text).map { Date(timeIntervalSince1970: $0 / 1000) }
+        default: return nil
+        }
+    }
+}
+
+/// The two custom workflow actions HubSignal offers in HubSpot.
+public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
+    case sendNotification = "send_notification"
+    case editTags = "edit_tags"
+
+    /// The request path HubSpot calls.
+    public var path: String {
+        switch self {
+        case .sendNotification: return "/hubspot/actions/send-notification"
+        case .editTags: return "/hubspot/actions/edit-tags"
+        }
+    }
+
+    /// Validates an execution request (`shared/contracts/hubspot.md` §8): `callbackId` is the idempotency key.
+    public func parse(_ body: JSONValue, receivedAt: Date) throws(IngestionError) -> InboundEvent {
+        guard body.objectValue != nil else {
+            throw .badRequest("invalid_body", "a workflow action request must be a JSON object")
+        }
+        guard let callbackID = body["callbackId"]?.stringValue, !callbackID.isEmpty else {
+            throw .badRequest("invalid_action", "\"callbackId\" is required")
+        }
+        guard let object = body["object"], let objectID = object["objectId"]?.identifierValue else {
+            throw .badRequest("invalid_action", "\"object.objectId\" is required")
+        }
+        let objectType = (object["objectType"]?.stringValue ?? "CONTACT").lowercased()
+        let inputs = body["inputFields"]?.objectValue ?? body["fields"]?.objectValue
+        guard let inputs else {
+            throw .badRequest("invalid_action", "\"inputFields\" is required")
+        }
+        switch self {
+        case .sendNotification:
+            let hasContent = ["message", "contents", "template_id"].contains { inputs[$0]?.stringValue?.isEmpty == false }
+            guard hasContent else {
+                throw .badRequest("invalid_action", "a notification needs a \"message\" or a \"template_id\" input")
+            }
+        case .editTags:
+            guard !inputs.isEmpty else { throw .badRequest("invalid_action", "editing tags needs at least one input") }
+        }
+        return InboundEvent(
+            index: 0, type: "hubspot.action.\(rawValue)", stream: "hubspot-\(objectType):\(objectID)", idempotencyKey: callbackID,
+            occurredAt: receivedAt, payload: body)
+    }
+}
+
+/// Validates OneSignal Event Stream deliveries (`shared/contracts/onesignal.md` §8.1): one event per request, in
+/// the flat template the README documents (`event_id`, `kind`, `timestamp`, …) or with the docs' dotted keys
+/// (`event.id`, `event.kind`, …).
+public enum OneSignalEventParser {
+    public static func parse(_ body: JSONValue, receivedAt: Date) throws(IngestionError) -> InboundEvent {
+        guard let object = body.objectValue else {
+            throw .badRequest("invalid_body", "a OneSignal event must be a JSON object")
+        }
+        func field(_ flat: String, _ dotted: String) -> JSONValue? {
+            let value = object[flat] ?? object[dotted] ?? object["event"]?[dotted.replacingOccurrences(of: "event.", with: "")]
+            if value?.stringValue == "" { return nil }
+            return value
+        }
+        guard let eventID = field("event_id", "event.id")?.identifierValue else {
+            throw .badRequest("invalid_event", "\"event_id\" is required")
+        }
+        guard let kind = field("kind", "event.kind")?.stringValue, kind.hasPrefix("message."),
+            kind.allSatisfy({ $0.isLetter || $0 == "." || $0 == "_" })
+        else {
+            throw .badRequest("invalid_event", "\"kind\" must be a OneSignal message event kind such as message.push.clicked")
+        }
+        var occurredAt = receivedAt
+        if let datetime = field("datetime", "event.datetime")?.stringValue, let parsed = ISO8601Timestamp.parse(datetime) {
+            occurredAt = parsed
+        } else if let timestamp = field("timestamp", "event.timestamp") {
+            switch timestamp {
+            case .int(let seconds): occurredAt = Date(timeIntervalSince1970: Double(seconds))
+            case .double(let seconds): occurredAt = Date(timeIntervalSince1970: seconds)
+            case .string(let text):
+                guard let seconds = Double(text) else {
+                    throw .badRequest("invalid_event", "\"timestamp\" must be unix seconds")
+                }
+                occurredAt = Date(timeIntervalSince1970: seconds)
+            default: throw .badRequest("invalid_event", "\"timestamp\" must be unix seconds")
+            }
+        }
+        let stream: String
+        if let externalID = field("external_id", "event.external_id")?.identifierValue {
+            stream = "user:" + externalID
+        } else if let onesignalID = field("onesignal_id", "event.onesignal_id")?.identifierValue {
+            stream = "onesignal-user:" + onesignalID
+        } else if let messageID = field("message_id", "message.id")?.identifierValue {
+            stream = "onesignal-message:" + messageID
+        } else {
+            stream = "onesignal-event:" + eventID
+        }
+        return InboundEvent(
+            index: 0, type: "onesignal.\(kind)", stream: stream, idempotencyKey: eventID, occurredAt: occurredAt, payload: body)
+    }
+}

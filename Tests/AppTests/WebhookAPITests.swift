@@ -1,0 +1,221 @@
+import App
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingestion
+import NIOCore
+import PQ
+import Testing
+import TestSupport
+
+/// HubSpot webhooks and workflow actions, and OneSignal event streams, over real HTTP against a real PostgreSQL.
+@Suite struct WebhookAPITests {
+    static let clientSecret = "hubspot-client-secret"
+    static let publicURL = "https://hubsignal.example.com"
+    static let oneSignalSecret = "onesignal-stream-secret"
+
+    func withServer(_ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
+        try await TestPostgres.withDatabase { database in
+            var configuration = AppConfiguration(databaseURL: database.connectionString)
+            configuration.hubSpotClientSecret = Self.clientSecret
+            configuration.publicURL = Self.publicURL
+            configuration.oneSignalWebhookSecret = Self.oneSignalSecret
+            configuration.port = 0
+            let application = HubSignalService.makeApplication(
+                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+            try await application.test(.live) { client in try await body(client, database) }
+        }
+    }
+
+    static func signedV3(_ body: String, path: String, at date: Date = Date(), secret: String = clientSecret) -> HTTPFields {
+        let timestamp = String(Int64(date.timeIntervalSince1970 * 1000))
+        let signature = HubSpotSignature.v3(
+            secret: secret, method: "POST", uri: publicURL + path, body: Array(body.utf8), timestamp: timestamp)
+        return [
+            .contentType: "application/json", HTTPField.Name("X-HubSpot-Signature-v3")!: signature,
+            HTTPField.Name("X-HubSpot-Request-Timestamp")!: timestamp,
+        ]
+    }
+
+    static func types(_ database: TestDatabase) async throws -> [String] {
+        try await database.client.query("SELECT type FROM events ORDER BY position").map { try $0.decode(String.self, at: 0) }
+    }
+
+    static let delivery = #"""
+        [{"eventId":3418880613,"subscriptionId":1859972,"portalId":27356661,"appId":1109808,"occurredAt":1663842379678,
+          "subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":512,"propertyName":"email",
+          "propertyValue":"ada@example.com","changeSource":"CRM_UI","sourceId":"userId:45678"},
+         {"eventId":3418880614,"subscriptionId":1859972,"portalId":27356661,"occurredAt":1663842379700,
+          "subscriptionType":"contact.deletion","objectId":513}]
+        """#
+
+    @Test func signedWebhookDeliveriesAreStoredOnceEach() async throws {
+        try await withServer { client, database in
+            let headers = Self.signedV3(Self.delivery, path: "/webhooks/hubspot")
+            for _ in 0..<2 {  // HubSpot retries: the second delivery stores nothing new
+                try await client.execute(uri: "/webhooks/hubspot", method: .post, headers: headers, body: ByteBuffer(string: Self.delivery)) {
+                    response in
+                    #expect(response.status == .ok)
+                }
+            }
+            #expect(try await Self.types(database) == ["hubspot.webhook.contact.propertyChange", "hubspot.webhook.contact.deletion"])
+            let row = try await database.client.query("SELECT stream, source, payload->>'propertyValue', metadata->>'signatureVersion' FROM events ORDER BY position")[0]
+            let (stream, source, value, version) = try row.decode((String, String, String, String).self)
+            #expect(stream == "hubspot-contact:512")
+            #expect(source == "hubspot")
+            #expect(value == "ada@example.com")
+            #expect(version == "v3")
+        }
+    }
+
+    @Test func badStaleAndMissingSignaturesAreRefused() async throws {
+        try await withServer { client, database in
+            let body = ByteBuffer(string: Self.delivery)
+            let cases: [(HTTPFields, String)] = [
+                (Self.signedV3(Self.delivery, path: "/webhooks/hubspot", secret: "wrong-secret"), "does not match"),
+                (Self.signedV3(Self.delivery, path: "/webhooks/hubspot", at: Date().addingTimeInterval(-400)), "5 minutes"),
+                (Self.signedV3(Self.delivery, path: "/webhooks/other"), "does not match"),
+                ([.contentType: "application/json"], "X-HubSpot-Signature-v3"),
+                ([HTTPField.Name("X-HubSpot-Signature")!: HubSpotSignature.v1(secret: Self.clientSecret, body: Array(Self.delivery.utf8)),
+                  HTTPField.Name("X-HubSpot-Signature-Version")!: "v1"], "X-HubSpot-Signature-v3"),
+            ]
+            for (headers, reason) in cases {
+                try await client.execute(uri: "/webhooks/hubspot", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains(reason), "\(String(buffer: response.body))")
+                }
+            }
+            // A signed body that was tampered with afterwards.
+            let tampered = Self.delivery.replacingOccurrences(of: "ada@example.com", with: "eve@example.com")
+            try await client.execute(
+                uri: "/webhooks/hubspot", method: .post, headers: Self.signedV3(Self.delivery, path: "/webhooks/hubspot"),
+                body: ByteBuffer(string: tampered)
+            ) { response in
+                #expect(response.status == .unauthorized)
+            }
+            #expect(try await Self.types(database).isEmpty)
+        }
+    }
+
+    @Test func malformedDeliveriesAreRefusedAndBadEventsRecorded() async throws {
+        try await withServer { client, database in
+            let notArray = #"{"eventId": 1}"#
+            try await client.execute(
+                uri: "/webhooks/hubspot", method: .post, headers: Self.signedV3(notArray, path: "/webhooks/hubspot"), body: ByteBuffer(string: notArray)
+            ) { response in
+                #expect(response.status == .badRequest)
+            }
+            let mixed = #"[{"eventId":1,"subscriptionId":2,"subscriptionType":"company.creation","objectId":7,"occurredAt":1700000000000},{"objectId":8}]"#
+            try await client.execute(
+                uri: "/webhooks/hubspot", method: .post, headers: Self.signedV3(mixed, path: "/webhooks/hubspot"), body: ByteBuffer(string: mixed)
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"index\":1"))
+            }
+            #expect(try await Self.types(database) == ["hubspot.webhook.company.creation"])
+            let reason = try await database.client.query("SELECT source, reason FROM rejections")[0].decode((String, String).self)
+            #expect(reason.0 == "hubspot")
+            #expect(reason.1.contains("eventId"))
+        }
+    }
+
+    static let action = #"""
+        {"callbackId":"ap-47355542-1589400750477-3-0",
+         "origin":{"portalId":47355542,"actionDefinitionId":201903771,"actionDefinitionVersion":4},
+         "context":{"workflowId":1640937852,"actionId":3,"source":"WORKFLOWS"},
+         "object":{"objectId":108456792064,"objectType":"CONTACT"},
+         "fields":{"message":"test message"},"inputFields":{"message":"test message"}}
+        """#
+
+    @Test func workflowActionsAcceptV2AndV3SignaturesAndAnswerHubSpotsShape() async throws {
+        try await withServer { client, database in
+            let path = "/hubspot/actions/send-notification"
+            let v2: HTTPFields = [
+                .contentType: "application/json",
+                HTTPField.Name("X-HubSpot-Signature")!: HubSpotSignature.v2(
+                    secret: Self.clientSecret, method: "POST", uri: Self.publicURL + path, body: Array(Self.action.utf8)),
+                HTTPField.Name("X-HubSpot-Signature-Version")!: "v2",
+            ]
+            for headers in [v2, Self.signedV3(Self.action, path: path)] {
+                try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: Self.action)) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == #"{"outputFields":{"hs_execution_state":"SUCCESS"}}"#)
+                }
+            }
+            #expect(try await Self.types(database) == ["hubspot.action.send_notification"])
+
+            let tags = #"{"callbackId":"ap-2","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tag_key":"vip","tag_value":"1"}}"#
+            let tagsPath = "/hubspot/actions/edit-tags"
+            try await client.execute(uri: tagsPath, method: .post, headers: Self.signedV3(tags, path: tagsPath), body: ByteBuffer(string: tags)) {
+                response in
+                #expect(response.status == .ok)
+            }
+            let noCallback = #"{"object":{"objectId":9},"inputFields":{"message":"hi"}}"#
+            try await client.execute(uri: path, method: .post, headers: Self.signedV3(noCallback, path: path), body: ByteBuffer(string: noCallback)) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("callbackId"))
+            }
+            let badV2: HTTPFields = [
+                HTTPField.Name("X-HubSpot-Signature")!: String(repeating: "0", count: 64),
+                HTTPField.Name("X-HubSpot-Signature-Version")!: "v2",
+            ]
+            try await client.execute(uri: path, method: .post, headers: badV2, body: ByteBuffer(string: Self.action)) { response in
+                #expect(response.status == .unauthorized)
+            }
+            #expect(try await Self.types(database) == ["hubspot.action.send_notification", "hubspot.action.edit_tags"])
+        }
+    }
+
+    static let clicked = #"""
+        {"event_id":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","kind":"message.push.clicked","timestamp":1708559115,
+         "datetime":"2024-02-21T23:45:15.228Z","app_id":"app-1","external_id":"user_12345",
+         "onesignal_id":"c3d4e5f6-a7b8-9012-cdef-123456789012","subscription_id":"b2c3","device_type":"iOS","failure_reason":"",
+         "message_id":"f3c9cd09-10d7-4f59-b9bc-66e16607f1d5","message_name":"weekly-promo-push","title":"Flash Sale","url":"https://example.com/sale"}
+        """#
+
+    @Test func oneSignalEventsNeedTheSecretAndAreStoredOnce() async throws {
+        try await withServer { client, database in
+            let good: HTTPFields = [.authorization: "Bearer \(Self.oneSignalSecret)", .contentType: "application/json"]
+            for _ in 0..<2 {
+                try await client.execute(uri: "/webhooks/onesignal", method: .post, headers: good, body: ByteBuffer(string: Self.clicked)) {
+                    response in
+                    #expect(response.status == .ok)
+                }
+            }
+            for headers: HTTPFields in [[.authorization: "Bearer wrong"], [:], [.authorization: Self.oneSignalSecret]] {
+                try await client.execute(uri: "/webhooks/onesignal", method: .post, headers: headers, body: ByteBuffer(string: Self.clicked)) {
+                    response in
+                    #expect(response.status == .unauthorized)
+                }
+            }
+            try await client.execute(uri: "/webhooks/onesignal", method: .post, headers: good, body: ByteBuffer(string: #"{"kind":"message.push.sent"}"#)) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("event_id"))
+            }
+            #expect(try await Self.types(database) == ["onesignal.message.push.clicked"])
+            let stream = try await database.client.query("SELECT stream FROM events")[0].decode(String.self, at: 0)
+            #expect(stream == "user:user_12345")
+        }
+    }
+
+    @Test func withoutSecretsEverythingIsRefused() async throws {
+        try await TestPostgres.withDatabase { database in
+            var configuration = AppConfiguration(databaseURL: database.connectionString)
+            configuration.port = 0
+            let application = HubSignalService.makeApplication(
+                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+            try await application.test(.live) { client in
+                for path in ["/webhooks/hubspot", "/hubspot/actions/edit-tags", "/webhooks/onesignal", "/v1/track"] {
+                    try await client.execute(
+                        uri: path, method: .post, headers: [.authorization: "Bearer anything"], body: ByteBuffer(string: "{}")
+                    ) { response in
+                        #expect(response.status == .unauthorized, "\(path)")
+                    }
+                }
+            }
+        }
+    }
+}
