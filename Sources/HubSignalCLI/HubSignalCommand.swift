@@ -58,9 +58,25 @@ func fail(_ error: any Error) -> ExitCode {
     return ExitCode.failure
 }
 
+/// The environment variables `serve` and `dev` read, for `--help`.
+let environmentHelp = """
+    Environment variables:
+      DATABASE_URL                  libpq connection string or URI (required for serve; dev starts its own)
+      HUBSIGNAL_HOST / HUBSIGNAL_PORT   where HTTP listens (default 127.0.0.1 / 8080)
+      HUBSIGNAL_WRITE_KEYS          comma-separated write keys for the Segment-compatible API (default: none, refuses all)
+      HUBSIGNAL_PUBLIC_URL          external base URL HubSpot calls; signatures cover the full URI (default: from the request)
+      HUBSPOT_CLIENT_SECRET         verifies HubSpot webhook and workflow-action signatures (default: none, refuses all)
+      ONESIGNAL_WEBHOOK_SECRET      secret OneSignal event streams send as Authorization: Bearer (default: none, refuses all)
+      HUBSIGNAL_DB_MAX_CONNECTIONS  PostgreSQL pool size (default 10)
+      HUBSIGNAL_MIGRATIONS_DIR      folder of the NNNN_name.sql files (default ./migrations, then share/hubsignal/migrations)
+      HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
+      HUBSIGNAL_LOG_FORMAT          text or json (default text)
+    """
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service against DATABASE_URL (refuses to start if the schema is behind: run `hubsignal migrate`).")
+        abstract: "Run the service against DATABASE_URL (refuses to start if the schema is behind: run `hubsignal migrate`).",
+        discussion: environmentHelp)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or 127.0.0.1).") var host: String?
@@ -112,7 +128,8 @@ struct Migrate: AsyncParsableCommand {
 
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service on a private PostgreSQL it starts itself (in ./.hubsignal/pg), migrated. Ctrl-C stops all of it.")
+        abstract: "Run the service on a private PostgreSQL it starts itself (in ./.hubsignal/pg), migrated. Ctrl-C stops all of it.",
+        discussion: environmentHelp)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "Where the private PostgreSQL keeps its data (reused on the next start).") var dataDirectory = ".hubsignal/pg"

@@ -76,16 +76,30 @@ public enum JSONValue: Sendable, Hashable, Codable {
         init?(intValue: Int) { return nil }
     }
 
-    /// Parses JSON text.
+    /// Parses JSON text strictly: valid UTF-8, no `\u0000` or lone surrogates (PostgreSQL's `jsonb` refuses them),
+    /// at most 64 levels of nesting.
+    ///
+    /// - Throws: an error whose description names the problem and its byte offset.
     public static func parse(_ bytes: some Sequence<UInt8>) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParser.Failure) -> JSONValue in try JSONParser.parse(buffer) }
+        }
+        if let parsed { return try parsed.get() }
+        let copy = Array(bytes)
+        return try copy.withUnsafeBufferPointer { buffer in try JSONParser.parse(buffer) }
     }
 
     /// Compact JSON text.
     public func serialized() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        JSONWriter.write(self, into: &output)
+        return output
+    }
+
+    /// The size of `serialized()`, in bytes.
+    public var serializedSize: Int {
+        (try? serialized().count) ?? 0
     }
 
     /// The object's members, or `nil` if this is not an object.

@@ -1,0 +1,108 @@
+import EmbeddedPostgres
+import Foundation
+import PQ
+import Testing
+import TestSupport
+
+/// Runs the real `hubsignal` executable (built next to the tests by `swift build --build-tests`).
+@Suite struct ServeProcessTests {
+    static var executable: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/hubsignal").standardizedFileURL
+    }
+
+    /// Posts JSON with curl-free Foundation networking is not available everywhere on Linux, so use a raw socket.
+    static func post(port: Int, path: String, body: String, writeKey: String) throws -> Int {
+        let authorization = Data((writeKey + ":").utf8).base64EncodedString()
+        let request =
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Basic \(authorization)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let response = try rawHTTP(port: port, request: request)
+        guard let statusLine = response.split(separator: "\r\n").first, statusLine.split(separator: " ").count >= 2,
+            let status = Int(statusLine.split(separator: " ")[1])
+        else { return 0 }
+        return status
+    }
+
+    static func rawHTTP(port: Int, request: String) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EIO) }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw POSIXError(.EIO) }
+            sent += written
+        }
+        var response = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count <= 0 { break }
+            response.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    @Test func sigtermFinishesInFlightWorkAndExitsCleanly() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build the executable: swift build --build-tests")
+        try await TestPostgres.withDatabase { database in
+            let port = try EmbeddedPostgres.findFreePort()
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["serve"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = database.connectionString
+            environment["HUBSIGNAL_PORT"] = String(port)
+            environment["HUBSIGNAL_WRITE_KEYS"] = "process-key"
+            environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
+            environment["HUBSIGNAL_LOG_LEVEL"] = "error"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+
+            // Wait until it serves.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (try? Self.rawHTTP(port: port, request: "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") != true {
+                guard ContinuousClock.now < deadline, process.isRunning else {
+                    process.terminate()
+                    Issue.record("hubsignal serve did not start")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let first = try Self.post(port: port, path: "/v1/track", body: #"{"userId": "u", "event": "E", "messageId": "sig-first"}"#, writeKey: "process-key")
+            #expect(first == 200)
+            // Requests in flight while SIGTERM arrives: every one acknowledged with 200 must be in the log.
+            let acknowledged = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        let body = #"{"userId": "u\#(index)", "event": "E", "messageId": "sig-\#(index)"}"#
+                        let status = try? Self.post(port: port, path: "/v1/track", body: body, writeKey: "process-key")
+                        return status == 200 ? "sig-\(index)" : nil
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(5))
+                kill(process.processIdentifier, SIGTERM)
+                var keys: [String] = ["sig-first"]
+                for try await key in group { if let key { keys.append(key) } }
+                return keys
+            }
+            let exited = ContinuousClock.now + .seconds(30)
+            while process.isRunning, ContinuousClock.now < exited { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!process.isRunning)
+            #expect(process.terminationStatus == 0)
+            let stored = Set(try await database.client.query("SELECT idempotency_key FROM events").map { try $0.decode(String.self, at: 0) })
+            #expect(Set(acknowledged).isSubset(of: stored))
+        }
+    }
+}
