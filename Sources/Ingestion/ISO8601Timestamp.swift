@@ -73,9 +73,25 @@ public enum ISO8601Timestamp {
         let adjustedDays = secondsOfDay < 0 ? days - 1 : days
         let daySeconds = secondsOfDay < 0 ? secondsOfDay + 86_400 : secondsOfDay
         let (year, month, day) = civilFromDays(adjustedDays)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day, daySeconds / 3600, daySeconds % 3600 / 60,
-            daySeconds % 60, millis)
+        // Formatted by hand: this runs for every ingested message.
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var remaining = value
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(remaining / divisor % 10))
+                remaining %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); text.append(UInt8(ascii: "-")); digits(month, 2); text.append(UInt8(ascii: "-")); digits(day, 2)
+        text.append(UInt8(ascii: "T"))
+        digits(daySeconds / 3600, 2); text.append(UInt8(ascii: ":")); digits(daySeconds % 3600 / 60, 2)
+        text.append(UInt8(ascii: ":")); digits(daySeconds % 60, 2); text.append(UInt8(ascii: ".")); digits(millis, 3)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {

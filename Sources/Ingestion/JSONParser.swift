@@ -246,6 +246,8 @@ struct JSONParser {
     }
 
     private static func validatedString(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int) throws(Failure) -> String {
+        // ASCII needs no validation (and is by far the common case).
+        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         guard let string = String(validating: bytes, as: UTF8.self) else {
             throw Failure(reason: "invalid UTF-8 in a string", offset: offset)
         }
@@ -260,7 +262,7 @@ enum JSONWriter {
         case .null: output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(true): output.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
         case .bool(false): output.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
-        case .int(let integer): output.append(contentsOf: Array(String(integer).utf8))
+        case .int(let integer): writeInteger(integer, into: &output)
         case .double(let double):
             if double.isFinite {
                 output.append(contentsOf: Array("\(double)".utf8))
@@ -289,21 +291,91 @@ enum JSONWriter {
         }
     }
 
+    /// The number of bytes `write` produces for `value`.
+    static func size(of value: JSONValue) -> Int {
+        switch value {
+        case .null, .bool(true): return 4
+        case .bool(false): return 5
+        case .int(let integer): return integerSize(integer)
+        case .double(let double): return double.isFinite ? "\(double)".utf8.count : 4
+        case .string(let string): return stringSize(string)
+        case .array(let elements):
+            return 2 + max(0, elements.count - 1) + elements.reduce(0) { $0 + size(of: $1) }
+        case .object(let members):
+            return 2 + max(0, members.count - 1) + members.reduce(0) { $0 + stringSize($1.key) + 1 + size(of: $1.value) }
+        }
+    }
+
+    static func stringSize(_ string: String) -> Int {
+        var string = string
+        return string.withUTF8 { bytes in
+            var count = 2 + bytes.count
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09: count += 1
+                default: count += 5
+                }
+            }
+            return count
+        }
+    }
+
     static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "\\"))
-            case 0x0A: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "n"))
-            case 0x0D: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "r"))
-            case 0x09: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: output.append(byte)
+        var string = string
+        string.withUTF8 { bytes in
+            // Most strings need no escaping: copy them whole.
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                output.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""): output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "\\"))
+                case 0x0A: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "n"))
+                case 0x0D: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "r"))
+                case 0x09: output.append(UInt8(ascii: "\\")); output.append(UInt8(ascii: "t"))
+                case 0..<0x20:
+                    output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+                default: output.append(byte)
+                }
             }
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Appends the decimal digits of `value`.
+    static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+        if value == 0 {
+            output.append(UInt8(ascii: "0"))
+            return
+        }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[count] = UInt8(magnitude % 10) + UInt8(ascii: "0")
+                magnitude /= 10
+                count += 1
+            }
+            if value < 0 { output.append(UInt8(ascii: "-")) }
+            for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
+        }
+    }
+
+    /// The number of bytes `writeInteger` appends.
+    static func integerSize(_ value: Int64) -> Int {
+        var magnitude = value.magnitude
+        var count = value < 0 ? 2 : 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            count += 1
+        }
+        return count
     }
 }

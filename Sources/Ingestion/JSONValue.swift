@@ -97,9 +97,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return output
     }
 
-    /// The size of `serialized()`, in bytes.
+    /// The size of `serialized()` in bytes, computed without writing it.
     public var serializedSize: Int {
-        (try? serialized().count) ?? 0
+        JSONWriter.size(of: self)
     }
 
     /// The object's members, or `nil` if this is not an object.

@@ -92,7 +92,7 @@ public enum SegmentNormalizer {
         top["writeKey"] = nil
         switch endpoint {
         case .single(let type):
-            let size = (try? JSONValue.object(top).serialized().count) ?? 0
+            let size = JSONValue.object(top).serializedSize
             guard size <= maximumMessageBytes else {
                 throw .badRequest(
                     "message_too_large", "the message is \(size) bytes; the limit is \(maximumMessageBytes) bytes (32 KB) per message")
@@ -122,7 +122,7 @@ public enum SegmentNormalizer {
                 sentAt: top["sentAt"]?.stringValue)
             var result = Result(accepted: [], rejected: [], bodyWriteKey: bodyWriteKey)
             for (index, raw) in messages.enumerated() {
-                let size = (try? raw.serialized().count) ?? 0
+                let size = raw.serializedSize
                 guard size <= maximumMessageBytes else {
                     throw .badRequest(
                         "message_too_large",

@@ -18,6 +18,8 @@ import Testing
         #expect(try JSONValue.parse(try value.serialized()) == value)
         let written = String(decoding: try JSONValue.string("tab\there\u{1}").serialized(), as: UTF8.self)
         #expect(written == #""tab\there\u0001""#)
+        #expect(value.serializedSize == (try value.serialized()).count)
+        #expect(JSONValue.string("tab\there\u{1}").serializedSize == written.utf8.count)
     }
 
     @Test func refusesWhatJSONbCannotStoreOrHostileInput() throws {
