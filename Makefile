@@ -2,7 +2,7 @@
 # Each installs what a fresh Debian/Ubuntu machine lacks (PostgreSQL server, libpq-dev, pkg-config) before building.
 
 SWIFT ?= swift
-SYSTEM_PACKAGES := postgresql libpq-dev pkg-config
+SYSTEM_PACKAGES := postgresql libpq-dev pkg-config zlib1g-dev
 BENCH_ARGS ?= append --json
 
 .PHONY: run test deps build bench clean

@@ -156,7 +156,9 @@ public struct EventStore: Sendable {
         precondition(limit > 0, "limit must be positive")
         // One statement, so one snapshot: the page and the "held back" flag must agree. (Two statements would let a
         // commit in between make an empty page look final.) The outer LEFT JOIN yields one all-NULL row when the page
-        // is empty, to carry the flag.
+        // is empty, to carry the flag. "Held back" means committed events exist at or above the horizon; it needs no
+        // cursor condition (a cursor always lies below an earlier horizon, and horizons only move forward), and
+        // `max(transaction_id)` is one step down the index, where an EXISTS was planned as a sequential scan.
         let rows = try await connection.query(
             """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
@@ -169,9 +171,7 @@ public struct EventStore: Sendable {
                 LIMIT \(limit)
             )
             SELECT page.*,
-                   EXISTS (SELECT 1 FROM events
-                           WHERE transaction_id >= (SELECT xmin FROM horizon)
-                             AND (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint))
+                   COALESCE((SELECT max(transaction_id) FROM events) >= (SELECT xmin FROM horizon), false)
             FROM (SELECT) AS one LEFT JOIN page ON true
             ORDER BY page.transaction_id, page.position
             """, name: "events.read")
@@ -213,7 +213,7 @@ public struct EventStore: Sendable {
                     ORDER BY transaction_id DESC, position DESC LIMIT 1),
                    (SELECT position FROM events, horizon WHERE transaction_id < horizon.xmin
                     ORDER BY transaction_id DESC, position DESC LIMIT 1),
-                   EXISTS (SELECT 1 FROM events, horizon WHERE transaction_id >= horizon.xmin)
+                   COALESCE((SELECT max(transaction_id) FROM events) >= (SELECT xmin FROM horizon), false)
             """, name: "events.current_cursor")
         let (transactionID, position, heldBack) = try rows[0].decode((UInt64?, Int64?, Bool).self)
         guard let transactionID, let position else { return (.origin, heldBack) }
