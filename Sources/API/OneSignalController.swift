@@ -44,13 +44,7 @@ public struct OneSignalController: Sendable {
                 IngestionError(status: 401, code: "unauthorized", message: "send the event stream's secret as Authorization: Bearer <secret>"))
         }
         do {
-            let body = try await RequestBody.collect(request, limit: Self.maximumBytes)
-            let json: JSONValue
-            do {
-                json = try JSONValue.parse(body.readableBytesView)
-            } catch {
-                throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON")
-            }
+            let json = try await RequestBody.json(request, limit: Self.maximumBytes)
             let event = try OneSignalEventParser.parse(json, receivedAt: receivedAt)
             let metadata = EventIntake.metadata(["requestID": context.id, "endpoint": Self.path])
             let events = try EventIntake.newEvents([event], source: .onesignal, metadata: metadata)

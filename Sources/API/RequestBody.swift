@@ -40,4 +40,14 @@ enum RequestBody {
             throw IngestionError(status: 400, code: "invalid_encoding", message: "the body is not valid \(encoding) data")
         }
     }
+
+    /// Reads the body within `limit` (decompressed) and parses it as JSON.
+    static func json(_ request: Request, limit: Int) async throws(IngestionError) -> JSONValue {
+        let body = try await collect(request, limit: limit)
+        do {
+            return try JSONValue.parse(body.readableBytesView)
+        } catch {
+            throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON: \(error)")
+        }
+    }
 }

@@ -62,16 +62,10 @@ public struct SegmentController: Sendable {
 
         let result: SegmentNormalizer.Result
         do {
-            let body = try await RequestBody.collect(request, limit: SegmentNormalizer.maximumRequestBytes)
-            let json: JSONValue
-            do {
-                json = try JSONValue.parse(body.readableBytesView)
-            } catch {
-                throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON")
-            }
+            let json = try await RequestBody.json(request, limit: SegmentNormalizer.maximumRequestBytes)
             result = try SegmentNormalizer.normalize(json, endpoint: endpoint, receivedAt: receivedAt)
         } catch {
-            return JSONResponse.error(error as! IngestionError)
+            return JSONResponse.error(error)
         }
 
         if writeKeyID == nil {
