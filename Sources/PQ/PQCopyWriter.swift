@@ -22,28 +22,43 @@ public struct PQCopyWriter: ~Copyable {
     }
 
     /// Appends a text field (UTF-8 bytes), escaped for COPY's text format.
-    public mutating func append(bytes: some Sequence<UInt8>) {
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
         startField()
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "\t"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "t"))
-            case UInt8(ascii: "\n"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "r"))
-            default: buffer.append(byte)
+        // Copy runs without special characters in bulk; escape the rest.
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let escaped: UInt8
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
+            case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
+            case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+            default: continue
             }
+            if index > runStart { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]).assumingMemoryBound(to: UInt8.self)) }
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(escaped)
+            runStart = index + 1
         }
+        if bytes.count > runStart {
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count]).assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// Appends a text field (UTF-8 bytes), escaped for COPY's text format.
+    public mutating func append(bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append(bytes: $0) }
     }
 
     /// Appends a text field, or NULL for `nil`.
     public mutating func append(_ value: String?) {
-        guard let value else {
+        guard var value else {
             startField()
             buffer.append(UInt8(ascii: "\\"))
             buffer.append(UInt8(ascii: "N"))
             return
         }
-        append(bytes: value.utf8)
+        value.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// Ends the current row; sends the buffer to the server when it is full.
