@@ -5,8 +5,8 @@ import Ingestion
 import PQ
 
 /// The JSON error body every endpoint answers with: `{"success": false, "error": {"code": …, "message": …}}`.
-struct ErrorBody: Codable, Sendable {
-    struct Detail: Codable, Sendable {
+struct ErrorBody: Encodable, Sendable {
+    struct Detail: Encodable, Sendable {
         var code: String
         var message: String
     }

@@ -1,12 +1,26 @@
 import EventStore
 import Foundation
 import Ingestion
+import Metrics
 import PQ
 
 /// Stores what one request brought: its events, and the messages refused with their reasons, in one transaction.
 /// A request is acknowledged only after this returns.
 struct EventIntake: Sendable {
     let store: EventStore
+    /// `hubsignal_ingest_rejected_messages_total`, by source.
+    let rejectionCounters: [EventSource: Counter]
+
+    init(store: EventStore, metricsFactory: (any MetricsFactory)? = nil) {
+        self.store = store
+        let factory = metricsFactory ?? MetricsSystem.factory
+        var counters: [EventSource: Counter] = [:]
+        for source in [EventSource.segment, .hubspot, .onesignal] {
+            counters[source] = Counter(
+                label: "hubsignal_ingest_rejected_messages_total", dimensions: [("source", source.rawValue)], factory: factory)
+        }
+        self.rejectionCounters = counters
+    }
 
     /// Appends `events` and records `rejected` in `rejections`, atomically.
     @discardableResult
@@ -14,7 +28,7 @@ struct EventIntake: Sendable {
         _ events: [NewEvent], rejected: [RejectedMessage], source: EventSource, endpoint: String, writeKeyID: String?,
         requestID: String
     ) async throws -> [AppendOutcome] {
-        try await store.client.withTransaction { connection in
+        let outcomes = try await store.client.withTransaction { connection in
             let outcomes = events.isEmpty ? [] : try await store.append(events, on: connection)
             if !rejected.isEmpty {
                 let indexes = rejected.map { Int32($0.index) }
@@ -31,6 +45,8 @@ struct EventIntake: Sendable {
             }
             return outcomes
         }
+        if !rejected.isEmpty { rejectionCounters[source]?.increment(by: rejected.count) }
+        return outcomes
     }
 
     /// The metadata stored with every event of a request (never a secret).

@@ -16,14 +16,10 @@ import PQ
 public struct SegmentController: Sendable {
     let intake: EventIntake
     let writeKeys: WriteKeys
-    let rejectionCounter: Counter
 
     public init(store: EventStore, writeKeys: WriteKeys, metricsFactory: (any MetricsFactory)? = nil) {
-        self.intake = EventIntake(store: store)
+        self.intake = EventIntake(store: store, metricsFactory: metricsFactory)
         self.writeKeys = writeKeys
-        rejectionCounter = Counter(
-            label: "hubsignal_ingest_rejected_messages_total", dimensions: [("source", "segment")],
-            factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Adds the routes to `router`.
@@ -104,7 +100,6 @@ public struct SegmentController: Sendable {
             return JSONResponse.storageFailure(error)
         }
         if !result.rejected.isEmpty {
-            rejectionCounter.increment(by: result.rejected.count)
             logger.info("stored a batch with rejected messages", metadata: ["ingest.rejected": "\(result.rejected.count)"])
         }
         return JSONResponse.make(status: .ok, body: Accepted(rejected: result.rejected.isEmpty ? nil : result.rejected))

@@ -29,15 +29,15 @@ public struct NormalizedMessage: Sendable, Hashable {
     public var payload: JSONValue
 }
 
-/// A message of a batch that failed validation.
-public struct RejectedMessage: Sendable, Hashable, Codable {
+/// A message of a batch that failed validation. Encodes (for responses) as `{"index", "messageId", "reason"}`.
+public struct RejectedMessage: Sendable, Hashable, Encodable {
     /// Its index in the batch.
     public var index: Int
     /// Its `messageId`, when it had a usable one.
     public var messageId: String?
     /// What is wrong with it.
     public var reason: String
-    /// The message as received (the write key removed), for the rejections table.
+    /// The message as received (the write key removed), for the rejections table; not part of the encoding.
     public var message: JSONValue
 
     enum CodingKeys: String, CodingKey { case index, messageId, reason }
@@ -47,14 +47,6 @@ public struct RejectedMessage: Sendable, Hashable, Codable {
         self.messageId = messageId
         self.reason = reason
         self.message = message
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        index = try container.decode(Int.self, forKey: .index)
-        messageId = try container.decodeIfPresent(String.self, forKey: .messageId)
-        reason = try container.decode(String.self, forKey: .reason)
-        message = .null
     }
 
     public func encode(to encoder: any Encoder) throws {
