@@ -16,8 +16,9 @@ struct ErrorBody: Encodable, Sendable {
 }
 
 /// Builds JSON responses.
-enum JSONResponse {
-    static func make(status: HTTPResponse.Status, body: some Encodable, headers: HTTPFields = [:]) -> Response {
+public enum JSONResponse {
+    /// A response with `body` encoded as JSON.
+    public static func make(status: HTTPResponse.Status, body: some Encodable, headers: HTTPFields = [:]) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data(#"{"success":false}"#.utf8)

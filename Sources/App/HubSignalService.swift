@@ -90,12 +90,12 @@ public enum HubSignalService {
             let migrator = Migrator(client: client, migrations: migrations, logger: logger)
             do {
                 try await migrator.checkUpToDate()
-                return try jsonResponse(.ok, HealthResponse(status: "ready"))
+                return JSONResponse.make(status: .ok, body: HealthResponse(status: "ready"))
             } catch let error as MigrationError {
-                return try jsonResponse(.serviceUnavailable, HealthResponse(status: "schema_behind", detail: error.message))
+                return JSONResponse.make(status: .serviceUnavailable, body: HealthResponse(status: "schema_behind", detail: error.message))
             } catch {
                 logger.warning("readiness check failed", metadata: ["error": "\(error)"])
-                return try jsonResponse(.serviceUnavailable, HealthResponse(status: "database_unavailable"))
+                return JSONResponse.make(status: .serviceUnavailable, body: HealthResponse(status: "database_unavailable"))
             }
         }
         return Application(
@@ -103,12 +103,6 @@ public enum HubSignalService {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hubsignal"),
             onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
-    }
-
-    static func jsonResponse(_ status: HTTPResponse.Status, _ body: some Encodable) throws -> Response {
-        let data = try JSONEncoder().encode(body)
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

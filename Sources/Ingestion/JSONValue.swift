@@ -1,10 +1,11 @@
 import Foundation
 
-/// A JSON value, for payloads whose shape is only partly known (Segment messages, webhook bodies).
+/// A JSON value, for payloads whose shape is only partly known (Segment messages, webhook bodies). Parsed and written
+/// by `JSONParser` and `JSONWriter` (strict, and much faster than `Codable` probing for an untyped tree).
 ///
 /// Integers that fit `Int64` stay integers; other numbers are `Double`. Object key order is not kept (PostgreSQL's
 /// `jsonb` does not keep it either).
-public enum JSONValue: Sendable, Hashable, Codable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -12,69 +13,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        if var array = try? decoder.unkeyedContainer() {
-            var values: [JSONValue] = []
-            if let count = array.count { values.reserveCapacity(count) }
-            while !array.isAtEnd { values.append(try array.decode(JSONValue.self)) }
-            self = .array(values)
-            return
-        }
-        if let object = try? decoder.container(keyedBy: DynamicKey.self) {
-            var values: [String: JSONValue] = [:]
-            values.reserveCapacity(object.allKeys.count)
-            for key in object.allKeys { values[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
-            self = .object(values)
-            return
-        }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() {
-            self = .null
-        } else if let bool = try? single.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let int = try? single.decode(Int64.self) {
-            self = .int(int)
-        } else if let double = try? single.decode(Double.self) {
-            self = .double(double)
-        } else {
-            self = .string(try single.decode(String.self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .null:
-            var single = encoder.singleValueContainer()
-            try single.encodeNil()
-        case .bool(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .int(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .double(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .string(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .array(let values):
-            var array = encoder.unkeyedContainer()
-            for value in values { try array.encode(value) }
-        case .object(let values):
-            var object = encoder.container(keyedBy: DynamicKey.self)
-            for (key, value) in values { try object.encode(value, forKey: DynamicKey(key)) }
-        }
-    }
-
-    struct DynamicKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { return nil }
-    }
 
     /// Parses JSON text strictly: valid UTF-8, no `\u0000` or lone surrogates (PostgreSQL's `jsonb` refuses them),
     /// at most 64 levels of nesting.

@@ -21,8 +21,6 @@ public final class PQConnection: @unchecked Sendable {
     private let statementCacheCapacity: Int
     private let flags = NIOLockedValueBox(Flags())
     let logger: Logger
-    /// When the pool created this connection.
-    let createdAt = ContinuousClock.now
 
     struct Flags {
         var isBroken = false

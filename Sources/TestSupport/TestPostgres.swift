@@ -23,7 +23,9 @@ public enum TestPostgres {
     ) async throws -> T {
         let server = try await serverConnectionString()
         let name = "hs_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let admin = PQClient(configuration: .init(connectionString: server), logger: TestPostgres.logger)
+        var adminConfiguration = PQClient.Configuration(connectionString: server)
+        adminConfiguration.maximumConnections = 1
+        let admin = PQClient(configuration: adminConfiguration, logger: TestPostgres.logger)
         try await admin.execute("CREATE DATABASE \(identifier: name)")
         let connectionString = try PQConnectionString.replacingDatabase(in: server, with: name)
         var configuration = PQClient.Configuration(connectionString: connectionString)
