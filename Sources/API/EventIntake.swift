@@ -28,6 +28,8 @@ struct EventIntake: Sendable {
         _ events: [NewEvent], rejected: [RejectedMessage], source: EventSource, endpoint: String, writeKeyID: String?,
         requestID: String
     ) async throws -> [AppendOutcome] {
+        // Without rejections, one autocommitted statement (one round trip); with them, one transaction for both.
+        if rejected.isEmpty { return try await store.append(events) }
         let outcomes = try await store.client.withTransaction { connection in
             let outcomes = events.isEmpty ? [] : try await store.append(events, on: connection)
             if !rejected.isEmpty {

@@ -52,6 +52,36 @@ public struct EventStore: Sendable {
         let occurredAt = events.map(\.occurredAt)
         let payloads = events.map(\.payload)
         let metadata = events.map(\.metadata)
+        // Outside a transaction, first the fast path: a plain INSERT, which costs about a third less than
+        // `ON CONFLICT` (no speculative insertion). Duplicates are rare (retried requests); when the batch holds one,
+        // the statement fails as a whole with a unique violation and the batch goes through the statement below.
+        // Inside the caller's transaction a failed statement would abort it, so there only the statement below runs.
+        if connection.transactionStatus == .idle {
+            do {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload, metadata)
+                    SELECT stream, type, source, idempotency_key, occurred_at, payload, metadata
+                    FROM unnest(\(streams)::text[], \(types)::text[], \(sources)::text[], \(keys)::text[],
+                                \(occurredAt)::timestamptz[], \(payloads)::jsonb[], \(metadata)::jsonb[])
+                         WITH ORDINALITY AS input(stream, type, source, idempotency_key, occurred_at, payload, metadata, ordinal)
+                    ORDER BY ordinal
+                    RETURNING position
+                    """, name: "events.append_new")
+                // Positions are taken in insertion order, which is input order: the i-th smallest is the i-th event.
+                var positions = try rows.map { try $0.decode(Int64.self, at: 0) }
+                guard positions.count == events.count else {
+                    throw PQError(
+                        code: .protocolViolation, message: "the append returned \(positions.count) rows for \(events.count) events",
+                        queryName: "events.append_new")
+                }
+                positions.sort()
+                appendedCounter.increment(by: events.count)
+                return positions.map { .appended(position: $0) }
+            } catch let error as PQError where error.sqlState == "23505" {
+                // A key is already stored (or repeated in the batch): nothing of this statement was kept.
+            }
+        }
         // One statement: insert what is new, and for each input row report the position it was stored at or the
         // position of the event that already held its key (looked up only for rows that were not inserted).
         let rows = try await connection.query(

@@ -32,6 +32,7 @@ struct AppendBench: AsyncParsableCommand {
             // 1. The event store: batches, each committed before its appender takes the next.
             let store = EventStore(client: environment.client, logger: logger)
             let batches = stride(from: 0, to: count, by: batchSize).map { Array(events[$0..<min($0 + batchSize, count)]) }
+            try await environment.quiesce()
             let next = WorkCursor()
             let appendStart = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -59,6 +59,18 @@ struct BenchEnvironment {
         }
     }
 
+    /// Lets the server settle before a measured phase, so that the phases do not pay for each other: vacuums the
+    /// event log (otherwise autovacuum of the rows just appended runs during the next phase) and writes a checkpoint
+    /// (needs superuser or `pg_checkpoint`; skipped with a note otherwise).
+    func quiesce() async throws {
+        try await client.execute("VACUUM (ANALYZE) events")
+        do {
+            try await client.execute("CHECKPOINT")
+        } catch let error as PQError where error.code == .server {
+            print("  note: CHECKPOINT not allowed for this user; phases may overlap with background writes")
+        }
+    }
+
     /// The reference: copies `events` into a plain table (same columns; no keys, no indexes) with raw
     /// `COPY … FROM STDIN`, split over `streams` parallel COPY streams. Returns rows per second.
     func copyReference(_ events: [NewEvent], streams: Int) async throws -> Double {
@@ -67,6 +79,7 @@ struct BenchEnvironment {
             CREATE TABLE copy_reference (stream text, type text, source text, idempotency_key text,
                                          occurred_at timestamptz, payload jsonb, metadata jsonb)
             """)
+        try await quiesce()
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let occurredAtText = events.map { formatter.string(from: $0.occurredAt) }

@@ -64,6 +64,7 @@ struct IngestBench: AsyncParsableCommand {
             let url = "http://127.0.0.1:\(port)/v1/batch"
             let next = WorkCursor()
             let latencies = LatencyLog()
+            try await environment.quiesce()
             let start = ContinuousClock.now
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
