@@ -1,0 +1,183 @@
+import Foundation
+import Ingestion
+
+/// How track calls become HubSpot custom behavioral events (`behavioral_events:` in the mapping file). Custom events
+/// need HubSpot Enterprise, so they are off by default.
+public struct BehavioralEventRules: Sendable, Equatable {
+    /// Whether track events are sent; default false (needs HubSpot Enterprise).
+    public var enabled: Bool
+    /// Segment event name → rule; empty = every track event with the default naming.
+    public var events: [String: EventRule]
+    /// Whether events without a rule are sent (default naming); default true when `events` is empty, else false.
+    public var sendUnlisted: Bool
+
+    /// HubSpot's limit on properties per event occurrence.
+    public static let propertyLimit = 50
+
+    /// Off; when enabled, every track event with the default naming.
+    public static let defaults = BehavioralEventRules()
+
+    public init(enabled: Bool = false, events: [String: EventRule] = [:], sendUnlisted: Bool? = nil) {
+        self.enabled = enabled
+        self.events = events
+        self.sendUnlisted = sendUnlisted ?? events.isEmpty
+    }
+
+    /// The HubSpot custom event for a track call, or `nil` when not sent (disabled, or unlisted with `sendUnlisted` false).
+    ///
+    /// Name: the rule's `name` or the default conversion of the event name (lower-case, every run of non-alphanumerics
+    /// → one `_`, none at the ends, `event_` before a leading digit: `Order Completed` → `order_completed`), as
+    /// `pe<portalID>_<name>`. Properties: a rule with `properties` sends exactly those (source key or dotted path →
+    /// HubSpot name); otherwise every property under its default name (the same conversion). Only plain values are
+    /// sent (nested objects and lists are reported in `dropped`; null and blank are left out); at most 50, the first in
+    /// sorted order of HubSpot name, the rest reported. `portalID` comes from config (`HUBSPOT_PORTAL_ID`).
+    public func event(named name: String, properties: [String: JSONValue], portalID: String) -> BehavioralEvent? {
+        guard enabled else { return nil }
+        let rule = events[name]
+        guard rule != nil || sendUnlisted else { return nil }
+        let eventName = rule?.name ?? EventNaming.defaultName(name)
+
+        var sourced: [(property: String, source: String, value: JSONValue)] = []
+        if let rule, !rule.properties.isEmpty {
+            for (source, property) in rule.properties {
+                guard let value = JSONValue.object(properties).value(atPath: source) else { continue }
+                sourced.append((property, source, value))
+            }
+        } else {
+            for (source, value) in properties {
+                sourced.append((EventNaming.defaultName(source, fallback: "p"), source, value))
+            }
+        }
+        return EventNaming.event("pe\(portalID)_\(eventName)", from: sourced)
+    }
+}
+
+/// How one Segment track event becomes a HubSpot custom event.
+public struct EventRule: Sendable, Equatable {
+    /// The HubSpot event's short name (without `pe<portal>_`); `nil` = the default conversion of the Segment name.
+    public var name: String?
+    /// Segment property (key or dotted path) → HubSpot event property; empty = every property under its default name.
+    public var properties: [String: String]
+
+    public init(name: String? = nil, properties: [String: String] = [:]) {
+        self.name = name
+        self.properties = properties
+    }
+}
+
+/// A HubSpot custom behavioral event occurrence to send.
+public struct BehavioralEvent: Sendable, Equatable {
+    /// The fully qualified name, `pe<portalID>_<name>`.
+    public var eventName: String
+    /// HubSpot property name → value as text.
+    public var properties: [String: String]
+    /// Source keys left out: nested values, invalid names, over the 50-property limit (sorted).
+    public var dropped: [String]
+
+    public init(eventName: String, properties: [String: String], dropped: [String] = []) {
+        self.eventName = eventName
+        self.properties = properties
+        self.dropped = dropped
+    }
+}
+
+enum EventNaming {
+    /// Lower-case, non-alphanumeric runs → `_`, trimmed; `event_` (or `fallback_`) before a leading digit; `fallback`
+    /// when nothing is left.
+    static func defaultName(_ name: String, fallback: String = "event") -> String {
+        let slug = Names.slug(name, fallback: fallback)
+        return slug.isEmpty ? fallback : slug
+    }
+
+    /// Builds an event from (HubSpot property, source key, value) triples: plain values only, valid names, at most 50.
+    static func event(_ eventName: String, from sourced: [(property: String, source: String, value: JSONValue)]) -> BehavioralEvent {
+        var properties: [String: String] = [:]
+        var sources: [String: String] = [:]
+        var dropped: [String] = []
+        for (property, source, value) in sourced.sorted(by: { ($0.property, $0.source) < ($1.property, $1.source) }) {
+            if value.isNullOrBlank { continue }
+            guard let text = value.scalarText, Names.isValidHubSpotName(property), property.count <= 50,
+                sources[property] == nil
+            else {
+                dropped.append(source)
+                continue
+            }
+            properties[property] = text
+            sources[property] = source
+        }
+        for property in properties.keys.sorted().dropFirst(BehavioralEventRules.propertyLimit) {
+            properties.removeValue(forKey: property)
+            dropped.append(sources[property]!)
+        }
+        return BehavioralEvent(eventName: eventName, properties: properties, dropped: dropped.sorted())
+    }
+}
+
+// MARK: - Reading the mapping file
+
+extension BehavioralEventRules {
+    static let keys = ["enabled", "events", "send_unlisted"]
+
+    init(reading value: MappingValue) throws(MappingError) {
+        let object = try value.object(keys: Self.keys)
+        var events: [String: EventRule] = [:]
+        if let eventsValue = object["events"] {
+            for (segmentName, ruleValue) in try eventsValue.entries("a mapping of Segment event names to rules") {
+                guard !segmentName.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw ruleValue.error("the Segment event name cannot be blank")
+                }
+                events[segmentName] = try EventRule(reading: ruleValue)
+            }
+        }
+        self.init(
+            enabled: try object["enabled"]?.bool() ?? false, events: events,
+            sendUnlisted: try object["send_unlisted"]?.bool())
+    }
+
+    var canonical: JSONValue {
+        .object([
+            "enabled": .bool(enabled), "send_unlisted": .bool(sendUnlisted),
+            "events": .object(events.mapValues { rule in
+                .object([
+                    "name": rule.name.map(JSONValue.string) ?? .null,
+                    "properties": .object(rule.properties.mapValues(JSONValue.string)),
+                ])
+            }),
+        ])
+    }
+}
+
+extension EventRule {
+    /// Reads `{ name: order_completed, properties: { revenue: amount } }`, a bare name, or nothing (default naming).
+    init(reading value: MappingValue) throws(MappingError) {
+        self.init()
+        if value.isNull { return }
+        var nameValue: MappingValue?
+        if case .mapping = value.node.kind {
+            let object = try value.object(keys: ["name", "properties"])
+            nameValue = object["name"]
+            if let propertiesValue = object["properties"] {
+                let entries = try propertiesValue.entries("a mapping of Segment properties to HubSpot event property names")
+                guard entries.count <= BehavioralEventRules.propertyLimit else {
+                    throw propertiesValue.error(
+                        "\(entries.count) properties; HubSpot takes at most \(BehavioralEventRules.propertyLimit) per event")
+                }
+                for (source, target) in entries {
+                    let property = try target.nonBlankString("a HubSpot event property name")
+                    guard Names.isValidHubSpotName(property) else { throw target.error(Names.hubSpotNameProblem(property)) }
+                    guard property.count <= 50 else {
+                        throw target.error("'\(property)' is longer than HubSpot's 50 characters for event property names")
+                    }
+                    properties[source] = property
+                }
+            }
+        } else {
+            nameValue = value
+        }
+        if let nameValue {
+            let eventName = try nameValue.nonBlankString("a HubSpot event name")
+            guard Names.isValidHubSpotName(eventName) else { throw nameValue.error(Names.hubSpotNameProblem(eventName)) }
+            name = eventName
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Ingestion
+
+/// How contacts become OneSignal users and their data tags (`onesignal:` in the mapping file).
+public struct OneSignalRules: Sendable, Equatable {
+    /// How contacts match OneSignal users.
+    public enum Matching: String, Sendable, CaseIterable {
+        /// The OneSignal external id is the Segment `userId` (the default, as Segment's OneSignal destination does).
+        case externalID = "external_id"
+        /// Users are found by their email subscription.
+        case email
+    }
+
+    /// What happens to nested objects, which OneSignal does not accept as tag values.
+    public enum NestedValues: Sendable, Equatable {
+        /// Leave them out (the default).
+        case drop
+        /// One tag per nested value, named by joining the keys with `separator` (`address_city`).
+        case flatten(separator: String)
+    }
+
+    /// How contacts match OneSignal users; default `externalID` (external id = Segment `userId`).
+    public var matchBy: Matching
+    /// Which identify traits become tags; default all.
+    public var traits: TagSelection
+    /// Which track properties become tags; default none.
+    public var trackProperties: TagSelection
+    /// Source key → tag name; the defaults (`firstName` → `first_name`, `lastName` → `last_name`) plus the file's.
+    public var renames: [String: String]
+    /// Nested objects: dropped (default) or flattened.
+    public var nested: NestedValues
+    /// The plan's per-user tag limit; default 10. OneSignal's plans allow 2 (Free), 10 (Growth) or 100 (Professional)
+    /// tags per user (onesignal.md §5); over the limit OneSignal refuses the whole update.
+    public var tagLimit: Int
+    /// Which OneSignal apps get a contact's tags; default all configured apps.
+    public var apps: AppRouting
+
+    /// The renames that apply without a file: Segment's OneSignal destination's `firstName` → `first_name`, `lastName` → `last_name`.
+    public static let defaultRenames = ["firstName": "first_name", "lastName": "last_name"]
+
+    /// Every default.
+    public static let defaults = OneSignalRules()
+
+    public init(
+        matchBy: Matching = .externalID, traits: TagSelection = .all, trackProperties: TagSelection = .none,
+        renames: [String: String] = OneSignalRules.defaultRenames, nested: NestedValues = .drop, tagLimit: Int = 10,
+        apps: AppRouting = .all
+    ) {
+        self.matchBy = matchBy
+        self.traits = traits
+        self.trackProperties = trackProperties
+        self.renames = renames
+        self.nested = nested
+        self.tagLimit = tagLimit
+        self.apps = apps
+    }
+
+    /// Tags for a contact from its traits (and, when `trackProperties` selects them, a track event's properties).
+    ///
+    /// - Tag names are the source key or its rename; track properties win over traits with the same tag name.
+    /// - Nested objects are dropped or flattened (`address_city`); lists are always dropped (OneSignal tags hold one value).
+    /// - `email` and `phone` (any case, also nested) are never tags: OneSignal keeps them as email and SMS subscriptions.
+    /// - OneSignal's reserved names (`message`, `user`, `app`, …) are dropped.
+    /// - `null` or blank → `nil` (remove the tag); other values as strings (`42`, `true`).
+    /// - At most `tagLimit` tags with a value: sorted by tag name, the first `tagLimit` are kept and the rest reported in
+    ///   `dropped` as over the limit. Removals always pass and do not count.
+    ///
+    /// `dropped` maps the source key (dotted for nested values) to the reason. Keys that the selection leaves out are
+    /// not reported.
+    public func tags(traits: [String: JSONValue], trackProperties: [String: JSONValue] = [:]) -> TagSet {
+        var result = TagSet()
+        var candidates: [String: (source: String, value: String?)] = [:]
+        var sourceKeys: [String: String] = [:]
+
+        func add(_ source: String, tag: String, value: JSONValue, origin: String) {
+            let lastKey = source.split(separator: ".").last.map { $0.lowercased() } ?? ""
+            if lastKey == "email" || lastKey == "phone" {
+                result.dropped[source] = "\(lastKey) is a OneSignal \(lastKey == "email" ? "email" : "SMS") subscription, not a tag"
+                return
+            }
+            switch value {
+            case .object(let children):
+                guard case .flatten(let separator) = nested else {
+                    result.dropped[source] = "a nested object; OneSignal tags hold plain values (set nested: { flatten: \"_\" } to flatten it)"
+                    return
+                }
+                for (key, child) in children.sorted(by: { $0.key < $1.key }) {
+                    add("\(source).\(key)", tag: "\(tag)\(separator)\(key)", value: child, origin: origin)
+                }
+                return
+            case .array:
+                result.dropped[source] = "a list; OneSignal tags hold one plain value"
+                return
+            default:
+                break
+            }
+            if let problem = Names.tagNameProblem(tag) {
+                result.dropped[source] = problem
+                return
+            }
+            if let earlier = candidates[tag] {
+                result.dropped[source] = "tag '\(tag)' already comes from \(earlier.source)"
+                return
+            }
+            candidates[tag] = ("\(origin) '\(source)'", value.isNullOrBlank ? nil : value.scalarText)
+            sourceKeys[tag] = source
+        }
+
+        for (key, value) in trackProperties.sorted(by: { $0.key < $1.key }) where self.trackProperties.includes(key) {
+            add(key, tag: renames[key] ?? key, value: value, origin: "the track property")
+        }
+        for (key, value) in traits.sorted(by: { $0.key < $1.key }) where self.traits.includes(key) {
+            add(key, tag: renames[key] ?? key, value: value, origin: "the trait")
+        }
+
+        var kept = 0
+        for tag in candidates.keys.sorted() {
+            let value = candidates[tag]!.value
+            if value != nil {
+                guard kept < tagLimit else {
+                    result.dropped[sourceKeys[tag] ?? tag] = "over the tag limit of \(tagLimit) (tag '\(tag)')"
+                    continue
+                }
+                kept += 1
+            }
+            result.tags.updateValue(value, forKey: tag)
+        }
+        return result
+    }
+}
+
+/// Which keys become tags.
+public enum TagSelection: Sendable, Equatable {
+    case all
+    case none
+    /// Exactly these source keys (before renaming).
+    case only([String])
+
+    /// Whether `key` is selected.
+    public func includes(_ key: String) -> Bool {
+        switch self {
+        case .all: return true
+        case .none: return false
+        case .only(let keys): return keys.contains(key)
+        }
+    }
+}
+
+/// OneSignal tags for a user, with what was left out.
+public struct TagSet: Sendable, Equatable {
+    /// Tag name → value; `nil` removes the tag (sent to OneSignal as `""`).
+    public var tags: [String: String?]
+    /// Source key → why it is not a tag (nested, email/phone, reserved name, over the tag limit, …).
+    public var dropped: [String: String]
+
+    public init(tags: [String: String?] = [:], dropped: [String: String] = [:]) {
+        self.tags = tags
+        self.dropped = dropped
+    }
+}
+
+// MARK: - Reading the mapping file
+
+extension OneSignalRules {
+    static let keys = ["match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps"]
+
+    init(reading value: MappingValue) throws(MappingError) {
+        let object = try value.object(keys: Self.keys)
+        self.init()
+        if let match = object["match_by"] {
+            matchBy = Matching(rawValue: try match.choice(Matching.allCases.map(\.rawValue)))!
+        }
+        if let selection = object["traits"] { traits = try TagSelection(reading: selection) }
+        if let selection = object["track_properties"] { trackProperties = try TagSelection(reading: selection) }
+        if let renameValue = object["renames"] {
+            for (source, target) in try renameValue.entries("a mapping of source keys to tag names") {
+                let tag = try target.nonBlankString("a tag name")
+                if let problem = Names.tagNameProblem(tag) { throw target.error(problem) }
+                renames[source] = tag
+            }
+        }
+        if let nestedValue = object["nested"] {
+            if case .mapping = nestedValue.node.kind {
+                let flatten = try nestedValue.object(keys: ["flatten"], hint: "drop, flatten, or { flatten: \"_\" }")
+                let separator = try flatten.required("flatten", "the separator between keys, e.g. { flatten: \"_\" }")
+                    .string("a separator such as \"_\"")
+                guard !separator.isEmpty else { throw flatten.value.error("the separator cannot be empty; use e.g. \"_\"") }
+                nested = .flatten(separator: separator)
+            } else {
+                nested = try nestedValue.choice(["drop", "flatten"]) == "drop" ? .drop : .flatten(separator: "_")
+            }
+        }
+        if let limit = object["tag_limit"] {
+            tagLimit = try limit.int()
+            guard tagLimit > 0 else {
+                throw limit.error("the tag limit must be at least 1 (OneSignal plans: Free 2, Growth 10, Professional 100)")
+            }
+        }
+        if let routing = object["apps"] { apps = try AppRouting(reading: routing) }
+    }
+
+    var canonical: JSONValue {
+        let nestedValue: JSONValue
+        switch nested {
+        case .drop: nestedValue = .string("drop")
+        case .flatten(let separator): nestedValue = .object(["flatten": .string(separator)])
+        }
+        return .object([
+            "match_by": .string(matchBy.rawValue), "traits": traits.canonical, "track_properties": trackProperties.canonical,
+            "renames": .object(renames.mapValues(JSONValue.string)), "nested": nestedValue, "tag_limit": .int(Int64(tagLimit)),
+            "apps": apps.canonical,
+        ])
+    }
+}
+
+extension TagSelection {
+    init(reading value: MappingValue) throws(MappingError) {
+        if case .sequence = value.node.kind {
+            self = .only(try value.stringList("keys"))
+            return
+        }
+        switch try value.choice(["all", "none"]) {
+        case "all": self = .all
+        default: self = .none
+        }
+    }
+
+    var canonical: JSONValue {
+        switch self {
+        case .all: return .string("all")
+        case .none: return .string("none")
+        case .only(let keys): return .array(keys.sorted().map(JSONValue.string))
+        }
+    }
+}
