@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: - PostgreSQL
@@ -83,6 +84,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Mapping and read models
+        .target(
+            name: "Mapping",
+            dependencies: [
+                "Ingestion",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Projections",
+            dependencies: [
+                "PQ", "EventStore", "Ingestion", "Mapping",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Service
         .target(
             name: "API",
@@ -99,7 +122,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API",
+                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API", "Mapping", "Projections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "HubSignalCLI",
             dependencies: [
-                "App", "Migrations", "EmbeddedPostgres", "PQ",
+                "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -122,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "HubSignalBench",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App",
+                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,6 +168,12 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion"], swiftSettings: swiftSettings),
+        .testTarget(name: "MappingTests", dependencies: ["Mapping", "Ingestion"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "Mapping", "EventStore", "PQ", "Ingestion", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AppTests",
             dependencies: [

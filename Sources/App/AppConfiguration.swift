@@ -32,6 +32,15 @@ public struct AppConfiguration: Sendable {
     /// `nil`: OneSignal's events are refused.
     public var oneSignalWebhookSecret: String?
 
+    /// `HUBSIGNAL_MAPPING`: the YAML mapping file. Defaults to `hubsignal.yaml` in the working directory; when that
+    /// default file does not exist, the built-in defaults apply (a file named explicitly must exist).
+    public var mappingPath: String = "hubsignal.yaml"
+    /// Whether `mappingPath` was named explicitly (then a missing file is an error).
+    public var mappingPathIsExplicit = false
+    /// `HUBSIGNAL_AUTO_REBUILD`: whether `serve` rebuilds projections by itself when the mapping changed. Defaults to
+    /// `true`; with `false` it refuses to start and names `hubsignal rebuild`.
+    public var autoRebuild = true
+
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
         case text, json
@@ -93,6 +102,17 @@ public struct AppConfiguration: Sendable {
         if let secret = environment["ONESIGNAL_WEBHOOK_SECRET"], !secret.isEmpty { configuration.oneSignalWebhookSecret = secret }
         if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
             configuration.migrationsDirectory = directory
+        }
+        if let path = environment["HUBSIGNAL_MAPPING"], !path.isEmpty {
+            configuration.mappingPath = path
+            configuration.mappingPathIsExplicit = true
+        }
+        if let value = environment["HUBSIGNAL_AUTO_REBUILD"], !value.isEmpty {
+            switch value.lowercased() {
+            case "true", "1", "yes", "on": configuration.autoRebuild = true
+            case "false", "0", "no", "off": configuration.autoRebuild = false
+            default: throw ConfigurationError("HUBSIGNAL_AUTO_REBUILD=\(value) must be true or false")
+            }
         }
         return configuration
     }

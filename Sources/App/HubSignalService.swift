@@ -4,7 +4,9 @@ import Foundation
 import Hummingbird
 import Ingestion
 import Logging
+import Mapping
 import Migrations
+import Projections
 import Metrics
 import PQ
 import Prometheus
@@ -34,6 +36,7 @@ public enum HubSignalService {
         onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws {
         let migrations = try loadMigrations(configuration)
+        let mapping = try loadMapping(configuration, logger: logger)
         let client = makeClient(configuration, logger: logger)
         do {
             try await Migrator(client: client, migrations: migrations, logger: logger).checkUpToDate()
@@ -56,10 +59,34 @@ public enum HubSignalService {
             onServerRunning: onServerRunning)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: client), .init(service: watcher), .init(service: application)],
+                services: [
+                    .init(service: client), .init(service: watcher),
+                    .init(
+                        service: PeopleProjectionService(
+                            store: EventStore(client: client, logger: logger), watcher: watcher, mapping: mapping,
+                            autoRebuild: configuration.autoRebuild, logger: logger),
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: application),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    /// Loads and validates the mapping file (`HUBSIGNAL_MAPPING`); the built-in defaults when the default file is absent.
+    ///
+    /// - Throws: `MappingError` naming the file, the key and what to change.
+    public static func loadMapping(_ configuration: AppConfiguration, logger: Logger) throws -> Mapping {
+        if !configuration.mappingPathIsExplicit && !FileManager.default.fileExists(atPath: configuration.mappingPath) {
+            logger.notice(
+                "no mapping file: using the built-in defaults (set HUBSIGNAL_MAPPING to use one)",
+                metadata: ["mapping.path": "\(configuration.mappingPath)", "mapping.version": "\(Mapping.defaults.version)"])
+            return .defaults
+        }
+        let mapping = try Mapping.load(contentsOf: configuration.mappingPath)
+        logger.info(
+            "mapping loaded", metadata: ["mapping.path": "\(configuration.mappingPath)", "mapping.version": "\(mapping.version)"])
+        return mapping
     }
 
     /// The HTTP application: ingestion, health, readiness and metrics.

@@ -197,7 +197,7 @@ public final class Subscription: Sendable, Service {
     }
 
     /// The first key of the advisory locks of subscriptions (the second is `hashtext(name)`).
-    static let lockClass: Int32 = 0x4853_0001
+    public static let lockClass: Int32 = 0x4853_0001
 
     static func checkpoint(named name: String, on connection: PQConnection) async throws -> LogCursor? {
         let rows = try await connection.query(

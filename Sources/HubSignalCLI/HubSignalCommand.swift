@@ -1,11 +1,14 @@
 import App
 import ArgumentParser
 import EmbeddedPostgres
+import EventStore
 import Foundation
 import Logging
-import Migrations
+import Mapping
 import Metrics
+import Migrations
 import PQ
+import Projections
 import Prometheus
 
 @main
@@ -13,7 +16,7 @@ struct HubSignalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubsignal",
         abstract: "HubSignal: an event-sourced sync service between Segment-style events, HubSpot and OneSignal.",
-        subcommands: [Serve.self, Dev.self, Migrate.self])
+        subcommands: [Serve.self, Dev.self, Migrate.self, Rebuild.self])
 }
 
 /// Options every command shares.
@@ -69,6 +72,8 @@ let environmentHelp = """
       ONESIGNAL_WEBHOOK_SECRET      secret OneSignal event streams send as Authorization: Bearer (default: none, refuses all)
       HUBSIGNAL_DB_MAX_CONNECTIONS  PostgreSQL pool size (default 10)
       HUBSIGNAL_MIGRATIONS_DIR      folder of the NNNN_name.sql files (default ./migrations, then share/hubsignal/migrations)
+      HUBSIGNAL_MAPPING             the YAML mapping file (default hubsignal.yaml; built-in defaults when that file is absent)
+      HUBSIGNAL_AUTO_REBUILD        rebuild projections on start when the mapping changed (default true)
       HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
       HUBSIGNAL_LOG_FORMAT          text or json (default text)
     """
@@ -91,6 +96,71 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+}
+
+struct Rebuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild the read models from the whole event log with the current mapping (HUBSIGNAL_MAPPING).",
+        discussion: """
+            The log is replayed into shadow tables (schema hubsignal_rebuild) while the live tables keep answering and \
+            `serve` keeps projecting; then, in one short transaction, the new tables replace the old ones. Contact ids and \
+            everything learned from HubSpot and OneSignal (ids, results) come back from the log. Views defined on the read \
+            models are dropped with the old tables: create them again afterwards.
+            """ + "\n\n" + environmentHelp)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The projection to rebuild (default: all; there is one, 'people').") var projection: String?
+
+    func run() async throws {
+        let (configuration, logger) = try prepare(options, requireDatabase: true)
+        if let projection, projection != PeopleProjection.name {
+            throw fail(ProjectionError("there is no projection '\(projection)'; the projections are: \(PeopleProjection.name)"))
+        }
+        let client = HubSignalService.makeClient(configuration, logger: logger)
+        do {
+            let mapping = try HubSignalService.loadMapping(configuration, logger: logger)
+            let migrator = Migrator(client: client, migrations: try HubSignalService.loadMigrations(configuration), logger: logger)
+            try await migrator.checkUpToDate()
+            let store = EventStore(client: client, logger: logger)
+            let bar = ProgressBar(enabled: isatty(STDOUT_FILENO) == 1)
+            let started = ContinuousClock.now
+            let events = try await ProjectionRebuild(store: store, mapping: mapping, logger: logger).run { progress in
+                bar.show(progress)
+            }
+            bar.finish()
+            let seconds = Double((ContinuousClock.now - started).components.seconds)
+                + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            print(
+                "rebuilt '\(PeopleProjection.name)' from \(events) events in \(String(format: "%.1f", seconds)) s "
+                    + "(version \(PeopleProjection.version(mapping: mapping)))")
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw fail(error)
+        }
+    }
+}
+
+/// A one-line progress bar on a terminal (nothing otherwise: the log lines report progress there).
+final class ProgressBar: Sendable {
+    let enabled: Bool
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ progress: ProjectionRebuild.Progress) {
+        guard enabled else { return }
+        let total = max(progress.headPosition, 1)
+        let fraction = min(1, Double(progress.position) / Double(total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let label = progress.isSwapping ? "swapping in" : "\(progress.events) events"
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] "
+            + String(format: "%3.0f%% ", fraction * 100) + label
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardOutput.write(Data("\n".utf8)) }
     }
 }
 

@@ -1,0 +1,150 @@
+import ArgumentParser
+import EventStore
+import Foundation
+import Logging
+import Mapping
+import PQ
+import Projections
+
+/// `hubsignal-bench rebuild`: rebuilds the projections over a realistic log and compares with reading the log alone.
+struct RebuildBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: """
+            Fill the log with realistic events (about 50,000 contacts: identify, track, page, group, audiences, alias, \
+            HubSpot results, OneSignal message events), then rebuild all projections from it; the reference is reading and \
+            decoding the same log from position 0 through the subscription read path.
+            """)
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Contacts in the generated log.") var contacts = 50_000
+    @Option(help: "Mapping file for the rebuild (default: the built-in defaults).") var mapping: String?
+
+    func run() async throws {
+        var logger = Logger(label: "hubsignal.bench")
+        logger.logLevel = .error
+        let count = options.events
+        let contacts = self.contacts
+        let mapping = try self.mapping.map { try Mapping.load(contentsOf: $0) } ?? .defaults
+        try await BenchEnvironment.with(options: options, maximumConnections: 4, logger: logger) { environment in
+            print("generating and appending \(count) events for \(contacts) contacts…")
+            let store = EventStore(client: environment.client, logger: logger)
+            let events = PeopleEventGenerator.make(count: count, contacts: contacts)
+            let batches = stride(from: 0, to: count, by: 1000).map { Array(events[$0..<min($0 + 1000, count)]) }
+            let next = WorkCursor()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        while case let index = next.take(), index < batches.count { try await store.append(batches[index]) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await environment.quiesce()
+
+            // Reference: read and decode the whole log.
+            let readStart = ContinuousClock.now
+            var cursor = LogCursor.origin
+            var read = 0
+            while read < count {
+                let page = try await store.read(after: cursor, limit: 5000)
+                read += page.events.count
+                cursor = page.nextCursor
+                if page.events.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            let readSeconds = (ContinuousClock.now - readStart).seconds
+
+            let start = ContinuousClock.now
+            let replayed = try await ProjectionRebuild(store: store, mapping: mapping, logger: logger).run()
+            let seconds = (ContinuousClock.now - start).seconds
+            guard replayed == count else { throw BenchError("the rebuild replayed \(replayed) events, expected \(count)") }
+            let counts = try await environment.client.query(
+                """
+                SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM companies), (SELECT count(*) FROM audience_memberships),
+                       (SELECT count(*) FROM message_activity), (SELECT count(*) FROM contact_merges)
+                """)[0].decode((Int64, Int64, Int64, Int64, Int64).self)
+
+            let eventsPerSecond = Double(count) / seconds
+            let readPerSecond = Double(count) / readSeconds
+            try report(
+                """
+                rebuild \(count) events: \(format(eventsPerSecond)) events/s (\(format(seconds, digits: 2)) s)   (target ≥ 50,000)
+                        → \(counts.0) contacts, \(counts.1) companies, \(counts.2) audience memberships, \(counts.3) message activities, \(counts.4) merges
+                read    the same log from position 0, decoded: \(format(readPerSecond)) events/s
+                ratio   rebuild / read = \(format(eventsPerSecond / readPerSecond, digits: 3))
+                """,
+                figures: [
+                    "events_per_s": eventsPerSecond.rounded(), "read_events_per_s": readPerSecond.rounded(),
+                    "ratio": (eventsPerSecond / readPerSecond * 1000).rounded() / 1000, "events": Double(count),
+                    "contacts": Double(counts.0),
+                ], json: options.json)
+        }
+    }
+}
+
+/// A realistic log for the people projection: identify (with email, half of them first anonymous), track, page,
+/// group, Engage audiences, aliases, HubSpot sync results and OneSignal message events.
+enum PeopleEventGenerator {
+    static func make(count: Int, contacts: Int, seed: UInt64 = 7) -> [NewEvent] {
+        var random = SplitMix64(seed: seed)
+        let base = 1_790_000_000.0
+        var result: [NewEvent] = []
+        result.reserveCapacity(count)
+        let context =
+            #""context":{"library":{"name":"analytics.js","version":"5.2.0"},"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15","locale":"en-US","page":{"path":"/app","title":"App"}}"#
+        for index in 0..<count {
+            let user = Int(random.next() % UInt64(contacts))
+            let occurredAt = Date(timeIntervalSince1970: base + Double(index) * 0.01)
+            let kind = random.next() % 100
+            let type: String
+            let source: EventSource
+            let payload: String
+            switch kind {
+            case 0..<25:
+                type = "segment.identify"
+                source = .segment
+                payload =
+                    #"{"type":"identify","userId":"user-\#(user)","anonymousId":"anon-\#(user)","traits":{"email":"user\#(user)@example.com","firstName":"Ada","lastName":"Lovelace \#(user)","plan":"\#(["free", "pro", "enterprise"][user % 3])","logins":\#(index % 97)},\#(context)}"#
+            case 25..<55:
+                type = "segment.track"
+                source = .segment
+                payload =
+                    #"{"type":"track","event":"Order Completed","userId":"user-\#(user)","properties":{"order_id":"o-\#(index)","revenue":\#(index % 500)},\#(context)}"#
+            case 55..<70:
+                type = "segment.page"
+                source = .segment
+                payload = #"{"type":"page","name":"Pricing","anonymousId":"anon-\#(user)","properties":{"path":"/pricing"},\#(context)}"#
+            case 70..<76:
+                type = "segment.group"
+                source = .segment
+                payload =
+                    #"{"type":"group","userId":"user-\#(user)","groupId":"co-\#(user % 2000)","traits":{"name":"Company \#(user % 2000)","website":"https://www.company\#(user % 2000).example","employees":\#(user % 900)}}"#
+            case 76..<84:
+                type = "segment.track"
+                source = .segment
+                let entered = random.next() % 2 == 0
+                let audience = ["big_spenders", "churn_risk", "trial_users"][user % 3]
+                payload =
+                    #"{"type":"track","event":"\#(entered ? "Audience Entered" : "Audience Exited")","userId":"user-\#(user)","properties":{"audience_key":"\#(audience)","\#(audience)":\#(entered)},"context":{"personas":{"computation_class":"audience","computation_key":"\#(audience)"}}}"#
+            case 84..<85:
+                type = "segment.alias"
+                source = .segment
+                payload = #"{"type":"alias","previousId":"anon-\#(user)","userId":"user-\#(user)"}"#
+            case 85..<88:
+                type = "hubsignal.hubspot.contact_synced"
+                source = .hubsignal
+                payload = #"{"contactId":"c_unknown-\#(user)","hubspotId":"\#(100_000 + user)"}"#
+            default:
+                type = "onesignal.message.push.\(["sent", "delivered", "clicked"][index % 3])"
+                source = .onesignal
+                payload =
+                    #"{"event_id":"ev-\#(index)","kind":"message.push.\#(["sent", "delivered", "clicked"][index % 3])","external_id":"user-\#(user)","onesignal_id":"os-\#(user)","subscription_id":"sub-\#(user)","message_id":"n-\#(index % 5000)","app_id":"app-a"}"#
+            }
+            result.append(
+                NewEvent(
+                    stream: "contact:user-\(user)", type: type, source: source, idempotencyKey: "bench-\(index)",
+                    occurredAt: occurredAt, payload: PQJSONB(payload), metadata: PQJSONB("{}")))
+        }
+        return result
+    }
+}

@@ -1,0 +1,292 @@
+import EventStore
+import Foundation
+import Ingestion
+import Mapping
+
+/// Applying events to the working set. Every identity and contact an event names must be in the cache (or known
+/// absent) before `apply` runs; `PeopleNeeds` lists them and the projector loads them.
+extension PeopleState {
+    mutating func apply(_ input: PeopleInput, event: RecordedEvent, mapping: Mapping) {
+        switch input {
+        case .segment(let type, let message):
+            applySegment(type: type, message: message, event: event, mapping: mapping)
+        case .hubSpotContact(let subscription, let payload):
+            applyHubSpotContact(subscription: subscription, payload: payload, event: event)
+        case .hubSpotAction(let action, let payload):
+            guard let objectID = payload["object"]?["objectId"]?.identifierValue else { return }
+            let contactID = resolveContact([.hubSpotID(objectID)], event: event, reason: "hubspot_id")
+            if action == "send_notification" {
+                activities.append(
+                    ActivityRecord(
+                        position: event.position, contactID: contactID, app: payload["inputFields"]?["app"]?.stringValue,
+                        notificationID: nil, activity: "requested", channel: "push", kind: "hubspot.action.\(action)",
+                        occurredAt: event.occurredAt,
+                        details: .object(["callbackId": payload["callbackId"] ?? .null, "inputFields": payload["inputFields"] ?? .null])))
+            }
+            touch(contactID, event: event)
+        case .oneSignalMessage(let kind, let payload):
+            applyOneSignal(kind: kind, payload: payload, event: event, mapping: mapping)
+        case .contactSynced(let contactID, let hubSpotID):
+            guard contacts[resolve(contactID)] != nil else { return }
+            let id = resolve(contactID)
+            attach(.hubSpotID(hubSpotID), to: id, event: event, reason: "hubspot_id")
+            let survivor = resolve(id)
+            contacts[survivor]?.hubSpotContactID = hubSpotID
+            dirtyContacts.insert(survivor)
+        case .companySynced(let groupID, let hubSpotID):
+            guard companies[groupID] != nil else { return }
+            companies[groupID]?.hubSpotCompanyID = hubSpotID
+            companies[groupID]?.updatedPosition = event.position
+            dirtyCompanies.insert(groupID)
+        case .ignored:
+            break
+        }
+    }
+
+    // MARK: - Segment
+
+    private mutating func applySegment(type: String, message: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
+        let keys = segmentKeys(message)
+        let contactID: String
+        if type == "alias", let previous = message["previousId"]?.identifierValue {
+            guard let userID = message["userId"]?.identifierValue else { return }
+            contactID = resolveContact([.userID(userID)] + keys.filter { $0.kind != "user_id" }, event: event, reason: "user_id")
+            for previousKey in [IdentityKey.userID(previous), .anonymousID(previous)] {
+                if let record = identities[previousKey], resolve(record.contactID) != resolve(contactID) {
+                    merge(resolve(record.contactID), with: resolve(contactID), reason: "alias", event: event)
+                }
+            }
+            if identities[.userID(previous)] == nil && identities[.anonymousID(previous)] == nil {
+                attach(.anonymousID(previous), to: resolve(contactID), event: event, reason: "alias")
+            }
+        } else {
+            guard !keys.isEmpty else { return }
+            contactID = resolveContact(keys, event: event, reason: nil)
+        }
+        let id = resolve(contactID)
+        guard var contact = contacts[id] else { return }
+        if let userID = message["userId"]?.identifierValue { contact.userID = userID }
+        let traits = segmentTraits(message)
+        if !traits.isEmpty {
+            contact.traits.merge(traits) { _, new in new }
+            if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
+        }
+        for change in mapping.audiences.changes(in: .object(message)) {
+            var record = contact.audiences[change.audience]
+                ?? AudienceRecord(
+                    isMember: false, status: nil, style: change.status == nil ? "engage" : "aep", enteredAt: nil, exitedAt: nil,
+                    updatedAt: event.occurredAt)
+            if change.isMember && !record.isMember { record.enteredAt = event.occurredAt }
+            if !change.isMember && record.isMember { record.exitedAt = event.occurredAt }
+            if !change.isMember && record.exitedAt == nil { record.exitedAt = event.occurredAt }
+            record.isMember = change.isMember
+            record.status = change.status
+            record.style = change.status == nil ? "engage" : "aep"
+            record.updatedAt = event.occurredAt
+            contact.audiences[change.audience] = record
+        }
+        if type == "group", let groupID = message["groupId"]?.identifierValue {
+            applyGroup(groupID: groupID, traits: message["traits"]?.objectValue ?? [:], event: event, mapping: mapping)
+            if mapping.companies.associateContact {
+                let link = contact.companies[groupID]
+                contact.companies[groupID] = CompanyLink(
+                    firstSeenAt: link.map { min($0.firstSeenAt, event.occurredAt) } ?? event.occurredAt,
+                    lastSeenAt: link.map { max($0.lastSeenAt, event.occurredAt) } ?? event.occurredAt)
+            }
+        }
+        contact.lastSeenAt = max(contact.lastSeenAt, event.occurredAt)
+        contact.firstSeenAt = min(contact.firstSeenAt, event.occurredAt)
+        contact.updatedPosition = event.position
+        contacts[id] = contact
+        dirtyContacts.insert(id)
+    }
+
+    private mutating func applyGroup(groupID: String, traits: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
+        var company = companies[groupID]
+            ?? CompanyRecord(
+                id: "co_\(event.position)", groupID: groupID, domain: nil, name: nil, traits: [:], hubSpotProperties: [:],
+                hubSpotCompanyID: nil, firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt,
+                createdPosition: event.position, updatedPosition: event.position)
+        company.traits.merge(traits) { _, new in new }
+        let derived = mapping.companies.hubSpotProperties(groupID: groupID, traits: company.traits)
+        company.hubSpotProperties = derived.values.mapValues { $0.map(JSONValue.string) ?? .null }
+        if let domain = derived.values["domain"] ?? nil { company.domain = domain }
+        if let name = company.traits["name"]?.stringValue { company.name = name }
+        company.lastSeenAt = max(company.lastSeenAt, event.occurredAt)
+        company.updatedPosition = event.position
+        companies[groupID] = company
+        absentCompanies.remove(groupID)
+        dirtyCompanies.insert(groupID)
+    }
+
+    // MARK: - HubSpot and OneSignal
+
+    private mutating func applyHubSpotContact(subscription: String, payload: [String: JSONValue], event: RecordedEvent) {
+        let keys = hubSpotContactKeys(payload)
+        guard !keys.isEmpty else { return }
+        let reason = subscription == "contact.merge" ? "hubspot_merge" : nil
+        let id = resolve(resolveContact(keys, event: event, reason: reason))
+        guard var contact = contacts[id] else { return }
+        switch subscription {
+        case "contact.propertyChange":
+            if let name = payload["propertyName"]?.stringValue {
+                contact.hubSpotValues[name] = payload["propertyValue"] ?? .null
+                if name == "email", let email = payload["propertyValue"]?.stringValue.flatMap(IdentityKey.normalizedEmail) {
+                    contact.email = contact.email ?? email
+                }
+            }
+        case "contact.deletion":
+            if contact.hubSpotContactID == payload["objectId"]?.identifierValue { contact.hubSpotContactID = nil }
+        default:
+            break
+        }
+        if subscription != "contact.deletion", contact.hubSpotContactID == nil,
+            let objectID = payload["objectId"]?.identifierValue ?? payload["primaryObjectId"]?.identifierValue
+        {
+            contact.hubSpotContactID = objectID
+        }
+        contact.lastSeenAt = max(contact.lastSeenAt, event.occurredAt)
+        contact.updatedPosition = event.position
+        contacts[id] = contact
+        dirtyContacts.insert(id)
+    }
+
+    private mutating func applyOneSignal(kind: String, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
+        let keys = oneSignalKeys(payload, mapping: mapping)
+        // "message.push.clicked" → channel push, activity clicked.
+        let parts = kind.split(separator: ".").map(String.init)
+        let channel = parts.count >= 3 ? parts[1] : nil
+        let activity = parts.last ?? kind
+        let contactID = keys.isEmpty ? nil : resolve(resolveContact(keys, event: event, reason: nil))
+        let app = oneSignalField(payload, "app_id", "event.app_id") ?? "default"
+        let notificationID = oneSignalField(payload, "message_id", "message.id") ?? oneSignalField(payload, "notification_id", "event.notification_id")
+        activities.append(
+            ActivityRecord(
+                position: event.position, contactID: contactID, app: app, notificationID: notificationID, activity: activity,
+                channel: channel, kind: kind, occurredAt: event.occurredAt, details: .object(payload)))
+        guard let contactID else { return }
+        let oneSignalID = oneSignalField(payload, "onesignal_id", "event.onesignal_id")
+        let subscriptionID = oneSignalField(payload, "subscription_id", "event.subscription_id")
+        let externalID = oneSignalField(payload, "external_id", "event.external_id")
+        if oneSignalID != nil || subscriptionID != nil {
+            let deviceKey = subscriptionID ?? "user:\(oneSignalID!)"
+            devices["\(app)\u{0}\(deviceKey)"] = DeviceRecord(
+                app: app, deviceKey: deviceKey, contactID: contactID, oneSignalID: oneSignalID, externalID: externalID,
+                subscriptionID: subscriptionID, channel: channel, lastEventAt: event.occurredAt)
+        }
+        if var contact = contacts[contactID] {
+            if let oneSignalID { contact.oneSignalID = oneSignalID }
+            contact.updatedPosition = event.position
+            contacts[contactID] = contact
+            dirtyContacts.insert(contactID)
+        }
+    }
+
+    private mutating func touch(_ contactID: String, event: RecordedEvent) {
+        let id = resolve(contactID)
+        guard var contact = contacts[id] else { return }
+        contact.lastSeenAt = max(contact.lastSeenAt, event.occurredAt)
+        contact.updatedPosition = event.position
+        contacts[id] = contact
+        dirtyContacts.insert(id)
+    }
+
+    // MARK: - Identity resolution
+
+    /// Finds or creates the contact that `keys` (most decisive first) identify, merging the contacts they name:
+    /// the contact created first survives. An anonymous id that already belongs to someone identified as another user
+    /// moves to this contact instead (a shared device), without a merge.
+    mutating func resolveContact(_ keys: [IdentityKey], event: RecordedEvent, reason: String?) -> String {
+        let messageUserID = keys.first { $0.kind == "user_id" }?.value
+        var found: [(key: IdentityKey, contactID: String)] = []
+        for key in keys {
+            if let record = identities[key] { found.append((key, resolve(record.contactID))) }
+        }
+        var mergeSet: [String: IdentityKey] = [:]
+        var order: [String] = []
+        for (key, contactID) in found {
+            if mergeSet[contactID] != nil { continue }
+            let foundOnlyAnonymously = found.filter { $0.contactID == contactID }.allSatisfy { $0.key.kind == "anonymous_id" }
+            if foundOnlyAnonymously, let messageUserID, let other = contacts[contactID]?.userID, other != messageUserID {
+                continue
+            }
+            mergeSet[contactID] = key
+            order.append(contactID)
+        }
+        let survivor: String
+        if order.isEmpty {
+            survivor = "c_\(event.position)"
+            if contacts[survivor] == nil {
+                contacts[survivor] = ContactRecord(
+                    id: survivor, userID: nil, email: nil, traits: [:], hubSpotValues: [:], hubSpotContactID: nil, oneSignalID: nil,
+                    firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt, createdAt: event.cursor,
+                    updatedPosition: event.position, audiences: [:], companies: [:])
+                dirtyContacts.insert(survivor)
+            }
+        } else {
+            survivor = order.min { lhs, rhs in
+                (contacts[lhs]?.createdAt ?? .origin) < (contacts[rhs]?.createdAt ?? .origin)
+            }!
+            // The reason of a merge is the identity that tied the less decisively identified contact to this message
+            // (with a userId and an email naming two contacts, the email).
+            for other in order where other != survivor {
+                let linking = other == order[0] ? mergeSet[survivor]! : mergeSet[other]!
+                merge(other, with: survivor, reason: reason ?? linking.kind, event: event)
+            }
+        }
+        for key in keys { attach(key, to: survivor, event: event, reason: reason ?? key.kind) }
+        return survivor
+    }
+
+    /// Points `key` at `contactID` (moving it from another contact when it pointed elsewhere).
+    mutating func attach(_ key: IdentityKey, to contactID: String, event: RecordedEvent, reason: String) {
+        let target = resolve(contactID)
+        if var record = identities[key] {
+            if resolve(record.contactID) == target { return }
+            record.contactID = target
+            identities[key] = record
+        } else {
+            identities[key] = IdentityRecord(contactID: target, firstPosition: event.position, firstSeenAt: event.occurredAt)
+            absentIdentities.remove(key)
+        }
+        dirtyIdentities.insert(key)
+    }
+
+    /// Merges two contacts; the one created first survives and takes the other's identities, traits (the more recently
+    /// updated side wins a conflict), audiences and companies.
+    mutating func merge(_ first: String, with second: String, reason: String, event: RecordedEvent) {
+        guard first != second, let a = contacts[first], let b = contacts[second] else { return }
+        var (survivor, merged) = a.isOlder(than: b) ? (a, b) : (b, a)
+        let mergedIsNewer = merged.updatedPosition > survivor.updatedPosition
+        survivor.traits.merge(merged.traits) { old, new in mergedIsNewer ? new : old }
+        survivor.hubSpotValues.merge(merged.hubSpotValues) { old, new in mergedIsNewer ? new : old }
+        if survivor.userID == nil || (mergedIsNewer && merged.userID != nil) { survivor.userID = merged.userID ?? survivor.userID }
+        if survivor.email == nil || (mergedIsNewer && merged.email != nil) { survivor.email = merged.email ?? survivor.email }
+        survivor.hubSpotContactID = survivor.hubSpotContactID ?? merged.hubSpotContactID
+        survivor.oneSignalID = survivor.oneSignalID ?? merged.oneSignalID
+        survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)
+        survivor.lastSeenAt = max(survivor.lastSeenAt, merged.lastSeenAt)
+        survivor.updatedPosition = event.position
+        for (audience, record) in merged.audiences {
+            if let existing = survivor.audiences[audience], existing.updatedAt >= record.updatedAt { continue }
+            survivor.audiences[audience] = record
+        }
+        for (groupID, link) in merged.companies {
+            let existing = survivor.companies[groupID]
+            survivor.companies[groupID] = CompanyLink(
+                firstSeenAt: min(existing?.firstSeenAt ?? link.firstSeenAt, link.firstSeenAt),
+                lastSeenAt: max(existing?.lastSeenAt ?? link.lastSeenAt, link.lastSeenAt))
+        }
+        contacts[survivor.id] = survivor
+        contacts[merged.id] = nil
+        dirtyContacts.remove(merged.id)
+        dirtyContacts.insert(survivor.id)
+        redirects[merged.id] = survivor.id
+        for key in dirtyIdentities where identities[key].map({ resolve($0.contactID) }) == survivor.id {
+            identities[key]?.contactID = survivor.id
+        }
+        for (key, device) in devices where device.contactID == merged.id { devices[key]?.contactID = survivor.id }
+        for index in activities.indices where activities[index].contactID == merged.id { activities[index].contactID = survivor.id }
+        merges.append(ContactMerge(from: merged.id, into: survivor.id, reason: reason, position: event.position, at: event.occurredAt))
+    }
+}

@@ -1,0 +1,79 @@
+import EventStore
+import Foundation
+import Logging
+import Mapping
+import PQ
+
+/// The people projection: identity graph, contacts, companies, contact–company links, audience memberships, devices
+/// and message activity, built from the log with one mapping.
+///
+/// It works on batches: it lists what the batch's events name (identities, contacts, group ids), loads what its cache
+/// lacks with a few set-based queries, applies the events in memory in log order, and writes the changes with one
+/// statement per table — inside the subscription's transaction, together with the checkpoint.
+public actor PeopleProjection {
+    /// The projection's name: its subscription, its row in `projections`, `hubsignal rebuild --projection people`.
+    public static let name = "people"
+    /// The version of the projection's tables and rules; part of `version`. Raise it when either changes.
+    public static let schemaVersion = 1
+
+    /// `<schema version>-<mapping version>`: a stored projection with another version must be rebuilt.
+    public static func version(mapping: Mapping) -> String { "\(schemaVersion)-\(mapping.version)" }
+
+    let mapping: Mapping
+    let tables: PeopleTables
+    let logger: Logger
+    /// Contacts and companies kept in memory between batches; above it, the cache is emptied.
+    let cacheLimit: Int
+    var state = PeopleState()
+    /// Where the last batch this instance applied ended; a batch that follows another checkpoint means the cache is stale.
+    var appliedThrough: LogCursor?
+
+    /// - Parameters:
+    ///   - schema: the schema of the tables (`nil`: the live tables; a rebuild passes its shadow schema).
+    ///   - startsEmpty: the tables are known to be empty (a rebuild): nothing needs loading until the cache overflows.
+    public init(mapping: Mapping, schema: String? = nil, startsEmpty: Bool = false, cacheLimit: Int = 100_000, logger: Logger) {
+        self.mapping = mapping
+        self.tables = PeopleTables(schema: schema)
+        self.logger = logger
+        self.cacheLimit = cacheLimit
+        self.state.isComplete = startsEmpty
+    }
+
+    /// Applies a batch of events (in read order) and writes the changes through `connection`, in its transaction.
+    /// `checkpoint` is the stored cursor the batch follows: when it is not where this instance's last batch ended,
+    /// another writer or a rolled-back transaction came between, and the cache is dropped first.
+    public func apply(_ events: [RecordedEvent], after checkpoint: LogCursor?, on connection: PQConnection) async throws {
+        if checkpoint != appliedThrough || state.cachedObjects > cacheLimit {
+            resetCache()
+        }
+        appliedThrough = nil
+        // Work on the state outside the actor's storage (async calls cannot take it `inout`); moving it out keeps its
+        // storage uniquely referenced, so nothing is copied.
+        var working = state
+        state = PeopleState()
+        do {
+            let inputs = events.map(PeopleInput.init)
+            var needs = PeopleNeeds()
+            for input in inputs { needs.add(input, mapping: mapping) }
+            try await tables.load(needs, into: &working, on: connection)
+            for (input, event) in zip(inputs, events) {
+                working.apply(input, event: event, mapping: mapping)
+            }
+            try await tables.flush(&working, mapping: mapping, on: connection)
+            state = working
+        } catch {
+            state = working
+            resetCache()
+            throw error
+        }
+        appliedThrough = events.last?.cursor ?? checkpoint
+    }
+
+    /// Forgets everything cached (after a failure, or when another process wrote the tables).
+    public func resetCache() {
+        let wasComplete = state.isComplete && appliedThrough == nil && state.contacts.isEmpty
+        state = PeopleState()
+        state.isComplete = wasComplete
+        appliedThrough = nil
+    }
+}

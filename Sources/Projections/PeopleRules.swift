@@ -1,0 +1,137 @@
+import EventStore
+import Foundation
+import Ingestion
+import Mapping
+
+/// What one event means to the people projection, decoded once.
+enum PeopleInput: Sendable {
+    case segment(type: String, message: [String: JSONValue])
+    case hubSpotContact(subscription: String, payload: [String: JSONValue])
+    case hubSpotAction(action: String, payload: [String: JSONValue])
+    case oneSignalMessage(kind: String, payload: [String: JSONValue])
+    case contactSynced(contactID: String, hubSpotID: String)
+    case companySynced(groupID: String, hubSpotID: String)
+    case ignored
+
+    init(_ event: RecordedEvent) {
+        let type = event.type
+        guard type.hasPrefix("segment.") || type.hasPrefix("hubspot.") || type.hasPrefix("onesignal.")
+            || type.hasPrefix("hubsignal.hubspot.")
+        else {
+            self = .ignored
+            return
+        }
+        guard let payload = (try? JSONValue.parse(event.payload.bytes))?.objectValue else {
+            self = .ignored
+            return
+        }
+        if type.hasPrefix("segment.") {
+            self = .segment(type: String(type.dropFirst("segment.".count)), message: payload)
+        } else if type.hasPrefix("hubspot.webhook.contact.") {
+            self = .hubSpotContact(subscription: String(type.dropFirst("hubspot.webhook.".count)), payload: payload)
+        } else if type.hasPrefix("hubspot.action.") {
+            self = .hubSpotAction(action: String(type.dropFirst("hubspot.action.".count)), payload: payload)
+        } else if type.hasPrefix("onesignal.message.") {
+            self = .oneSignalMessage(kind: String(type.dropFirst("onesignal.".count)), payload: payload)
+        } else if type == "hubsignal.hubspot.contact_synced", let contactID = payload["contactId"]?.identifierValue,
+            let hubSpotID = payload["hubspotId"]?.identifierValue
+        {
+            self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID)
+        } else if type == "hubsignal.hubspot.company_synced", let groupID = payload["groupId"]?.identifierValue,
+            let hubSpotID = payload["hubspotId"]?.identifierValue
+        {
+            self = .companySynced(groupID: groupID, hubSpotID: hubSpotID)
+        } else {
+            self = .ignored
+        }
+    }
+}
+
+/// A field of a OneSignal event delivery, in the flat template (`external_id`) or the dotted one (`event.external_id`).
+func oneSignalField(_ payload: [String: JSONValue], _ flat: String, _ dotted: String) -> String? {
+    let value = payload[flat] ?? payload[dotted] ?? payload["event"]?[dotted.replacingOccurrences(of: "event.", with: "")]
+    return value?.identifierValue
+}
+
+/// What a batch needs in the cache before it can be applied.
+struct PeopleNeeds {
+    var identities: Set<IdentityKey> = []
+    var contactIDs: Set<String> = []
+    var groupIDs: Set<String> = []
+
+    mutating func add(_ input: PeopleInput, mapping: Mapping) {
+        switch input {
+        case .segment(let type, let message):
+            for key in segmentKeys(message) { identities.insert(key) }
+            if type == "alias", let previous = message["previousId"]?.identifierValue {
+                identities.insert(.userID(previous))
+                identities.insert(.anonymousID(previous))
+            }
+            if type == "group", let groupID = message["groupId"]?.identifierValue { groupIDs.insert(groupID) }
+        case .hubSpotContact(_, let payload):
+            for key in hubSpotContactKeys(payload) { identities.insert(key) }
+        case .hubSpotAction(_, let payload):
+            if let objectID = payload["object"]?["objectId"]?.identifierValue { identities.insert(.hubSpotID(objectID)) }
+        case .oneSignalMessage(_, let payload):
+            for key in oneSignalKeys(payload, mapping: mapping) { identities.insert(key) }
+        case .contactSynced(let contactID, let hubSpotID):
+            contactIDs.insert(contactID)
+            identities.insert(.hubSpotID(hubSpotID))
+        case .companySynced(let groupID, _):
+            groupIDs.insert(groupID)
+        case .ignored:
+            break
+        }
+    }
+
+    var isEmpty: Bool { identities.isEmpty && contactIDs.isEmpty && groupIDs.isEmpty }
+}
+
+/// The identities a Segment message names, most decisive first: userId, email (traits or context.traits), anonymousId.
+func segmentKeys(_ message: [String: JSONValue]) -> [IdentityKey] {
+    var keys: [IdentityKey] = []
+    if let userID = message["userId"]?.identifierValue { keys.append(.userID(userID)) }
+    if let email = segmentTraits(message)["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { keys.append(.email(email)) }
+    if let anonymousID = message["anonymousId"]?.identifierValue { keys.append(.anonymousID(anonymousID)) }
+    return keys
+}
+
+/// The contact traits a Segment message carries: identify `traits` over `context.traits` (RudderStack sends only the latter).
+func segmentTraits(_ message: [String: JSONValue]) -> [String: JSONValue] {
+    var traits = message["context"]?["traits"]?.objectValue ?? [:]
+    if message["type"]?.stringValue == "identify", let own = message["traits"]?.objectValue {
+        traits.merge(own) { _, new in new }
+    }
+    return traits
+}
+
+/// The identities of a HubSpot contact webhook event: the HubSpot id(s), and the email when the email changed.
+func hubSpotContactKeys(_ payload: [String: JSONValue]) -> [IdentityKey] {
+    var keys: [IdentityKey] = []
+    if let objectID = payload["objectId"]?.identifierValue ?? payload["primaryObjectId"]?.identifierValue {
+        keys.append(.hubSpotID(objectID))
+    }
+    if case .array(let merged)? = payload["mergedObjectIds"] {
+        keys.append(contentsOf: merged.compactMap { $0.identifierValue.map(IdentityKey.hubSpotID) })
+    }
+    if payload["propertyName"]?.stringValue == "email",
+        let email = payload["propertyValue"]?.stringValue.flatMap(IdentityKey.normalizedEmail)
+    {
+        keys.append(.email(email))
+    }
+    return keys
+}
+
+/// The identities of a OneSignal message event: the external id (a userId or an email, as the mapping matches users) and
+/// the OneSignal user id.
+func oneSignalKeys(_ payload: [String: JSONValue], mapping: Mapping) -> [IdentityKey] {
+    var keys: [IdentityKey] = []
+    if let externalID = oneSignalField(payload, "external_id", "event.external_id") {
+        switch mapping.oneSignal.matchBy {
+        case .externalID: keys.append(.userID(externalID))
+        case .email: if let email = IdentityKey.normalizedEmail(externalID) { keys.append(.email(email)) }
+        }
+    }
+    if let oneSignalID = oneSignalField(payload, "onesignal_id", "event.onesignal_id") { keys.append(.oneSignalID(oneSignalID)) }
+    return keys
+}

@@ -1,0 +1,166 @@
+import EventStore
+import Foundation
+import Ingestion
+
+/// An identity of a person: one of `user_id`, `anonymous_id`, `email`, `hubspot_id`, `onesignal_id`.
+struct IdentityKey: Hashable, Sendable {
+    var kind: String
+    var value: String
+
+    static func userID(_ value: String) -> IdentityKey { IdentityKey(kind: "user_id", value: value) }
+    static func anonymousID(_ value: String) -> IdentityKey { IdentityKey(kind: "anonymous_id", value: value) }
+    static func email(_ value: String) -> IdentityKey { IdentityKey(kind: "email", value: value) }
+    static func hubSpotID(_ value: String) -> IdentityKey { IdentityKey(kind: "hubspot_id", value: value) }
+    static func oneSignalID(_ value: String) -> IdentityKey { IdentityKey(kind: "onesignal_id", value: value) }
+
+    /// Emails are matched case-insensitively and without surrounding spaces; `nil` when it is not an email at all.
+    static func normalizedEmail(_ raw: String) -> String? {
+        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard email.count >= 3, let at = email.firstIndex(of: "@"), at != email.startIndex,
+            email.index(after: at) != email.endIndex, !email.contains(" ")
+        else { return nil }
+        return email
+    }
+}
+
+/// Where an identity points, and since when.
+struct IdentityRecord: Sendable {
+    var contactID: String
+    var firstPosition: Int64
+    var firstSeenAt: Date
+}
+
+/// One audience membership of a contact.
+struct AudienceRecord: Sendable, Equatable {
+    var isMember: Bool
+    var status: String?
+    var style: String
+    var enteredAt: Date?
+    var exitedAt: Date?
+    var updatedAt: Date
+}
+
+/// A contact's link to a company.
+struct CompanyLink: Sendable, Equatable {
+    var firstSeenAt: Date
+    var lastSeenAt: Date
+}
+
+/// A contact with everything the projection keeps per contact (its row, audiences and company links).
+struct ContactRecord: Sendable {
+    var id: String
+    var userID: String?
+    var email: String?
+    var traits: [String: JSONValue]
+    var hubSpotValues: [String: JSONValue]
+    var hubSpotContactID: String?
+    var oneSignalID: String?
+    var firstSeenAt: Date
+    var lastSeenAt: Date
+    var createdAt: LogCursor
+    var updatedPosition: Int64
+    var audiences: [String: AudienceRecord]
+    var companies: [String: CompanyLink]
+
+    func isOlder(than other: ContactRecord) -> Bool { createdAt < other.createdAt }
+}
+
+/// A company from group calls.
+struct CompanyRecord: Sendable {
+    var id: String
+    var groupID: String
+    var domain: String?
+    var name: String?
+    var traits: [String: JSONValue]
+    var hubSpotProperties: [String: JSONValue]
+    var hubSpotCompanyID: String?
+    var firstSeenAt: Date
+    var lastSeenAt: Date
+    var createdPosition: Int64
+    var updatedPosition: Int64
+}
+
+/// A merge of one contact into another, as it happened.
+struct ContactMerge: Sendable {
+    var from: String
+    var into: String
+    var reason: String
+    var position: Int64
+    var at: Date
+}
+
+/// A OneSignal user or subscription seen for a contact.
+struct DeviceRecord: Sendable {
+    var app: String
+    var deviceKey: String
+    var contactID: String
+    var oneSignalID: String?
+    var externalID: String?
+    var subscriptionID: String?
+    var channel: String?
+    var lastEventAt: Date
+}
+
+/// One row of `message_activity`.
+struct ActivityRecord: Sendable {
+    var position: Int64
+    var contactID: String?
+    var app: String?
+    var notificationID: String?
+    var activity: String
+    var channel: String?
+    var kind: String
+    var occurredAt: Date
+    var details: JSONValue
+}
+
+/// The projection's working set: what it has loaded or written, and what changed since the last flush.
+///
+/// The cache stays valid across batches because one projector at a time writes the tables (the subscription's
+/// advisory lock); the projector clears it whenever it cannot be sure (a failed batch, another writer).
+struct PeopleState: Sendable {
+    /// Identities known to point at a contact (loaded or created).
+    var identities: [IdentityKey: IdentityRecord] = [:]
+    /// Identities looked up and found nowhere.
+    var absentIdentities: Set<IdentityKey> = []
+    var contacts: [String: ContactRecord] = [:]
+    /// Companies by group id, and group ids known to be absent.
+    var companies: [String: CompanyRecord] = [:]
+    var absentCompanies: Set<String> = []
+    /// Merged contact id → the contact it went into (followed transitively).
+    var redirects: [String: String] = [:]
+    /// True when the cache holds every row of the tables (a rebuild into empty tables): nothing needs loading.
+    var isComplete = false
+
+    // Changes since the last flush.
+    var dirtyIdentities: Set<IdentityKey> = []
+    var dirtyContacts: Set<String> = []
+    var dirtyCompanies: Set<String> = []
+    var merges: [ContactMerge] = []
+    var devices: [String: DeviceRecord] = [:]
+    var activities: [ActivityRecord] = []
+
+    /// Follows merges to the contact that holds `id` now.
+    func resolve(_ id: String) -> String {
+        var current = id
+        while let next = redirects[current] { current = next }
+        return current
+    }
+
+    var hasChanges: Bool {
+        !dirtyIdentities.isEmpty || !dirtyContacts.isEmpty || !dirtyCompanies.isEmpty || !merges.isEmpty
+            || !devices.isEmpty || !activities.isEmpty
+    }
+
+    mutating func clearChanges() {
+        dirtyIdentities.removeAll(keepingCapacity: true)
+        dirtyContacts.removeAll(keepingCapacity: true)
+        dirtyCompanies.removeAll(keepingCapacity: true)
+        merges.removeAll(keepingCapacity: true)
+        devices.removeAll(keepingCapacity: true)
+        activities.removeAll(keepingCapacity: true)
+    }
+
+    /// How many contacts and companies the cache holds (the projector empties it above its limit).
+    var cachedObjects: Int { contacts.count + companies.count }
+}

@@ -1,0 +1,318 @@
+import EventStore
+import Foundation
+import Ingestion
+import Mapping
+import PQ
+
+/// Reads and writes the people projection's tables in one schema: the live one (`nil`, the `events` table's schema)
+/// or a rebuild's shadow schema.
+struct PeopleTables: Sendable {
+    /// The tables this projection owns, in the order a rebuild creates and swaps them.
+    static let names = [
+        "identities", "contacts", "contact_merges", "companies", "contact_companies", "audience_memberships", "devices",
+        "message_activity",
+    ]
+
+    let schema: String?
+
+    func table(_ name: String) -> String {
+        if let schema { return PQQuery.quoteIdentifier(schema) + "." + name }
+        return name
+    }
+
+    // MARK: - Loading
+
+    /// Loads into `state` what `needs` names and the cache lacks: identities, their contacts (with audiences and
+    /// company links), contacts by id (following recorded merges) and companies by group id.
+    func load(_ needs: PeopleNeeds, into state: inout PeopleState, on connection: PQConnection) async throws {
+        if state.isComplete { return }
+        let missingKeys = needs.identities.filter { state.identities[$0] == nil && !state.absentIdentities.contains($0) }
+        var contactIDs = Set(needs.contactIDs.map { state.resolve($0) }.filter { state.contacts[$0] == nil })
+        if !missingKeys.isEmpty {
+            let keys = Array(missingKeys)
+            let rows = try await connection.query(
+                """
+                SELECT i.kind, i.value, i.contact_id, i.first_position, i.first_seen_at
+                FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[]) AS wanted(kind, value)
+                JOIN \(unsafeRaw: table("identities")) i ON i.kind = wanted.kind AND i.value = wanted.value
+                """, name: "people.load_identities")
+            var found: Set<IdentityKey> = []
+            for row in rows {
+                let (kind, value, contactID, position, seenAt) = try row.decode((String, String, String, Int64, Date).self)
+                let key = IdentityKey(kind: kind, value: value)
+                found.insert(key)
+                state.identities[key] = IdentityRecord(contactID: contactID, firstPosition: position, firstSeenAt: seenAt)
+                if state.contacts[state.resolve(contactID)] == nil { contactIDs.insert(state.resolve(contactID)) }
+            }
+            for key in missingKeys where !found.contains(key) { state.absentIdentities.insert(key) }
+        }
+        if !contactIDs.isEmpty { try await loadContacts(Array(contactIDs), into: &state, on: connection) }
+        let missingGroups = needs.groupIDs.filter { state.companies[$0] == nil && !state.absentCompanies.contains($0) }
+        if !missingGroups.isEmpty {
+            let groups = Array(missingGroups)
+            let rows = try await connection.query(
+                """
+                SELECT company_id, group_id, domain, name, traits, hubspot_properties, hubspot_company_id, first_seen_at,
+                       last_seen_at, created_position, updated_position
+                FROM \(unsafeRaw: table("companies")) WHERE group_id = ANY(\(groups)::text[])
+                """, name: "people.load_companies")
+            for row in rows {
+                let (id, groupID, domain, name, traits, properties, hubSpotID, first, last, created, updated) = try row.decode(
+                    (String, String, String?, String?, PQJSONB, PQJSONB, String?, Date, Date, Int64, Int64).self)
+                state.companies[groupID] = CompanyRecord(
+                    id: id, groupID: groupID, domain: domain, name: name, traits: Self.object(traits),
+                    hubSpotProperties: Self.object(properties), hubSpotCompanyID: hubSpotID, firstSeenAt: first, lastSeenAt: last,
+                    createdPosition: created, updatedPosition: updated)
+            }
+            for groupID in missingGroups where state.companies[groupID] == nil { state.absentCompanies.insert(groupID) }
+        }
+    }
+
+    private func loadContacts(_ requested: [String], into state: inout PeopleState, on connection: PQConnection) async throws {
+        // Contacts merged away in earlier batches: follow contact_merges to the survivor.
+        var ids = requested
+        for _ in 0..<8 {
+            let rows = try await connection.query(
+                """
+                SELECT merged_contact_id, into_contact_id FROM \(unsafeRaw: table("contact_merges"))
+                WHERE merged_contact_id = ANY(\(ids)::text[])
+                """, name: "people.load_merges")
+            if rows.isEmpty { break }
+            var next: [String] = []
+            for row in rows {
+                let (from, into) = try row.decode((String, String).self)
+                state.redirects[from] = into
+                next.append(into)
+            }
+            ids = ids.map { state.resolve($0) }.filter { state.contacts[$0] == nil }
+            if next.isEmpty { break }
+        }
+        ids = Array(Set(ids.map { state.resolve($0) }.filter { state.contacts[$0] == nil }))
+        guard !ids.isEmpty else { return }
+        let rows = try await connection.query(
+            """
+            SELECT contact_id, user_id, email, traits, hubspot_values, hubspot_contact_id, onesignal_id, first_seen_at,
+                   last_seen_at, created_transaction_id, created_position, updated_position
+            FROM \(unsafeRaw: table("contacts")) WHERE contact_id = ANY(\(ids)::text[])
+            """, name: "people.load_contacts")
+        for row in rows {
+            let (id, userID, email, traits, values, hubSpotID, oneSignalID, first, last, createdXID, createdPosition, updated) =
+                try row.decode(
+                    (String, String?, String?, PQJSONB, PQJSONB, String?, String?, Date, Date, UInt64, Int64, Int64).self)
+            state.contacts[id] = ContactRecord(
+                id: id, userID: userID, email: email, traits: Self.object(traits), hubSpotValues: Self.object(values),
+                hubSpotContactID: hubSpotID, oneSignalID: oneSignalID, firstSeenAt: first, lastSeenAt: last,
+                createdAt: LogCursor(transactionID: createdXID, position: createdPosition), updatedPosition: updated,
+                audiences: [:], companies: [:])
+        }
+        let audienceRows = try await connection.query(
+            """
+            SELECT contact_id, audience, is_member, status, style, entered_at, exited_at, updated_at
+            FROM \(unsafeRaw: table("audience_memberships")) WHERE contact_id = ANY(\(ids)::text[])
+            """, name: "people.load_audiences")
+        for row in audienceRows {
+            let (id, audience, isMember, status, style, entered, exited, updated) = try row.decode(
+                (String, String, Bool, String?, String, Date?, Date?, Date).self)
+            state.contacts[id]?.audiences[audience] = AudienceRecord(
+                isMember: isMember, status: status, style: style, enteredAt: entered, exitedAt: exited, updatedAt: updated)
+        }
+        let linkRows = try await connection.query(
+            """
+            SELECT cc.contact_id, c.group_id, cc.first_seen_at, cc.last_seen_at
+            FROM \(unsafeRaw: table("contact_companies")) cc JOIN \(unsafeRaw: table("companies")) c USING (company_id)
+            WHERE cc.contact_id = ANY(\(ids)::text[])
+            """, name: "people.load_company_links")
+        for row in linkRows {
+            let (id, groupID, first, last) = try row.decode((String, String?, Date, Date).self)
+            guard let groupID else { continue }
+            state.contacts[id]?.companies[groupID] = CompanyLink(firstSeenAt: first, lastSeenAt: last)
+        }
+    }
+
+    static func object(_ jsonb: PQJSONB) -> [String: JSONValue] {
+        (try? JSONValue.parse(jsonb.bytes))?.objectValue ?? [:]
+    }
+
+    static func jsonb(_ value: JSONValue) -> PQJSONB {
+        PQJSONB(bytes: (try? value.serialized()) ?? Array("null".utf8))
+    }
+
+    // MARK: - Writing
+
+    /// Writes the changes in `state` (merges first, then rows) and forgets them.
+    func flush(_ state: inout PeopleState, mapping: Mapping, on connection: PQConnection) async throws {
+        guard state.hasChanges else { return }
+        if !state.merges.isEmpty { try await writeMerges(state, on: connection) }
+        if !state.dirtyIdentities.isEmpty {
+            let keys = Array(state.dirtyIdentities)
+            let records = keys.map { state.identities[$0]! }
+            try await connection.execute(
+                """
+                INSERT INTO \(unsafeRaw: table("identities")) (kind, value, contact_id, first_position, first_seen_at)
+                SELECT * FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[],
+                                     \(records.map { state.resolve($0.contactID) })::text[], \(records.map(\.firstPosition))::bigint[],
+                                     \(records.map(\.firstSeenAt))::timestamptz[])
+                ON CONFLICT (kind, value) DO UPDATE SET contact_id = EXCLUDED.contact_id
+                """, name: "people.write_identities")
+        }
+        let contacts = state.dirtyContacts.compactMap { state.contacts[$0] }
+        if !contacts.isEmpty { try await writeContacts(contacts, mapping: mapping, on: connection) }
+        let companies = state.dirtyCompanies.compactMap { state.companies[$0] }
+        if !companies.isEmpty {
+            try await connection.execute(
+                """
+                INSERT INTO \(unsafeRaw: table("companies")) (company_id, group_id, domain, name, traits, hubspot_properties,
+                    hubspot_company_id, first_seen_at, last_seen_at, created_position, updated_position)
+                SELECT * FROM unnest(\(companies.map(\.id))::text[], \(companies.map(\.groupID))::text[],
+                    \(PQNullableArray(companies.map(\.domain)))::text[], \(PQNullableArray(companies.map(\.name)))::text[],
+                    \(companies.map { Self.jsonb(.object($0.traits)) })::jsonb[],
+                    \(companies.map { Self.jsonb(.object($0.hubSpotProperties)) })::jsonb[],
+                    \(PQNullableArray(companies.map(\.hubSpotCompanyID)))::text[], \(companies.map(\.firstSeenAt))::timestamptz[],
+                    \(companies.map(\.lastSeenAt))::timestamptz[], \(companies.map(\.createdPosition))::bigint[],
+                    \(companies.map(\.updatedPosition))::bigint[])
+                ON CONFLICT (company_id) DO UPDATE SET group_id = EXCLUDED.group_id, domain = EXCLUDED.domain,
+                    name = EXCLUDED.name, traits = EXCLUDED.traits, hubspot_properties = EXCLUDED.hubspot_properties,
+                    hubspot_company_id = EXCLUDED.hubspot_company_id, last_seen_at = EXCLUDED.last_seen_at,
+                    updated_position = EXCLUDED.updated_position
+                """, name: "people.write_companies")
+        }
+        if !contacts.isEmpty { try await writeContactChildren(contacts, state: state, on: connection) }
+        if !state.devices.isEmpty {
+            let devices = Array(state.devices.values)
+            try await connection.execute(
+                """
+                INSERT INTO \(unsafeRaw: table("devices")) (app, device_key, contact_id, onesignal_id, external_id, subscription_id,
+                    channel, last_event_at)
+                SELECT * FROM unnest(\(devices.map(\.app))::text[], \(devices.map(\.deviceKey))::text[],
+                    \(devices.map { state.resolve($0.contactID) })::text[], \(PQNullableArray(devices.map(\.oneSignalID)))::text[],
+                    \(PQNullableArray(devices.map(\.externalID)))::text[], \(PQNullableArray(devices.map(\.subscriptionID)))::text[],
+                    \(PQNullableArray(devices.map(\.channel)))::text[], \(devices.map(\.lastEventAt))::timestamptz[])
+                ON CONFLICT (app, device_key) DO UPDATE SET contact_id = EXCLUDED.contact_id,
+                    onesignal_id = COALESCE(EXCLUDED.onesignal_id, devices.onesignal_id),
+                    external_id = COALESCE(EXCLUDED.external_id, devices.external_id),
+                    subscription_id = COALESCE(EXCLUDED.subscription_id, devices.subscription_id),
+                    channel = COALESCE(EXCLUDED.channel, devices.channel),
+                    last_event_at = GREATEST(EXCLUDED.last_event_at, devices.last_event_at)
+                """, name: "people.write_devices")
+        }
+        if !state.activities.isEmpty {
+            let rows = state.activities
+            try await connection.execute(
+                """
+                INSERT INTO \(unsafeRaw: table("message_activity")) (position, contact_id, app, notification_id, activity, channel,
+                    kind, occurred_at, details)
+                SELECT * FROM unnest(\(rows.map(\.position))::bigint[],
+                    \(PQNullableArray(rows.map { $0.contactID.map(state.resolve) }))::text[],
+                    \(PQNullableArray(rows.map(\.app)))::text[], \(PQNullableArray(rows.map(\.notificationID)))::text[],
+                    \(rows.map(\.activity))::text[], \(PQNullableArray(rows.map(\.channel)))::text[], \(rows.map(\.kind))::text[],
+                    \(rows.map(\.occurredAt))::timestamptz[], \(rows.map { Self.jsonb($0.details) })::jsonb[])
+                ON CONFLICT (position) DO NOTHING
+                """, name: "people.write_activity")
+        }
+        state.clearChanges()
+    }
+
+    private func writeMerges(_ state: PeopleState, on connection: PQConnection) async throws {
+        let merges = state.merges
+        let froms = merges.map(\.from)
+        let finals = merges.map { state.resolve($0.into) }
+        for name in ["identities", "devices", "message_activity"] {
+            try await connection.execute(
+                """
+                UPDATE \(unsafeRaw: table(name)) t SET contact_id = m.into_id
+                FROM unnest(\(froms)::text[], \(finals)::text[]) AS m(from_id, into_id) WHERE t.contact_id = m.from_id
+                """, name: "people.merge_\(name)")
+        }
+        for name in ["contacts", "audience_memberships", "contact_companies"] {
+            try await connection.execute(
+                "DELETE FROM \(unsafeRaw: table(name)) WHERE contact_id = ANY(\(froms)::text[])", name: "people.merge_delete_\(name)")
+        }
+        try await connection.execute(
+            """
+            INSERT INTO \(unsafeRaw: table("contact_merges")) (merged_contact_id, into_contact_id, reason, position, merged_at)
+            SELECT * FROM unnest(\(froms)::text[], \(merges.map(\.into))::text[], \(merges.map(\.reason))::text[],
+                                 \(merges.map(\.position))::bigint[], \(merges.map(\.at))::timestamptz[])
+            ON CONFLICT (merged_contact_id) DO NOTHING
+            """, name: "people.write_merges")
+    }
+
+    private func writeContacts(_ contacts: [ContactRecord], mapping: Mapping, on connection: PQConnection) async throws {
+        let properties = contacts.map { contact -> PQJSONB in
+            let derived = mapping.contacts.hubSpotProperties(from: contact.traits)
+            return Self.jsonb(.object(derived.values.mapValues { $0.map(JSONValue.string) ?? .null }))
+        }
+        try await connection.execute(
+            """
+            INSERT INTO \(unsafeRaw: table("contacts")) (contact_id, user_id, email, traits, hubspot_properties, hubspot_values,
+                hubspot_contact_id, onesignal_id, first_seen_at, last_seen_at, created_transaction_id, created_position,
+                updated_position)
+            SELECT * FROM unnest(\(contacts.map(\.id))::text[], \(PQNullableArray(contacts.map(\.userID)))::text[],
+                \(PQNullableArray(contacts.map(\.email)))::text[], \(contacts.map { Self.jsonb(.object($0.traits)) })::jsonb[],
+                \(properties)::jsonb[], \(contacts.map { Self.jsonb(.object($0.hubSpotValues)) })::jsonb[],
+                \(PQNullableArray(contacts.map(\.hubSpotContactID)))::text[], \(PQNullableArray(contacts.map(\.oneSignalID)))::text[],
+                \(contacts.map(\.firstSeenAt))::timestamptz[], \(contacts.map(\.lastSeenAt))::timestamptz[],
+                \(contacts.map { String($0.createdAt.transactionID) })::xid8[], \(contacts.map(\.createdAt.position))::bigint[],
+                \(contacts.map(\.updatedPosition))::bigint[])
+            ON CONFLICT (contact_id) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email, traits = EXCLUDED.traits,
+                hubspot_properties = EXCLUDED.hubspot_properties, hubspot_values = EXCLUDED.hubspot_values,
+                hubspot_contact_id = EXCLUDED.hubspot_contact_id, onesignal_id = EXCLUDED.onesignal_id,
+                first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
+                updated_position = EXCLUDED.updated_position
+            """, name: "people.write_contacts")
+    }
+
+    /// Replaces the audience memberships and company links of the changed contacts.
+    private func writeContactChildren(_ contacts: [ContactRecord], state: PeopleState, on connection: PQConnection) async throws {
+        let ids = contacts.map(\.id)
+        var audienceContacts: [String] = []
+        var audiences: [String] = []
+        var records: [AudienceRecord] = []
+        var linkContacts: [String] = []
+        var linkCompanies: [String] = []
+        var links: [CompanyLink] = []
+        for contact in contacts {
+            for (audience, record) in contact.audiences {
+                audienceContacts.append(contact.id)
+                audiences.append(audience)
+                records.append(record)
+            }
+            for (groupID, link) in contact.companies {
+                guard let company = state.companies[groupID] else { continue }
+                linkContacts.append(contact.id)
+                linkCompanies.append(company.id)
+                links.append(link)
+            }
+        }
+        if !state.isComplete || !audiences.isEmpty {
+            if !state.isComplete {
+                try await connection.execute(
+                    "DELETE FROM \(unsafeRaw: table("audience_memberships")) WHERE contact_id = ANY(\(ids)::text[])",
+                    name: "people.clear_audiences")
+            }
+            if !audiences.isEmpty {
+                try await connection.execute(
+                    """
+                    INSERT INTO \(unsafeRaw: table("audience_memberships")) (contact_id, audience, is_member, status, style, entered_at,
+                        exited_at, updated_at)
+                    SELECT * FROM unnest(\(audienceContacts)::text[], \(audiences)::text[], \(records.map(\.isMember))::boolean[],
+                        \(PQNullableArray(records.map(\.status)))::text[], \(records.map(\.style))::text[],
+                        \(PQNullableArray(records.map(\.enteredAt)))::timestamptz[],
+                        \(PQNullableArray(records.map(\.exitedAt)))::timestamptz[], \(records.map(\.updatedAt))::timestamptz[])
+                    ON CONFLICT (contact_id, audience) DO UPDATE SET is_member = EXCLUDED.is_member, status = EXCLUDED.status,
+                        style = EXCLUDED.style, entered_at = EXCLUDED.entered_at, exited_at = EXCLUDED.exited_at,
+                        updated_at = EXCLUDED.updated_at
+                    """, name: "people.write_audiences")
+            }
+        }
+        if !links.isEmpty {
+            try await connection.execute(
+                """
+                INSERT INTO \(unsafeRaw: table("contact_companies")) (contact_id, company_id, first_seen_at, last_seen_at)
+                SELECT * FROM unnest(\(linkContacts)::text[], \(linkCompanies)::text[], \(links.map(\.firstSeenAt))::timestamptz[],
+                                     \(links.map(\.lastSeenAt))::timestamptz[])
+                ON CONFLICT (contact_id, company_id) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at,
+                    last_seen_at = EXCLUDED.last_seen_at
+                """, name: "people.write_company_links")
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import EventStore
+import Foundation
+import Logging
+import Mapping
+import Metrics
+import PQ
+
+/// A projection that cannot run as asked, with what to do.
+public struct ProjectionError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The stored state of a projection (`projections` row and checkpoint).
+public struct ProjectionStatus: Sendable {
+    public var name: String
+    /// `nil` before the projection first ran.
+    public var version: String?
+    public var checkpoint: LogCursor?
+    public var rebuiltAt: Date?
+}
+
+/// Rebuilds a projection from the whole log into shadow tables and swaps them in, while the live tables keep
+/// answering (and the live projector keeps running until the swap).
+///
+/// 1. `CREATE TABLE hubsignal_rebuild.<t> (LIKE <t> INCLUDING ALL)` for each table of the projection.
+/// 2. Replays the log from the origin into them, batch by batch (each batch its own short transaction).
+/// 3. In one transaction: takes the projection's subscription lock (waiting for a running live batch to end), replays
+///    what arrived meanwhile, moves the live tables out and the shadow tables in, sets the checkpoint and the version,
+///    and drops the old tables. Queries see the old tables or the new ones, never a mix; the live projector continues
+///    from the new checkpoint.
+///
+/// Views that users defined on the old tables go with them: re-create them after a rebuild (README).
+public struct ProjectionRebuild: Sendable {
+    public struct Progress: Sendable {
+        /// Events replayed so far.
+        public var events: Int
+        /// Where the log ended when the rebuild started (an estimate of the total).
+        public var headPosition: Int64
+        /// The position of the last replayed event.
+        public var position: Int64
+        public var isSwapping: Bool
+    }
+
+    public static let shadowSchema = "hubsignal_rebuild"
+    static let retiredSchema = "hubsignal_retired"
+
+    let store: EventStore
+    let mapping: Mapping
+    let logger: Logger
+    /// Events per replay batch.
+    public var batchSize = 5_000
+    /// Contacts and companies kept in memory during the replay (above it the cache is emptied and rows are loaded again).
+    public var cacheLimit = 2_000_000
+
+    public init(store: EventStore, mapping: Mapping, logger: Logger) {
+        self.store = store
+        self.mapping = mapping
+        self.logger = logger
+    }
+
+    /// The stored state of the people projection.
+    public static func status(client: PQClient) async throws -> ProjectionStatus {
+        let rows = try await client.query(
+            """
+            SELECT p.version, p.rebuilt_at, c.transaction_id, c.position
+            FROM (SELECT \(PeopleProjection.name)::text AS name) n
+            LEFT JOIN projections p ON p.name = n.name
+            LEFT JOIN subscription_checkpoints c ON c.name = n.name
+            """, name: "projections.status")
+        let (version, rebuiltAt, transactionID, position) = try rows[0].decode((String?, Date?, UInt64?, Int64?).self)
+        let checkpoint = transactionID.flatMap { id in position.map { LogCursor(transactionID: id, position: $0) } }
+        return ProjectionStatus(name: PeopleProjection.name, version: version, checkpoint: checkpoint, rebuiltAt: rebuiltAt)
+    }
+
+    /// Rebuilds the people projection; returns the number of events replayed.
+    @discardableResult
+    public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
+        let client = store.client
+        let name = PeopleProjection.name
+        let liveSchema = try await client.query("SELECT current_schema()", name: "projections.schema")[0].decode(String.self, at: 0)
+        // One rebuild at a time (a second one would drop the first one's shadow tables).
+        return try await client.withConnection { lockConnection in
+            let locked = try await lockConnection.query(
+                "SELECT pg_try_advisory_lock(\(Subscription.lockClass), hashtext(\("rebuild:" + name)))", name: "projections.rebuild_lock")
+            guard try locked[0].decode(Bool.self, at: 0) else {
+                throw ProjectionError("another rebuild of '\(name)' is running; wait for it to finish")
+            }
+            func unlock() async throws {
+                _ = try await lockConnection.query(
+                    "SELECT pg_advisory_unlock(\(Subscription.lockClass), hashtext(\("rebuild:" + name)))",
+                    name: "projections.rebuild_unlock")
+            }
+            do {
+                let total = try await replayAndSwap(liveSchema: liveSchema, progress: progress)
+                try await unlock()
+                return total
+            } catch {
+                try? await unlock()
+                throw error
+            }
+        }
+    }
+
+    private func replayAndSwap(liveSchema: String, progress: @escaping @Sendable (Progress) -> Void) async throws -> Int {
+            let client = store.client
+            let name = PeopleProjection.name
+            let shadow = Self.shadowSchema
+            try await client.withTransaction { connection in
+                try await connection.execute("DROP SCHEMA IF EXISTS \(identifier: shadow) CASCADE")
+                try await connection.execute("CREATE SCHEMA \(identifier: shadow)")
+                for table in PeopleTables.names {
+                    try await connection.execute(
+                        """
+                        CREATE TABLE \(identifier: shadow).\(identifier: table)
+                            (LIKE \(identifier: liveSchema).\(identifier: table) INCLUDING ALL)
+                        """)
+                }
+            }
+            let head = try await store.headPosition()
+            let projection = PeopleProjection(
+                mapping: mapping, schema: shadow, startsEmpty: true, cacheLimit: cacheLimit, logger: logger)
+            var cursor = LogCursor.origin
+            var replayed = 0
+            let started = ContinuousClock.now
+            var lastReport = started
+            logger.info("rebuilding projection", metadata: ["projection": "\(name)", "log.head": "\(head)"])
+            // Replay until the horizon (events committed now); what arrives later is replayed during the swap.
+            while true {
+                let page = try await store.read(after: cursor, limit: batchSize)
+                if page.events.isEmpty {
+                    if page.isHeldBack {
+                        try await Task.sleep(for: .milliseconds(20))
+                        continue
+                    }
+                    break
+                }
+                let start = cursor
+                try await client.withTransaction { connection in
+                    try await projection.apply(page.events, after: start, on: connection)
+                }
+                cursor = page.nextCursor
+                replayed += page.events.count
+                let now = ContinuousClock.now
+                if now - lastReport > .seconds(5) {
+                    lastReport = now
+                    logger.info(
+                        "rebuild progress",
+                        metadata: ["projection": "\(name)", "events": "\(replayed)", "position": "\(cursor.position)", "log.head": "\(head)"])
+                }
+                progress(Progress(events: replayed, headPosition: head, position: cursor.position, isSwapping: false))
+            }
+            progress(Progress(events: replayed, headPosition: head, position: cursor.position, isSwapping: true))
+            // The swap.
+            let total = try await client.withTransaction { connection -> Int in
+                _ = try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(Subscription.lockClass), hashtext(\(name)))", name: "projections.swap_lock")
+                // Read everything that arrived meanwhile before writing anything: once this transaction writes, it has a
+                // transaction id, and reads would wait behind it.
+                var swapCursor = cursor
+                var pending: [RecordedEvent] = []
+                while true {
+                    let page = try await store.read(after: swapCursor, limit: batchSize, on: connection)
+                    if page.events.isEmpty {
+                        if page.isHeldBack {
+                            try await Task.sleep(for: .milliseconds(20))
+                            continue
+                        }
+                        break
+                    }
+                    pending.append(contentsOf: page.events)
+                    swapCursor = page.nextCursor
+                }
+                if !pending.isEmpty { try await projection.apply(pending, after: cursor, on: connection) }
+                let caughtUp = replayed + pending.count
+                try await connection.execute("DROP SCHEMA IF EXISTS \(identifier: Self.retiredSchema) CASCADE")
+                try await connection.execute("CREATE SCHEMA \(identifier: Self.retiredSchema)")
+                for table in PeopleTables.names {
+                    try await connection.execute(
+                        "ALTER TABLE \(identifier: liveSchema).\(identifier: table) SET SCHEMA \(identifier: Self.retiredSchema)")
+                    try await connection.execute(
+                        "ALTER TABLE \(identifier: shadow).\(identifier: table) SET SCHEMA \(identifier: liveSchema)")
+                }
+                try await connection.execute("DROP SCHEMA \(identifier: Self.retiredSchema) CASCADE")
+                try await connection.execute("DROP SCHEMA \(identifier: shadow)")
+                try await Self.record(
+                    name: name, version: PeopleProjection.version(mapping: mapping), mapping: mapping, checkpoint: swapCursor,
+                    rebuiltEvents: caughtUp, on: connection)
+                return caughtUp
+            }
+            let seconds = (ContinuousClock.now - started)
+            logger.info(
+                "projection rebuilt and swapped in",
+                metadata: ["projection": "\(name)", "events": "\(total)", "duration": "\(seconds)"])
+            return total
+    }
+
+    /// Stores the projection's version and checkpoint (after a rebuild, or when a fresh database starts the projection).
+    static func record(
+        name: String, version: String, mapping: Mapping, checkpoint: LogCursor?, rebuiltEvents: Int?, on connection: PQConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            INSERT INTO projections (name, version, mapping_version, schema_version, rebuilt_at, rebuilt_events, updated_at)
+            VALUES (\(name), \(version), \(mapping.version), \(Int32(PeopleProjection.schemaVersion)),
+                    CASE WHEN \(rebuiltEvents != nil) THEN now() END, \(rebuiltEvents ?? 0), now())
+            ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, mapping_version = EXCLUDED.mapping_version,
+                schema_version = EXCLUDED.schema_version,
+                rebuilt_at = COALESCE(EXCLUDED.rebuilt_at, projections.rebuilt_at),
+                rebuilt_events = CASE WHEN EXCLUDED.rebuilt_at IS NOT NULL THEN EXCLUDED.rebuilt_events ELSE projections.rebuilt_events END,
+                updated_at = now()
+            """, name: "projections.record")
+        if let checkpoint {
+            try await connection.execute(
+                """
+                INSERT INTO subscription_checkpoints (name, transaction_id, position, events_processed, updated_at)
+                VALUES (\(name), \(String(checkpoint.transactionID))::xid8, \(checkpoint.position), \(rebuiltEvents ?? 0), now())
+                ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id, position = EXCLUDED.position,
+                    events_processed = EXCLUDED.events_processed, updated_at = now()
+                """, name: "projections.set_checkpoint")
+        }
+    }
+}
