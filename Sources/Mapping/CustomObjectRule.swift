@@ -54,8 +54,8 @@ public struct CustomObjectRule: Sendable, Equatable {
             self.value = value
         }
 
-        /// Whether the condition holds for `message`. Plain values compare as numbers when both are numbers, else by their
-        /// text (`10` equals `"10"`, `true` equals `"true"`); a missing value equals nothing and is `not_equals`
+        /// Whether the condition holds for `message`. Plain values compare as numbers when one is a number and the other a
+        /// number or numeric text (`19.9` equals `"19.90"`), else by their text (`true` equals `"true"`); a missing value equals nothing and is `not_equals`
         /// everything; `contains` is substring for text and membership for lists; `exists` means present and not null.
         public func holds(for message: JSONValue) -> Bool {
             let found = message.value(atPath: path)
@@ -80,7 +80,9 @@ public struct CustomObjectRule: Sendable, Equatable {
         }
 
         static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
-            if let x = a.number, let y = b.number { return x == y }
+            if a.number != nil || b.number != nil, let x = a.number ?? a.numberFromText, let y = b.number ?? b.numberFromText {
+                return x == y
+            }
             if a.isNull || b.isNull { return a.isNull && b.isNull }
             guard let x = a.scalarText, let y = b.scalarText else { return a == b }
             return x == y
@@ -148,6 +150,13 @@ extension JSONValue {
         case .double(let value): return value
         default: return nil
         }
+    }
+
+    /// Text that reads as a finite number (`"19.90"`), as a number.
+    fileprivate var numberFromText: Double? {
+        guard case .string(let text) = self, let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite
+        else { return nil }
+        return value
     }
 }
 

@@ -65,6 +65,11 @@ enum YAMLDocument {
                 file: file, path: "",
                 message: "not valid YAML: \(text(context, problem)) at column \(mark.column); check the indentation and quoting",
                 line: mark.line)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return MappingError(
+                file: file, path: "",
+                message: "the key \(keys) appears twice in one mapping (first on this line); keep one", line: context.mark.line)
         case .reader(let problem, _, _, _):
             return MappingError(file: file, path: "", message: "cannot read the file as YAML: \(problem); save it as UTF-8")
         default:
@@ -79,7 +84,6 @@ enum YAMLDocument {
             return YAMLNode(kind: .scalar(YAMLScalar(text: scalar.string, resolved: resolve(node))), line: line)
         case .mapping(let mapping):
             var entries: [YAMLEntry] = []
-            var seen: [String: Int?] = [:]
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
                     throw MappingError(
@@ -92,13 +96,6 @@ enum YAMLDocument {
                         file: file, path: path, message: "YAML merge keys (<<) are not supported; write the keys out",
                         line: key.mark?.line)
                 }
-                if let earlier = seen[name] {
-                    let at = earlier.map { " (first on line \($0))" } ?? ""
-                    throw MappingError(
-                        file: file, path: childPath, message: "the key '\(name)' appears twice\(at); keep one",
-                        line: key.mark?.line)
-                }
-                seen[name] = key.mark?.line
                 entries.append(
                     YAMLEntry(key: name, line: key.mark?.line, value: try convert(value, path: childPath, file: file)))
             }

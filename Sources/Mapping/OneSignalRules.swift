@@ -132,7 +132,7 @@ public struct OneSignalRules: Sendable, Equatable {
 public enum TagSelection: Sendable, Equatable {
     case all
     case none
-    /// Exactly these source keys (before renaming).
+    /// Exactly these source keys (before renaming); the file's list is kept sorted, without duplicates.
     case only([String])
 
     /// Whether `key` is selected.
@@ -215,7 +215,7 @@ extension OneSignalRules {
 extension TagSelection {
     init(reading value: MappingValue) throws(MappingError) {
         if case .sequence = value.node.kind {
-            self = .only(try value.stringList("keys"))
+            self = .only(Array(Set(try value.stringList("keys"))).sorted())
             return
         }
         switch try value.choice(["all", "none"]) {
@@ -228,7 +228,7 @@ extension TagSelection {
         switch self {
         case .all: return .string("all")
         case .none: return .string("none")
-        case .only(let keys): return .array(keys.sorted().map(JSONValue.string))
+        case .only(let keys): return .array(Set(keys).sorted().map(JSONValue.string))
         }
     }
 }
