@@ -58,7 +58,10 @@ public enum JSONValue: Sendable, Hashable {
     /// An identifier given as a string or a number (SDKs send both), as a string; `nil` for anything else or blank.
     public var identifierValue: String? {
         switch self {
-        case .string(let value): return value.trimmingCharacters(in: .whitespaces).isEmpty ? nil : value
+        case .string(let value):
+            // Fast path: any byte that is not an ASCII space or tab makes it non-blank (no Foundation call).
+            if value.utf8.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 < 0x80 }) { return value }
+            return value.trimmingCharacters(in: .whitespaces).isEmpty ? nil : value
         case .int(let value): return String(value)
         case .double(let value) where value.rounded() == value && abs(value) < 1e15: return String(Int64(value))
         default: return nil

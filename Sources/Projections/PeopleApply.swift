@@ -64,7 +64,7 @@ extension PeopleState {
             contactID = resolveContact(keys, event: event, reason: nil)
         }
         let id = resolve(contactID)
-        guard var contact = contacts[id] else { return }
+        guard var contact = contacts.removeValue(forKey: id) else { return }
         if let userID = message["userId"]?.identifierValue { contact.userID = userID }
         let traits = segmentTraits(message)
         if !traits.isEmpty {
@@ -125,8 +125,10 @@ extension PeopleState {
         let keys = hubSpotContactKeys(payload)
         guard !keys.isEmpty else { return }
         let reason = subscription == "contact.merge" ? "hubspot_merge" : nil
-        let id = resolve(resolveContact(keys, event: event, reason: reason))
-        guard var contact = contacts[id] else { return }
+        // Two statements: `resolve(resolveContact(…))` would hold a copy of `self` across the mutation, and copy every table.
+        let resolved = resolveContact(keys, event: event, reason: reason)
+        let id = resolve(resolved)
+        guard var contact = contacts.removeValue(forKey: id) else { return }
         switch subscription {
         case "contact.propertyChange":
             if let name = payload["propertyName"]?.stringValue {
@@ -157,7 +159,11 @@ extension PeopleState {
         let parts = kind.split(separator: ".").map(String.init)
         let channel = parts.count >= 3 ? parts[1] : nil
         let activity = parts.last ?? kind
-        let contactID = keys.isEmpty ? nil : resolve(resolveContact(keys, event: event, reason: nil))
+        var contactID: String?
+        if !keys.isEmpty {
+            let resolved = resolveContact(keys, event: event, reason: nil)
+            contactID = resolve(resolved)
+        }
         let app = oneSignalField(payload, "app_id", "event.app_id") ?? "default"
         let notificationID = oneSignalField(payload, "message_id", "message.id") ?? oneSignalField(payload, "notification_id", "event.notification_id")
         activities.append(
@@ -174,7 +180,7 @@ extension PeopleState {
                 app: app, deviceKey: deviceKey, contactID: contactID, oneSignalID: oneSignalID, externalID: externalID,
                 subscriptionID: subscriptionID, channel: channel, lastEventAt: event.occurredAt)
         }
-        if var contact = contacts[contactID] {
+        if var contact = contacts.removeValue(forKey: contactID) {
             if let oneSignalID { contact.oneSignalID = oneSignalID }
             contact.updatedPosition = event.position
             contacts[contactID] = contact
@@ -184,7 +190,7 @@ extension PeopleState {
 
     private mutating func touch(_ contactID: String, event: RecordedEvent) {
         let id = resolve(contactID)
-        guard var contact = contacts[id] else { return }
+        guard var contact = contacts.removeValue(forKey: id) else { return }
         contact.lastSeenAt = max(contact.lastSeenAt, event.occurredAt)
         contact.updatedPosition = event.position
         contacts[id] = contact
@@ -281,12 +287,9 @@ extension PeopleState {
         contacts[merged.id] = nil
         dirtyContacts.remove(merged.id)
         dirtyContacts.insert(survivor.id)
+        // Identities, devices and activities that still name the merged contact are followed through `redirects`
+        // (`resolve`) when read and when written, so nothing needs rewriting here.
         redirects[merged.id] = survivor.id
-        for key in dirtyIdentities where identities[key].map({ resolve($0.contactID) }) == survivor.id {
-            identities[key]?.contactID = survivor.id
-        }
-        for (key, device) in devices where device.contactID == merged.id { devices[key]?.contactID = survivor.id }
-        for index in activities.indices where activities[index].contactID == merged.id { activities[index].contactID = survivor.id }
         merges.append(ContactMerge(from: merged.id, into: survivor.id, reason: reason, position: event.position, at: event.occurredAt))
     }
 }

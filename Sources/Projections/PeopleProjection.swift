@@ -42,8 +42,17 @@ public actor PeopleProjection {
     /// Applies a batch of events (in read order) and writes the changes through `connection`, in its transaction.
     /// `checkpoint` is the stored cursor the batch follows: when it is not where this instance's last batch ended,
     /// another writer or a rolled-back transaction came between, and the cache is dropped first.
-    public func apply(_ events: [RecordedEvent], after checkpoint: LogCursor?, on connection: PQConnection) async throws {
-        if checkpoint != appliedThrough || state.cachedObjects > cacheLimit {
+    ///
+    /// With `deferWrites` (a rebuild into empty tables), changes stay in memory while the cache holds every row, and are
+    /// written by `writePending(on:)` or when the cache must be emptied; each contact is then written once, not once
+    /// per batch.
+    public func apply(
+        _ events: [RecordedEvent], after checkpoint: LogCursor?, on connection: PQConnection, deferWrites: Bool = false
+    ) async throws {
+        if checkpoint != appliedThrough {
+            resetCache()
+        } else if state.cachedObjects > cacheLimit {
+            try await writePending(on: connection)
             resetCache()
         }
         appliedThrough = nil
@@ -59,7 +68,9 @@ public actor PeopleProjection {
             for (input, event) in zip(inputs, events) {
                 working.apply(input, event: event, mapping: mapping)
             }
-            try await tables.flush(&working, mapping: mapping, on: connection)
+            if !(deferWrites && working.isComplete) {
+                try await tables.flush(&working, mapping: mapping, on: connection)
+            }
             state = working
         } catch {
             state = working
@@ -67,6 +78,21 @@ public actor PeopleProjection {
             throw error
         }
         appliedThrough = events.last?.cursor ?? checkpoint
+    }
+
+    /// Writes the changes that `apply(…, deferWrites: true)` kept in memory.
+    public func writePending(on connection: PQConnection) async throws {
+        guard state.hasChanges else { return }
+        var working = state
+        state = PeopleState()
+        do {
+            try await tables.flush(&working, mapping: mapping, on: connection)
+            state = working
+        } catch {
+            state = working
+            resetCache()
+            throw error
+        }
     }
 
     /// Forgets everything cached (after a failure, or when another process wrote the tables).

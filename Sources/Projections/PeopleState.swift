@@ -15,7 +15,8 @@ struct IdentityKey: Hashable, Sendable {
 
     /// Emails are matched case-insensitively and without surrounding spaces; `nil` when it is not an email at all.
     static func normalizedEmail(_ raw: String) -> String? {
-        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let isPlain = raw.utf8.allSatisfy { $0 > 0x20 && $0 < 0x80 && !($0 >= 0x41 && $0 <= 0x5A) }
+        let email = isPlain ? raw : raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard email.count >= 3, let at = email.firstIndex(of: "@"), at != email.startIndex,
             email.index(after: at) != email.endIndex, !email.contains(" ")
         else { return nil }

@@ -137,7 +137,7 @@ public struct ProjectionRebuild: Sendable {
                 }
                 let start = cursor
                 try await client.withTransaction { connection in
-                    try await projection.apply(page.events, after: start, on: connection)
+                    try await projection.apply(page.events, after: start, on: connection, deferWrites: true)
                 }
                 cursor = page.nextCursor
                 replayed += page.events.count
@@ -150,6 +150,8 @@ public struct ProjectionRebuild: Sendable {
                 }
                 progress(Progress(events: replayed, headPosition: head, position: cursor.position, isSwapping: false))
             }
+            // Write what the replay kept in memory before the swap, so that the swap transaction stays short.
+            try await client.withTransaction { connection in try await projection.writePending(on: connection) }
             progress(Progress(events: replayed, headPosition: head, position: cursor.position, isSwapping: true))
             // The swap.
             let total = try await client.withTransaction { connection -> Int in
@@ -171,7 +173,8 @@ public struct ProjectionRebuild: Sendable {
                     pending.append(contentsOf: page.events)
                     swapCursor = page.nextCursor
                 }
-                if !pending.isEmpty { try await projection.apply(pending, after: cursor, on: connection) }
+                if !pending.isEmpty { try await projection.apply(pending, after: cursor, on: connection, deferWrites: true) }
+                try await projection.writePending(on: connection)
                 let caughtUp = replayed + pending.count
                 try await connection.execute("DROP SCHEMA IF EXISTS \(identifier: Self.retiredSchema) CASCADE")
                 try await connection.execute("CREATE SCHEMA \(identifier: Self.retiredSchema)")

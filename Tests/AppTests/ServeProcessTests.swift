@@ -105,4 +105,66 @@ import TestSupport
             #expect(Set(acknowledged).isSubset(of: stored))
         }
     }
+
+    @Test func anInvalidMappingFileStopsStartUpWithWhereAndWhat() async throws {
+        try await TestPostgres.withDatabase { database in
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-mapping-\(UUID().uuidString).yaml")
+            try "version: 1\ncontacts:\n  unknown_traits: keep\n".write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["serve"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = database.connectionString
+            environment["HUBSIGNAL_PORT"] = String(try EmbeddedPostgres.findFreePort())
+            environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
+            environment["HUBSIGNAL_MAPPING"] = file.path
+            process.environment = environment
+            let errors = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = errors
+            try process.run()
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0)
+            #expect(output.contains(file.path))
+            #expect(output.contains("contacts.unknown_traits"))
+        }
+    }
+
+    @Test func serveBuildsTheReadModelsFromWhatItAccepts() async throws {
+        try await TestPostgres.withDatabase { database in
+            let port = try EmbeddedPostgres.findFreePort()
+            let process = Process()
+            process.executableURL = Self.executable
+            process.arguments = ["serve"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = database.connectionString
+            environment["HUBSIGNAL_PORT"] = String(port)
+            environment["HUBSIGNAL_WRITE_KEYS"] = "process-key"
+            environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
+            environment["HUBSIGNAL_LOG_LEVEL"] = "error"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var status = 0
+            while status != 200 && ContinuousClock.now < deadline && process.isRunning {
+                status = (try? Self.post(
+                    port: port, path: "/v1/identify",
+                    body: #"{"userId": "u-42", "traits": {"email": "u42@example.com", "firstName": "Ada"}, "messageId": "m-42"}"#,
+                    writeKey: "process-key")) ?? 0
+                if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(status == 200)
+            var email: String?
+            while email == nil && ContinuousClock.now < deadline {
+                email = try await database.client.query("SELECT email FROM contacts WHERE user_id = 'u-42'").first?.decode(String.self, at: 0)
+                if email == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(email == "u42@example.com")
+        }
+    }
 }

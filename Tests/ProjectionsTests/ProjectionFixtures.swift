@@ -9,7 +9,7 @@ import TestSupport
 struct ProjectionHarness {
     let database: TestDatabase
     let store: EventStore
-    var clock = Date(timeIntervalSince1970: 1_790_000_000)
+    var clock = Date(timeIntervalSince1970: 1_790_000_000)  // each append adds a minute
 
     init(_ database: TestDatabase) {
         self.database = database
