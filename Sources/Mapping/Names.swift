@@ -36,7 +36,24 @@ enum Names {
     /// Segment's HubSpot conversion of a top-level trait key: lower-cased, spaces → underscores (`Favorite Color` →
     /// `favorite_color`).
     static func segmentDefault(_ key: String) -> String {
-        key.lowercased().replacingOccurrences(of: " ", with: "_")
+        // Most keys are already lower-case ASCII without spaces: return them without allocating.
+        if key.utf8.allSatisfy({ !(65...90).contains($0) && $0 != 32 && $0 < 128 }) { return key }
+        return String(key.lowercased().map { $0 == " " ? "_" : $0 })
+    }
+
+    /// Whether `text` is empty or only whitespace (checked without Foundation's character sets, on hot paths).
+    static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy(\.properties.isWhitespace)
+    }
+
+    /// Whether `key`, or the last component of a dotted path, is `name` in any case (`name` lower-case ASCII).
+    static func lastComponent(of key: String, is name: String) -> Bool {
+        let utf8 = key.utf8
+        guard utf8.count >= name.utf8.count else { return false }
+        let tail = utf8.suffix(name.utf8.count)
+        guard zip(tail, name.utf8).allSatisfy({ ($0 | 0x20) == $1 }) else { return false }
+        let start = tail.startIndex
+        return start == utf8.startIndex || utf8[utf8.index(before: start)] == UInt8(ascii: ".")
     }
 
     /// OneSignal's reserved tag names (personalization namespaces); tags with these names are refused.
@@ -47,8 +64,8 @@ enum Names {
 
     /// Why `tag` cannot be a OneSignal tag name, or `nil` when it can.
     static func tagNameProblem(_ tag: String) -> String? {
-        if tag.trimmingCharacters(in: .whitespaces).isEmpty { return "a tag name cannot be blank" }
-        if reservedTagNames.contains(tag.lowercased()) {
+        if isBlank(tag) { return "a tag name cannot be blank" }
+        if tag.utf8.count <= 15, reservedTagNames.contains(tag.lowercased()) {
             return "'\(tag)' is reserved by OneSignal (\(reservedTagNames.sorted().joined(separator: ", "))); choose another tag name"
         }
         return nil

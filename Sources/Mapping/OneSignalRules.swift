@@ -68,13 +68,15 @@ public struct OneSignalRules: Sendable, Equatable {
     /// not reported.
     public func tags(traits: [String: JSONValue], trackProperties: [String: JSONValue] = [:]) -> TagSet {
         var result = TagSet()
-        var candidates: [String: (source: String, value: String?)] = [:]
-        var sourceKeys: [String: String] = [:]
+        var candidates: [String: (source: String, isTrackProperty: Bool, value: String?)] = [:]
 
-        func add(_ source: String, tag: String, value: JSONValue, origin: String) {
-            let lastKey = source.split(separator: ".").last.map { $0.lowercased() } ?? ""
-            if lastKey == "email" || lastKey == "phone" {
-                result.dropped[source] = "\(lastKey) is a OneSignal \(lastKey == "email" ? "email" : "SMS") subscription, not a tag"
+        func add(_ source: String, tag: String, value: JSONValue, isTrackProperty: Bool) {
+            if Names.lastComponent(of: source, is: "email") {
+                result.dropped[source] = "email is a OneSignal email subscription, not a tag"
+                return
+            }
+            if Names.lastComponent(of: source, is: "phone") {
+                result.dropped[source] = "phone is a OneSignal SMS subscription, not a tag"
                 return
             }
             switch value {
@@ -84,7 +86,7 @@ public struct OneSignalRules: Sendable, Equatable {
                     return
                 }
                 for (key, child) in children.sorted(by: { $0.key < $1.key }) {
-                    add("\(source).\(key)", tag: "\(tag)\(separator)\(key)", value: child, origin: origin)
+                    add("\(source).\(key)", tag: "\(tag)\(separator)\(key)", value: child, isTrackProperty: isTrackProperty)
                 }
                 return
             case .array:
@@ -98,26 +100,26 @@ public struct OneSignalRules: Sendable, Equatable {
                 return
             }
             if let earlier = candidates[tag] {
-                result.dropped[source] = "tag '\(tag)' already comes from \(earlier.source)"
+                let origin = earlier.isTrackProperty ? "the track property" : "the trait"
+                result.dropped[source] = "tag '\(tag)' already comes from \(origin) '\(earlier.source)'"
                 return
             }
-            candidates[tag] = ("\(origin) '\(source)'", value.isNullOrBlank ? nil : value.scalarText)
-            sourceKeys[tag] = source
+            candidates[tag] = (source, isTrackProperty, value.isNullOrBlank ? nil : value.scalarText)
         }
 
         for (key, value) in trackProperties.sorted(by: { $0.key < $1.key }) where self.trackProperties.includes(key) {
-            add(key, tag: renames[key] ?? key, value: value, origin: "the track property")
+            add(key, tag: renames[key] ?? key, value: value, isTrackProperty: true)
         }
         for (key, value) in traits.sorted(by: { $0.key < $1.key }) where self.traits.includes(key) {
-            add(key, tag: renames[key] ?? key, value: value, origin: "the trait")
+            add(key, tag: renames[key] ?? key, value: value, isTrackProperty: false)
         }
 
         var kept = 0
         for tag in candidates.keys.sorted() {
-            let value = candidates[tag]!.value
+            let (source, _, value) = candidates[tag]!
             if value != nil {
                 guard kept < tagLimit else {
-                    result.dropped[sourceKeys[tag] ?? tag] = "over the tag limit of \(tagLimit) (tag '\(tag)')"
+                    result.dropped[source] = "over the tag limit of \(tagLimit) (tag '\(tag)')"
                     continue
                 }
                 kept += 1

@@ -77,7 +77,7 @@ extension PropertyType {
     /// `null` and blank text clear the property whatever the type.
     func convert(_ value: JSONValue) -> Conversion {
         if value.isNull { return .clear }
-        if case .string(let text) = value, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return .clear }
+        if case .string(let text) = value, Names.isBlank(text) { return .clear }
         switch self {
         case .string:
             if let text = value.scalarText { return .value(text) }
@@ -231,7 +231,7 @@ extension JSONValue {
     var isNullOrBlank: Bool {
         switch self {
         case .null: return true
-        case .string(let text): return text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        case .string(let text): return Names.isBlank(text)
         default: return false
         }
     }

@@ -16,6 +16,13 @@ import Testing
         #expect(tags.dropped.count == 4)
     }
 
+    @Test func emailAndPhoneInAnyCaseAreNotTags() throws {
+        let rules = OneSignalRules(nested: .flatten(separator: "_"))
+        let tags = rules.tags(traits: try object(#"{"Email": "a@b.c", "PHONE": "1", "work": {"Phone": "2"}, "emails": "3", "xemail": "4"}"#))
+        #expect(tags.tags == ["emails": "3", "xemail": "4"])
+        #expect(tags.dropped.keys.sorted() == ["Email", "PHONE", "work.Phone"])
+    }
+
     @Test func flattenNestedValues() throws {
         let rules = OneSignalRules(nested: .flatten(separator: "__"), tagLimit: 100)
         let tags = rules.tags(traits: try object("""
