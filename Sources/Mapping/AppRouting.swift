@@ -53,7 +53,8 @@ extension AppRouting {
             for (key, keyValue) in try byWriteKey.entries("write key ids → app names") where key != "*" {
                 guard key.hasPrefix("wk_") else {
                     throw keyValue.error(
-                        "'\(key)' is not a write key id; write the key's id (wk_ and 12 hex digits, as the logs and events show it), never the key itself")
+                        "'\(key)' is not a write key id; write the key's id (wk_ and 12 hex digits, as the logs and events "
+                            + "show it), never the key itself")
                 }
             }
             self = .byWriteKey(apps)

@@ -29,6 +29,7 @@ public struct AudienceRules: Sendable, Equatable {
     /// Both styles, boolean HubSpot properties, no prefixes.
     public static let defaults = AudienceRules()
 
+    /// Audience rules; every argument defaults to what an empty file means.
     public init(
         styles: Set<Style> = [.engage, .aep], hubSpotPropertyPrefix: String = "", hubSpotType: AudiencePropertyType = .bool,
         oneSignalTagPrefix: String = "", aepAudiences: [String] = []
@@ -132,10 +133,12 @@ public enum AudiencePropertyType: String, Sendable, CaseIterable {
 public struct AudienceChange: Sendable, Equatable {
     /// The audience key (Engage `computation_key` / `audience_key`, or the AEP trait key).
     public var audience: String
+    /// Whether the contact is in the audience after this change.
     public var isMember: Bool
     /// The AEP status (`realized`, `existing`, `exited`); `nil` for Engage.
     public var status: String?
 
+    /// A membership change; `status` only for AEP.
     public init(audience: String, isMember: Bool, status: String? = nil) {
         self.audience = audience
         self.isMember = isMember

@@ -17,6 +17,7 @@ public struct BehavioralEventRules: Sendable, Equatable {
     /// Off; when enabled, every track event with the default naming.
     public static let defaults = BehavioralEventRules()
 
+    /// Behavioral event rules; `sendUnlisted` defaults to whether `events` is empty.
     public init(enabled: Bool = false, events: [String: EventRule] = [:], sendUnlisted: Bool? = nil) {
         self.enabled = enabled
         self.events = events
@@ -59,6 +60,7 @@ public struct EventRule: Sendable, Equatable {
     /// Segment property (key or dotted path) → HubSpot event property; empty = every property under its default name.
     public var properties: [String: String]
 
+    /// A rule; without arguments, the default naming for name and properties.
     public init(name: String? = nil, properties: [String: String] = [:]) {
         self.name = name
         self.properties = properties
@@ -74,6 +76,7 @@ public struct BehavioralEvent: Sendable, Equatable {
     /// Source keys left out: nested values, invalid names, over the 50-property limit (sorted).
     public var dropped: [String]
 
+    /// An event occurrence with its fully qualified name.
     public init(eventName: String, properties: [String: String], dropped: [String] = []) {
         self.eventName = eventName
         self.properties = properties

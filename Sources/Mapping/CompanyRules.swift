@@ -35,6 +35,7 @@ public struct CompanyRules: Sendable, Equatable {
     /// Every default.
     public static let defaults = CompanyRules()
 
+    /// Company rules; every argument defaults to what an empty file means.
     public init(
         enabled: Bool = true, groupIDProperty: String = "segment_group_id", domainFromWebsite: Bool = true,
         properties: [String: PropertyRule] = CompanyRules.defaultProperties, associateContact: Bool = true

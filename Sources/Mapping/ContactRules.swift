@@ -10,6 +10,7 @@ public struct ContactRules: Sendable, Equatable {
     /// No explicit rules, unknown traits dropped.
     public static let defaults = ContactRules()
 
+    /// Contact rules; without arguments, what an empty file means.
     public init(properties: [String: PropertyRule] = [:], unknownTraits: UnknownTraitPolicy = .drop) {
         self.properties = properties
         self.unknownTraits = unknownTraits

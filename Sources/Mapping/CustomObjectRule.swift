@@ -29,6 +29,7 @@ public struct CustomObjectRule: Sendable, Equatable {
         /// Conditions that must all hold.
         public var conditions: [Condition]
 
+        /// A trigger on a message type, optionally an event or page name, and conditions.
         public init(type: String, event: String? = nil, conditions: [Condition] = []) {
             self.type = type
             self.event = event
@@ -40,14 +41,17 @@ public struct CustomObjectRule: Sendable, Equatable {
     public struct Condition: Sendable, Equatable {
         /// Dotted message path, e.g. `properties.currency`.
         public var path: String
+        /// The test applied to the value at `path`.
         public var op: Op
         /// The value compared with (`equals`, `not_equals`, `contains`); for `exists`, `.bool(false)` means "must be absent".
         public var value: JSONValue?
 
+        /// The tests a condition can make.
         public enum Op: String, Sendable, CaseIterable {
             case equals, notEquals = "not_equals", exists, contains
         }
 
+        /// A condition; `value` is what `equals`, `not_equals` and `contains` compare with.
         public init(path: String, op: Op, value: JSONValue?) {
             self.path = path
             self.op = op
@@ -55,8 +59,9 @@ public struct CustomObjectRule: Sendable, Equatable {
         }
 
         /// Whether the condition holds for `message`. Plain values compare as numbers when one is a number and the other a
-        /// number or numeric text (`19.9` equals `"19.90"`), else by their text (`true` equals `"true"`); a missing value equals nothing and is `not_equals`
-        /// everything; `contains` is substring for text and membership for lists; `exists` means present and not null.
+        /// number or numeric text (`19.9` equals `"19.90"`), else by their text (`true` equals `"true"`); a missing value
+        /// equals nothing and is `not_equals` everything; `contains` is substring for text and membership for lists;
+        /// `exists` means present and not null.
         public func holds(for message: JSONValue) -> Bool {
             let found = message.value(atPath: path)
             switch op {
@@ -96,12 +101,14 @@ public struct CustomObjectRule: Sendable, Equatable {
         /// An association label defined in HubSpot; `nil` = the default (unlabelled) association.
         public var label: String?
 
+        /// An association with `contacts` or `companies`, optionally labelled.
         public init(toObject: String, label: String? = nil) {
             self.toObject = toObject
             self.label = label
         }
     }
 
+    /// A rule; `searchFields` should name properties that `properties` writes (the file reader checks it).
     public init(
         name: String, trigger: Trigger, objectType: String, properties: [String: PropertyRule], searchFields: [String],
         createIfMissing: Bool = true, association: Association? = nil
@@ -204,7 +211,8 @@ extension CustomObjectRule {
         for (index, field) in searchFields.enumerated() where !mapped.contains(field) {
             throw MappingError(
                 file: searchValue.file, path: Path.index(searchValue.path, index),
-                message: "'\(field)' is not mapped under properties; search fields must be object properties the rule writes (\(mapped.sorted().joined(separator: ", ")))",
+                message: "'\(field)' is not mapped under properties; search fields must be object properties the rule "
+                    + "writes (\(mapped.sorted().joined(separator: ", ")))",
                 line: searchValue.node.line)
         }
 

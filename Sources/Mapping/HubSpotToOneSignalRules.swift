@@ -8,6 +8,7 @@ public struct HubSpotToOneSignalRules: Sendable, Equatable {
     /// Nothing flows from HubSpot to OneSignal.
     public static let defaults = HubSpotToOneSignalRules()
 
+    /// HubSpot property → tag rules; none by default.
     public init(properties: [String: String] = [:]) {
         self.properties = properties
     }

@@ -13,6 +13,7 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The line of the offending key or value (1-based), when the YAML parser reported one.
     public var line: Int?
 
+    /// An error at `path` in `file`, with the line when known.
     public init(file: String, path: String, message: String, line: Int? = nil) {
         self.file = file
         self.path = path
@@ -20,6 +21,7 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
         self.line = line
     }
 
+    /// `file:line: path: message`, leaving out what is unknown or empty.
     public var description: String {
         let location = line.map { "\(file):\($0)" } ?? file
         return path.isEmpty ? "\(location): \(message)" : "\(location): \(path): \(message)"

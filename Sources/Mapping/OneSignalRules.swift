@@ -40,6 +40,7 @@ public struct OneSignalRules: Sendable, Equatable {
     /// Every default.
     public static let defaults = OneSignalRules()
 
+    /// OneSignal rules; every argument defaults to what an empty file means.
     public init(
         matchBy: Matching = .externalID, traits: TagSelection = .all, trackProperties: TagSelection = .none,
         renames: [String: String] = OneSignalRules.defaultRenames, nested: NestedValues = .drop, tagLimit: Int = 10,
@@ -154,6 +155,7 @@ public struct TagSet: Sendable, Equatable {
     /// Source key → why it is not a tag (nested, email/phone, reserved name, over the tag limit, …).
     public var dropped: [String: String]
 
+    /// Tags and what was dropped.
     public init(tags: [String: String?] = [:], dropped: [String: String] = [:]) {
         self.tags = tags
         self.dropped = dropped

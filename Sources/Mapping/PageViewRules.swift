@@ -25,6 +25,7 @@ public struct PageViewRules: Sendable, Equatable {
     /// Both off.
     public static let defaults = PageViewRules()
 
+    /// Page view rules; both off by default.
     public init(pages: Mode = .off, screens: Mode = .off) {
         self.pages = pages
         self.screens = screens

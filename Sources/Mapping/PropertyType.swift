@@ -22,6 +22,7 @@ public struct PropertyRule: Sendable, Equatable {
     /// How values are converted; `string` unless the rule says otherwise.
     public var type: PropertyType
 
+    /// A rule writing `property` as `type`.
     public init(property: String, type: PropertyType = .string) {
         self.property = property
         self.type = type
@@ -39,6 +40,7 @@ public struct PropertyValues: Sendable, Equatable {
     /// `unknown_traits: create`).
     public var propertiesToCreate: [String: PropertyType]
 
+    /// Values, skipped keys and properties to create.
     public init(values: [String: String?] = [:], skipped: [String: String] = [:], propertiesToCreate: [String: PropertyType] = [:]) {
         self.values = values
         self.skipped = skipped

@@ -158,7 +158,8 @@ import Testing
     }
 
     @Test func createListsExplicitCustomProperties() throws {
-        let mapping = try parsed("contacts: { unknown_traits: create, properties: { joined: { property: joined_on, type: date }, firstName: firstname } }")
+        let mapping = try parsed(
+            "contacts: { unknown_traits: create, properties: { joined: { property: joined_on, type: date }, firstName: firstname } }")
         let result = mapping.contacts.hubSpotProperties(from: try object(#"{"joined": "2026-01-05", "firstName": "Ada"}"#))
         #expect(result.propertiesToCreate == ["joined_on": .date])
     }

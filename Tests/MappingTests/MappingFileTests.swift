@@ -84,7 +84,9 @@ import Testing
                 "Order Completed": { name: order_completed, properties: { revenue: amount } }
                 "Signed Up": signed_up
             page_views: { pages: per_name, screens: { fixed: screen_viewed } }
-            companies: { group_id_property: external_company_id, domain_from_website: false, associate_contact: false, properties: { plan: company_plan } }
+            companies:
+              { group_id_property: external_company_id, domain_from_website: false, associate_contact: false,
+                properties: { plan: company_plan } }
             custom_objects:
               - name: orders
                 trigger: { type: track, event: Order Completed, conditions: [ { path: properties.currency, equals: USD } ] }
@@ -118,13 +120,15 @@ import Testing
         #expect(mapping.companies.properties["name"] == PropertyRule(property: "name"))
         let orders = try #require(mapping.customObjects.first)
         #expect(orders.name == "orders")
-        #expect(orders.trigger == .init(type: "track", event: "Order Completed", conditions: [.init(path: "properties.currency", op: .equals, value: .string("USD"))]))
+        let currency = CustomObjectRule.Condition(path: "properties.currency", op: .equals, value: .string("USD"))
+        #expect(orders.trigger == .init(type: "track", event: "Order Completed", conditions: [currency]))
         #expect(orders.objectType == "p_orders")
         #expect(orders.properties["properties.total"] == PropertyRule(property: "amount", type: .number))
         #expect(orders.searchFields == ["order_id"])
         #expect(orders.createIfMissing == false)
         #expect(orders.association == .init(toObject: "contacts", label: "buyer"))
-        #expect(mapping.audiences == AudienceRules(styles: [.aep], hubSpotPropertyPrefix: "aud_", hubSpotType: .status, oneSignalTagPrefix: "aud_", aepAudiences: ["vip"]))
+        #expect(mapping.audiences == AudienceRules(
+            styles: [.aep], hubSpotPropertyPrefix: "aud_", hubSpotType: .status, oneSignalTagPrefix: "aud_", aepAudiences: ["vip"]))
         #expect(mapping.hubSpotToOneSignal.properties == ["lifecyclestage": "lifecycle_stage"])
     }
 

@@ -167,7 +167,8 @@ import Testing
         #expect(badObject.path == "custom_objects[0].object_type")
         #expect(parseFailure(valid.replacingOccurrences(of: "p_orders", with: "2-12345")) == nil)
 
-        let badPath = try #require(parseFailure(valid.replacingOccurrences(of: "properties.order_id: order_id", with: "propertys.order_id: order_id")))
+        let misspelled = valid.replacingOccurrences(of: "properties.order_id: order_id", with: "propertys.order_id: order_id")
+        let badPath = try #require(parseFailure(misspelled))
         #expect(badPath.path == "custom_objects[0].properties.propertys.order_id")
         #expect(badPath.message.contains("did you mean 'properties'?"))
 
