@@ -16,6 +16,8 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    /// A top-level member whose object keeps only some of its members (see `parse(_:pruning:keeping:)`).
+    private var pruning: (member: String, keep: Set<String>)?
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -28,6 +30,58 @@ struct JSONParser {
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw Failure(reason: "unexpected text after the JSON value", offset: parser.index) }
         return value
+    }
+
+    /// Parses like `parse(_:)`, except that inside the top-level member `member` (when it is an object) only the members
+    /// named in `keep` are built; the others are skipped without building anything. Skipping checks only the structure,
+    /// so use this for JSON that was validated before (such as `jsonb` read back from PostgreSQL).
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, pruning member: String, keeping keep: Set<String>) throws(Failure)
+        -> JSONValue
+    {
+        var parser = JSONParser(bytes)
+        parser.pruning = (member, keep)
+        parser.skipWhitespace()
+        let value = try parser.parseValue()
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw Failure(reason: "unexpected text after the JSON value", offset: parser.index) }
+        return value
+    }
+
+    /// Skips one value: strings to their closing quote, objects and arrays to their matching bracket.
+    private mutating func skipValue() throws(Failure) {
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        var nesting = 0
+        repeat {
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                index += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                nesting += 1
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if nesting == 0 { return }
+                nesting -= 1
+                index += 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"), 0x20, 0x0A, 0x0D, 0x09:
+                if nesting == 0 { return }
+                index += 1
+            default:
+                index += 1
+            }
+        } while nesting > 0 || (index < bytes.count && !Self.endsScalar(bytes[index]))
+    }
+
+    private static func endsScalar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09: return true
+        default: return false
+        }
     }
 
     private mutating func fail(_ reason: String) -> Failure {
@@ -90,7 +144,20 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            if let pruning {
+                // Pruning is only ever set at the top level (depth 1) and inside the pruned member (depth 2).
+                if depth == 2 && !pruning.keep.contains(key) {
+                    try skipValue()
+                } else if depth == 1 && key == pruning.member && index < bytes.count && bytes[index] == UInt8(ascii: "{") {
+                    members[key] = try parseObject()
+                } else {
+                    self.pruning = nil
+                    defer { self.pruning = pruning }
+                    members[key] = try parseValue()
+                }
+            } else {
+                members[key] = try parseValue()
+            }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {

@@ -27,6 +27,13 @@ public enum JSONValue: Sendable, Hashable {
         return try copy.withUnsafeBufferPointer { buffer in try JSONParser.parse(buffer) }
     }
 
+    /// Parses JSON that was validated before (e.g. `jsonb` read back from PostgreSQL), building inside the top-level
+    /// object member `member` only the members named in `keep` (e.g. of a Segment message's `context`, only `traits`
+    /// and `personas`); everything else is parsed as usual.
+    public static func parse(_ bytes: [UInt8], pruning member: String, keeping keep: Set<String>) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer in try JSONParser.parse(buffer, pruning: member, keeping: keep) }
+    }
+
     /// Compact JSON text.
     public func serialized() throws -> [UInt8] {
         var output: [UInt8] = []

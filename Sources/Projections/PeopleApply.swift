@@ -8,8 +8,8 @@ import Mapping
 extension PeopleState {
     mutating func apply(_ input: PeopleInput, event: RecordedEvent, mapping: Mapping) {
         switch input {
-        case .segment(let type, let message):
-            applySegment(type: type, message: message, event: event, mapping: mapping)
+        case .segment(let type, let message, let keys, let traits):
+            applySegment(type: type, message: message, keys: keys, traits: traits, event: event, mapping: mapping)
         case .hubSpotContact(let subscription, let payload):
             applyHubSpotContact(subscription: subscription, payload: payload, event: event)
         case .hubSpotAction(let action, let payload):
@@ -45,8 +45,10 @@ extension PeopleState {
 
     // MARK: - Segment
 
-    private mutating func applySegment(type: String, message: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
-        let keys = segmentKeys(message)
+    private mutating func applySegment(
+        type: String, message: [String: JSONValue], keys: [IdentityKey], traits: [String: JSONValue], event: RecordedEvent,
+        mapping: Mapping
+    ) {
         let contactID: String
         if type == "alias", let previous = message["previousId"]?.identifierValue {
             guard let userID = message["userId"]?.identifierValue else { return }
@@ -66,7 +68,6 @@ extension PeopleState {
         let id = resolve(contactID)
         guard var contact = contacts.removeValue(forKey: id) else { return }
         if let userID = message["userId"]?.identifierValue { contact.userID = userID }
-        let traits = segmentTraits(message)
         if !traits.isEmpty {
             contact.traits.merge(traits) { _, new in new }
             if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
@@ -108,9 +109,6 @@ extension PeopleState {
                 hubSpotCompanyID: nil, firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt,
                 createdPosition: event.position, updatedPosition: event.position)
         company.traits.merge(traits) { _, new in new }
-        let derived = mapping.companies.hubSpotProperties(groupID: groupID, traits: company.traits)
-        company.hubSpotProperties = derived.values.mapValues { $0.map(JSONValue.string) ?? .null }
-        if let domain = derived.values["domain"] ?? nil { company.domain = domain }
         if let name = company.traits["name"]?.stringValue { company.name = name }
         company.lastSeenAt = max(company.lastSeenAt, event.occurredAt)
         company.updatedPosition = event.position
@@ -207,6 +205,19 @@ extension PeopleState {
         var found: [(key: IdentityKey, contactID: String)] = []
         for key in keys {
             if let record = identities[key] { found.append((key, resolve(record.contactID))) }
+        }
+        // The common case: every known identity points at the same contact (and it is not a shared device).
+        if let first = found.first, found.allSatisfy({ $0.contactID == first.contactID }) {
+            let onlyAnonymously = found.allSatisfy { $0.key.kind == "anonymous_id" }
+            let otherUser = contacts[first.contactID]?.userID
+            if !(onlyAnonymously && messageUserID != nil && otherUser != nil && otherUser != messageUserID) {
+                if found.count < keys.count {
+                    for key in keys where identities[key] == nil {
+                        attach(key, to: first.contactID, event: event, reason: reason ?? key.kind)
+                    }
+                }
+                return first.contactID
+            }
         }
         var mergeSet: [String: IdentityKey] = [:]
         var order: [String] = []

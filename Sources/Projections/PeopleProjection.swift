@@ -37,6 +37,9 @@ public actor PeopleProjection {
         self.logger = logger
         self.cacheLimit = cacheLimit
         self.state.isComplete = startsEmpty
+        self.state.tablesAreEmpty = startsEmpty
+        // A rebuild starts at the origin of the log with nothing cached.
+        self.appliedThrough = startsEmpty ? .origin : nil
     }
 
     /// Applies a batch of events (in read order) and writes the changes through `connection`, in its transaction.
@@ -48,6 +51,14 @@ public actor PeopleProjection {
     /// per batch.
     public func apply(
         _ events: [RecordedEvent], after checkpoint: LogCursor?, on connection: PQConnection, deferWrites: Bool = false
+    ) async throws {
+        try await apply(events, decoded: events.map(PeopleInput.init), after: checkpoint, on: connection, deferWrites: deferWrites)
+    }
+
+    /// `apply` with the events already decoded (a rebuild decodes the next page while this one is applied).
+    func apply(
+        _ events: [RecordedEvent], decoded inputs: [PeopleInput], after checkpoint: LogCursor?, on connection: PQConnection,
+        deferWrites: Bool
     ) async throws {
         if checkpoint != appliedThrough {
             resetCache()
@@ -61,10 +72,11 @@ public actor PeopleProjection {
         var working = state
         state = PeopleState()
         do {
-            let inputs = events.map(PeopleInput.init)
-            var needs = PeopleNeeds()
-            for input in inputs { needs.add(input, mapping: mapping) }
-            try await tables.load(needs, into: &working, on: connection)
+            if !working.isComplete {
+                var needs = PeopleNeeds()
+                for input in inputs { needs.add(input, mapping: mapping) }
+                try await tables.load(needs, into: &working, on: connection)
+            }
             for (input, event) in zip(inputs, events) {
                 working.apply(input, event: event, mapping: mapping)
             }
@@ -80,12 +92,35 @@ public actor PeopleProjection {
         appliedThrough = events.last?.cursor ?? checkpoint
     }
 
-    /// Writes the changes that `apply(…, deferWrites: true)` kept in memory.
+    /// Writes the changes that `apply(…, deferWrites: true)` kept in memory: the first time into empty tables with one
+    /// `COPY` per table in parallel, later in one transaction.
+    public func writePending(using client: PQClient) async throws {
+        guard state.hasChanges else { return }
+        var working = state
+        state = PeopleState()
+        do {
+            if working.isComplete && working.tablesAreEmpty {
+                try await tables.copyAll(&working, mapping: mapping, client: client)
+            } else {
+                try await client.withTransaction { connection in
+                    try await tables.flush(&working, mapping: mapping, on: connection)
+                }
+            }
+            state = working
+        } catch {
+            state = working
+            resetCache()
+            throw error
+        }
+    }
+
+    /// Writes the changes that `apply(…, deferWrites: true)` kept in memory, through `connection` (in its transaction).
     public func writePending(on connection: PQConnection) async throws {
         guard state.hasChanges else { return }
         var working = state
         state = PeopleState()
         do {
+            working.tablesAreEmpty = false
             try await tables.flush(&working, mapping: mapping, on: connection)
             state = working
         } catch {
@@ -97,9 +132,11 @@ public actor PeopleProjection {
 
     /// Forgets everything cached (after a failure, or when another process wrote the tables).
     public func resetCache() {
-        let wasComplete = state.isComplete && appliedThrough == nil && state.contacts.isEmpty
+        // An untouched cache over empty tables stays "complete": there is still nothing to load.
+        let wasComplete = state.isComplete && state.tablesAreEmpty && !state.hasChanges && state.contacts.isEmpty
         state = PeopleState()
         state.isComplete = wasComplete
+        state.tablesAreEmpty = wasComplete
         appliedThrough = nil
     }
 }

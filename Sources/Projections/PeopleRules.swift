@@ -5,7 +5,8 @@ import Mapping
 
 /// What one event means to the people projection, decoded once.
 enum PeopleInput: Sendable {
-    case segment(type: String, message: [String: JSONValue])
+    /// A Segment call, with its identities (most decisive first) and contact traits worked out once.
+    case segment(type: String, message: [String: JSONValue], keys: [IdentityKey], traits: [String: JSONValue])
     case hubSpotContact(subscription: String, payload: [String: JSONValue])
     case hubSpotAction(action: String, payload: [String: JSONValue])
     case oneSignalMessage(kind: String, payload: [String: JSONValue])
@@ -21,12 +22,19 @@ enum PeopleInput: Sendable {
             self = .ignored
             return
         }
-        guard let payload = (try? JSONValue.parse(event.payload.bytes))?.objectValue else {
+        // Of a Segment message's context only traits and personas matter here; the rest is skipped, not built.
+        let parsed = type.hasPrefix("segment.")
+            ? try? JSONValue.parse(event.payload.bytes, pruning: "context", keeping: ["traits", "personas"])
+            : try? JSONValue.parse(event.payload.bytes)
+        guard let payload = parsed?.objectValue else {
             self = .ignored
             return
         }
         if type.hasPrefix("segment.") {
-            self = .segment(type: String(type.dropFirst("segment.".count)), message: payload)
+            let traits = segmentTraits(payload)
+            self = .segment(
+                type: String(type.dropFirst("segment.".count)), message: payload, keys: segmentKeys(payload, traits: traits),
+                traits: traits)
         } else if type.hasPrefix("hubspot.webhook.contact.") {
             self = .hubSpotContact(subscription: String(type.dropFirst("hubspot.webhook.".count)), payload: payload)
         } else if type.hasPrefix("hubspot.action.") {
@@ -61,8 +69,8 @@ struct PeopleNeeds {
 
     mutating func add(_ input: PeopleInput, mapping: Mapping) {
         switch input {
-        case .segment(let type, let message):
-            for key in segmentKeys(message) { identities.insert(key) }
+        case .segment(let type, let message, let keys, _):
+            for key in keys { identities.insert(key) }
             if type == "alias", let previous = message["previousId"]?.identifierValue {
                 identities.insert(.userID(previous))
                 identities.insert(.anonymousID(previous))
@@ -88,20 +96,20 @@ struct PeopleNeeds {
 }
 
 /// The identities a Segment message names, most decisive first: userId, email (traits or context.traits), anonymousId.
-func segmentKeys(_ message: [String: JSONValue]) -> [IdentityKey] {
+func segmentKeys(_ message: [String: JSONValue], traits: [String: JSONValue]) -> [IdentityKey] {
     var keys: [IdentityKey] = []
     if let userID = message["userId"]?.identifierValue { keys.append(.userID(userID)) }
-    if let email = segmentTraits(message)["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { keys.append(.email(email)) }
+    if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { keys.append(.email(email)) }
     if let anonymousID = message["anonymousId"]?.identifierValue { keys.append(.anonymousID(anonymousID)) }
     return keys
 }
 
 /// The contact traits a Segment message carries: identify `traits` over `context.traits` (RudderStack sends only the latter).
 func segmentTraits(_ message: [String: JSONValue]) -> [String: JSONValue] {
-    var traits = message["context"]?["traits"]?.objectValue ?? [:]
-    if message["type"]?.stringValue == "identify", let own = message["traits"]?.objectValue {
-        traits.merge(own) { _, new in new }
-    }
+    let context = message["context"]?["traits"]?.objectValue
+    guard message["type"]?.stringValue == "identify", let own = message["traits"]?.objectValue else { return context ?? [:] }
+    guard var traits = context, !traits.isEmpty else { return own }
+    traits.merge(own) { _, new in new }
     return traits
 }
 

@@ -132,6 +132,8 @@ struct PeopleState: Sendable {
     var redirects: [String: String] = [:]
     /// True when the cache holds every row of the tables (a rebuild into empty tables): nothing needs loading.
     var isComplete = false
+    /// True while nothing has been written to the (empty) tables: the first write can then `COPY` every row.
+    var tablesAreEmpty = false
 
     // Changes since the last flush.
     var dirtyIdentities: Set<IdentityKey> = []

@@ -142,6 +142,7 @@ struct PeopleTables: Sendable {
     /// Writes the changes in `state` (merges first, then rows) and forgets them.
     func flush(_ state: inout PeopleState, mapping: Mapping, on connection: PQConnection) async throws {
         guard state.hasChanges else { return }
+        state.tablesAreEmpty = false
         if !state.merges.isEmpty { try await writeMerges(state, on: connection) }
         if !state.dirtyIdentities.isEmpty {
             let keys = Array(state.dirtyIdentities)
@@ -157,7 +158,15 @@ struct PeopleTables: Sendable {
         }
         let contacts = state.dirtyContacts.compactMap { state.contacts[$0] }
         if !contacts.isEmpty { try await writeContacts(contacts, mapping: mapping, on: connection) }
-        let companies = state.dirtyCompanies.compactMap { state.companies[$0] }
+        // What the mapping derives (HubSpot properties, the domain) is worked out once per written company.
+        let companies = state.dirtyCompanies.compactMap { groupID -> CompanyRecord? in
+            guard var company = state.companies[groupID] else { return nil }
+            let derived = mapping.companies.hubSpotProperties(groupID: groupID, traits: company.traits)
+            company.hubSpotProperties = derived.values.mapValues { $0.map(JSONValue.string) ?? .null }
+            if let domain = derived.values["domain"] ?? nil { company.domain = domain }
+            state.companies[groupID] = company
+            return company
+        }
         if !companies.isEmpty {
             try await connection.execute(
                 """
@@ -210,6 +219,131 @@ struct PeopleTables: Sendable {
                 """, name: "people.write_activity")
         }
         state.clearChanges()
+    }
+
+    /// The first write of a rebuild: the cache holds every row and the tables are empty, so every row goes in with
+    /// `COPY` (no conflicts to resolve, no indexes to probe first), one table per connection of `client` in parallel.
+    /// No transaction spans the tables: they are a rebuild's private shadow tables, abandoned if anything fails.
+    func copyAll(_ state: inout PeopleState, mapping: Mapping, client: PQClient) async throws {
+        let snapshot = state
+        let tables = self
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for table in Self.names {
+                group.addTask {
+                    let (columns, rows) = Self.rows(of: table, in: snapshot, mapping: mapping)
+                    try await client.withConnection { connection in
+                        try await tables.copy(table, columns, rows, on: connection)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        state.clearChanges()
+        state.tablesAreEmpty = false
+    }
+
+    /// The columns and text rows of `table` for `copyAll`.
+    static func rows(of table: String, in state: PeopleState, mapping: Mapping) -> ([String], [[String?]]) {
+        func time(_ date: Date) -> String { ISO8601Timestamp.format(date) }
+        func json(_ value: JSONValue) -> String { String(decoding: (try? value.serialized()) ?? Array("null".utf8), as: UTF8.self) }
+        switch table {
+        case "identities":
+            return (
+                ["kind", "value", "contact_id", "first_position", "first_seen_at"],
+                state.identities.map { key, record in
+                    [key.kind, key.value, state.resolve(record.contactID), String(record.firstPosition), time(record.firstSeenAt)]
+                }
+            )
+        case "contacts":
+            return (
+                [
+                    "contact_id", "user_id", "email", "traits", "hubspot_properties", "hubspot_values", "hubspot_contact_id",
+                    "onesignal_id", "first_seen_at", "last_seen_at", "created_transaction_id", "created_position", "updated_position",
+                ],
+                state.contacts.values.map { contact in
+                    let derived = mapping.contacts.hubSpotProperties(from: contact.traits)
+                    return [
+                        contact.id, contact.userID, contact.email, json(.object(contact.traits)),
+                        json(.object(derived.values.mapValues { $0.map(JSONValue.string) ?? .null })), json(.object(contact.hubSpotValues)),
+                        contact.hubSpotContactID, contact.oneSignalID, time(contact.firstSeenAt), time(contact.lastSeenAt),
+                        String(contact.createdAt.transactionID), String(contact.createdAt.position), String(contact.updatedPosition),
+                    ]
+                }
+            )
+        case "audience_memberships":
+            return (
+                ["contact_id", "audience", "is_member", "status", "style", "entered_at", "exited_at", "updated_at"],
+                state.contacts.values.flatMap { contact in
+                    contact.audiences.map { audience, record -> [String?] in
+                        [
+                            contact.id, audience, record.isMember ? "t" : "f", record.status, record.style, record.enteredAt.map(time),
+                            record.exitedAt.map(time), time(record.updatedAt),
+                        ]
+                    }
+                }
+            )
+        case "contact_companies":
+            return (
+                ["contact_id", "company_id", "first_seen_at", "last_seen_at"],
+                state.contacts.values.flatMap { contact in
+                    contact.companies.compactMap { groupID, link -> [String?]? in
+                        guard let company = state.companies[groupID] else { return nil }
+                        return [contact.id, company.id, time(link.firstSeenAt), time(link.lastSeenAt)]
+                    }
+                }
+            )
+        case "contact_merges":
+            return (
+                ["merged_contact_id", "into_contact_id", "reason", "position", "merged_at"],
+                state.merges.map { [$0.from, $0.into, $0.reason, String($0.position), time($0.at)] }
+            )
+        case "companies":
+            return (
+                [
+                    "company_id", "group_id", "domain", "name", "traits", "hubspot_properties", "hubspot_company_id", "first_seen_at",
+                    "last_seen_at", "created_position", "updated_position",
+                ],
+                state.companies.values.map { company in
+                    let derived = mapping.companies.hubSpotProperties(groupID: company.groupID, traits: company.traits)
+                    let domain = (derived.values["domain"] ?? nil) ?? company.domain
+                    return [
+                        company.id, company.groupID, domain, company.name, json(.object(company.traits)),
+                        json(.object(derived.values.mapValues { $0.map(JSONValue.string) ?? .null })), company.hubSpotCompanyID,
+                        time(company.firstSeenAt), time(company.lastSeenAt), String(company.createdPosition),
+                        String(company.updatedPosition),
+                    ]
+                }
+            )
+        case "devices":
+            return (
+                ["app", "device_key", "contact_id", "onesignal_id", "external_id", "subscription_id", "channel", "last_event_at"],
+                state.devices.values.map {
+                    [$0.app, $0.deviceKey, state.resolve($0.contactID), $0.oneSignalID, $0.externalID, $0.subscriptionID, $0.channel,
+                     time($0.lastEventAt)]
+                }
+            )
+        case "message_activity":
+            return (
+                ["position", "contact_id", "app", "notification_id", "activity", "channel", "kind", "occurred_at", "details"],
+                state.activities.map {
+                    [String($0.position), $0.contactID.map(state.resolve), $0.app, $0.notificationID, $0.activity, $0.channel, $0.kind,
+                     time($0.occurredAt), json($0.details)]
+                }
+            )
+        default:
+            preconditionFailure("no rows for table \(table)")
+        }
+    }
+
+    private func copy(_ name: String, _ columns: [String], _ rows: [[String?]], on connection: PQConnection) async throws {
+        guard !rows.isEmpty else { return }
+        let statement = "COPY \(table(name)) (\(columns.joined(separator: ", "))) FROM STDIN"
+        try await connection.copyIn(PQQuery(unsafeSQL: statement, name: "people.copy_\(name)")) { writer in
+            for row in rows {
+                for field in row { writer.append(field) }
+                try writer.endRow()
+            }
+        }
     }
 
     private func writeMerges(_ state: PeopleState, on connection: PQConnection) async throws {

@@ -124,22 +124,20 @@ public struct ProjectionRebuild: Sendable {
             var replayed = 0
             let started = ContinuousClock.now
             var lastReport = started
+            let progressGauge = Gauge(label: "hubsignal_projection_rebuild_events", dimensions: [("projection", name)])
             logger.info("rebuilding projection", metadata: ["projection": "\(name)", "log.head": "\(head)"])
             // Replay until the horizon (events committed now); what arrives later is replayed during the swap.
-            while true {
-                let page = try await store.read(after: cursor, limit: batchSize)
-                if page.events.isEmpty {
-                    if page.isHeldBack {
-                        try await Task.sleep(for: .milliseconds(20))
-                        continue
-                    }
-                    break
-                }
+            // Three stages overlap: reading page n+1, decoding page n, applying page n-1 (at most `lookahead` pages
+            // ahead). No transaction per batch: the shadow tables are private to this rebuild; a failure abandons them.
+            var pages = PagePipeline(store: store, batchSize: batchSize, after: cursor, lookahead: 2)
+            defer { pages.cancel() }
+            while let (page, decoding) = try await pages.next() {
+                let inputs = await decoding.value
                 let start = cursor
-                try await client.withTransaction { connection in
-                    try await projection.apply(page.events, after: start, on: connection, deferWrites: true)
-                }
                 cursor = page.nextCursor
+                try await client.withConnection { connection in
+                    try await projection.apply(page.events, decoded: inputs, after: start, on: connection, deferWrites: true)
+                }
                 replayed += page.events.count
                 let now = ContinuousClock.now
                 if now - lastReport > .seconds(5) {
@@ -148,10 +146,18 @@ public struct ProjectionRebuild: Sendable {
                         "rebuild progress",
                         metadata: ["projection": "\(name)", "events": "\(replayed)", "position": "\(cursor.position)", "log.head": "\(head)"])
                 }
+                progressGauge.record(replayed)
                 progress(Progress(events: replayed, headPosition: head, position: cursor.position, isSwapping: false))
             }
             // Write what the replay kept in memory before the swap, so that the swap transaction stays short.
-            try await client.withTransaction { connection in try await projection.writePending(on: connection) }
+            let replayedAt = ContinuousClock.now
+            try await projection.writePending(using: client)
+            logger.info(
+                "rebuild replayed the log and wrote the new tables",
+                metadata: [
+                    "projection": "\(name)", "events": "\(replayed)", "replay.duration": "\(replayedAt - started)",
+                    "write.duration": "\(ContinuousClock.now - replayedAt)",
+                ])
             progress(Progress(events: replayed, headPosition: head, position: cursor.position, isSwapping: true))
             // The swap.
             let total = try await client.withTransaction { connection -> Int in
@@ -222,5 +228,52 @@ public struct ProjectionRebuild: Sendable {
                     events_processed = EXCLUDED.events_processed, updated_at = now()
                 """, name: "projections.set_checkpoint")
         }
+    }
+}
+
+/// Reads the log ahead of a replay and decodes each page on its own task, at most `lookahead` pages ahead, until it
+/// reaches the events committed now (waiting while a running transaction holds the reader back).
+struct PagePipeline {
+    private var pages: AsyncThrowingStream<(LogPage, Task<[PeopleInput], Never>), any Error>.Iterator
+    private let permits: AsyncStream<Void>.Continuation
+    private let producer: Task<Void, Never>
+
+    init(store: EventStore, batchSize: Int, after start: LogCursor, lookahead: Int) {
+        let (pages, output) = AsyncThrowingStream<(LogPage, Task<[PeopleInput], Never>), any Error>.makeStream()
+        let (permitStream, permits) = AsyncStream<Void>.makeStream()
+        for _ in 0..<lookahead { permits.yield() }
+        self.pages = pages.makeAsyncIterator()
+        self.permits = permits
+        producer = Task {
+            var cursor = start
+            do {
+                for await _ in permitStream {
+                    var page = try await store.read(after: cursor, limit: batchSize)
+                    while page.events.isEmpty && page.isHeldBack {
+                        try await Task.sleep(for: .milliseconds(20))
+                        page = try await store.read(after: cursor, limit: batchSize)
+                    }
+                    if page.events.isEmpty { break }
+                    cursor = page.nextCursor
+                    let events = page.events
+                    output.yield((page, Task { events.map(PeopleInput.init) }))
+                }
+                output.finish()
+            } catch {
+                output.finish(throwing: error)
+            }
+        }
+    }
+
+    /// The next page and its decoding, or `nil` when the replay has caught up.
+    mutating func next() async throws -> (LogPage, Task<[PeopleInput], Never>)? {
+        let item = try await pages.next()
+        if item != nil { permits.yield() }
+        return item
+    }
+
+    func cancel() {
+        producer.cancel()
+        permits.finish()
     }
 }
