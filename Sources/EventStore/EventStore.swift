@@ -5,8 +5,9 @@ import PQ
 
 /// The append-only event log in PostgreSQL (`events`): appends with idempotency, and reads in a gap-free order.
 ///
-/// **Appends.** `append(_:)` stores a batch with one statement (one round trip, binary array parameters); when it
-/// returns, the batch is committed and durable. An event whose `(source, idempotencyKey)` is already stored — earlier,
+/// **Appends.** `append(_:)` stores a batch with one statement (one round trip, binary array parameters): a plain
+/// `INSERT`, and only when the batch holds a duplicate a second statement with `ON CONFLICT` that sorts them out. When
+/// it returns, the batch is committed and durable. An event whose `(source, idempotencyKey)` is already stored — earlier,
 /// or earlier in the same batch — is reported as a duplicate and not stored again.
 ///
 /// **Reads.** Positions come from a sequence and are taken before commit, so they can become visible out of order. A
