@@ -26,13 +26,28 @@ extension PeopleState {
             touch(contactID, event: event)
         case .oneSignalMessage(let kind, let payload):
             applyOneSignal(kind: kind, payload: payload, event: event, mapping: mapping)
-        case .contactSynced(let contactID, let hubSpotID):
+        case .contactSynced(let contactID, let hubSpotID, let properties):
             guard contacts[resolve(contactID)] != nil else { return }
             let id = resolve(contactID)
             attach(.hubSpotID(hubSpotID), to: id, event: event, reason: "hubspot_id")
             let survivor = resolve(id)
             contacts[survivor]?.hubSpotContactID = hubSpotID
+            if let properties {
+                contacts[survivor]?.hubSpotAcknowledged = properties
+                contacts[survivor]?.hubSpotFailure = nil
+            }
             dirtyContacts.insert(survivor)
+        case .userSynced(let contactID, let tags):
+            let id = resolve(contactID)
+            guard contacts[id] != nil else { return }
+            contacts[id]?.oneSignalAcknowledged = tags
+            contacts[id]?.oneSignalFailure = nil
+            dirtyContacts.insert(id)
+        case .deliveryFailed(let destination, let contactID, let reason):
+            let id = resolve(contactID)
+            guard contacts[id] != nil else { return }
+            if destination == "hubspot" { contacts[id]?.hubSpotFailure = reason } else { contacts[id]?.oneSignalFailure = reason }
+            dirtyContacts.insert(id)
         case .companySynced(let groupID, let hubSpotID):
             guard companies[groupID] != nil else { return }
             companies[groupID]?.hubSpotCompanyID = hubSpotID
@@ -69,6 +84,9 @@ extension PeopleState {
         guard var contact = contacts.removeValue(forKey: id) else { return }
         if let userID = message["userId"]?.identifierValue { contact.userID = userID }
         if !traits.isEmpty {
+            // New values are a new delivery: a failure of the old ones no longer describes the contact.
+            contact.hubSpotFailure = nil
+            contact.oneSignalFailure = nil
             contact.traits.merge(traits) { _, new in new }
             if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
         }
@@ -236,6 +254,7 @@ extension PeopleState {
             if contacts[survivor] == nil {
                 contacts[survivor] = ContactRecord(
                     id: survivor, userID: nil, email: nil, traits: [:], hubSpotValues: [:], hubSpotContactID: nil, oneSignalID: nil,
+                    hubSpotAcknowledged: nil, oneSignalAcknowledged: nil, hubSpotFailure: nil, oneSignalFailure: nil,
                     firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt, createdAt: event.cursor,
                     updatedPosition: event.position, audiences: [:], companies: [:])
                 dirtyContacts.insert(survivor)
@@ -281,6 +300,8 @@ extension PeopleState {
         if survivor.email == nil || (mergedIsNewer && merged.email != nil) { survivor.email = merged.email ?? survivor.email }
         survivor.hubSpotContactID = survivor.hubSpotContactID ?? merged.hubSpotContactID
         survivor.oneSignalID = survivor.oneSignalID ?? merged.oneSignalID
+        survivor.hubSpotAcknowledged = survivor.hubSpotAcknowledged ?? merged.hubSpotAcknowledged
+        survivor.oneSignalAcknowledged = survivor.oneSignalAcknowledged ?? merged.oneSignalAcknowledged
         survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)
         survivor.lastSeenAt = max(survivor.lastSeenAt, merged.lastSeenAt)
         survivor.updatedPosition = event.position

@@ -10,14 +10,19 @@ enum PeopleInput: Sendable {
     case hubSpotContact(subscription: String, payload: [String: JSONValue])
     case hubSpotAction(action: String, payload: [String: JSONValue])
     case oneSignalMessage(kind: String, payload: [String: JSONValue])
-    case contactSynced(contactID: String, hubSpotID: String)
+    /// HubSpot upserted a contact: its id and the property values it acknowledged.
+    case contactSynced(contactID: String, hubSpotID: String, properties: [String: JSONValue]?)
+    /// OneSignal acknowledged a user's tags.
+    case userSynced(contactID: String, tags: [String: JSONValue])
+    /// A delivery to `destination` (`hubspot` or `onesignal`) failed for good.
+    case deliveryFailed(destination: String, contactID: String, reason: String)
     case companySynced(groupID: String, hubSpotID: String)
     case ignored
 
     init(_ event: RecordedEvent) {
         let type = event.type
         guard type.hasPrefix("segment.") || type.hasPrefix("hubspot.") || type.hasPrefix("onesignal.")
-            || type.hasPrefix("hubsignal.hubspot.")
+            || type.hasPrefix("hubsignal.hubspot.") || type.hasPrefix("hubsignal.onesignal.")
         else {
             self = .ignored
             return
@@ -44,7 +49,15 @@ enum PeopleInput: Sendable {
         } else if type == "hubsignal.hubspot.contact_synced", let contactID = payload["contactId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
-            self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID)
+            self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
+        } else if type == "hubsignal.onesignal.user_synced", let contactID = payload["contactId"]?.identifierValue {
+            self = .userSynced(contactID: contactID, tags: payload["tags"]?.objectValue ?? [:])
+        } else if type == "hubsignal.hubspot.delivery_failed" || type == "hubsignal.onesignal.delivery_failed",
+            let contactID = payload["contactId"]?.identifierValue
+        {
+            self = .deliveryFailed(
+                destination: type.hasPrefix("hubsignal.hubspot.") ? "hubspot" : "onesignal", contactID: contactID,
+                reason: payload["reason"]?.stringValue ?? "unknown")
         } else if type == "hubsignal.hubspot.company_synced", let groupID = payload["groupId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
@@ -82,9 +95,11 @@ struct PeopleNeeds {
             if let objectID = payload["object"]?["objectId"]?.identifierValue { identities.insert(.hubSpotID(objectID)) }
         case .oneSignalMessage(_, let payload):
             for key in oneSignalKeys(payload, mapping: mapping) { identities.insert(key) }
-        case .contactSynced(let contactID, let hubSpotID):
+        case .contactSynced(let contactID, let hubSpotID, _):
             contactIDs.insert(contactID)
             identities.insert(.hubSpotID(hubSpotID))
+        case .userSynced(let contactID, _), .deliveryFailed(_, let contactID, _):
+            contactIDs.insert(contactID)
         case .companySynced(let groupID, _):
             groupIDs.insert(groupID)
         case .ignored:

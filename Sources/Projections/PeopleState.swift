@@ -56,6 +56,12 @@ struct ContactRecord: Sendable {
     var hubSpotValues: [String: JSONValue]
     var hubSpotContactID: String?
     var oneSignalID: String?
+    /// What HubSpot and OneSignal last acknowledged (from result events); `nil`: never synced.
+    var hubSpotAcknowledged: [String: JSONValue]?
+    var oneSignalAcknowledged: [String: JSONValue]?
+    /// The reason of the last failed delivery, until the next acknowledgement or change of traits.
+    var hubSpotFailure: String?
+    var oneSignalFailure: String?
     var firstSeenAt: Date
     var lastSeenAt: Date
     var createdAt: LogCursor

@@ -10,7 +10,7 @@ struct PeopleTables: Sendable {
     /// The tables this projection owns, in the order a rebuild creates and swaps them.
     static let names = [
         "identities", "contacts", "contact_merges", "companies", "contact_companies", "audience_memberships", "devices",
-        "message_activity",
+        "message_activity", "sync_status",
     ]
 
     let schema: String?
@@ -92,16 +92,21 @@ struct PeopleTables: Sendable {
         let rows = try await connection.query(
             """
             SELECT contact_id, user_id, email, traits, hubspot_values, hubspot_contact_id, onesignal_id, first_seen_at,
-                   last_seen_at, created_transaction_id, created_position, updated_position
+                   last_seen_at, created_transaction_id, created_position, updated_position, hubspot_acknowledged,
+                   onesignal_acknowledged, hubspot_failure, onesignal_failure
             FROM \(unsafeRaw: table("contacts")) WHERE contact_id = ANY(\(ids)::text[])
             """, name: "people.load_contacts")
         for row in rows {
             let (id, userID, email, traits, values, hubSpotID, oneSignalID, first, last, createdXID, createdPosition, updated) =
                 try row.decode(
                     (String, String?, String?, PQJSONB, PQJSONB, String?, String?, Date, Date, UInt64, Int64, Int64).self)
+            let hubSpotAcknowledged = try row.decode(PQJSONB?.self, at: 12).map(Self.object)
+            let oneSignalAcknowledged = try row.decode(PQJSONB?.self, at: 13).map(Self.object)
             state.contacts[id] = ContactRecord(
                 id: id, userID: userID, email: email, traits: Self.object(traits), hubSpotValues: Self.object(values),
-                hubSpotContactID: hubSpotID, oneSignalID: oneSignalID, firstSeenAt: first, lastSeenAt: last,
+                hubSpotContactID: hubSpotID, oneSignalID: oneSignalID, hubSpotAcknowledged: hubSpotAcknowledged,
+                oneSignalAcknowledged: oneSignalAcknowledged, hubSpotFailure: try row.decode(String?.self, at: 14),
+                oneSignalFailure: try row.decode(String?.self, at: 15), firstSeenAt: first, lastSeenAt: last,
                 createdAt: LogCursor(transactionID: createdXID, position: createdPosition), updatedPosition: updated,
                 audiences: [:], companies: [:])
         }
@@ -259,15 +264,30 @@ struct PeopleTables: Sendable {
                 [
                     "contact_id", "user_id", "email", "traits", "hubspot_properties", "hubspot_values", "hubspot_contact_id",
                     "onesignal_id", "first_seen_at", "last_seen_at", "created_transaction_id", "created_position", "updated_position",
+                    "hubspot_acknowledged", "onesignal_acknowledged", "hubspot_failure", "onesignal_failure",
                 ],
                 state.contacts.values.map { contact in
-                    let derived = mapping.contacts.hubSpotProperties(from: contact.traits)
-                    return [
+                    [
                         contact.id, contact.userID, contact.email, json(.object(contact.traits)),
-                        json(.object(derived.values.mapValues { $0.map(JSONValue.string) ?? .null })), json(.object(contact.hubSpotValues)),
+                        json(.object(Self.hubSpotProperties(of: contact, mapping: mapping))), json(.object(contact.hubSpotValues)),
                         contact.hubSpotContactID, contact.oneSignalID, time(contact.firstSeenAt), time(contact.lastSeenAt),
                         String(contact.createdAt.transactionID), String(contact.createdAt.position), String(contact.updatedPosition),
+                        contact.hubSpotAcknowledged.map { json(.object($0)) }, contact.oneSignalAcknowledged.map { json(.object($0)) },
+                        contact.hubSpotFailure, contact.oneSignalFailure,
                     ]
+                }
+            )
+        case "sync_status":
+            return (
+                ["contact_id", "destination", "state", "reason", "desired", "acknowledged", "updated_at"],
+                state.contacts.values.flatMap { contact in
+                    contact.syncStatus(hubSpotProperties: Self.hubSpotProperties(of: contact, mapping: mapping), mapping: mapping)
+                        .map { row -> [String?] in
+                            [
+                                contact.id, row.destination, row.state, row.reason, json(.object(row.desired)),
+                                row.acknowledged.map { json(.object($0)) }, time(contact.lastSeenAt),
+                            ]
+                        }
                 }
             )
         case "audience_memberships":
@@ -357,7 +377,7 @@ struct PeopleTables: Sendable {
                 FROM unnest(\(froms)::text[], \(finals)::text[]) AS m(from_id, into_id) WHERE t.contact_id = m.from_id
                 """, name: "people.merge_\(name)")
         }
-        for name in ["contacts", "audience_memberships", "contact_companies"] {
+        for name in ["contacts", "audience_memberships", "contact_companies", "sync_status"] {
             try await connection.execute(
                 "DELETE FROM \(unsafeRaw: table(name)) WHERE contact_id = ANY(\(froms)::text[])", name: "people.merge_delete_\(name)")
         }
@@ -370,29 +390,63 @@ struct PeopleTables: Sendable {
             """, name: "people.write_merges")
     }
 
+    /// The HubSpot contact properties the mapping derives from the contact's traits (null clears a property).
+    static func hubSpotProperties(of contact: ContactRecord, mapping: Mapping) -> [String: JSONValue] {
+        mapping.contacts.hubSpotProperties(from: contact.traits).values.mapValues { $0.map(JSONValue.string) ?? .null }
+    }
+
     private func writeContacts(_ contacts: [ContactRecord], mapping: Mapping, on connection: PQConnection) async throws {
-        let properties = contacts.map { contact -> PQJSONB in
-            let derived = mapping.contacts.hubSpotProperties(from: contact.traits)
-            return Self.jsonb(.object(derived.values.mapValues { $0.map(JSONValue.string) ?? .null }))
-        }
+        let derived = contacts.map { Self.hubSpotProperties(of: $0, mapping: mapping) }
+        let properties = derived.map { Self.jsonb(.object($0)) }
         try await connection.execute(
             """
             INSERT INTO \(unsafeRaw: table("contacts")) (contact_id, user_id, email, traits, hubspot_properties, hubspot_values,
                 hubspot_contact_id, onesignal_id, first_seen_at, last_seen_at, created_transaction_id, created_position,
-                updated_position)
+                updated_position, hubspot_acknowledged, onesignal_acknowledged, hubspot_failure, onesignal_failure)
             SELECT * FROM unnest(\(contacts.map(\.id))::text[], \(PQNullableArray(contacts.map(\.userID)))::text[],
                 \(PQNullableArray(contacts.map(\.email)))::text[], \(contacts.map { Self.jsonb(.object($0.traits)) })::jsonb[],
                 \(properties)::jsonb[], \(contacts.map { Self.jsonb(.object($0.hubSpotValues)) })::jsonb[],
                 \(PQNullableArray(contacts.map(\.hubSpotContactID)))::text[], \(PQNullableArray(contacts.map(\.oneSignalID)))::text[],
                 \(contacts.map(\.firstSeenAt))::timestamptz[], \(contacts.map(\.lastSeenAt))::timestamptz[],
                 \(contacts.map { String($0.createdAt.transactionID) })::xid8[], \(contacts.map(\.createdAt.position))::bigint[],
-                \(contacts.map(\.updatedPosition))::bigint[])
+                \(contacts.map(\.updatedPosition))::bigint[],
+                \(PQNullableArray(contacts.map { $0.hubSpotAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
+                \(PQNullableArray(contacts.map { $0.oneSignalAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
+                \(PQNullableArray(contacts.map(\.hubSpotFailure)))::text[], \(PQNullableArray(contacts.map(\.oneSignalFailure)))::text[])
             ON CONFLICT (contact_id) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email, traits = EXCLUDED.traits,
                 hubspot_properties = EXCLUDED.hubspot_properties, hubspot_values = EXCLUDED.hubspot_values,
                 hubspot_contact_id = EXCLUDED.hubspot_contact_id, onesignal_id = EXCLUDED.onesignal_id,
                 first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
-                updated_position = EXCLUDED.updated_position
+                updated_position = EXCLUDED.updated_position, hubspot_acknowledged = EXCLUDED.hubspot_acknowledged,
+                onesignal_acknowledged = EXCLUDED.onesignal_acknowledged, hubspot_failure = EXCLUDED.hubspot_failure,
+                onesignal_failure = EXCLUDED.onesignal_failure
             """, name: "people.write_contacts")
+        var ids: [String] = []
+        var destinations: [String] = []
+        var states: [String] = []
+        var reasons: [String?] = []
+        var desired: [PQJSONB] = []
+        var acknowledged: [PQJSONB?] = []
+        var updatedAt: [Date] = []
+        for (contact, properties) in zip(contacts, derived) {
+            for row in contact.syncStatus(hubSpotProperties: properties, mapping: mapping) {
+                ids.append(contact.id)
+                destinations.append(row.destination)
+                states.append(row.state)
+                reasons.append(row.reason)
+                desired.append(Self.jsonb(.object(row.desired)))
+                acknowledged.append(row.acknowledged.map { Self.jsonb(.object($0)) })
+                updatedAt.append(contact.lastSeenAt)
+            }
+        }
+        try await connection.execute(
+            """
+            INSERT INTO \(unsafeRaw: table("sync_status")) (contact_id, destination, state, reason, desired, acknowledged, updated_at)
+            SELECT * FROM unnest(\(ids)::text[], \(destinations)::text[], \(states)::text[], \(PQNullableArray(reasons))::text[],
+                                 \(desired)::jsonb[], \(PQNullableArray(acknowledged))::jsonb[], \(updatedAt)::timestamptz[])
+            ON CONFLICT (contact_id, destination) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
+                desired = EXCLUDED.desired, acknowledged = EXCLUDED.acknowledged, updated_at = EXCLUDED.updated_at
+            """, name: "people.write_sync_status")
     }
 
     /// Replaces the audience memberships and company links of the changed contacts.
