@@ -49,10 +49,13 @@ extension PeopleState {
             if destination == "hubspot" { contacts[id]?.hubSpotFailure = reason } else { contacts[id]?.oneSignalFailure = reason }
             dirtyContacts.insert(id)
         case .companySynced(let groupID, let hubSpotID):
-            guard companies[groupID] != nil else { return }
-            companies[groupID]?.hubSpotCompanyID = hubSpotID
-            companies[groupID]?.updatedPosition = event.position
-            dirtyCompanies.insert(groupID)
+            guard let record = companyIdentities[.groupID(groupID)] else { return }
+            let id = resolveCompany(record.companyID)
+            guard companies[id] != nil else { return }
+            companies[id]?.hubSpotCompanyID = hubSpotID
+            companies[id]?.updatedPosition = event.position
+            attachCompany(IdentityKey(kind: "hubspot_id", value: hubSpotID), to: id, event: event)
+            dirtyCompanies.insert(resolveCompany(id))
         case .ignored:
             break
         }
@@ -104,11 +107,11 @@ extension PeopleState {
             record.updatedAt = event.occurredAt
             contact.audiences[change.audience] = record
         }
-        if type == "group", let groupID = message["groupId"]?.identifierValue {
-            applyGroup(groupID: groupID, traits: message["traits"]?.objectValue ?? [:], event: event, mapping: mapping)
+        if type == "group", case let keys = groupCallCompanyKeys(message, mapping: mapping), !keys.isEmpty {
+            let companyID = applyGroup(keys: keys, traits: message["traits"]?.objectValue ?? [:], event: event)
             if mapping.companies.associateContact {
-                let link = contact.companies[groupID]
-                contact.companies[groupID] = CompanyLink(
+                let link = contact.companies[companyID]
+                contact.companies[companyID] = CompanyLink(
                     firstSeenAt: link.map { min($0.firstSeenAt, event.occurredAt) } ?? event.occurredAt,
                     lastSeenAt: link.map { max($0.lastSeenAt, event.occurredAt) } ?? event.occurredAt)
             }
@@ -120,19 +123,79 @@ extension PeopleState {
         dirtyContacts.insert(id)
     }
 
-    private mutating func applyGroup(groupID: String, traits: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
-        var company = companies[groupID]
-            ?? CompanyRecord(
-                id: "co_\(event.position)", groupID: groupID, domain: nil, name: nil, traits: [:], hubSpotProperties: [:],
-                hubSpotCompanyID: nil, firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt,
-                createdPosition: event.position, updatedPosition: event.position)
+    /// Applies a group call's traits to the company its identities name (created or merged as needed); returns its id.
+    private mutating func applyGroup(keys: [IdentityKey], traits: [String: JSONValue], event: RecordedEvent) -> String {
+        let id = resolveCompanyKeys(keys, event: event)
+        guard var company = companies.removeValue(forKey: id) else { return id }
         company.traits.merge(traits) { _, new in new }
         if let name = company.traits["name"]?.stringValue { company.name = name }
+        if let domain = keys.first(where: { $0.kind == "domain" })?.value { company.domain = domain }
         company.lastSeenAt = max(company.lastSeenAt, event.occurredAt)
         company.updatedPosition = event.position
-        companies[groupID] = company
-        absentCompanies.remove(groupID)
-        dirtyCompanies.insert(groupID)
+        companies[id] = company
+        dirtyCompanies.insert(id)
+        return id
+    }
+
+    /// Finds or creates the company that `keys` identify; companies named by several keys are merged into the one
+    /// created first (a domain seen under a second group id, say).
+    private mutating func resolveCompanyKeys(_ keys: [IdentityKey], event: RecordedEvent) -> String {
+        var found: [(key: IdentityKey, companyID: String)] = []
+        for key in keys {
+            if let record = companyIdentities[key] { found.append((key, resolveCompany(record.companyID))) }
+        }
+        let survivor: String
+        if let first = found.first {
+            var ids: [String] = []
+            for entry in found where !ids.contains(entry.companyID) { ids.append(entry.companyID) }
+            survivor = ids.min { (companies[$0]?.createdPosition ?? 0) < (companies[$1]?.createdPosition ?? 0) } ?? first.companyID
+            for other in ids where other != survivor {
+                let linking = found.first { $0.companyID != first.companyID }?.key.kind ?? first.key.kind
+                mergeCompany(other, into: survivor, reason: linking, event: event)
+            }
+        } else {
+            survivor = "co_\(event.position)"
+            if companies[survivor] == nil {
+                companies[survivor] = CompanyRecord(
+                    id: survivor, groupID: keys.first { $0.kind == "group_id" }?.value ?? "", domain: nil, name: nil, traits: [:],
+                    hubSpotProperties: [:], hubSpotCompanyID: nil, firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt,
+                    createdPosition: event.position, updatedPosition: event.position)
+                dirtyCompanies.insert(survivor)
+            }
+        }
+        for key in keys { attachCompany(key, to: survivor, event: event) }
+        return survivor
+    }
+
+    /// Points a company identity at `companyID`.
+    mutating func attachCompany(_ key: IdentityKey, to companyID: String, event: RecordedEvent) {
+        let target = resolveCompany(companyID)
+        if let record = companyIdentities[key], resolveCompany(record.companyID) == target { return }
+        if companyIdentities[key] != nil {
+            companyIdentities[key]?.companyID = target
+        } else {
+            companyIdentities[key] = CompanyIdentityRecord(companyID: target, firstPosition: event.position, firstSeenAt: event.occurredAt)
+            absentCompanyIdentities.remove(key)
+        }
+        dirtyCompanyIdentities.insert(key)
+    }
+
+    /// Merges company `from` into `into` (the older one): traits (the newer side wins), HubSpot id, first/last seen.
+    private mutating func mergeCompany(_ from: String, into: String, reason: String, event: RecordedEvent) {
+        guard from != into, let merged = companies.removeValue(forKey: from), var survivor = companies[into] else { return }
+        let mergedIsNewer = merged.updatedPosition > survivor.updatedPosition
+        survivor.traits.merge(merged.traits) { old, new in mergedIsNewer ? new : old }
+        survivor.hubSpotCompanyID = survivor.hubSpotCompanyID ?? merged.hubSpotCompanyID
+        survivor.domain = survivor.domain ?? merged.domain
+        survivor.name = survivor.name ?? merged.name
+        survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)
+        survivor.lastSeenAt = max(survivor.lastSeenAt, merged.lastSeenAt)
+        survivor.updatedPosition = event.position
+        companies[into] = survivor
+        dirtyCompanies.remove(from)
+        dirtyCompanies.insert(into)
+        companyRedirects[from] = into
+        companyMerges.append(ContactMerge(from: from, into: into, reason: reason, position: event.position, at: event.occurredAt))
     }
 
     // MARK: - HubSpot and OneSignal
@@ -309,9 +372,9 @@ extension PeopleState {
             if let existing = survivor.audiences[audience], existing.updatedAt >= record.updatedAt { continue }
             survivor.audiences[audience] = record
         }
-        for (groupID, link) in merged.companies {
-            let existing = survivor.companies[groupID]
-            survivor.companies[groupID] = CompanyLink(
+        for (companyID, link) in merged.companies {
+            let existing = survivor.companies[companyID]
+            survivor.companies[companyID] = CompanyLink(
                 firstSeenAt: min(existing?.firstSeenAt ?? link.firstSeenAt, link.firstSeenAt),
                 lastSeenAt: max(existing?.lastSeenAt ?? link.lastSeenAt, link.lastSeenAt))
         }

@@ -78,7 +78,8 @@ func oneSignalField(_ payload: [String: JSONValue], _ flat: String, _ dotted: St
 struct PeopleNeeds {
     var identities: Set<IdentityKey> = []
     var contactIDs: Set<String> = []
-    var groupIDs: Set<String> = []
+    /// Company identities (`group_id`, `domain`, `hubspot_id`).
+    var companyKeys: Set<IdentityKey> = []
 
     mutating func add(_ input: PeopleInput, mapping: Mapping) {
         switch input {
@@ -88,7 +89,7 @@ struct PeopleNeeds {
                 identities.insert(.userID(previous))
                 identities.insert(.anonymousID(previous))
             }
-            if type == "group", let groupID = message["groupId"]?.identifierValue { groupIDs.insert(groupID) }
+            if type == "group" { for key in groupCallCompanyKeys(message, mapping: mapping) { companyKeys.insert(key) } }
         case .hubSpotContact(_, let payload):
             for key in hubSpotContactKeys(payload) { identities.insert(key) }
         case .hubSpotAction(_, let payload):
@@ -100,14 +101,15 @@ struct PeopleNeeds {
             identities.insert(.hubSpotID(hubSpotID))
         case .userSynced(let contactID, _), .deliveryFailed(_, let contactID, _):
             contactIDs.insert(contactID)
-        case .companySynced(let groupID, _):
-            groupIDs.insert(groupID)
+        case .companySynced(let groupID, let hubSpotID):
+            companyKeys.insert(.groupID(groupID))
+            companyKeys.insert(IdentityKey(kind: "hubspot_id", value: hubSpotID))
         case .ignored:
             break
         }
     }
 
-    var isEmpty: Bool { identities.isEmpty && contactIDs.isEmpty && groupIDs.isEmpty }
+    var isEmpty: Bool { identities.isEmpty && contactIDs.isEmpty && companyKeys.isEmpty }
 }
 
 /// The identities a Segment message names, most decisive first: userId, email (traits or context.traits), anonymousId.
@@ -156,5 +158,18 @@ func oneSignalKeys(_ payload: [String: JSONValue], mapping: Mapping) -> [Identit
         }
     }
     if let oneSignalID = oneSignalField(payload, "onesignal_id", "event.onesignal_id") { keys.append(.oneSignalID(oneSignalID)) }
+    return keys
+}
+
+/// The company identities of a group call, most decisive first: the group id, and the domain of `traits.website`
+/// when the mapping derives domains.
+func groupCallCompanyKeys(_ message: [String: JSONValue], mapping: Mapping) -> [IdentityKey] {
+    guard let groupID = message["groupId"]?.identifierValue else { return [] }
+    var keys: [IdentityKey] = [.groupID(groupID)]
+    if mapping.companies.domainFromWebsite, let website = message["traits"]?["website"]?.stringValue,
+        let domain = CompanyRules.domain(fromWebsite: website)
+    {
+        keys.append(.domain(domain))
+    }
     return keys
 }

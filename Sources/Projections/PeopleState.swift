@@ -12,6 +12,8 @@ struct IdentityKey: Hashable, Sendable {
     static func email(_ value: String) -> IdentityKey { IdentityKey(kind: "email", value: value) }
     static func hubSpotID(_ value: String) -> IdentityKey { IdentityKey(kind: "hubspot_id", value: value) }
     static func oneSignalID(_ value: String) -> IdentityKey { IdentityKey(kind: "onesignal_id", value: value) }
+    static func groupID(_ value: String) -> IdentityKey { IdentityKey(kind: "group_id", value: value) }
+    static func domain(_ value: String) -> IdentityKey { IdentityKey(kind: "domain", value: value) }
 
     /// Emails are matched case-insensitively and without surrounding spaces; `nil` when it is not an email at all.
     static func normalizedEmail(_ raw: String) -> String? {
@@ -27,6 +29,13 @@ struct IdentityKey: Hashable, Sendable {
 /// Where an identity points, and since when.
 struct IdentityRecord: Sendable {
     var contactID: String
+    var firstPosition: Int64
+    var firstSeenAt: Date
+}
+
+/// Where a company identity points, and since when.
+struct CompanyIdentityRecord: Sendable {
+    var companyID: String
     var firstPosition: Int64
     var firstSeenAt: Date
 }
@@ -67,6 +76,7 @@ struct ContactRecord: Sendable {
     var createdAt: LogCursor
     var updatedPosition: Int64
     var audiences: [String: AudienceRecord]
+    /// Links to companies, by company id (possibly merged since: resolve it).
     var companies: [String: CompanyLink]
 
     func isOlder(than other: ContactRecord) -> Bool { createdAt < other.createdAt }
@@ -87,7 +97,7 @@ struct CompanyRecord: Sendable {
     var updatedPosition: Int64
 }
 
-/// A merge of one contact into another, as it happened.
+/// A merge of one contact (or company) into another, as it happened.
 struct ContactMerge: Sendable {
     var from: String
     var into: String
@@ -131,9 +141,12 @@ struct PeopleState: Sendable {
     /// Identities looked up and found nowhere.
     var absentIdentities: Set<IdentityKey> = []
     var contacts: [String: ContactRecord] = [:]
-    /// Companies by group id, and group ids known to be absent.
+    /// Companies by company id; their identities (`group_id`, `domain`, `hubspot_id`) → company id, and identities
+    /// looked up and found nowhere; merged company id → the company it went into.
     var companies: [String: CompanyRecord] = [:]
-    var absentCompanies: Set<String> = []
+    var companyIdentities: [IdentityKey: CompanyIdentityRecord] = [:]
+    var absentCompanyIdentities: Set<IdentityKey> = []
+    var companyRedirects: [String: String] = [:]
     /// Merged contact id → the contact it went into (followed transitively).
     var redirects: [String: String] = [:]
     /// True when the cache holds every row of the tables (a rebuild into empty tables): nothing needs loading.
@@ -146,6 +159,8 @@ struct PeopleState: Sendable {
     var dirtyContacts: Set<String> = []
     var dirtyCompanies: Set<String> = []
     var merges: [ContactMerge] = []
+    var dirtyCompanyIdentities: Set<IdentityKey> = []
+    var companyMerges: [ContactMerge] = []
     var devices: [String: DeviceRecord] = [:]
     var activities: [ActivityRecord] = []
 
@@ -156,9 +171,16 @@ struct PeopleState: Sendable {
         return current
     }
 
+    /// Follows company merges to the company that holds `id` now.
+    func resolveCompany(_ id: String) -> String {
+        var current = id
+        while let next = companyRedirects[current] { current = next }
+        return current
+    }
+
     var hasChanges: Bool {
         !dirtyIdentities.isEmpty || !dirtyContacts.isEmpty || !dirtyCompanies.isEmpty || !merges.isEmpty
-            || !devices.isEmpty || !activities.isEmpty
+            || !devices.isEmpty || !activities.isEmpty || !dirtyCompanyIdentities.isEmpty || !companyMerges.isEmpty
     }
 
     mutating func clearChanges() {
@@ -166,6 +188,8 @@ struct PeopleState: Sendable {
         dirtyContacts.removeAll(keepingCapacity: true)
         dirtyCompanies.removeAll(keepingCapacity: true)
         merges.removeAll(keepingCapacity: true)
+        dirtyCompanyIdentities.removeAll(keepingCapacity: true)
+        companyMerges.removeAll(keepingCapacity: true)
         devices.removeAll(keepingCapacity: true)
         activities.removeAll(keepingCapacity: true)
     }

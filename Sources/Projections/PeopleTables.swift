@@ -10,7 +10,7 @@ struct PeopleTables: Sendable {
     /// The tables this projection owns, in the order a rebuild creates and swaps them.
     static let names = [
         "identities", "contacts", "contact_merges", "companies", "contact_companies", "audience_memberships", "devices",
-        "message_activity", "sync_status",
+        "message_activity", "sync_status", "company_identities", "company_merges",
     ]
 
     let schema: String?
@@ -47,24 +47,61 @@ struct PeopleTables: Sendable {
             for key in missingKeys where !found.contains(key) { state.absentIdentities.insert(key) }
         }
         if !contactIDs.isEmpty { try await loadContacts(Array(contactIDs), into: &state, on: connection) }
-        let missingGroups = needs.groupIDs.filter { state.companies[$0] == nil && !state.absentCompanies.contains($0) }
-        if !missingGroups.isEmpty {
-            let groups = Array(missingGroups)
+        let missingCompanyKeys = needs.companyKeys.filter {
+            state.companyIdentities[$0] == nil && !state.absentCompanyIdentities.contains($0)
+        }
+        if !missingCompanyKeys.isEmpty {
+            let keys = Array(missingCompanyKeys)
             let rows = try await connection.query(
                 """
-                SELECT company_id, group_id, domain, name, traits, hubspot_properties, hubspot_company_id, first_seen_at,
-                       last_seen_at, created_position, updated_position
-                FROM \(unsafeRaw: table("companies")) WHERE group_id = ANY(\(groups)::text[])
-                """, name: "people.load_companies")
+                SELECT i.kind, i.value, i.company_id, i.first_position, i.first_seen_at
+                FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[]) AS wanted(kind, value)
+                JOIN \(unsafeRaw: table("company_identities")) i ON i.kind = wanted.kind AND i.value = wanted.value
+                """, name: "people.load_company_identities")
+            var companyIDs: Set<String> = []
             for row in rows {
-                let (id, groupID, domain, name, traits, properties, hubSpotID, first, last, created, updated) = try row.decode(
-                    (String, String, String?, String?, PQJSONB, PQJSONB, String?, Date, Date, Int64, Int64).self)
-                state.companies[groupID] = CompanyRecord(
-                    id: id, groupID: groupID, domain: domain, name: name, traits: Self.object(traits),
-                    hubSpotProperties: Self.object(properties), hubSpotCompanyID: hubSpotID, firstSeenAt: first, lastSeenAt: last,
-                    createdPosition: created, updatedPosition: updated)
+                let (kind, value, companyID, position, seenAt) = try row.decode((String, String, String, Int64, Date).self)
+                let key = IdentityKey(kind: kind, value: value)
+                state.companyIdentities[key] = CompanyIdentityRecord(companyID: companyID, firstPosition: position, firstSeenAt: seenAt)
+                companyIDs.insert(companyID)
             }
-            for groupID in missingGroups where state.companies[groupID] == nil { state.absentCompanies.insert(groupID) }
+            for key in missingCompanyKeys where state.companyIdentities[key] == nil { state.absentCompanyIdentities.insert(key) }
+            let unknown = companyIDs.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }
+            if !unknown.isEmpty { try await loadCompanies(unknown, into: &state, on: connection) }
+        }
+    }
+
+    private func loadCompanies(_ requested: [String], into state: inout PeopleState, on connection: PQConnection) async throws {
+        // Companies merged away in earlier batches: follow company_merges to the survivor.
+        var ids = requested
+        for _ in 0..<8 {
+            let rows = try await connection.query(
+                """
+                SELECT merged_company_id, into_company_id FROM \(unsafeRaw: table("company_merges"))
+                WHERE merged_company_id = ANY(\(ids)::text[])
+                """, name: "people.load_company_merges")
+            if rows.isEmpty { break }
+            for row in rows {
+                let (from, into) = try row.decode((String, String).self)
+                state.companyRedirects[from] = into
+            }
+            ids = ids.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }
+        }
+        ids = Array(Set(ids.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }))
+        guard !ids.isEmpty else { return }
+        let rows = try await connection.query(
+            """
+            SELECT company_id, group_id, domain, name, traits, hubspot_properties, hubspot_company_id, first_seen_at,
+                   last_seen_at, created_position, updated_position
+            FROM \(unsafeRaw: table("companies")) WHERE company_id = ANY(\(ids)::text[])
+            """, name: "people.load_companies")
+        for row in rows {
+            let (id, groupID, domain, name, traits, properties, hubSpotID, first, last, created, updated) = try row.decode(
+                (String, String?, String?, String?, PQJSONB, PQJSONB, String?, Date, Date, Int64, Int64).self)
+            state.companies[id] = CompanyRecord(
+                id: id, groupID: groupID ?? "", domain: domain, name: name, traits: Self.object(traits),
+                hubSpotProperties: Self.object(properties), hubSpotCompanyID: hubSpotID, firstSeenAt: first, lastSeenAt: last,
+                createdPosition: created, updatedPosition: updated)
         }
     }
 
@@ -123,14 +160,12 @@ struct PeopleTables: Sendable {
         }
         let linkRows = try await connection.query(
             """
-            SELECT cc.contact_id, c.group_id, cc.first_seen_at, cc.last_seen_at
-            FROM \(unsafeRaw: table("contact_companies")) cc JOIN \(unsafeRaw: table("companies")) c USING (company_id)
-            WHERE cc.contact_id = ANY(\(ids)::text[])
+            SELECT contact_id, company_id, first_seen_at, last_seen_at
+            FROM \(unsafeRaw: table("contact_companies")) WHERE contact_id = ANY(\(ids)::text[])
             """, name: "people.load_company_links")
         for row in linkRows {
-            let (id, groupID, first, last) = try row.decode((String, String?, Date, Date).self)
-            guard let groupID else { continue }
-            state.contacts[id]?.companies[groupID] = CompanyLink(firstSeenAt: first, lastSeenAt: last)
+            let (id, companyID, first, last) = try row.decode((String, String, Date, Date).self)
+            state.contacts[id]?.companies[companyID] = CompanyLink(firstSeenAt: first, lastSeenAt: last)
         }
     }
 
@@ -164,12 +199,25 @@ struct PeopleTables: Sendable {
         let contacts = state.dirtyContacts.compactMap { state.contacts[$0] }
         if !contacts.isEmpty { try await writeContacts(contacts, mapping: mapping, on: connection) }
         // What the mapping derives (HubSpot properties, the domain) is worked out once per written company.
-        let companies = state.dirtyCompanies.compactMap { groupID -> CompanyRecord? in
-            guard var company = state.companies[groupID] else { return nil }
-            let derived = mapping.companies.hubSpotProperties(groupID: groupID, traits: company.traits)
+        if !state.companyMerges.isEmpty { try await writeCompanyMerges(state, on: connection) }
+        if !state.dirtyCompanyIdentities.isEmpty {
+            let keys = Array(state.dirtyCompanyIdentities)
+            let records = keys.map { state.companyIdentities[$0]! }
+            try await connection.execute(
+                """
+                INSERT INTO \(unsafeRaw: table("company_identities")) (kind, value, company_id, first_position, first_seen_at)
+                SELECT * FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[],
+                                     \(records.map { state.resolveCompany($0.companyID) })::text[],
+                                     \(records.map(\.firstPosition))::bigint[], \(records.map(\.firstSeenAt))::timestamptz[])
+                ON CONFLICT (kind, value) DO UPDATE SET company_id = EXCLUDED.company_id
+                """, name: "people.write_company_identities")
+        }
+        let companies = state.dirtyCompanies.compactMap { id -> CompanyRecord? in
+            guard var company = state.companies[id] else { return nil }
+            let derived = mapping.companies.hubSpotProperties(groupID: company.groupID, traits: company.traits)
             company.hubSpotProperties = derived.values.mapValues { $0.map(JSONValue.string) ?? .null }
             if let domain = derived.values["domain"] ?? nil { company.domain = domain }
-            state.companies[groupID] = company
+            state.companies[id] = company
             return company
         }
         if !companies.isEmpty {
@@ -306,11 +354,22 @@ struct PeopleTables: Sendable {
             return (
                 ["contact_id", "company_id", "first_seen_at", "last_seen_at"],
                 state.contacts.values.flatMap { contact in
-                    contact.companies.compactMap { groupID, link -> [String?]? in
-                        guard let company = state.companies[groupID] else { return nil }
-                        return [contact.id, company.id, time(link.firstSeenAt), time(link.lastSeenAt)]
+                    resolvedLinks(of: contact, in: state).map { companyID, link -> [String?] in
+                        [contact.id, companyID, time(link.firstSeenAt), time(link.lastSeenAt)]
                     }
                 }
+            )
+        case "company_identities":
+            return (
+                ["kind", "value", "company_id", "first_position", "first_seen_at"],
+                state.companyIdentities.map { key, record in
+                    [key.kind, key.value, state.resolveCompany(record.companyID), String(record.firstPosition), time(record.firstSeenAt)]
+                }
+            )
+        case "company_merges":
+            return (
+                ["merged_company_id", "into_company_id", "reason", "position", "merged_at"],
+                state.companyMerges.map { [$0.from, $0.into, $0.reason, String($0.position), time($0.at)] }
             )
         case "contact_merges":
             return (
@@ -364,6 +423,57 @@ struct PeopleTables: Sendable {
                 try writer.endRow()
             }
         }
+    }
+
+    /// A contact's company links with merged companies followed, one per company (the widest first/last seen).
+    static func resolvedLinks(of contact: ContactRecord, in state: PeopleState) -> [String: CompanyLink] {
+        var links: [String: CompanyLink] = [:]
+        for (companyID, link) in contact.companies {
+            let id = state.resolveCompany(companyID)
+            if let existing = links[id] {
+                links[id] = CompanyLink(
+                    firstSeenAt: min(existing.firstSeenAt, link.firstSeenAt), lastSeenAt: max(existing.lastSeenAt, link.lastSeenAt))
+            } else {
+                links[id] = link
+            }
+        }
+        return links
+    }
+
+    private func writeCompanyMerges(_ state: PeopleState, on connection: PQConnection) async throws {
+        let merges = state.companyMerges
+        let froms = merges.map(\.from)
+        let finals = merges.map { state.resolveCompany($0.into) }
+        try await connection.execute(
+            """
+            UPDATE \(unsafeRaw: table("company_identities")) t SET company_id = m.into_id
+            FROM unnest(\(froms)::text[], \(finals)::text[]) AS m(from_id, into_id) WHERE t.company_id = m.from_id
+            """, name: "people.merge_company_identities")
+        // Links move to the surviving company; a contact linked to both keeps one link with the widest dates.
+        try await connection.execute(
+            """
+            INSERT INTO \(unsafeRaw: table("contact_companies")) (contact_id, company_id, first_seen_at, last_seen_at)
+            SELECT cc.contact_id, m.into_id, min(cc.first_seen_at), max(cc.last_seen_at)
+            FROM \(unsafeRaw: table("contact_companies")) cc
+            JOIN unnest(\(froms)::text[], \(finals)::text[]) AS m(from_id, into_id) ON cc.company_id = m.from_id
+            GROUP BY cc.contact_id, m.into_id
+            ON CONFLICT (contact_id, company_id) DO UPDATE
+            SET first_seen_at = LEAST(contact_companies.first_seen_at, EXCLUDED.first_seen_at),
+                last_seen_at = GREATEST(contact_companies.last_seen_at, EXCLUDED.last_seen_at)
+            """, name: "people.merge_company_links")
+        try await connection.execute(
+            "DELETE FROM \(unsafeRaw: table("contact_companies")) WHERE company_id = ANY(\(froms)::text[])",
+            name: "people.merge_delete_company_links")
+        try await connection.execute(
+            "DELETE FROM \(unsafeRaw: table("companies")) WHERE company_id = ANY(\(froms)::text[])",
+            name: "people.merge_delete_companies")
+        try await connection.execute(
+            """
+            INSERT INTO \(unsafeRaw: table("company_merges")) (merged_company_id, into_company_id, reason, position, merged_at)
+            SELECT * FROM unnest(\(froms)::text[], \(merges.map(\.into))::text[], \(merges.map(\.reason))::text[],
+                                 \(merges.map(\.position))::bigint[], \(merges.map(\.at))::timestamptz[])
+            ON CONFLICT (merged_company_id) DO NOTHING
+            """, name: "people.write_company_merges")
     }
 
     private func writeMerges(_ state: PeopleState, on connection: PQConnection) async throws {
@@ -464,10 +574,9 @@ struct PeopleTables: Sendable {
                 audiences.append(audience)
                 records.append(record)
             }
-            for (groupID, link) in contact.companies {
-                guard let company = state.companies[groupID] else { continue }
+            for (companyID, link) in Self.resolvedLinks(of: contact, in: state) {
                 linkContacts.append(contact.id)
-                linkCompanies.append(company.id)
+                linkCompanies.append(companyID)
                 links.append(link)
             }
         }

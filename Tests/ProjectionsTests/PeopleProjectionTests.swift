@@ -113,6 +113,43 @@ import Testing
         }
     }
 
+    @Test func aDomainTiesGroupIDsToOneCompanyAndMergesCompanies() async throws {
+        try await TestPostgres.withDatabase { database in
+            var log = ProjectionHarness(database)
+            let first = try await log.append(
+                "segment.group", #"{"type":"group","userId":"u1","groupId":"g-1","traits":{"name":"Acme","website":"acme.com"}}"#)
+            // A new group id with a known domain is the same company.
+            try await log.append(
+                "segment.group", #"{"type":"group","userId":"u2","groupId":"g-2","traits":{"website":"https://www.acme.com"}}"#)
+            // A third company, later found to share the domain: merged into the older one, links and all.
+            let third = try await log.append(
+                "segment.group", #"{"type":"group","userId":"u3","groupId":"g-3","traits":{"name":"Acme EU","website":"acme.eu"}}"#)
+            try await log.project()
+            #expect(try await log.count("SELECT count(*) FROM companies") == 2)
+            try await log.append(
+                "segment.group", #"{"type":"group","userId":"u3","groupId":"g-3","traits":{"website":"acme.com"}}"#)
+            try await log.project()
+
+            #expect(try await log.strings("SELECT company_id FROM companies") == ["co_\(first)"])
+            let identities = try await log.strings(
+                "SELECT kind || ':' || value FROM company_identities WHERE company_id = \("co_\(first)") ORDER BY 1")
+            #expect(identities == ["domain:acme.com", "domain:acme.eu", "group_id:g-1", "group_id:g-2", "group_id:g-3"])
+            let merges = try await log.client.query("SELECT merged_company_id, into_company_id, reason FROM company_merges")
+            #expect(try merges.map { try $0.decode((String, String, String).self) }.map { "\($0.0) \($0.1) \($0.2)" } == [
+                "co_\(third) co_\(first) domain"
+            ])
+            let links = try await log.strings(
+                "SELECT c.user_id || ' ' || cc.company_id FROM contact_companies cc JOIN contacts c USING (contact_id) ORDER BY 1")
+            #expect(links == ["u1 co_\(first)", "u2 co_\(first)", "u3 co_\(first)"])
+
+            // The same model comes back from a rebuild.
+            try await ProjectionRebuild(store: log.store, mapping: .defaults, logger: TestPostgres.logger).run()
+            #expect(try await log.strings("SELECT company_id FROM companies") == ["co_\(first)"])
+            #expect(try await log.strings(
+                "SELECT c.user_id || ' ' || cc.company_id FROM contact_companies cc JOIN contacts c USING (contact_id) ORDER BY 1") == links)
+        }
+    }
+
     @Test func audiencesEnterAndExitInEngageAndAEPStyles() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
