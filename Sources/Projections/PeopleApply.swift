@@ -37,12 +37,22 @@ extension PeopleState {
                 contacts[survivor]?.hubSpotFailure = nil
             }
             dirtyContacts.insert(survivor)
-        case .userSynced(let contactID, let tags):
+        case .userSynced(let contactID, let tags, let payload):
             let id = resolve(contactID)
-            guard contacts[id] != nil else { return }
+            guard let contact = contacts[id] else { return }
             contacts[id]?.oneSignalAcknowledged = tags
             contacts[id]?.oneSignalFailure = nil
             dirtyContacts.insert(id)
+            // The OneSignal user, with its tags as last pushed.
+            let app = payload["app"]?.stringValue ?? "default"
+            let oneSignalID = payload["onesignalId"]?.identifierValue ?? contact.oneSignalID
+            let externalID = payload["externalId"]?.identifierValue ?? contact.userID
+            if let userKey = oneSignalID ?? externalID {
+                let deviceKey = "user:" + userKey
+                devices["\(app)\u{0}\(deviceKey)"] = DeviceRecord(
+                    app: app, deviceKey: deviceKey, contactID: id, oneSignalID: oneSignalID, externalID: externalID,
+                    subscriptionID: nil, channel: nil, tags: tags, lastEventAt: event.occurredAt)
+            }
         case .deliveryFailed(let destination, let contactID, let reason):
             let id = resolve(contactID)
             guard contacts[id] != nil else { return }
@@ -257,7 +267,8 @@ extension PeopleState {
             let deviceKey = subscriptionID ?? "user:\(oneSignalID!)"
             devices["\(app)\u{0}\(deviceKey)"] = DeviceRecord(
                 app: app, deviceKey: deviceKey, contactID: contactID, oneSignalID: oneSignalID, externalID: externalID,
-                subscriptionID: subscriptionID, channel: channel, lastEventAt: event.occurredAt)
+                subscriptionID: subscriptionID, channel: channel, tags: devices["\(app)\u{0}\(deviceKey)"]?.tags,
+                lastEventAt: event.occurredAt)
         }
         if var contact = contacts.removeValue(forKey: contactID) {
             if let oneSignalID { contact.oneSignalID = oneSignalID }

@@ -12,8 +12,8 @@ enum PeopleInput: Sendable {
     case oneSignalMessage(kind: String, payload: [String: JSONValue])
     /// HubSpot upserted a contact: its id and the property values it acknowledged.
     case contactSynced(contactID: String, hubSpotID: String, properties: [String: JSONValue]?)
-    /// OneSignal acknowledged a user's tags.
-    case userSynced(contactID: String, tags: [String: JSONValue])
+    /// OneSignal acknowledged a user's tags (in `app`; the user by OneSignal id or external id when given).
+    case userSynced(contactID: String, tags: [String: JSONValue], payload: [String: JSONValue])
     /// A delivery to `destination` (`hubspot` or `onesignal`) failed for good.
     case deliveryFailed(destination: String, contactID: String, reason: String)
     case companySynced(groupID: String, hubSpotID: String)
@@ -51,7 +51,7 @@ enum PeopleInput: Sendable {
         {
             self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
         } else if type == "hubsignal.onesignal.user_synced", let contactID = payload["contactId"]?.identifierValue {
-            self = .userSynced(contactID: contactID, tags: payload["tags"]?.objectValue ?? [:])
+            self = .userSynced(contactID: contactID, tags: payload["tags"]?.objectValue ?? [:], payload: payload)
         } else if type == "hubsignal.hubspot.delivery_failed" || type == "hubsignal.onesignal.delivery_failed",
             let contactID = payload["contactId"]?.identifierValue
         {
@@ -99,7 +99,7 @@ struct PeopleNeeds {
         case .contactSynced(let contactID, let hubSpotID, _):
             contactIDs.insert(contactID)
             identities.insert(.hubSpotID(hubSpotID))
-        case .userSynced(let contactID, _), .deliveryFailed(_, let contactID, _):
+        case .userSynced(let contactID, _, _), .deliveryFailed(_, let contactID, _):
             contactIDs.insert(contactID)
         case .companySynced(let groupID, let hubSpotID):
             companyKeys.insert(.groupID(groupID))

@@ -115,6 +115,8 @@ struct DeviceRecord: Sendable {
     var externalID: String?
     var subscriptionID: String?
     var channel: String?
+    /// The data tags OneSignal acknowledged for this user (`nil`: not known from this event).
+    var tags: [String: JSONValue]?
     var lastEventAt: Date
 }
 

@@ -256,6 +256,16 @@ struct PeopleTables: Sendable {
                     channel = COALESCE(EXCLUDED.channel, devices.channel),
                     last_event_at = GREATEST(EXCLUDED.last_event_at, devices.last_event_at)
                 """, name: "people.write_devices")
+            let tagged = devices.filter { $0.tags != nil }
+            if !tagged.isEmpty {
+                try await connection.execute(
+                    """
+                    UPDATE \(unsafeRaw: table("devices")) d SET tags = t.tags
+                    FROM unnest(\(tagged.map(\.app))::text[], \(tagged.map(\.deviceKey))::text[],
+                                \(tagged.map { Self.jsonb(.object($0.tags ?? [:])) })::jsonb[]) AS t(app, device_key, tags)
+                    WHERE d.app = t.app AND d.device_key = t.device_key
+                    """, name: "people.write_device_tags")
+            }
         }
         if !state.activities.isEmpty {
             let rows = state.activities
@@ -395,10 +405,10 @@ struct PeopleTables: Sendable {
             )
         case "devices":
             return (
-                ["app", "device_key", "contact_id", "onesignal_id", "external_id", "subscription_id", "channel", "last_event_at"],
+                ["app", "device_key", "contact_id", "onesignal_id", "external_id", "subscription_id", "channel", "last_event_at", "tags"],
                 state.devices.values.map {
                     [$0.app, $0.deviceKey, state.resolve($0.contactID), $0.oneSignalID, $0.externalID, $0.subscriptionID, $0.channel,
-                     time($0.lastEventAt)]
+                     time($0.lastEventAt), json(.object($0.tags ?? [:]))]
                 }
             )
         case "message_activity":

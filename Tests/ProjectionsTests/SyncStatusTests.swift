@@ -42,6 +42,10 @@ import Testing
                 source: .hubsignal)
             try await log.project()
             #expect(try await states(log) == ["hubspot in_sync", "onesignal in_sync"])
+            // The OneSignal user, with its tags as last pushed.
+            #expect(try await log.strings("SELECT app || ' ' || device_key || ' ' || tags::text FROM devices") == [
+                #"default user:u1 {"plan": "pro", "first_name": "Ada"}"#
+            ])
 
             // A new value makes both pending again.
             try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"firstName":"Augusta"}}"#)
