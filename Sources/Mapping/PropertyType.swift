@@ -186,26 +186,14 @@ enum DateConversion {
         return "\(pad(day.year, 4))-\(pad(day.month, 2))-\(pad(day.day, 2))"
     }
 
-    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
+    // The calendar arithmetic is ISO8601Timestamp's (Howard Hinnant's days-from-civil algorithms).
     static func days(fromCivil date: (year: Int, month: Int, day: Int)) -> Int {
-        let y = date.month <= 2 ? date.year - 1 : date.year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (date.month + (date.month > 2 ? -3 : 9)) + 2) / 5 + date.day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        ISO8601Timestamp.daysFromCivil(year: date.year, month: date.month, day: date.day)
     }
 
     static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let (year, month, day) = ISO8601Timestamp.civilFromDays(days)
+        return (year, month, day)
     }
 }
 

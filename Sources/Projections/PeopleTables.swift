@@ -29,41 +29,23 @@ struct PeopleTables: Sendable {
         let missingKeys = needs.identities.filter { state.identities[$0] == nil && !state.absentIdentities.contains($0) }
         var contactIDs = Set(needs.contactIDs.map { state.resolve($0) }.filter { state.contacts[$0] == nil })
         if !missingKeys.isEmpty {
-            let keys = Array(missingKeys)
-            let rows = try await connection.query(
-                """
-                SELECT i.kind, i.value, i.contact_id, i.first_position, i.first_seen_at
-                FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[]) AS wanted(kind, value)
-                JOIN \(unsafeRaw: table("identities")) i ON i.kind = wanted.kind AND i.value = wanted.value
-                """, name: "people.load_identities")
-            var found: Set<IdentityKey> = []
-            for row in rows {
-                let (kind, value, contactID, position, seenAt) = try row.decode((String, String, String, Int64, Date).self)
-                let key = IdentityKey(kind: kind, value: value)
-                found.insert(key)
-                state.identities[key] = IdentityRecord(contactID: contactID, firstPosition: position, firstSeenAt: seenAt)
-                if state.contacts[state.resolve(contactID)] == nil { contactIDs.insert(state.resolve(contactID)) }
+            for found in try await lookUp(Array(missingKeys), in: "identities", owner: "contact_id", on: connection) {
+                state.identities[found.key] = IdentityRecord(
+                    contactID: found.owner, firstPosition: found.position, firstSeenAt: found.seenAt)
+                if state.contacts[state.resolve(found.owner)] == nil { contactIDs.insert(state.resolve(found.owner)) }
             }
-            for key in missingKeys where !found.contains(key) { state.absentIdentities.insert(key) }
+            for key in missingKeys where state.identities[key] == nil { state.absentIdentities.insert(key) }
         }
         if !contactIDs.isEmpty { try await loadContacts(Array(contactIDs), into: &state, on: connection) }
         let missingCompanyKeys = needs.companyKeys.filter {
             state.companyIdentities[$0] == nil && !state.absentCompanyIdentities.contains($0)
         }
         if !missingCompanyKeys.isEmpty {
-            let keys = Array(missingCompanyKeys)
-            let rows = try await connection.query(
-                """
-                SELECT i.kind, i.value, i.company_id, i.first_position, i.first_seen_at
-                FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[]) AS wanted(kind, value)
-                JOIN \(unsafeRaw: table("company_identities")) i ON i.kind = wanted.kind AND i.value = wanted.value
-                """, name: "people.load_company_identities")
             var companyIDs: Set<String> = []
-            for row in rows {
-                let (kind, value, companyID, position, seenAt) = try row.decode((String, String, String, Int64, Date).self)
-                let key = IdentityKey(kind: kind, value: value)
-                state.companyIdentities[key] = CompanyIdentityRecord(companyID: companyID, firstPosition: position, firstSeenAt: seenAt)
-                companyIDs.insert(companyID)
+            for found in try await lookUp(Array(missingCompanyKeys), in: "company_identities", owner: "company_id", on: connection) {
+                state.companyIdentities[found.key] = CompanyIdentityRecord(
+                    companyID: found.owner, firstPosition: found.position, firstSeenAt: found.seenAt)
+                companyIDs.insert(found.owner)
             }
             for key in missingCompanyKeys where state.companyIdentities[key] == nil { state.absentCompanyIdentities.insert(key) }
             let unknown = companyIDs.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }
@@ -73,21 +55,10 @@ struct PeopleTables: Sendable {
 
     private func loadCompanies(_ requested: [String], into state: inout PeopleState, on connection: PQConnection) async throws {
         // Companies merged away in earlier batches: follow company_merges to the survivor.
-        var ids = requested
-        for _ in 0..<8 {
-            let rows = try await connection.query(
-                """
-                SELECT merged_company_id, into_company_id FROM \(unsafeRaw: table("company_merges"))
-                WHERE merged_company_id = ANY(\(ids)::text[])
-                """, name: "people.load_company_merges")
-            if rows.isEmpty { break }
-            for row in rows {
-                let (from, into) = try row.decode((String, String).self)
-                state.companyRedirects[from] = into
-            }
-            ids = ids.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }
+        try await followMerges(of: requested, in: "company_merges", subject: "company", on: connection) { from, into in
+            state.companyRedirects[from] = into
         }
-        ids = Array(Set(ids.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }))
+        let ids = Array(Set(requested.map { state.resolveCompany($0) }.filter { state.companies[$0] == nil }))
         guard !ids.isEmpty else { return }
         let rows = try await connection.query(
             """
@@ -107,24 +78,10 @@ struct PeopleTables: Sendable {
 
     private func loadContacts(_ requested: [String], into state: inout PeopleState, on connection: PQConnection) async throws {
         // Contacts merged away in earlier batches: follow contact_merges to the survivor.
-        var ids = requested
-        for _ in 0..<8 {
-            let rows = try await connection.query(
-                """
-                SELECT merged_contact_id, into_contact_id FROM \(unsafeRaw: table("contact_merges"))
-                WHERE merged_contact_id = ANY(\(ids)::text[])
-                """, name: "people.load_merges")
-            if rows.isEmpty { break }
-            var next: [String] = []
-            for row in rows {
-                let (from, into) = try row.decode((String, String).self)
-                state.redirects[from] = into
-                next.append(into)
-            }
-            ids = ids.map { state.resolve($0) }.filter { state.contacts[$0] == nil }
-            if next.isEmpty { break }
+        try await followMerges(of: requested, in: "contact_merges", subject: "contact", on: connection) { from, into in
+            state.redirects[from] = into
         }
-        ids = Array(Set(ids.map { state.resolve($0) }.filter { state.contacts[$0] == nil }))
+        let ids = Array(Set(requested.map { state.resolve($0) }.filter { state.contacts[$0] == nil }))
         guard !ids.isEmpty else { return }
         let rows = try await connection.query(
             """
@@ -166,6 +123,43 @@ struct PeopleTables: Sendable {
         for row in linkRows {
             let (id, companyID, first, last) = try row.decode((String, String, Date, Date).self)
             state.contacts[id]?.companies[companyID] = CompanyLink(firstSeenAt: first, lastSeenAt: last)
+        }
+    }
+
+    /// The rows of an identity table (`identities`, `company_identities`) for `keys`.
+    private func lookUp(_ keys: [IdentityKey], in identityTable: String, owner: String, on connection: PQConnection) async throws
+        -> [(key: IdentityKey, owner: String, position: Int64, seenAt: Date)]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT i.kind, i.value, i.\(unsafeRaw: owner), i.first_position, i.first_seen_at
+            FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.value))::text[]) AS wanted(kind, value)
+            JOIN \(unsafeRaw: table(identityTable)) i ON i.kind = wanted.kind AND i.value = wanted.value
+            """, name: "people.load_\(identityTable)")
+        return try rows.map { row in
+            let (kind, value, owner, position, seenAt) = try row.decode((String, String, String, Int64, Date).self)
+            return (IdentityKey(kind: kind, value: value), owner, position, seenAt)
+        }
+    }
+
+    /// Reports the recorded merges (`merged_<subject>_id` → `into_<subject>_id`) of `ids`, and of what they merged into,
+    /// a few steps deep.
+    private func followMerges(
+        of ids: [String], in mergeTable: String, subject: String, on connection: PQConnection, _ record: (String, String) -> Void
+    ) async throws {
+        var pending = ids
+        for _ in 0..<8 where !pending.isEmpty {
+            let rows = try await connection.query(
+                """
+                SELECT merged_\(unsafeRaw: subject)_id, into_\(unsafeRaw: subject)_id FROM \(unsafeRaw: table(mergeTable))
+                WHERE merged_\(unsafeRaw: subject)_id = ANY(\(pending)::text[])
+                """, name: "people.load_\(mergeTable)")
+            pending = []
+            for row in rows {
+                let (from, into) = try row.decode((String, String).self)
+                record(from, into)
+                pending.append(into)
+            }
         }
     }
 

@@ -52,23 +52,33 @@ import TestSupport
         return String(decoding: response, as: UTF8.self)
     }
 
+    /// Starts `hubsignal serve` on `database` with a write key, the test migrations and quiet logs; `environment`
+    /// adds or overrides variables.
+    static func startServe(
+        _ database: TestDatabase, port: Int, environment extra: [String: String] = [:], standardError: Any = FileHandle.nullDevice
+    ) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["serve"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = database.connectionString
+        environment["HUBSIGNAL_PORT"] = String(port)
+        environment["HUBSIGNAL_WRITE_KEYS"] = "process-key"
+        environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
+        environment["HUBSIGNAL_LOG_LEVEL"] = "error"
+        environment.merge(extra) { _, new in new }
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = standardError
+        try process.run()
+        return process
+    }
+
     @Test func sigtermFinishesInFlightWorkAndExitsCleanly() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build the executable: swift build --build-tests")
         try await TestPostgres.withDatabase { database in
             let port = try EmbeddedPostgres.findFreePort()
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["serve"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = database.connectionString
-            environment["HUBSIGNAL_PORT"] = String(port)
-            environment["HUBSIGNAL_WRITE_KEYS"] = "process-key"
-            environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
-            environment["HUBSIGNAL_LOG_LEVEL"] = "error"
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try Self.startServe(database, port: port)
 
             // Wait until it serves.
             let deadline = ContinuousClock.now + .seconds(30)
@@ -111,19 +121,10 @@ import TestSupport
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-mapping-\(UUID().uuidString).yaml")
             try "version: 1\ncontacts:\n  unknown_traits: keep\n".write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["serve"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = database.connectionString
-            environment["HUBSIGNAL_PORT"] = String(try EmbeddedPostgres.findFreePort())
-            environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
-            environment["HUBSIGNAL_MAPPING"] = file.path
-            process.environment = environment
             let errors = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = errors
-            try process.run()
+            let process = try Self.startServe(
+                database, port: try EmbeddedPostgres.findFreePort(),
+                environment: ["HUBSIGNAL_MAPPING": file.path, "HUBSIGNAL_LOG_LEVEL": "info"], standardError: errors)
             let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus != 0)
@@ -135,19 +136,7 @@ import TestSupport
     @Test func serveBuildsTheReadModelsFromWhatItAccepts() async throws {
         try await TestPostgres.withDatabase { database in
             let port = try EmbeddedPostgres.findFreePort()
-            let process = Process()
-            process.executableURL = Self.executable
-            process.arguments = ["serve"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DATABASE_URL"] = database.connectionString
-            environment["HUBSIGNAL_PORT"] = String(port)
-            environment["HUBSIGNAL_WRITE_KEYS"] = "process-key"
-            environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
-            environment["HUBSIGNAL_LOG_LEVEL"] = "error"
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try Self.startServe(database, port: port)
             defer { if process.isRunning { process.terminate() } }
             let deadline = ContinuousClock.now + .seconds(30)
             var status = 0
