@@ -61,6 +61,11 @@ public actor PeopleProjection {
         deferWrites: Bool
     ) async throws {
         if checkpoint != appliedThrough {
+            if appliedThrough != nil {
+                logger.debug(
+                    "the checkpoint moved without this projector (another process, or a rolled-back batch): cache dropped",
+                    metadata: ["projection": "\(Self.name)"])
+            }
             resetCache()
         } else if state.cachedObjects > cacheLimit {
             try await writePending(on: connection)

@@ -108,8 +108,6 @@ struct PeopleNeeds {
             break
         }
     }
-
-    var isEmpty: Bool { identities.isEmpty && contactIDs.isEmpty && companyKeys.isEmpty }
 }
 
 /// The identities a Segment message names, most decisive first: userId, email (traits or context.traits), anonymousId.
