@@ -504,9 +504,15 @@ struct PeopleTables: Sendable {
             """, name: "people.write_merges")
     }
 
-    /// The HubSpot contact properties the mapping derives from the contact's traits (null clears a property).
+    /// The HubSpot contact properties the mapping derives from the contact's traits and audience memberships (one
+    /// property per audience; null clears a property).
     static func hubSpotProperties(of contact: ContactRecord, mapping: Mapping) -> [String: JSONValue] {
-        mapping.contacts.hubSpotProperties(from: contact.traits).values.mapValues { $0.map(JSONValue.string) ?? .null }
+        var properties = mapping.contacts.hubSpotProperties(from: contact.traits).values.mapValues { $0.map(JSONValue.string) ?? .null }
+        for (audience, record) in contact.audiences {
+            let change = AudienceChange(audience: audience, isMember: record.isMember, status: record.status)
+            properties[mapping.audiences.hubSpotProperty(forAudience: audience)] = .string(mapping.audiences.hubSpotValue(for: change))
+        }
+        return properties
     }
 
     private func writeContacts(_ contacts: [ContactRecord], mapping: Mapping, on connection: PQConnection) async throws {

@@ -12,8 +12,8 @@ struct SyncStatusRow: Sendable {
 }
 
 extension ContactRecord {
-    /// The delivery state at HubSpot and OneSignal: desired (what the mapping derives now) against acknowledged (what
-    /// the destination last confirmed, from result events).
+    /// The delivery state at HubSpot and OneSignal: desired (what the mapping derives now from traits and audience
+    /// memberships) against acknowledged (what the destination last confirmed, from result events).
     ///
     /// - `waiting`: the contact cannot be matched there yet (HubSpot upserts by email; OneSignal by external id or
     ///   email, as the mapping says);
@@ -21,7 +21,22 @@ extension ContactRecord {
     /// - `in_sync`: every desired value is acknowledged (nothing desired counts as in sync);
     /// - `pending`: otherwise.
     func syncStatus(hubSpotProperties: [String: JSONValue], mapping: Mapping) -> [SyncStatusRow] {
-        let tags = mapping.oneSignal.tags(traits: traits).tags.mapValues { $0.map(JSONValue.string) ?? .null }
+        var tags = mapping.oneSignal.tags(traits: traits).tags.mapValues { $0.map(JSONValue.string) ?? .null }
+        var audienceTags: Set<String> = []
+        for (audience, record) in audiences {
+            let change = AudienceChange(audience: audience, isMember: record.isMember, status: record.status)
+            let tag = mapping.audiences.oneSignalTag(forAudience: audience)
+            tags[tag] = mapping.audiences.oneSignalValue(for: change).map(JSONValue.string) ?? .null
+            audienceTags.insert(tag)
+        }
+        // The plan's tag limit counts audience tags too; they win over trait tags (dropped from the end, by name).
+        var excess = tags.values.filter { $0 != .null }.count - mapping.oneSignal.tagLimit
+        if excess > 0 {
+            for name in tags.keys.sorted().reversed() where excess > 0 && !audienceTags.contains(name) && tags[name] != .null {
+                tags[name] = nil
+                excess -= 1
+            }
+        }
         let oneSignalKey: String?
         switch mapping.oneSignal.matchBy {
         case .externalID: oneSignalKey = userID

@@ -1,4 +1,5 @@
 import EventStore
+import Mapping
 import Foundation
 import PQ
 @testable import Projections
@@ -57,6 +58,23 @@ import Testing
             try await ProjectionRebuild(store: log.store, mapping: .defaults, logger: TestPostgres.logger).run()
             let after = try await log.strings("SELECT contact_id || destination || state || desired::text || coalesce(acknowledged::text, '') FROM sync_status ORDER BY 1")
             #expect(after == before)
+        }
+    }
+
+    @Test func audiencesAreDesiredPropertiesAndTagsWithinTheTagLimit() async throws {
+        try await TestPostgres.withDatabase { database in
+            var log = ProjectionHarness(database)
+            try await log.append(
+                "segment.identify",
+                #"{"type":"identify","userId":"u1","traits":{"email":"u1@example.com","alpha":"1","beta":"2","gamma":"3","vip":true},"context":{"personas":{"computation_class":"audience","computation_key":"vip"}}}"#)
+            let mapping = try Mapping.parse("version: 1\nonesignal:\n  tag_limit: 3\n")
+            try await log.project(mapping)
+            #expect(try await log.strings("SELECT hubspot_properties->>'vip' FROM contacts") == ["true"])
+            #expect(try await log.strings("SELECT desired->>'vip' FROM sync_status WHERE destination = 'hubspot'") == ["true"])
+            // Three tags allowed: the audience's, then trait tags by name.
+            let tags = try await log.strings(
+                "SELECT string_agg(key, ',' ORDER BY key) FROM sync_status, jsonb_each_text(desired) WHERE destination = 'onesignal' AND value IS NOT NULL")
+            #expect(tags == ["alpha,beta,vip"])
         }
     }
 }
