@@ -72,11 +72,7 @@ public actor PeopleProjection {
             resetCache()
         }
         appliedThrough = nil
-        // Work on the state outside the actor's storage (async calls cannot take it `inout`); moving it out keeps its
-        // storage uniquely referenced, so nothing is copied.
-        var working = state
-        state = PeopleState()
-        do {
+        try await withWorkingState { working in
             if !working.isComplete {
                 var needs = PeopleNeeds()
                 for input in inputs { needs.add(input, mapping: mapping) }
@@ -88,11 +84,6 @@ public actor PeopleProjection {
             if !(deferWrites && working.isComplete) {
                 try await tables.flush(&working, mapping: mapping, on: connection)
             }
-            state = working
-        } catch {
-            state = working
-            resetCache()
-            throw error
         }
         appliedThrough = events.last?.cursor ?? checkpoint
     }
@@ -101,9 +92,7 @@ public actor PeopleProjection {
     /// `COPY` per table in parallel, later in one transaction.
     public func writePending(using client: PQClient) async throws {
         guard state.hasChanges else { return }
-        var working = state
-        state = PeopleState()
-        do {
+        try await withWorkingState { working in
             if working.isComplete && working.tablesAreEmpty {
                 try await tables.copyAll(&working, mapping: mapping, client: client)
             } else {
@@ -111,22 +100,24 @@ public actor PeopleProjection {
                     try await tables.flush(&working, mapping: mapping, on: connection)
                 }
             }
-            state = working
-        } catch {
-            state = working
-            resetCache()
-            throw error
         }
     }
 
     /// Writes the changes that `apply(…, deferWrites: true)` kept in memory, through `connection` (in its transaction).
     public func writePending(on connection: PQConnection) async throws {
         guard state.hasChanges else { return }
+        try await withWorkingState { working in
+            try await tables.flush(&working, mapping: mapping, on: connection)
+        }
+    }
+
+    /// Runs `body` on the state moved out of the actor's storage (async calls cannot take it `inout`; moving keeps its
+    /// storage uniquely referenced, so nothing is copied), puts it back, and drops the cache if `body` fails.
+    private func withWorkingState(_ body: (inout PeopleState) async throws -> Void) async throws {
         var working = state
         state = PeopleState()
         do {
-            working.tablesAreEmpty = false
-            try await tables.flush(&working, mapping: mapping, on: connection)
+            try await body(&working)
             state = working
         } catch {
             state = working
