@@ -32,6 +32,21 @@ public struct AppConfiguration: Sendable {
     /// `nil`: OneSignal's events are refused.
     public var oneSignalWebhookSecret: String?
 
+    /// `HUBSPOT_ACCESS_TOKEN`: the private-app access token HubSignal writes to HubSpot with. Defaults to `nil`: the
+    /// HubSpot sync is off (contacts wait in `sync_status`).
+    public var hubSpotAccessToken: String?
+    /// `HUBSPOT_BASE_URL`: HubSpot's API. Defaults to `https://api.hubapi.com`.
+    public var hubSpotBaseURL: String = "https://api.hubapi.com"
+    /// `HUBSPOT_RATE_LIMIT`: requests per 10 seconds HubSignal allows itself (100, 110, 190 or 250 by plan and app
+    /// type). Defaults to 100.
+    public var hubSpotRateLimit: Int = 100
+    /// `HUBSIGNAL_SYNC_LINGER_MS`: how long a contact must be unchanged before it is pushed (coalescing). Defaults to
+    /// 1000 ms.
+    public var syncLinger: Duration = .seconds(1)
+    /// `HUBSIGNAL_WORKER_ID`: this process's name in the delivery ledger and `hubsignal status`. Defaults to
+    /// `<hostname>-<pid>`.
+    public var workerID: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+
     /// `HUBSIGNAL_MAPPING`: the YAML mapping file. Defaults to `hubsignal.yaml` in the working directory; when that
     /// default file does not exist, the built-in defaults apply (a file named explicitly must exist).
     public var mappingPath: String = "hubsignal.yaml"
@@ -100,6 +115,26 @@ public struct AppConfiguration: Sendable {
         }
         if let secret = environment["HUBSPOT_CLIENT_SECRET"], !secret.isEmpty { configuration.hubSpotClientSecret = secret }
         if let secret = environment["ONESIGNAL_WEBHOOK_SECRET"], !secret.isEmpty { configuration.oneSignalWebhookSecret = secret }
+        if let token = environment["HUBSPOT_ACCESS_TOKEN"], !token.isEmpty { configuration.hubSpotAccessToken = token }
+        if let url = environment["HUBSPOT_BASE_URL"], !url.isEmpty {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError("HUBSPOT_BASE_URL=\(url) must be an http:// or https:// URL")
+            }
+            configuration.hubSpotBaseURL = url
+        }
+        if let limit = environment["HUBSPOT_RATE_LIMIT"], !limit.isEmpty {
+            guard let value = Int(limit), value > 0 else {
+                throw ConfigurationError("HUBSPOT_RATE_LIMIT=\(limit) must be a positive number of requests per 10 seconds")
+            }
+            configuration.hubSpotRateLimit = value
+        }
+        if let linger = environment["HUBSIGNAL_SYNC_LINGER_MS"], !linger.isEmpty {
+            guard let value = Int(linger), value >= 0 else {
+                throw ConfigurationError("HUBSIGNAL_SYNC_LINGER_MS=\(linger) must be a number of milliseconds (0 or more)")
+            }
+            configuration.syncLinger = .milliseconds(value)
+        }
+        if let worker = environment["HUBSIGNAL_WORKER_ID"], !worker.isEmpty { configuration.workerID = worker }
         if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
             configuration.migrationsDirectory = directory
         }

@@ -1,6 +1,8 @@
 import API
+import Delivery
 import EventStore
 import Foundation
+import HubSpot
 import Hummingbird
 import Ingestion
 import Logging
@@ -54,23 +56,43 @@ public enum HubSignalService {
             logger.warning("ONESIGNAL_WEBHOOK_SECRET is not set: OneSignal events are refused")
         }
         let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
+        let store = EventStore(client: client, logger: logger)
         let application = makeApplication(
             configuration: configuration, client: client, migrations: migrations, logger: logger, metrics: metrics,
             onServerRunning: onServerRunning)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: client), .init(service: watcher),
+            .init(
+                service: PeopleProjectionService(
+                    store: store, watcher: watcher, mapping: mapping, autoRebuild: configuration.autoRebuild, logger: logger),
+                failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let hubSpot = makeHubSpotClient(configuration, logger: logger) {
+            var syncConfiguration = HubSpotSync.Configuration(owner: configuration.workerID)
+            syncConfiguration.linger = configuration.syncLinger
+            services.append(
+                .init(
+                    service: HubSpotSync(
+                        configuration: syncConfiguration, client: hubSpot, database: client, store: store, mapping: mapping,
+                        logger: logger)))
+        } else {
+            logger.warning("HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off (contacts wait in sync_status)")
+        }
+        services.append(.init(service: application))
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: client), .init(service: watcher),
-                    .init(
-                        service: PeopleProjectionService(
-                            store: EventStore(client: client, logger: logger), watcher: watcher, mapping: mapping,
-                            autoRebuild: configuration.autoRebuild, logger: logger),
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: application),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    /// The HubSpot client the configuration describes, or `nil` when no access token is configured.
+    public static func makeHubSpotClient(_ configuration: AppConfiguration, logger: Logger) -> HubSpotClient? {
+        guard let token = configuration.hubSpotAccessToken else { return nil }
+        return HubSpotClient(
+            configuration: .init(baseURL: configuration.hubSpotBaseURL, accessToken: token),
+            rateLimiter: HubSpotRateLimiter(limit: configuration.hubSpotRateLimit), logger: logger)
     }
 
     /// Loads and validates the mapping file (`HUBSIGNAL_MAPPING`); the built-in defaults when the default file is absent.

@@ -16,7 +16,7 @@ struct HubSignalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubsignal",
         abstract: "HubSignal: an event-sourced sync service between Segment-style events, HubSpot and OneSignal.",
-        subcommands: [Serve.self, Dev.self, Migrate.self, Rebuild.self])
+        subcommands: [Serve.self, Dev.self, Migrate.self, Rebuild.self, Status.self, Retry.self])
 }
 
 /// Options every command shares.
@@ -74,6 +74,11 @@ let environmentHelp = """
       HUBSIGNAL_MIGRATIONS_DIR      folder of the NNNN_name.sql files (default ./migrations, then share/hubsignal/migrations)
       HUBSIGNAL_MAPPING             the YAML mapping file (default hubsignal.yaml; built-in defaults when that file is absent)
       HUBSIGNAL_AUTO_REBUILD        rebuild projections on start when the mapping changed (default true)
+      HUBSPOT_ACCESS_TOKEN          private-app token HubSignal writes to HubSpot with (default: none, HubSpot sync off)
+      HUBSPOT_BASE_URL              HubSpot's API (default https://api.hubapi.com; a sandbox in tests and dev)
+      HUBSPOT_RATE_LIMIT            requests per 10 s HubSignal allows itself (default 100)
+      HUBSIGNAL_SYNC_LINGER_MS      a contact is pushed once unchanged this long (coalescing; default 1000)
+      HUBSIGNAL_WORKER_ID           this process's name in the delivery ledger and status (default host-pid)
       HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
       HUBSIGNAL_LOG_FORMAT          text or json (default text)
     """

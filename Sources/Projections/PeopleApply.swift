@@ -58,11 +58,28 @@ extension PeopleState {
             guard contacts[id] != nil else { return }
             if destination == "hubspot" { contacts[id]?.hubSpotFailure = reason } else { contacts[id]?.oneSignalFailure = reason }
             dirtyContacts.insert(id)
-        case .companySynced(let groupID, let hubSpotID):
+        case .companyFailed(let groupID, let reason):
+            guard let record = companyIdentities[.groupID(groupID)] else { return }
+            let id = resolveCompany(record.companyID)
+            guard companies[id] != nil else { return }
+            companies[id]?.hubSpotFailure = reason
+            dirtyCompanies.insert(id)
+        case .associationSynced(let contactID, let groupID):
+            guard let record = companyIdentities[.groupID(groupID)] else { return }
+            let companyID = resolveCompany(record.companyID)
+            let id = resolve(contactID)
+            guard contacts[id]?.companies[companyID] != nil else { return }
+            contacts[id]?.companies[companyID]?.hubSpotAssociated = true
+            dirtyContacts.insert(id)
+        case .companySynced(let groupID, let hubSpotID, let properties):
             guard let record = companyIdentities[.groupID(groupID)] else { return }
             let id = resolveCompany(record.companyID)
             guard companies[id] != nil else { return }
             companies[id]?.hubSpotCompanyID = hubSpotID
+            if let properties {
+                companies[id]?.hubSpotAcknowledged = properties
+                companies[id]?.hubSpotFailure = nil
+            }
             companies[id]?.updatedPosition = event.position
             attachCompany(IdentityKey(kind: "hubspot_id", value: hubSpotID), to: id, event: event)
             dirtyCompanies.insert(resolveCompany(id))
@@ -123,7 +140,8 @@ extension PeopleState {
                 let link = contact.companies[companyID]
                 contact.companies[companyID] = CompanyLink(
                     firstSeenAt: link.map { min($0.firstSeenAt, event.occurredAt) } ?? event.occurredAt,
-                    lastSeenAt: link.map { max($0.lastSeenAt, event.occurredAt) } ?? event.occurredAt)
+                    lastSeenAt: link.map { max($0.lastSeenAt, event.occurredAt) } ?? event.occurredAt,
+                    hubSpotAssociated: link?.hubSpotAssociated ?? false)
             }
         }
         contact.lastSeenAt = max(contact.lastSeenAt, event.occurredAt)
@@ -138,6 +156,8 @@ extension PeopleState {
         let id = resolveCompanyKeys(keys, event: event)
         guard var company = companies.removeValue(forKey: id) else { return id }
         company.traits.merge(traits) { _, new in new }
+        // New values are a new delivery: a failure of the old ones no longer describes the company.
+        if !traits.isEmpty { company.hubSpotFailure = nil }
         if let name = company.traits["name"]?.stringValue { company.name = name }
         if let domain = keys.first(where: { $0.kind == "domain" })?.value { company.domain = domain }
         company.lastSeenAt = max(company.lastSeenAt, event.occurredAt)
@@ -196,6 +216,7 @@ extension PeopleState {
         let mergedIsNewer = merged.updatedPosition > survivor.updatedPosition
         survivor.traits.merge(merged.traits) { old, new in mergedIsNewer ? new : old }
         survivor.hubSpotCompanyID = survivor.hubSpotCompanyID ?? merged.hubSpotCompanyID
+        survivor.hubSpotAcknowledged = survivor.hubSpotAcknowledged ?? merged.hubSpotAcknowledged
         survivor.domain = survivor.domain ?? merged.domain
         survivor.name = survivor.name ?? merged.name
         survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)
@@ -387,7 +408,8 @@ extension PeopleState {
             let existing = survivor.companies[companyID]
             survivor.companies[companyID] = CompanyLink(
                 firstSeenAt: min(existing?.firstSeenAt ?? link.firstSeenAt, link.firstSeenAt),
-                lastSeenAt: max(existing?.lastSeenAt ?? link.lastSeenAt, link.lastSeenAt))
+                lastSeenAt: max(existing?.lastSeenAt ?? link.lastSeenAt, link.lastSeenAt),
+                hubSpotAssociated: (existing?.hubSpotAssociated ?? false) || link.hubSpotAssociated)
         }
         contacts[survivor.id] = survivor
         contacts[merged.id] = nil

@@ -16,7 +16,12 @@ enum PeopleInput: Sendable {
     case userSynced(contactID: String, tags: [String: JSONValue], payload: [String: JSONValue])
     /// A delivery to `destination` (`hubspot` or `onesignal`) failed for good.
     case deliveryFailed(destination: String, contactID: String, reason: String)
-    case companySynced(groupID: String, hubSpotID: String)
+    /// HubSpot upserted a company: its id and the property values it acknowledged.
+    case companySynced(groupID: String, hubSpotID: String, properties: [String: JSONValue]?)
+    /// HubSpot refused a company for good.
+    case companyFailed(groupID: String, reason: String)
+    /// HubSpot holds the association of a contact with a company.
+    case associationSynced(contactID: String, groupID: String)
     case ignored
 
     init(_ event: RecordedEvent) {
@@ -52,6 +57,14 @@ enum PeopleInput: Sendable {
             self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
         } else if type == "hubsignal.onesignal.user_synced", let contactID = payload["contactId"]?.identifierValue {
             self = .userSynced(contactID: contactID, tags: payload["tags"]?.objectValue ?? [:], payload: payload)
+        } else if type == "hubsignal.hubspot.delivery_failed", payload["contactId"] == nil,
+            let groupID = payload["groupId"]?.identifierValue
+        {
+            self = .companyFailed(groupID: groupID, reason: payload["reason"]?.stringValue ?? "unknown")
+        } else if type == "hubsignal.hubspot.association_synced", let contactID = payload["contactId"]?.identifierValue,
+            let groupID = payload["groupId"]?.identifierValue
+        {
+            self = .associationSynced(contactID: contactID, groupID: groupID)
         } else if type == "hubsignal.hubspot.delivery_failed" || type == "hubsignal.onesignal.delivery_failed",
             let contactID = payload["contactId"]?.identifierValue
         {
@@ -61,7 +74,7 @@ enum PeopleInput: Sendable {
         } else if type == "hubsignal.hubspot.company_synced", let groupID = payload["groupId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
-            self = .companySynced(groupID: groupID, hubSpotID: hubSpotID)
+            self = .companySynced(groupID: groupID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
         } else {
             self = .ignored
         }
@@ -101,9 +114,14 @@ struct PeopleNeeds {
             identities.insert(.hubSpotID(hubSpotID))
         case .userSynced(let contactID, _, _), .deliveryFailed(_, let contactID, _):
             contactIDs.insert(contactID)
-        case .companySynced(let groupID, let hubSpotID):
+        case .companySynced(let groupID, let hubSpotID, _):
             companyKeys.insert(.groupID(groupID))
             companyKeys.insert(IdentityKey(kind: "hubspot_id", value: hubSpotID))
+        case .companyFailed(let groupID, _):
+            companyKeys.insert(.groupID(groupID))
+        case .associationSynced(let contactID, let groupID):
+            contactIDs.insert(contactID)
+            companyKeys.insert(.groupID(groupID))
         case .ignored:
             break
         }

@@ -54,6 +54,8 @@ struct AudienceRecord: Sendable, Equatable {
 struct CompanyLink: Sendable, Equatable {
     var firstSeenAt: Date
     var lastSeenAt: Date
+    /// Whether HubSpot holds the association (hubsignal.hubspot.association_synced).
+    var hubSpotAssociated = false
 }
 
 /// A contact with everything the projection keeps per contact (its row, audiences and company links).
@@ -95,6 +97,15 @@ struct CompanyRecord: Sendable {
     var lastSeenAt: Date
     var createdPosition: Int64
     var updatedPosition: Int64
+    /// Property values HubSpot last acknowledged; `nil` before the first sync.
+    var hubSpotAcknowledged: [String: JSONValue]? = nil
+    /// Why HubSpot last refused the company, until its values change.
+    var hubSpotFailure: String? = nil
+
+    /// Whether HubSpot lacks some of the desired values (failed or not: the delivery ledger knows what was refused).
+    var isHubSpotPending: Bool {
+        hubSpotProperties.contains { name, value in (hubSpotAcknowledged?[name] ?? .null) != value }
+    }
 }
 
 /// A merge of one contact (or company) into another, as it happened.

@@ -63,7 +63,7 @@ struct PeopleTables: Sendable {
         let rows = try await connection.query(
             """
             SELECT company_id, group_id, domain, name, traits, hubspot_properties, hubspot_company_id, first_seen_at,
-                   last_seen_at, created_position, updated_position
+                   last_seen_at, created_position, updated_position, hubspot_acknowledged, hubspot_failure
             FROM \(unsafeRaw: table("companies")) WHERE company_id = ANY(\(ids)::text[])
             """, name: "people.load_companies")
         for row in rows {
@@ -72,7 +72,9 @@ struct PeopleTables: Sendable {
             state.companies[id] = CompanyRecord(
                 id: id, groupID: groupID ?? "", domain: domain, name: name, traits: Self.object(traits),
                 hubSpotProperties: Self.object(properties), hubSpotCompanyID: hubSpotID, firstSeenAt: first, lastSeenAt: last,
-                createdPosition: created, updatedPosition: updated)
+                createdPosition: created, updatedPosition: updated,
+                hubSpotAcknowledged: try row.decode(PQJSONB?.self, at: 11).map(Self.object),
+                hubSpotFailure: try row.decode(String?.self, at: 12))
         }
     }
 
@@ -117,12 +119,12 @@ struct PeopleTables: Sendable {
         }
         let linkRows = try await connection.query(
             """
-            SELECT contact_id, company_id, first_seen_at, last_seen_at
+            SELECT contact_id, company_id, first_seen_at, last_seen_at, hubspot_associated
             FROM \(unsafeRaw: table("contact_companies")) WHERE contact_id = ANY(\(ids)::text[])
             """, name: "people.load_company_links")
         for row in linkRows {
-            let (id, companyID, first, last) = try row.decode((String, String, Date, Date).self)
-            state.contacts[id]?.companies[companyID] = CompanyLink(firstSeenAt: first, lastSeenAt: last)
+            let (id, companyID, first, last, associated) = try row.decode((String, String, Date, Date, Bool).self)
+            state.contacts[id]?.companies[companyID] = CompanyLink(firstSeenAt: first, lastSeenAt: last, hubSpotAssociated: associated)
         }
     }
 
@@ -218,18 +220,22 @@ struct PeopleTables: Sendable {
             try await connection.execute(
                 """
                 INSERT INTO \(unsafeRaw: table("companies")) (company_id, group_id, domain, name, traits, hubspot_properties,
-                    hubspot_company_id, first_seen_at, last_seen_at, created_position, updated_position)
+                    hubspot_company_id, first_seen_at, last_seen_at, created_position, updated_position, hubspot_acknowledged,
+                    hubspot_failure, hubspot_pending)
                 SELECT * FROM unnest(\(companies.map(\.id))::text[], \(companies.map(\.groupID))::text[],
                     \(PQNullableArray(companies.map(\.domain)))::text[], \(PQNullableArray(companies.map(\.name)))::text[],
                     \(companies.map { Self.jsonb(.object($0.traits)) })::jsonb[],
                     \(companies.map { Self.jsonb(.object($0.hubSpotProperties)) })::jsonb[],
                     \(PQNullableArray(companies.map(\.hubSpotCompanyID)))::text[], \(companies.map(\.firstSeenAt))::timestamptz[],
                     \(companies.map(\.lastSeenAt))::timestamptz[], \(companies.map(\.createdPosition))::bigint[],
-                    \(companies.map(\.updatedPosition))::bigint[])
+                    \(companies.map(\.updatedPosition))::bigint[],
+                    \(PQNullableArray(companies.map { $0.hubSpotAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
+                    \(PQNullableArray(companies.map(\.hubSpotFailure)))::text[], \(companies.map(\.isHubSpotPending))::boolean[])
                 ON CONFLICT (company_id) DO UPDATE SET group_id = EXCLUDED.group_id, domain = EXCLUDED.domain,
                     name = EXCLUDED.name, traits = EXCLUDED.traits, hubspot_properties = EXCLUDED.hubspot_properties,
                     hubspot_company_id = EXCLUDED.hubspot_company_id, last_seen_at = EXCLUDED.last_seen_at,
-                    updated_position = EXCLUDED.updated_position
+                    updated_position = EXCLUDED.updated_position, hubspot_acknowledged = EXCLUDED.hubspot_acknowledged,
+                    hubspot_failure = EXCLUDED.hubspot_failure, hubspot_pending = EXCLUDED.hubspot_pending
                 """, name: "people.write_companies")
         }
         if !contacts.isEmpty { try await writeContactChildren(contacts, state: state, on: connection) }
@@ -356,10 +362,10 @@ struct PeopleTables: Sendable {
             )
         case "contact_companies":
             return (
-                ["contact_id", "company_id", "first_seen_at", "last_seen_at"],
+                ["contact_id", "company_id", "first_seen_at", "last_seen_at", "hubspot_associated"],
                 state.contacts.values.flatMap { contact in
                     resolvedLinks(of: contact, in: state).map { companyID, link -> [String?] in
-                        [contact.id, companyID, time(link.firstSeenAt), time(link.lastSeenAt)]
+                        [contact.id, companyID, time(link.firstSeenAt), time(link.lastSeenAt), link.hubSpotAssociated ? "t" : "f"]
                     }
                 }
             )
@@ -384,16 +390,20 @@ struct PeopleTables: Sendable {
             return (
                 [
                     "company_id", "group_id", "domain", "name", "traits", "hubspot_properties", "hubspot_company_id", "first_seen_at",
-                    "last_seen_at", "created_position", "updated_position",
+                    "last_seen_at", "created_position", "updated_position", "hubspot_acknowledged", "hubspot_failure",
+                    "hubspot_pending",
                 ],
-                state.companies.values.map { company in
+                state.companies.values.map { stored in
+                    var company = stored
                     let derived = mapping.companies.hubSpotProperties(groupID: company.groupID, traits: company.traits)
                     let domain = (derived.values["domain"] ?? nil) ?? company.domain
+                    company.hubSpotProperties = derived.values.mapValues { $0.map(JSONValue.string) ?? .null }
                     return [
                         company.id, company.groupID, domain, company.name, json(.object(company.traits)),
-                        json(.object(derived.values.mapValues { $0.map(JSONValue.string) ?? .null })), company.hubSpotCompanyID,
+                        json(.object(company.hubSpotProperties)), company.hubSpotCompanyID,
                         time(company.firstSeenAt), time(company.lastSeenAt), String(company.createdPosition),
-                        String(company.updatedPosition),
+                        String(company.updatedPosition), company.hubSpotAcknowledged.map { json(.object($0)) }, company.hubSpotFailure,
+                        company.isHubSpotPending ? "t" : "f",
                     ]
                 }
             )
@@ -434,11 +444,14 @@ struct PeopleTables: Sendable {
         var links: [String: CompanyLink] = [:]
         for (companyID, link) in contact.companies {
             let id = state.resolveCompany(companyID)
+            // An association with a company merged away is not one with the survivor: HubSpot needs a new one.
+            let associated = companyID == id && link.hubSpotAssociated
             if let existing = links[id] {
                 links[id] = CompanyLink(
-                    firstSeenAt: min(existing.firstSeenAt, link.firstSeenAt), lastSeenAt: max(existing.lastSeenAt, link.lastSeenAt))
+                    firstSeenAt: min(existing.firstSeenAt, link.firstSeenAt), lastSeenAt: max(existing.lastSeenAt, link.lastSeenAt),
+                    hubSpotAssociated: existing.hubSpotAssociated || associated)
             } else {
-                links[id] = link
+                links[id] = CompanyLink(firstSeenAt: link.firstSeenAt, lastSeenAt: link.lastSeenAt, hubSpotAssociated: associated)
             }
         }
         return links
@@ -614,11 +627,12 @@ struct PeopleTables: Sendable {
         if !links.isEmpty {
             try await connection.execute(
                 """
-                INSERT INTO \(unsafeRaw: table("contact_companies")) (contact_id, company_id, first_seen_at, last_seen_at)
+                INSERT INTO \(unsafeRaw: table("contact_companies")) (contact_id, company_id, first_seen_at, last_seen_at,
+                    hubspot_associated)
                 SELECT * FROM unnest(\(linkContacts)::text[], \(linkCompanies)::text[], \(links.map(\.firstSeenAt))::timestamptz[],
-                                     \(links.map(\.lastSeenAt))::timestamptz[])
+                                     \(links.map(\.lastSeenAt))::timestamptz[], \(links.map(\.hubSpotAssociated))::boolean[])
                 ON CONFLICT (contact_id, company_id) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at,
-                    last_seen_at = EXCLUDED.last_seen_at
+                    last_seen_at = EXCLUDED.last_seen_at, hubspot_associated = EXCLUDED.hubspot_associated
                 """, name: "people.write_company_links")
         }
     }

@@ -1,0 +1,148 @@
+import Foundation
+import Ingestion
+import PQ
+
+extension DeliveryLedger {
+    /// A HubSpot company claimed for a push.
+    public struct ClaimedCompany: Sendable, Hashable {
+        public var companyID: String
+        public var groupID: String
+        public var domain: String?
+        public var hubSpotCompanyID: String?
+        public var updatedPosition: Int64
+        public var desired: [String: JSONValue]
+        public var acknowledged: [String: JSONValue]
+        public var desiredHash: String
+        public var attempts: Int
+    }
+
+    /// Claims up to `limit` companies whose HubSpot properties differ from what HubSpot acknowledged.
+    public func claimHubSpotCompanies(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedCompany] {
+        let claimed = try await client.query(
+            """
+            WITH candidates AS (
+                SELECT co.company_id, md5(co.hubspot_properties::text) AS desired_hash
+                FROM companies co
+                LEFT JOIN deliveries d
+                    ON d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
+                WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
+                  AND co.last_seen_at <= now() - make_interval(secs => \(Self.seconds(linger)))
+                  AND (d.object_key IS NULL
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
+                           AND (d.leased_until IS NULL OR d.leased_until < now()))
+                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(co.hubspot_properties::text)))
+                ORDER BY co.last_seen_at
+                LIMIT \(Int64(limit))
+            )
+            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
+                leased_until, lease_owner, updated_at)
+            SELECT 'hubspot', 'company', company_id, 'queued', desired_hash, 0, now(),
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+            FROM candidates
+            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
+                SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
+                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
+                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                   OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
+            RETURNING object_key, attempts
+            """, name: "delivery.claim_hubspot_companies")
+        guard !claimed.isEmpty else { return [] }
+        var attempts: [String: Int] = [:]
+        for row in claimed {
+            let (key, count) = try row.decode((String, Int32).self)
+            attempts[key] = Int(count)
+        }
+        let rows = try await client.query(
+            """
+            SELECT company_id, group_id, domain, hubspot_company_id, updated_position, hubspot_properties, hubspot_acknowledged,
+                   md5(hubspot_properties::text)
+            FROM companies WHERE company_id = ANY(\(Array(attempts.keys))::text[])
+            """, name: "delivery.load_hubspot_companies")
+        var companies: [ClaimedCompany] = []
+        var found: Set<String> = []
+        for row in rows {
+            let (id, groupID, domain, hubSpotID, position, desired, acknowledged, hash) =
+                try row.decode((String, String, String?, String?, Int64, PQJSONB, PQJSONB?, String).self)
+            found.insert(id)
+            companies.append(
+                ClaimedCompany(
+                    companyID: id, groupID: groupID, domain: domain, hubSpotCompanyID: hubSpotID, updatedPosition: position,
+                    desired: Self.object(desired), acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash,
+                    attempts: attempts[id] ?? 0))
+        }
+        try await forget(kind: "company", Set(attempts.keys).subtracting(found), owner: owner)
+        return companies
+    }
+
+    /// A contact → company association claimed for a push: both HubSpot ids are known.
+    public struct ClaimedAssociation: Sendable, Hashable {
+        /// `<contact_id> <company_id>`.
+        public var key: String
+        public var contactID: String
+        public var companyID: String
+        public var groupID: String
+        public var hubSpotContactID: String
+        public var hubSpotCompanyID: String
+        /// md5 of the two HubSpot ids: the "desired values" of an association.
+        public var desiredHash: String
+        public var attempts: Int
+    }
+
+    /// Claims up to `limit` contact → company links that HubSpot does not hold yet and whose two sides HubSpot knows.
+    public func claimHubSpotAssociations(limit: Int, lease: Duration, owner: String) async throws -> [ClaimedAssociation] {
+        let rows = try await client.query(
+            """
+            WITH candidates AS (
+                SELECT cc.contact_id || ' ' || cc.company_id AS object_key,
+                       md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id) AS desired_hash
+                FROM contact_companies cc
+                JOIN contacts c ON c.contact_id = cc.contact_id
+                JOIN companies co ON co.company_id = cc.company_id
+                LEFT JOIN deliveries d ON d.destination = 'hubspot' AND d.object_kind = 'association'
+                    AND d.object_key = cc.contact_id || ' ' || cc.company_id
+                WHERE NOT cc.hubspot_associated AND c.hubspot_contact_id IS NOT NULL AND co.hubspot_company_id IS NOT NULL
+                  AND (d.object_key IS NULL
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
+                           AND (d.leased_until IS NULL OR d.leased_until < now()))
+                       OR (d.state IN ('done', 'dead')
+                           AND d.desired_hash IS DISTINCT FROM md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id)))
+                LIMIT \(Int64(limit))
+            ), claimed AS (
+                INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
+                    leased_until, lease_owner, updated_at)
+                SELECT 'hubspot', 'association', object_key, 'queued', desired_hash, 0, now(),
+                       now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+                FROM candidates
+                ON CONFLICT (destination, object_kind, object_key) DO UPDATE
+                    SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
+                        attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
+                    WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
+                RETURNING object_key, attempts
+            )
+            SELECT cl.object_key, cl.attempts, cc.contact_id, cc.company_id, co.group_id, c.hubspot_contact_id,
+                   co.hubspot_company_id, md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id)
+            FROM claimed cl
+            JOIN contact_companies cc ON cc.contact_id || ' ' || cc.company_id = cl.object_key
+            JOIN contacts c ON c.contact_id = cc.contact_id
+            JOIN companies co ON co.company_id = cc.company_id
+            """, name: "delivery.claim_hubspot_associations")
+        return try rows.map { row in
+            let (key, attempts, contactID, companyID, groupID, hubSpotContactID, hubSpotCompanyID, hash) =
+                try row.decode((String, Int32, String, String, String, String, String, String).self)
+            return ClaimedAssociation(
+                key: key, contactID: contactID, companyID: companyID, groupID: groupID, hubSpotContactID: hubSpotContactID,
+                hubSpotCompanyID: hubSpotCompanyID, desiredHash: hash, attempts: Int(attempts))
+        }
+    }
+
+    /// Drops claims of objects that vanished between claiming and loading them (merged away, or a rebuild swap).
+    func forget(kind: String, _ keys: Set<String>, owner: String) async throws {
+        guard !keys.isEmpty else { return }
+        try await client.execute(
+            """
+            DELETE FROM deliveries WHERE destination = 'hubspot' AND object_kind = \(kind)
+              AND object_key = ANY(\(Array(keys))::text[]) AND lease_owner = \(owner)
+            """, name: "delivery.forget_vanished")
+    }
+}

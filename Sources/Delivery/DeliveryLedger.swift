@@ -1,0 +1,178 @@
+import EventStore
+import Foundation
+import Ingestion
+import PQ
+
+/// The `deliveries` table: who pushes which destination object now (leases), what was pushed last (the desired
+/// values' hash), retries with backoff, and dead letters.
+///
+/// Work comes from the read models: a HubSpot contact is due when its `sync_status` row is `pending` (or `failed`
+/// with a retry asked for) and no live lease, backoff, finished push of the same desired values, or dead letter for the
+/// same values holds it back. Claims are `INSERT … ON CONFLICT DO UPDATE … WHERE <claimable>`: a row being claimed by
+/// another process is locked until that claim commits, then re-checked, so two processes never hold one object.
+public struct DeliveryLedger: Sendable {
+    let client: PQClient
+
+    public init(client: PQClient) {
+        self.client = client
+    }
+
+    /// A HubSpot contact claimed for a push: its email (the upsert key), desired and acknowledged values.
+    public struct ClaimedContact: Sendable, Hashable {
+        public var contactID: String
+        public var email: String?
+        public var hubSpotContactID: String?
+        /// The position of the last event that changed the contact (part of result events' idempotency keys).
+        public var updatedPosition: Int64
+        public var desired: [String: JSONValue]
+        public var acknowledged: [String: JSONValue]
+        /// md5 of the desired values as claimed.
+        public var desiredHash: String
+        /// Failed attempts so far.
+        public var attempts: Int
+    }
+
+    /// Claims up to `limit` HubSpot contacts whose desired values differ from what HubSpot acknowledged, that have not
+    /// changed for `linger` (coalescing: a burst of changes to one contact becomes one push), for `lease`.
+    public func claimHubSpotContacts(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedContact] {
+        let claimed = try await client.query(
+            """
+            WITH candidates AS (
+                SELECT s.contact_id, md5(s.desired::text) AS desired_hash
+                FROM sync_status s
+                LEFT JOIN deliveries d
+                    ON d.destination = 'hubspot' AND d.object_kind = 'contact' AND d.object_key = s.contact_id
+                WHERE s.destination = 'hubspot' AND s.state IN ('pending', 'failed')
+                  AND s.updated_at <= now() - make_interval(secs => \(Self.seconds(linger)))
+                  AND (d.object_key IS NULL
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
+                           AND (d.leased_until IS NULL OR d.leased_until < now()))
+                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(s.desired::text)))
+                ORDER BY s.updated_at
+                LIMIT \(Int64(limit))
+            )
+            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
+                leased_until, lease_owner, updated_at)
+            SELECT 'hubspot', 'contact', contact_id, 'queued', desired_hash, 0, now(),
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+            FROM candidates
+            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
+                SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
+                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
+                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                   OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
+            RETURNING object_key, attempts
+            """, name: "delivery.claim_hubspot_contacts")
+        guard !claimed.isEmpty else { return [] }
+        var attempts: [String: Int] = [:]
+        for row in claimed {
+            let (key, count) = try row.decode((String, Int32).self)
+            attempts[key] = Int(count)
+        }
+        let rows = try await client.query(
+            """
+            SELECT s.contact_id, c.email, c.hubspot_contact_id, c.updated_position, s.desired, s.acknowledged,
+                   md5(s.desired::text)
+            FROM sync_status s JOIN contacts c ON c.contact_id = s.contact_id
+            WHERE s.destination = 'hubspot' AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
+            ORDER BY s.updated_at
+            """, name: "delivery.load_hubspot_contacts")
+        var contacts: [ClaimedContact] = []
+        var found: Set<String> = []
+        for row in rows {
+            let (id, email, hubSpotID, position, desired, acknowledged, hash) =
+                try row.decode((String, String?, String?, Int64, PQJSONB, PQJSONB?, String).self)
+            found.insert(id)
+            contacts.append(
+                ClaimedContact(
+                    contactID: id, email: email, hubSpotContactID: hubSpotID, updatedPosition: position,
+                    desired: Self.object(desired), acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash,
+                    attempts: attempts[id] ?? 0))
+        }
+        // Merged away between the two statements (a rebuild swap or a merge): nothing to push for these.
+        try await forget(kind: "contact", Set(attempts.keys).subtracting(found), owner: owner)
+        return contacts
+    }
+
+    /// How one claimed object's push ended.
+    public enum Outcome: Sendable, Hashable {
+        /// The destination holds the desired values (hash) now.
+        case done(desiredHash: String)
+        /// Refused for good: parked as a dead letter for these desired values.
+        case dead(desiredHash: String, reason: String)
+        /// Failed in a way that can pass: try again after `delay`, counting the attempt.
+        case retry(after: Duration, reason: String)
+        /// Not attempted (e.g. another object in the batch had the same key): try again soon, not counting it.
+        case postpone(after: Duration)
+    }
+
+    /// Records the outcomes of a push and appends its result events in one transaction, so a result is never in the
+    /// log without the ledger knowing, nor the other way round. Rows whose lease passed to another worker are left to it.
+    public func finish(
+        kind: String, destination: String, outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore
+    ) async throws {
+        var keys: [String] = []
+        var states: [String] = []
+        var hashes: [String?] = []
+        var delays: [Double] = []
+        var counts: [Int32] = []
+        var errors: [String?] = []
+        for (key, outcome) in outcomes {
+            keys.append(key)
+            switch outcome {
+            case .done(let hash):
+                states.append("done"); hashes.append(hash); delays.append(0); counts.append(0); errors.append(nil)
+            case .dead(let hash, let reason):
+                states.append("dead"); hashes.append(hash); delays.append(0); counts.append(1); errors.append(reason)
+            case .retry(let delay, let reason):
+                states.append("queued"); hashes.append(nil); delays.append(Self.seconds(delay)); counts.append(1)
+                errors.append(reason)
+            case .postpone(let delay):
+                states.append("queued"); hashes.append(nil); delays.append(Self.seconds(delay)); counts.append(0)
+                errors.append(nil)
+            }
+        }
+        try await client.withTransaction { connection in
+            if !events.isEmpty { _ = try await store.append(events, on: connection) }
+            try await connection.execute(
+                """
+                UPDATE deliveries d SET state = o.state,
+                    desired_hash = COALESCE(o.desired_hash, d.desired_hash),
+                    attempts = CASE WHEN o.state = 'done' THEN 0 ELSE d.attempts + o.counted END,
+                    next_attempt_at = now() + make_interval(secs => o.delay),
+                    leased_until = NULL, lease_owner = NULL,
+                    last_error = CASE WHEN o.state = 'done' THEN NULL ELSE COALESCE(o.error, d.last_error) END,
+                    last_attempt_at = CASE WHEN o.counted > 0 OR o.state = 'done' THEN now() ELSE d.last_attempt_at END,
+                    updated_at = now()
+                FROM unnest(\(keys)::text[], \(states)::text[], \(PQNullableArray(hashes))::text[], \(delays)::float8[],
+                            \(counts)::int4[], \(PQNullableArray(errors))::text[])
+                    AS o(object_key, state, desired_hash, delay, counted, error)
+                WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = o.object_key
+                  AND d.lease_owner = \(owner)
+                """, name: "delivery.finish")
+        }
+    }
+
+    /// Makes dead letters (and backed-off retries) of a destination due again now: `hubsignal retry`. `contactID`
+    /// narrows it to one contact; `errorContaining` to dead letters whose last error contains the text.
+    @discardableResult
+    public func retry(destination: String, contactID: String? = nil, errorContaining: String? = nil) async throws -> Int {
+        try await client.execute(
+            """
+            UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = now(), desired_hash = NULL,
+                updated_at = now()
+            WHERE destination = \(destination) AND state IN ('dead', 'queued')
+              AND (\(contactID)::text IS NULL OR object_key = \(contactID))
+              AND (\(errorContaining)::text IS NULL OR strpos(last_error, \(errorContaining)) > 0)
+            """, name: "delivery.retry")
+    }
+
+    static func object(_ jsonb: PQJSONB) -> [String: JSONValue] {
+        (try? JSONValue.parse(jsonb.bytes))?.objectValue ?? [:]
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (whole, fraction) = duration.components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}

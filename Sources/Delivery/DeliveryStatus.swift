@@ -1,0 +1,82 @@
+import Foundation
+import Ingestion
+import PQ
+
+/// What `hubsignal status` shows per destination: how many contacts are waiting, pending, in sync or failed (from
+/// `sync_status`), how many pushes are in flight, retrying or dead (from `deliveries`), the last error, and each
+/// worker's rate-limit budget.
+public struct DeliveryStatus: Sendable, Equatable {
+    /// One destination's figures.
+    public struct Destination: Sendable, Equatable {
+        public var name: String
+        /// Contacts per `sync_status` state (`waiting`, `pending`, `in_sync`, `failed`).
+        public var contacts: [String: Int]
+        /// Claimed by a worker right now.
+        public var inFlight: Int
+        /// Waiting for another attempt after a retryable failure.
+        public var retrying: Int
+        /// Dead letters: refused for good (or after too many attempts), until `hubsignal retry` or new values.
+        public var dead: Int
+        /// The most recent error of a push, and when.
+        public var lastError: String?
+        public var lastErrorAt: Date?
+        /// Workers seen in the last 5 minutes: name → rate-limit budget (`limit`, `remaining`, `dailyRemaining`…).
+        public var workers: [String: [String: JSONValue]]
+    }
+
+    public var destinations: [Destination]
+
+    /// Reads the status from the database.
+    public static func read(client: PQClient) async throws -> DeliveryStatus {
+        var destinations: [String: Destination] = [:]
+        func destination(_ name: String) -> Destination {
+            destinations[name] ?? Destination(
+                name: name, contacts: [:], inFlight: 0, retrying: 0, dead: 0, lastError: nil, lastErrorAt: nil, workers: [:])
+        }
+        for name in ["hubspot", "onesignal"] { destinations[name] = destination(name) }
+        for row in try await client.query(
+            "SELECT destination, state, count(*) FROM sync_status GROUP BY destination, state", name: "status.sync_status")
+        {
+            let (name, state, count) = try row.decode((String, String, Int64).self)
+            destinations[name, default: destination(name)].contacts[state] = Int(count)
+        }
+        for row in try await client.query(
+            """
+            SELECT destination,
+                   count(*) FILTER (WHERE leased_until > now()),
+                   count(*) FILTER (WHERE state = 'queued' AND attempts > 0 AND (leased_until IS NULL OR leased_until <= now())),
+                   count(*) FILTER (WHERE state = 'dead')
+            FROM deliveries GROUP BY destination
+            """, name: "status.deliveries")
+        {
+            let (name, inFlight, retrying, dead) = try row.decode((String, Int64, Int64, Int64).self)
+            destinations[name, default: destination(name)].inFlight = Int(inFlight)
+            destinations[name, default: destination(name)].retrying = Int(retrying)
+            destinations[name, default: destination(name)].dead = Int(dead)
+        }
+        for row in try await client.query(
+            """
+            SELECT DISTINCT ON (destination) destination, last_error, last_attempt_at FROM deliveries
+            WHERE last_error IS NOT NULL ORDER BY destination, last_attempt_at DESC NULLS LAST
+            """, name: "status.last_error")
+        {
+            let (name, error, at) = try row.decode((String, String, Date?).self)
+            destinations[name, default: destination(name)].lastError = error
+            destinations[name, default: destination(name)].lastErrorAt = at
+        }
+        for row in try await client.query(
+            """
+            SELECT destination, worker, budget, last_error, last_error_at FROM delivery_workers
+            WHERE heartbeat_at > now() - interval '5 minutes'
+            """, name: "status.workers")
+        {
+            let (name, worker, budget, error, at) = try row.decode((String, String, PQJSONB, String?, Date?).self)
+            destinations[name, default: destination(name)].workers[worker] = (try? JSONValue.parse(budget.bytes))?.objectValue ?? [:]
+            if let error, let at, destinations[name]?.lastErrorAt.map({ $0 < at }) ?? true {
+                destinations[name]?.lastError = error
+                destinations[name]?.lastErrorAt = at
+            }
+        }
+        return DeliveryStatus(destinations: destinations.values.sorted { $0.name < $1.name })
+    }
+}

@@ -1,0 +1,75 @@
+import EventStore
+import Foundation
+import HubSpot
+import Ingestion
+
+extension HubSpotSync {
+    /// Claims a batch of companies and upserts them by the group-id property (created by HubSignal with unique values).
+    func pushCompanies() async throws -> Int {
+        let claimed = try await ledger.claimHubSpotCompanies(
+            limit: configuration.batchSize, linger: configuration.linger, lease: configuration.lease, owner: configuration.owner)
+        guard !claimed.isEmpty else { return 0 }
+        let target = Target.companies(idProperty: mapping.companies.groupIDProperty)
+        var desired: [Push] = []
+        for company in claimed {
+            var properties = Self.changes(desired: company.desired, acknowledged: company.acknowledged)
+            // Upserts create the company with the key property set; it need not be sent as a change.
+            properties[target.idProperty] = nil
+            desired.append(
+                Push(
+                    key: company.companyID, target: target, id: company.groupID, subject: ("groupId", company.groupID),
+                    properties: properties, acknowledged: company.acknowledged.merging(
+                        [target.idProperty: .string(company.groupID)]) { _, new in new },
+                    desiredHash: company.desiredHash, updatedPosition: company.updatedPosition, attempts: company.attempts))
+        }
+        var round = Round()
+        await upsert(desired, into: &round)
+        try await ledger.finish(
+            kind: "company", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner,
+            store: store)
+        if let error = round.lastError { await record(error: error) }
+        return claimed.count
+    }
+
+    /// Claims contact → company links whose two sides HubSpot knows and creates HubSpot's default association for
+    /// each (v4 batch; the first company of a contact becomes its primary one in HubSpot).
+    func pushAssociations() async throws -> Int {
+        let claimed = try await ledger.claimHubSpotAssociations(
+            limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner)
+        guard !claimed.isEmpty else { return 0 }
+        var outcomes: [String: DeliveryLedger.Outcome] = [:]
+        var events: [NewEvent] = []
+        do {
+            try await client.associateDefault(
+                claimed.map { HubSpotAssociationPair(fromID: $0.hubSpotContactID, toID: $0.hubSpotCompanyID) },
+                from: "contact", to: "company")
+            for association in claimed {
+                outcomes[association.key] = .done(desiredHash: association.desiredHash)
+                events.append(
+                    resultEvent(
+                        "hubsignal.hubspot.association_synced", stream: "contact:\(association.contactID)",
+                        idempotencyKey: "hubsignal.hubspot.association_synced:\(association.contactID):\(association.companyID):"
+                            + "\(association.hubSpotContactID):\(association.hubSpotCompanyID)",
+                        payload: [
+                            "contactId": .string(association.contactID), "companyId": .string(association.companyID),
+                            "groupId": .string(association.groupID), "hubspotContactId": .string(association.hubSpotContactID),
+                            "hubspotCompanyId": .string(association.hubSpotCompanyID),
+                        ]))
+            }
+        } catch {
+            for association in claimed {
+                let decision = decide(after: error, attempts: association.attempts + 1)
+                if case .dead(_, let reason) = decision {
+                    outcomes[association.key] = .dead(desiredHash: association.desiredHash, reason: reason)
+                } else {
+                    outcomes[association.key] = decision
+                }
+            }
+            await record(error: Self.reason(error))
+        }
+        try await ledger.finish(
+            kind: "association", destination: "hubspot", outcomes: outcomes, events: events, owner: configuration.owner,
+            store: store)
+        return claimed.count
+    }
+}

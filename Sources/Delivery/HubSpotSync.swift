@@ -1,0 +1,449 @@
+import EventStore
+import Foundation
+import HubSpot
+import Ingestion
+import Logging
+import Mapping
+import Metrics
+import PQ
+import ServiceLifecycle
+
+/// Pushes the read models to HubSpot, in rounds of three phases: companies (batch upsert by the group-id property),
+/// contacts (batch upsert by email), then contact → company associations (v4 batch, HubSpot's default association)
+/// once both sides have HubSpot ids — so they land in whatever order the events arrived.
+///
+/// Each phase claims objects whose desired values differ from what HubSpot acknowledged, sends only the difference
+/// (up to 100 per call), and records what HubSpot answered as events (`hubsignal.hubspot.contact_synced` /
+/// `company_synced` / `association_synced` with HubSpot's ids and the values HubSpot now holds, or
+/// `hubsignal.hubspot.delivery_failed` with HubSpot's reason) together with the ledger, in one transaction.
+///
+/// - Unknown properties: created through the Properties API when the mapping asks for them (explicit rules with their
+///   type, audience properties, `unknown_traits: create`), otherwise dropped from the push and named in the result event.
+/// - A batch HubSpot refuses as a whole (`400`) is split in halves until the bad inputs stand alone; each bad one
+///   becomes a dead letter with HubSpot's reason, the good ones land.
+/// - `429`, `5xx`, timeouts and dropped connections reschedule the batch with backoff (`RetryPolicy`), honouring
+///   `Retry-After`; a delivery that fails `maximumAttempts` times becomes a dead letter.
+public struct HubSpotSync: Service {
+    /// How the worker batches, coalesces and retries.
+    public struct Configuration: Sendable {
+        /// Contacts per upsert call (HubSpot's batch limit: 100).
+        public var batchSize: Int = 100
+        /// A contact is pushed once it has not changed for this long (coalescing; default 1 s).
+        public var linger: Duration = .seconds(1)
+        /// How long a claim holds contacts before another worker may take them (default 2 minutes).
+        public var lease: Duration = .seconds(120)
+        /// How often to look for work when there was none (default 500 ms).
+        public var pollInterval: Duration = .milliseconds(500)
+        /// Backoff and dead letters.
+        public var retry = RetryPolicy()
+        /// This worker's name in the ledger (leases) and in `hubsignal status`.
+        public var owner: String
+
+        public init(owner: String) {
+            self.owner = owner
+        }
+    }
+
+    public let configuration: Configuration
+    let client: HubSpotClient
+    let ledger: DeliveryLedger
+    let store: EventStore
+    let database: PQClient
+    let mapping: Mapping
+    private let catalog: HubSpotPropertyCatalog
+    let companyCatalog: HubSpotPropertyCatalog
+    let logger: Logger
+
+    public init(
+        configuration: Configuration, client: HubSpotClient, database: PQClient, store: EventStore, mapping: Mapping, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.ledger = DeliveryLedger(client: database)
+        self.database = database
+        self.store = store
+        self.mapping = mapping
+        self.catalog = HubSpotPropertyCatalog(client: client, objectType: "contacts", groupName: "contactinformation", logger: logger)
+        self.companyCatalog = HubSpotPropertyCatalog(
+            client: client, objectType: "companies", groupName: "companyinformation", logger: logger)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        logger.info("HubSpot contact sync started", metadata: ["worker": "\(configuration.owner)", "rate_limit": "\(client.rateLimiter.configuredLimit)"])
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var idle = true
+            do {
+                idle = try await runOnce() == 0
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.error("HubSpot contact sync round failed; trying again", metadata: ["error": "\(error)"])
+                await record(error: "\(error)")
+            }
+            if idle {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
+            }
+        }
+        logger.info("HubSpot contact sync stopped", metadata: ["worker": "\(configuration.owner)"])
+    }
+
+    /// One round: a batch of companies, of contacts and of associations. Returns how many objects were claimed
+    /// (0: no work).
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var claimed = 0
+        if mapping.companies.enabled { claimed += try await pushCompanies() }
+        claimed += try await pushContacts()
+        claimed += try await pushAssociations()
+        return claimed
+    }
+
+    /// Claims a batch of contacts, pushes it and records the outcome. Returns how many were claimed.
+    func pushContacts() async throws -> Int {
+        let claimed = try await ledger.claimHubSpotContacts(
+            limit: configuration.batchSize, linger: configuration.linger, lease: configuration.lease, owner: configuration.owner)
+        guard !claimed.isEmpty else { return 0 }
+        var round = Round()
+        await push(claimed, into: &round)
+        try await ledger.finish(
+            kind: "contact", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner,
+            store: store)
+        if let error = round.lastError { await record(error: error) } else { await record(error: nil) }
+        return claimed.count
+    }
+
+    // MARK: - Pushing objects
+
+    /// What one phase decided: an outcome per claimed object and the events recording it.
+    struct Round {
+        var outcomes: [String: DeliveryLedger.Outcome] = [:]
+        var events: [NewEvent] = []
+        var lastError: String?
+    }
+
+    /// The object type a push writes: contacts by email, companies by the group-id property.
+    enum Target: Sendable {
+        case contacts
+        case companies(idProperty: String)
+
+        var objectType: String {
+            switch self {
+            case .contacts: return "contacts"
+            case .companies: return "companies"
+            }
+        }
+
+        var idProperty: String {
+            switch self {
+            case .contacts: return "email"
+            case .companies(let idProperty): return idProperty
+            }
+        }
+    }
+
+    /// One object's upsert: the changed properties (`""` clears one) and what the result events need.
+    struct Push {
+        /// The ledger key and `objectWriteTraceId`: the contact id or the company id.
+        var key: String
+        var target: Target
+        /// The value of the target's id property (the email, the group id).
+        var id: String
+        /// For result events: `contactId` or `groupId` → the id.
+        var subject: (name: String, value: String)
+        var properties: [String: JSONValue]
+        var acknowledged: [String: JSONValue]
+        var dropped: [String: String] = [:]
+        var desiredHash: String
+        var updatedPosition: Int64
+        var attempts: Int
+    }
+
+    func push(_ claimed: [DeliveryLedger.ClaimedContact], into round: inout Round) async {
+        var pushes: [Push] = []
+        var emails: Set<String> = []
+        for contact in claimed {
+            guard let email = contact.email?.lowercased() else {
+                // Lost its email since it was claimed (a rebuild): nothing to push until it has one.
+                round.outcomes[contact.contactID] = .done(desiredHash: contact.desiredHash)
+                continue
+            }
+            // HubSpot refuses a batch naming one email twice: the second waits for the next round.
+            guard emails.insert(email).inserted else {
+                round.outcomes[contact.contactID] = .postpone(after: .seconds(1))
+                continue
+            }
+            pushes.append(
+                Push(
+                    key: contact.contactID, target: .contacts, id: email, subject: ("contactId", contact.contactID),
+                    properties: Self.changes(desired: contact.desired, acknowledged: contact.acknowledged),
+                    acknowledged: contact.acknowledged, desiredHash: contact.desiredHash,
+                    updatedPosition: contact.updatedPosition, attempts: contact.attempts))
+        }
+        await upsert(pushes, into: &round)
+    }
+
+    /// The desired values HubSpot does not hold yet.
+    static func changes(desired: [String: JSONValue], acknowledged: [String: JSONValue]) -> [String: JSONValue] {
+        desired.filter { name, value in (acknowledged[name] ?? .null) != value }
+    }
+
+    /// Prepares the properties of `pushes` (creating or dropping unknown ones) and sends them.
+    func upsert(_ pushes: [Push], into round: inout Round) async {
+        guard !pushes.isEmpty else { return }
+        var prepared = pushes
+        do {
+            try await prepareProperties(&prepared)
+        } catch {
+            fail(pushes, with: error, into: &round)
+            return
+        }
+        await send(prepared, into: &round, propertyRefreshes: 1)
+    }
+
+    /// Sends pushes in one call; splits on a whole-batch refusal; retries once after learning of missing properties.
+    private func send(_ pushes: [Push], into round: inout Round, propertyRefreshes: Int) async {
+        guard let target = pushes.first?.target else { return }
+        let inputs = pushes.map { push in
+            HubSpotUpsertInput(
+                id: push.id, idProperty: target.idProperty, properties: push.properties.mapValues(Self.hubSpotString),
+                objectWriteTraceId: push.key)
+        }
+        do {
+            let result = try await client.upsert(inputs, objectType: target.objectType)
+            record(result, for: pushes, into: &round)
+            // Inputs HubSpot neither wrote nor explained: each alone, so that its own answer says what is wrong.
+            let unanswered = pushes.filter { round.outcomes[$0.key] == nil }
+            if pushes.count == 1, let push = unanswered.first {
+                dead(push, reason: "HubSpot answered without a result for this object", into: &round)
+            } else {
+                for push in unanswered { await send([push], into: &round, propertyRefreshes: propertyRefreshes) }
+            }
+        } catch let error as HubSpotError where error.code == .validation && !error.missingProperties.isEmpty && propertyRefreshes > 0 {
+            // Our list of properties was stale: read it again, create or drop, and send once more.
+            await catalog(for: target).invalidate()
+            var again = pushes
+            do {
+                try await prepareProperties(&again, alsoMissing: Set(error.missingProperties))
+                await send(again, into: &round, propertyRefreshes: propertyRefreshes - 1)
+            } catch {
+                fail(pushes, with: error, into: &round)
+            }
+        } catch let error as HubSpotError where error.code == .validation || error.code == .notFound || error.code == .conflict {
+            if pushes.count > 1 {
+                let middle = pushes.count / 2
+                await send(Array(pushes[..<middle]), into: &round, propertyRefreshes: propertyRefreshes)
+                await send(Array(pushes[middle...]), into: &round, propertyRefreshes: propertyRefreshes)
+            } else {
+                dead(pushes[0], reason: error.reason, into: &round)
+            }
+        } catch {
+            fail(pushes, with: error, into: &round)
+        }
+    }
+
+    private func catalog(for target: Target) -> HubSpotPropertyCatalog {
+        switch target {
+        case .contacts: return catalog
+        case .companies: return companyCatalog
+        }
+    }
+
+    /// Finds properties HubSpot lacks among the pushes; creates those the mapping asks for, drops the others.
+    ///
+    /// Contacts: explicit rules (with their type), audience properties, and every property with
+    /// `unknown_traits: create`. Companies: the group-id property (created with unique values, so it can key upserts)
+    /// and explicit company rules.
+    private func prepareProperties(_ pushes: inout [Push], alsoMissing: Set<String> = []) async throws {
+        guard let target = pushes.first?.target else { return }
+        let catalog = catalog(for: target)
+        let names = Set(pushes.flatMap(\.properties.keys)).union(target.idProperty == "email" ? [] : [target.idProperty])
+        let missing = try await catalog.missing(in: names).union(alsoMissing.intersection(names))
+        guard !missing.isEmpty else { return }
+        var types: [String: String] = [:]
+        switch target {
+        case .contacts:
+            for rule in mapping.contacts.properties.values { types[rule.property] = rule.type.rawValue }
+            let audienceType = mapping.audiences.hubSpotType == .bool ? "bool" : "string"
+            for name in try await audienceProperties(of: pushes.map(\.key)) { types[name] = audienceType }
+            if mapping.contacts.unknownTraits == .create {
+                for name in missing where types[name] == nil { types[name] = "string" }
+            }
+        case .companies(let idProperty):
+            for rule in mapping.companies.properties.values { types[rule.property] = rule.type.rawValue }
+            if missing.contains(idProperty) { try await catalog.create(idProperty, type: "string", unique: true) }
+        }
+        var droppedReasons: [String: String] = [:]
+        for name in missing.sorted() where name != target.idProperty || target.idProperty == "email" {
+            if let type = types[name] {
+                try await catalog.create(name, type: type)
+            } else {
+                droppedReasons[name] = "the property does not exist in HubSpot and the mapping does not create it"
+            }
+        }
+        guard !droppedReasons.isEmpty else { return }
+        for index in pushes.indices {
+            for (name, reason) in droppedReasons where pushes[index].properties[name] != nil {
+                pushes[index].properties[name] = nil
+                pushes[index].dropped[name] = reason
+            }
+        }
+    }
+
+    /// The HubSpot properties of the audiences these contacts were ever in (created by HubSignal on first use).
+    private func audienceProperties(of contactIDs: [String]) async throws -> Set<String> {
+        let rows = try await database.query(
+            "SELECT DISTINCT audience FROM audience_memberships WHERE contact_id = ANY(\(contactIDs)::text[])",
+            name: "delivery.audiences")
+        return Set(try rows.map { mapping.audiences.hubSpotProperty(forAudience: try $0.decode(String.self, at: 0)) })
+    }
+
+    /// Turns an answer into outcomes: written inputs are synced; inputs named by a per-input error are dead letters.
+    private func record(_ result: HubSpotBatchResult, for pushes: [Push], into round: inout Round) {
+        guard let target = pushes.first?.target else { return }
+        var byKey: [String: Push] = [:]
+        var byID: [String: Push] = [:]
+        for push in pushes {
+            byKey[push.key] = push
+            byID[push.id.lowercased()] = push
+        }
+        for object in result.results {
+            let push = object.objectWriteTraceId.flatMap { byKey[$0] }
+                ?? (object.properties[target.idProperty] ?? nil).flatMap { byID[$0.lowercased()] }
+            guard let push, round.outcomes[push.key] == nil else { continue }
+            synced(push, hubSpotID: object.id, created: object.new ?? false, into: &round)
+        }
+        for error in result.errors ?? [] {
+            let context = error.context ?? [:]
+            let named = (context["objectWriteTraceId"] ?? []).compactMap { byKey[$0] }
+                + (context["ids"] ?? []).compactMap { byID[$0.lowercased()] ?? byKey[$0] }
+            let reason = "HubSpot refused it (\(error.category ?? "error")): \(String((error.message ?? "").prefix(300)))"
+            for push in named where round.outcomes[push.key] == nil {
+                dead(push, reason: reason, into: &round)
+            }
+        }
+    }
+
+    private func synced(_ push: Push, hubSpotID: String, created: Bool, into round: inout Round) {
+        var acknowledged = push.acknowledged
+        for (name, value) in push.properties { acknowledged[name] = value }
+        var payload: [String: JSONValue] = [
+            push.subject.name: .string(push.subject.value), "hubspotId": .string(hubSpotID), "properties": .object(acknowledged),
+            "sent": .array(push.properties.keys.sorted().map(JSONValue.string)), "created": .bool(created),
+        ]
+        if !push.dropped.isEmpty { payload["dropped"] = .object(push.dropped.mapValues(JSONValue.string)) }
+        let type: String
+        switch push.target {
+        case .contacts: type = "hubsignal.hubspot.contact_synced"
+        case .companies: type = "hubsignal.hubspot.company_synced"
+        }
+        round.events.append(resultEvent(type, for: push, key: hubSpotID, payload: payload))
+        // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done.
+        round.outcomes[push.key] = .done(desiredHash: push.desiredHash)
+        outcomes(push.target, "synced").increment()
+    }
+
+    private func dead(_ push: Push, reason: String, into round: inout Round) {
+        round.events.append(
+            resultEvent(
+                "hubsignal.hubspot.delivery_failed", for: push, key: "dead",
+                payload: [
+                    push.subject.name: .string(push.subject.value), "reason": .string(reason),
+                    "properties": .array(push.properties.keys.sorted().map(JSONValue.string)),
+                ]))
+        round.outcomes[push.key] = .dead(desiredHash: push.desiredHash, reason: reason)
+        outcomes(push.target, "dead").increment()
+        logger.warning("HubSpot refused an object", metadata: ["object": "\(push.key)", "reason": "\(reason)"])
+    }
+
+    /// A failure of the whole call: retryable ones reschedule with backoff until the attempts run out.
+    private func fail(_ pushes: [Push], with error: any Error, into round: inout Round) {
+        let reason = Self.reason(error)
+        round.lastError = reason
+        for push in pushes {
+            let decision = decide(after: error, attempts: push.attempts + 1)
+            round.outcomes[push.key] = decision
+            if case .retry = decision {
+                outcomes(push.target, "retry").increment()
+            } else {
+                dead(push, reason: "gave up after \(push.attempts + 1) attempts: \(reason)", into: &round)
+            }
+        }
+        logger.warning("HubSpot push failed", metadata: ["objects": "\(pushes.count)", "error": "\(reason)"])
+    }
+
+    /// After a failed call: `.retry` with backoff while the error can pass (rate limits, `5xx`, network; also
+    /// `401`/`403`, which the operator fixes) and attempts remain, otherwise `.dead`.
+    func decide(after error: any Error, attempts: Int) -> DeliveryLedger.Outcome {
+        let hubSpotError = error as? HubSpotError
+        let reason = Self.reason(error)
+        let fixable = hubSpotError?.code == .unauthorized || hubSpotError?.code == .forbidden
+        if (hubSpotError?.isRetryable ?? true) && attempts < configuration.retry.maximumAttempts || fixable {
+            return .retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: hubSpotError?.retryAfter), reason: reason)
+        }
+        return .dead(desiredHash: "", reason: reason)
+    }
+
+    static func reason(_ error: any Error) -> String {
+        (error as? HubSpotError)?.reason ?? "\(error)"
+    }
+
+    private func outcomes(_ target: Target, _ outcome: String) -> Counter {
+        Counter(
+            label: "hubsignal_delivery_objects_total",
+            dimensions: [("destination", "hubspot"), ("object", target.objectType), ("outcome", outcome)])
+    }
+
+    /// A result event; its idempotency key derives from what caused it (the object's last change and its desired
+    /// values), so a retried push records its result once.
+    func resultEvent(_ type: String, for push: Push, key: String, payload: [String: JSONValue]) -> NewEvent {
+        resultEvent(
+            type, stream: "\(push.subject.name == "contactId" ? "contact" : "company"):\(push.key)",
+            idempotencyKey: "\(type):\(push.key):\(push.updatedPosition):\(push.desiredHash):\(key)", payload: payload)
+    }
+
+    /// A result event of this worker, with the worker and the mapping version as metadata.
+    func resultEvent(_ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
+        NewEvent(
+            stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
+            payload: PQJSONB(bytes: (try? JSONValue.object(payload).serialized()) ?? Array("{}".utf8)),
+            metadata: PQJSONB(bytes: (try? JSONValue.object([
+                "worker": .string(configuration.owner), "mappingVersion": .string(mapping.version),
+            ]).serialized()) ?? Array("{}".utf8)))
+    }
+
+    /// HubSpot's string form of a desired value (`""` clears a property).
+    static func hubSpotString(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return ""
+        case .string(let text): return text
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int(let number): return String(number)
+        case .double(let number): return String(number)
+        case .array, .object: return String(decoding: (try? value.serialized()) ?? [], as: UTF8.self)
+        }
+    }
+
+    // MARK: - Status
+
+    /// Records this worker's rate-limit budget and last error for `hubsignal status`.
+    func record(error: String?) async {
+        let budget = await client.rateLimiter.budget
+        var object: [String: JSONValue] = ["limit": .int(Int64(budget.limit)), "remaining": .int(Int64(budget.remaining))]
+        if let daily = budget.dailyRemaining { object["dailyRemaining"] = .int(Int64(daily)) }
+        if let until = budget.dailyExhaustedUntil { object["dailyExhaustedUntil"] = .string(ISO8601Timestamp.format(until)) }
+        let json = PQJSONB(bytes: (try? JSONValue.object(object).serialized()) ?? Array("{}".utf8))
+        do {
+            try await database.execute(
+                """
+                INSERT INTO delivery_workers (destination, worker, budget, last_error, last_error_at, heartbeat_at)
+                VALUES ('hubspot', \(configuration.owner), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
+                ON CONFLICT (destination, worker) DO UPDATE SET budget = EXCLUDED.budget, heartbeat_at = now(),
+                    last_error = COALESCE(EXCLUDED.last_error, delivery_workers.last_error),
+                    last_error_at = COALESCE(EXCLUDED.last_error_at, delivery_workers.last_error_at)
+                """, name: "delivery.worker_status")
+        } catch {
+            logger.debug("could not record the worker's status", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import App
+import ArgumentParser
+import Delivery
+import EventStore
+import Foundation
+import Ingestion
+import Migrations
+import Projections
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each projection's position, lag and version, and each destination's pending, in-flight and failed deliveries.",
+        discussion: """
+            Per projection: the version it was built with, its checkpoint and how many events are not projected yet. Per \
+            destination: contacts by sync state (waiting, pending, in_sync, failed), pushes in flight, retrying and dead, \
+            the last error, and each worker's rate-limit budget. Reads the database only (DATABASE_URL).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        let (configuration, logger) = try prepare(options, requireDatabase: true)
+        let client = HubSignalService.makeClient(configuration, logger: logger)
+        do {
+            let projection = try await ProjectionRebuild.status(client: client)
+            let head = try await client.query("SELECT COALESCE(max(position), 0) FROM events", name: "status.head")[0]
+                .decode(Int64.self, at: 0)
+            let lag = max(0, head - (projection.checkpoint?.position ?? 0))
+            let delivery = try await DeliveryStatus.read(client: client)
+            await client.shutdown()
+            if json {
+                var destinations: [JSONValue] = []
+                for destination in delivery.destinations {
+                    destinations.append(
+                        .object([
+                            "name": .string(destination.name),
+                            "contacts": .object(destination.contacts.mapValues { .int(Int64($0)) }),
+                            "in_flight": .int(Int64(destination.inFlight)), "retrying": .int(Int64(destination.retrying)),
+                            "dead": .int(Int64(destination.dead)),
+                            "last_error": destination.lastError.map(JSONValue.string) ?? .null,
+                            "last_error_at": destination.lastErrorAt.map { .string(ISO8601Timestamp.format($0)) } ?? .null,
+                            "workers": .object(destination.workers.mapValues(JSONValue.object)),
+                        ]))
+                }
+                let object = JSONValue.object([
+                    "projections": .array([
+                        .object([
+                            "name": .string(projection.name), "version": projection.version.map(JSONValue.string) ?? .null,
+                            "position": .int(projection.checkpoint?.position ?? 0), "lag": .int(lag),
+                        ])
+                    ]),
+                    "destinations": .array(destinations),
+                ])
+                print(String(decoding: try object.serialized(), as: UTF8.self))
+                return
+            }
+            print("projections")
+            print(
+                "  \(projection.name): position \(projection.checkpoint?.position ?? 0), lag \(lag) events, version \(projection.version ?? "(not built yet)")")
+            print("destinations")
+            for destination in delivery.destinations {
+                let states = ["waiting", "pending", "in_sync", "failed"].map { "\($0) \(destination.contacts[$0] ?? 0)" }
+                print("  \(destination.name): contacts \(states.joined(separator: ", "))")
+                print("    pushes: in flight \(destination.inFlight), retrying \(destination.retrying), dead \(destination.dead)")
+                if let error = destination.lastError {
+                    print("    last error: \(error)" + (destination.lastErrorAt.map { " (at \(ISO8601Timestamp.format($0)))" } ?? ""))
+                }
+                for (worker, budget) in destination.workers.sorted(by: { $0.key < $1.key }) {
+                    let figures = budget.keys.sorted().map { "\($0) \(budget[$0].map(Self.text) ?? "")" }
+                    print("    worker \(worker): rate limit \(figures.joined(separator: ", "))")
+                }
+            }
+        } catch {
+            await client.shutdown()
+            throw fail(error)
+        }
+    }
+
+    private static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        default: return String(decoding: (try? value.serialized()) ?? [], as: UTF8.self)
+        }
+    }
+}
+
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send dead letters (and backed-off retries) again now, after fixing the mapping or the destination.",
+        discussion: """
+            Dead letters are deliveries a destination refused for good (e.g. an invalid email) or that failed too many \
+            times. `retry` makes them due at once; a running `serve` picks them up within a second. Narrow it with \
+            --contact or --error; the destination is required.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The destination: hubspot or onesignal.") var destination: String
+    @Option(help: "Only this contact (its contact_id).") var contact: String?
+    @Option(help: "Only dead letters whose last error contains this text (e.g. INVALID_EMAIL).") var error: String?
+
+    func validate() throws {
+        guard ["hubspot", "onesignal"].contains(destination) else {
+            throw ValidationError("the destination must be hubspot or onesignal, not '\(destination)'")
+        }
+    }
+
+    func run() async throws {
+        let (configuration, logger) = try prepare(options, requireDatabase: true)
+        let client = HubSignalService.makeClient(configuration, logger: logger)
+        do {
+            let count = try await DeliveryLedger(client: client).retry(destination: destination, contactID: contact, errorContaining: error)
+            await client.shutdown()
+            print("\(count) \(destination) deliver\(count == 1 ? "y" : "ies") due again")
+        } catch {
+            await client.shutdown()
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// One input of a batch upsert: the object identified by `id` in the unique property `idProperty` (`email` for
+/// contacts; a unique custom property for companies), with the property values to write (`""` clears one).
+public struct HubSpotUpsertInput: Sendable, Hashable, Encodable {
+    public var id: String
+    public var idProperty: String
+    public var properties: [String: String]
+    /// Makes per-input failures of a multi-status answer attributable (HubSpot echoes it).
+    public var objectWriteTraceId: String?
+
+    public init(id: String, idProperty: String, properties: [String: String], objectWriteTraceId: String? = nil) {
+        self.id = id
+        self.idProperty = idProperty
+        self.properties = properties
+        self.objectWriteTraceId = objectWriteTraceId
+    }
+}
+
+/// A CRM object as HubSpot returns it (`SimplePublicObject`).
+public struct HubSpotObject: Sendable, Hashable, Decodable {
+    /// HubSpot's object id (`hs_object_id`).
+    public var id: String
+    /// Property values as strings (`null` for unset ones HubSpot lists).
+    public var properties: [String: String?]
+    /// For upserts: whether HubSpot created the object.
+    public var new: Bool?
+    public var objectWriteTraceId: String?
+}
+
+/// One per-input problem in a multi-status (`207`) batch answer (`StandardError`).
+public struct HubSpotBatchError: Sendable, Hashable, Decodable {
+    public var status: String?
+    public var category: String?
+    public var message: String?
+    /// Which inputs it concerns, as HubSpot says (`ids`, `objectWriteTraceId`, `propertyName`, …).
+    public var context: [String: [String]]?
+}
+
+/// The answer to a batch call: the objects written and, for a `207`, the inputs HubSpot refused.
+public struct HubSpotBatchResult: Sendable, Hashable, Decodable {
+    public var status: String?
+    public var results: [HubSpotObject]
+    public var errors: [HubSpotBatchError]?
+    public var numErrors: Int?
+}
+
+/// A property definition as the Properties API lists it (the parts the sync needs).
+public struct HubSpotProperty: Sendable, Hashable, Codable {
+    public var name: String
+    public var label: String
+    /// `string`, `number`, `bool`, `date`, `datetime`, `enumeration`, `phone_number`.
+    public var type: String
+    /// `text`, `number`, `booleancheckbox`, `date`, `select`, …
+    public var fieldType: String
+    public var groupName: String
+    public var hasUniqueValue: Bool?
+    public var options: [Option]?
+
+    /// One allowed value of an `enumeration` or `bool` property.
+    public struct Option: Sendable, Hashable, Codable {
+        public var label: String
+        public var value: String
+        public var displayOrder: Int?
+        public var hidden: Bool?
+
+        public init(label: String, value: String, displayOrder: Int? = nil, hidden: Bool? = false) {
+            self.label = label
+            self.value = value
+            self.displayOrder = displayOrder
+            self.hidden = hidden
+        }
+    }
+
+    public init(
+        name: String, label: String, type: String, fieldType: String, groupName: String, hasUniqueValue: Bool? = nil,
+        options: [Option]? = nil
+    ) {
+        self.name = name
+        self.label = label
+        self.type = type
+        self.fieldType = fieldType
+        self.groupName = groupName
+        self.hasUniqueValue = hasUniqueValue
+        self.options = options
+    }
+
+    /// A HubSignal-created property of a type, with the field type HubSpot pairs with it (hubspot.md §3: `datetime`
+    /// uses field type `date`; `bool` gets the Yes/No options).
+    public static func created(name: String, type: String, groupName: String, hasUniqueValue: Bool? = nil) -> HubSpotProperty {
+        let label = name.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
+        switch type {
+        case "number":
+            return HubSpotProperty(name: name, label: label, type: "number", fieldType: "number", groupName: groupName)
+        case "bool":
+            return HubSpotProperty(
+                name: name, label: label, type: "bool", fieldType: "booleancheckbox", groupName: groupName,
+                options: [Option(label: "Yes", value: "true", displayOrder: 0), Option(label: "No", value: "false", displayOrder: 1)])
+        case "date", "datetime":
+            return HubSpotProperty(name: name, label: label, type: type, fieldType: "date", groupName: groupName)
+        default:
+            return HubSpotProperty(
+                name: name, label: label, type: "string", fieldType: "text", groupName: groupName, hasUniqueValue: hasUniqueValue)
+        }
+    }
+}
+
+/// A pair of objects to associate (HubSpot object ids).
+public struct HubSpotAssociationPair: Sendable, Hashable {
+    public var fromID: String
+    public var toID: String
+
+    public init(fromID: String, toID: String) {
+        self.fromID = fromID
+        self.toID = toID
+    }
+}
+
+/// A custom behavioral event occurrence (`/events/v3/send`).
+public struct HubSpotEventOccurrence: Sendable, Hashable, Encodable {
+    /// The fully qualified name, `pe{portalId}_{name}`.
+    public var eventName: String
+    public var email: String?
+    public var objectId: String?
+    /// ISO 8601.
+    public var occurredAt: String?
+    /// Idempotency key: HubSpot refuses a second occurrence with the same uuid.
+    public var uuid: String?
+    public var properties: [String: String]
+
+    public init(
+        eventName: String, email: String? = nil, objectId: String? = nil, occurredAt: String? = nil, uuid: String? = nil,
+        properties: [String: String]
+    ) {
+        self.eventName = eventName
+        self.email = email
+        self.objectId = objectId
+        self.occurredAt = occurredAt
+        self.uuid = uuid
+        self.properties = properties
+    }
+}
