@@ -168,7 +168,8 @@ let package = Package(
         .executableTarget(
             name: "HubSignalBench",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections",
+                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
+                "Ingestion",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -195,7 +196,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres",
+                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Mapping", "Projections",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -37,6 +37,9 @@ public struct AppConfiguration: Sendable {
     public var hubSpotAccessToken: String?
     /// `HUBSPOT_BASE_URL`: HubSpot's API. Defaults to `https://api.hubapi.com`.
     public var hubSpotBaseURL: String = "https://api.hubapi.com"
+    /// `HUBSPOT_PORTAL_ID`: the HubSpot account (Hub ID); behavioral event names are `pe<portal id>_…`. Defaults to
+    /// `nil`: no behavioral events are sent.
+    public var hubSpotPortalID: String?
     /// `HUBSPOT_RATE_LIMIT`: requests per 10 seconds HubSignal allows itself (100, 110, 190 or 250 by plan and app
     /// type). Defaults to 100.
     public var hubSpotRateLimit: Int = 100
@@ -121,6 +124,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("HUBSPOT_BASE_URL=\(url) must be an http:// or https:// URL")
             }
             configuration.hubSpotBaseURL = url
+        }
+        if let portal = environment["HUBSPOT_PORTAL_ID"], !portal.isEmpty {
+            guard portal.allSatisfy(\.isNumber) else {
+                throw ConfigurationError("HUBSPOT_PORTAL_ID=\(portal) must be the HubSpot account's numeric Hub ID")
+            }
+            configuration.hubSpotPortalID = portal
         }
         if let limit = environment["HUBSPOT_RATE_LIMIT"], !limit.isEmpty {
             guard let value = Int(limit), value > 0 else {

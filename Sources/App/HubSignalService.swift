@@ -70,11 +70,12 @@ public enum HubSignalService {
         if let hubSpot = makeHubSpotClient(configuration, logger: logger) {
             var syncConfiguration = HubSpotSync.Configuration(owner: configuration.workerID)
             syncConfiguration.linger = configuration.syncLinger
+            syncConfiguration.portalID = configuration.hubSpotPortalID
             services.append(
                 .init(
                     service: HubSpotSync(
                         configuration: syncConfiguration, client: hubSpot, database: client, store: store, mapping: mapping,
-                        logger: logger)))
+                        watcher: watcher, logger: logger)))
         } else {
             logger.warning("HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off (contacts wait in sync_status)")
         }

@@ -111,6 +111,15 @@ public struct DeliveryLedger: Sendable {
     public func finish(
         kind: String, destination: String, outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore
     ) async throws {
+        try await client.withTransaction { connection in
+            if !events.isEmpty { _ = try await store.append(events, on: connection) }
+            try await record(outcomes, kind: kind, destination: destination, owner: owner, on: connection)
+        }
+    }
+
+    /// Writes outcomes into the ledger rows this worker holds.
+    func record(_ outcomes: [String: Outcome], kind: String, destination: String, owner: String, on connection: PQConnection) async throws {
+        guard !outcomes.isEmpty else { return }
         var keys: [String] = []
         var states: [String] = []
         var hashes: [String?] = []
@@ -132,25 +141,22 @@ public struct DeliveryLedger: Sendable {
                 errors.append(nil)
             }
         }
-        try await client.withTransaction { connection in
-            if !events.isEmpty { _ = try await store.append(events, on: connection) }
-            try await connection.execute(
-                """
-                UPDATE deliveries d SET state = o.state,
-                    desired_hash = COALESCE(o.desired_hash, d.desired_hash),
-                    attempts = CASE WHEN o.state = 'done' THEN 0 ELSE d.attempts + o.counted END,
-                    next_attempt_at = now() + make_interval(secs => o.delay),
-                    leased_until = NULL, lease_owner = NULL,
-                    last_error = CASE WHEN o.state = 'done' THEN NULL ELSE COALESCE(o.error, d.last_error) END,
-                    last_attempt_at = CASE WHEN o.counted > 0 OR o.state = 'done' THEN now() ELSE d.last_attempt_at END,
-                    updated_at = now()
-                FROM unnest(\(keys)::text[], \(states)::text[], \(PQNullableArray(hashes))::text[], \(delays)::float8[],
-                            \(counts)::int4[], \(PQNullableArray(errors))::text[])
-                    AS o(object_key, state, desired_hash, delay, counted, error)
-                WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = o.object_key
-                  AND d.lease_owner = \(owner)
-                """, name: "delivery.finish")
-        }
+        try await connection.execute(
+            """
+            UPDATE deliveries d SET state = o.state,
+                desired_hash = COALESCE(o.desired_hash, d.desired_hash),
+                attempts = CASE WHEN o.state = 'done' THEN 0 ELSE d.attempts + o.counted END,
+                next_attempt_at = now() + make_interval(secs => o.delay),
+                leased_until = NULL, lease_owner = NULL,
+                last_error = CASE WHEN o.state = 'done' THEN NULL ELSE COALESCE(o.error, d.last_error) END,
+                last_attempt_at = CASE WHEN o.counted > 0 OR o.state = 'done' THEN now() ELSE d.last_attempt_at END,
+                updated_at = now()
+            FROM unnest(\(keys)::text[], \(states)::text[], \(PQNullableArray(hashes))::text[], \(delays)::float8[],
+                        \(counts)::int4[], \(PQNullableArray(errors))::text[])
+                AS o(object_key, state, desired_hash, delay, counted, error)
+            WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = o.object_key
+              AND d.lease_owner = \(owner)
+            """, name: "delivery.finish")
     }
 
     /// Makes dead letters (and backed-off retries) of a destination due again now: `hubsignal retry`. `contactID`

@@ -8,9 +8,10 @@ import Metrics
 import PQ
 import ServiceLifecycle
 
-/// Pushes the read models to HubSpot, in rounds of three phases: companies (batch upsert by the group-id property),
-/// contacts (batch upsert by email), then contact → company associations (v4 batch, HubSpot's default association)
-/// once both sides have HubSpot ids — so they land in whatever order the events arrived.
+/// Pushes the read models to HubSpot, in rounds of four phases: companies (batch upsert by the group-id property),
+/// contacts (batch upsert by email), contact → company associations (v4 batch, HubSpot's default association) once
+/// both sides have HubSpot ids — so they land in whatever order the events arrived — and behavioral events (track,
+/// and page/screen when the mapping says so) from `hubspot_event_outbox`.
 ///
 /// Each phase claims objects whose desired values differ from what HubSpot acknowledged, sends only the difference
 /// (up to 100 per call), and records what HubSpot answered as events (`hubsignal.hubspot.contact_synced` /
@@ -38,6 +39,9 @@ public struct HubSpotSync: Service {
         public var retry = RetryPolicy()
         /// This worker's name in the ledger (leases) and in `hubsignal status`.
         public var owner: String
+        /// The HubSpot account id (`HUBSPOT_PORTAL_ID`): behavioral event names are `pe<portal id>_…`. Without it,
+        /// no behavioral events are sent.
+        public var portalID: String?
 
         public init(owner: String) {
             self.owner = owner
@@ -53,9 +57,12 @@ public struct HubSpotSync: Service {
     private let catalog: HubSpotPropertyCatalog
     let companyCatalog: HubSpotPropertyCatalog
     let logger: Logger
+    /// Fills `hubspot_event_outbox` from the log when the mapping sends behavioral events (and a portal id is known).
+    let outbox: Subscription?
 
     public init(
-        configuration: Configuration, client: HubSpotClient, database: PQClient, store: EventStore, mapping: Mapping, logger: Logger
+        configuration: Configuration, client: HubSpotClient, database: PQClient, store: EventStore, mapping: Mapping,
+        watcher: LogWatcher = LogWatcher(), logger: Logger
     ) {
         self.configuration = configuration
         self.client = client
@@ -67,6 +74,16 @@ public struct HubSpotSync: Service {
         self.companyCatalog = HubSpotPropertyCatalog(
             client: client, objectType: "companies", groupName: "companyinformation", logger: logger)
         self.logger = logger
+        if let portalID = configuration.portalID, case let outbox = HubSpotEventOutbox(mapping: mapping, portalID: portalID),
+            outbox.isEnabled
+        {
+            self.outbox = outbox.makeSubscription(store: store, watcher: watcher, logger: logger)
+        } else {
+            if HubSpotEventOutbox(mapping: mapping, portalID: "0").isEnabled {
+                logger.warning("the mapping sends behavioral events, but HUBSPOT_PORTAL_ID is not set: none are sent")
+            }
+            self.outbox = nil
+        }
     }
 
     public func run() async throws {
@@ -93,9 +110,11 @@ public struct HubSpotSync: Service {
     @discardableResult
     public func runOnce() async throws -> Int {
         var claimed = 0
+        if let outbox, case .processed(let count, _) = try await outbox.processNextBatch() { claimed += count }
         if mapping.companies.enabled { claimed += try await pushCompanies() }
         claimed += try await pushContacts()
         claimed += try await pushAssociations()
+        if outbox != nil { claimed += try await pushEvents() }
         return claimed
     }
 

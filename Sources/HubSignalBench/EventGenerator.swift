@@ -54,7 +54,7 @@ enum EventGenerator {
 }
 
 /// A small, fast, seedable random generator (SplitMix64), so every run generates the same events.
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

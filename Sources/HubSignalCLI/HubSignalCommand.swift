@@ -77,6 +77,7 @@ let environmentHelp = """
       HUBSPOT_ACCESS_TOKEN          private-app token HubSignal writes to HubSpot with (default: none, HubSpot sync off)
       HUBSPOT_BASE_URL              HubSpot's API (default https://api.hubapi.com; a sandbox in tests and dev)
       HUBSPOT_RATE_LIMIT            requests per 10 s HubSignal allows itself (default 100)
+      HUBSPOT_PORTAL_ID             the HubSpot account (Hub ID), for behavioral event names pe<id>_… (default: none sent)
       HUBSIGNAL_SYNC_LINGER_MS      a contact is pushed once unchanged this long (coalescing; default 1000)
       HUBSIGNAL_WORKER_ID           this process's name in the delivery ledger and status (default host-pid)
       HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)

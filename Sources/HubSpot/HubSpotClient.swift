@@ -90,6 +90,12 @@ public struct HubSpotClient: Sendable {
         _ = try await send(.POST, "/events/v3/send", body: occurrence, limited: false)
     }
 
+    /// `POST /events/v3/send/batch`: several occurrences in one call (a `400` refuses the whole batch).
+    public func send(_ occurrences: [HubSpotEventOccurrence]) async throws {
+        struct Body: Encodable { var inputs: [HubSpotEventOccurrence] }
+        _ = try await send(.POST, "/events/v3/send/batch", body: Body(inputs: occurrences), limited: false)
+    }
+
     // MARK: - Transport
 
     struct Answer {

@@ -32,7 +32,7 @@ public struct PeopleProjectionService: Service {
     }
 
     /// Makes the stored projection match this mapping: records it on a fresh database, rebuilds it after a change.
-    func prepare() async throws {
+    public func prepare() async throws {
         let version = PeopleProjection.version(mapping: mapping)
         while !Task.isCancelled {
             let status = try await ProjectionRebuild.status(client: store.client)
@@ -67,7 +67,9 @@ public struct PeopleProjectionService: Service {
         }
     }
 
-    func makeSubscription() -> Subscription {
+    /// The subscription that applies the log to the read models batch by batch (`run()` drives it; tests and tools can
+    /// step it with `processNextBatch()`).
+    public func makeSubscription() -> Subscription {
         var configuration = Subscription.Configuration(name: PeopleProjection.name)
         configuration.batchSize = batchSize
         let projection = PeopleProjection(mapping: mapping, logger: logger)

@@ -120,5 +120,5 @@ actor ServerHolder {
 /// Why the tests could not get PostgreSQL.
 public struct TestPostgresError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

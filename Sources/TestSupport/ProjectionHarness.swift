@@ -2,23 +2,22 @@ import EventStore
 import Foundation
 import Mapping
 import PQ
-@testable import Projections
-import TestSupport
+import Projections
 
 /// Writes Segment-like events into a test database's log and runs the people projection over them.
-struct ProjectionHarness {
-    let database: TestDatabase
-    let store: EventStore
-    var clock = Date(timeIntervalSince1970: 1_790_000_000)  // each append adds a minute
+public struct ProjectionHarness: Sendable {
+    public let database: TestDatabase
+    public let store: EventStore
+    public var clock = Date(timeIntervalSince1970: 1_790_000_000)  // each append adds a minute
 
-    init(_ database: TestDatabase) {
+    public init(_ database: TestDatabase) {
         self.database = database
         self.store = database.makeEventStore()
     }
 
     /// Appends one event (a Segment message as stored after normalization, or any other type) and returns its position.
     @discardableResult
-    mutating func append(_ type: String, _ payload: String, source: EventSource = .segment) async throws -> Int64 {
+    public mutating func append(_ type: String, _ payload: String, source: EventSource = .segment) async throws -> Int64 {
         clock += 60
         let outcome = try await store.append([
             NewEvent(
@@ -29,7 +28,7 @@ struct ProjectionHarness {
     }
 
     /// Brings the live projection up to date with `mapping` (recording or rebuilding it first, like `serve`).
-    func project(_ mapping: Mapping = .defaults) async throws {
+    public func project(_ mapping: Mapping = .defaults) async throws {
         let service = PeopleProjectionService(
             store: store, watcher: LogWatcher(), mapping: mapping, autoRebuild: true, logger: TestPostgres.logger)
         try await service.prepare()
@@ -45,14 +44,15 @@ struct ProjectionHarness {
         throw ProjectionError("the projection did not catch up within 60 s")
     }
 
-    var client: PQClient { database.client }
+    public var client: PQClient { database.client }
 
     /// All rows of a one-column query, as strings.
-    func strings(_ query: PQQuery) async throws -> [String] {
+    public func strings(_ query: PQQuery) async throws -> [String] {
         try await client.query(query).map { try $0.decode(String.self, at: 0) }
     }
 
-    func count(_ query: PQQuery) async throws -> Int {
+    /// The count a one-row, one-column `count(*)` query returns.
+    public func count(_ query: PQQuery) async throws -> Int {
         Int(try await client.query(query)[0].decode(Int64.self, at: 0))
     }
 }
