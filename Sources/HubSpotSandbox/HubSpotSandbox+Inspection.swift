@@ -139,6 +139,24 @@ extension HubSpotSandbox {
         box.withLock { $0.behavioralEvents }
     }
 
+    /// Custom event definitions, by name.
+    public func eventDefinitions() -> [BehavioralEventDefinition] {
+        box.withLock { $0.eventDefinitions.values.sorted { $0.name < $1.name } }
+    }
+
+    /// Adds a custom event definition (`pe{portalID}_{name}`) whose occurrences may carry `propertyNames`.
+    @discardableResult
+    public func defineBehavioralEvent(name: String, label: String? = nil, propertyNames: [String] = []) -> BehavioralEventDefinition {
+        box.withLock { state in
+            let definition = BehavioralEventDefinition(
+                name: name, label: label ?? name, portalID: state.portalID, propertyNames: propertyNames,
+                id: String(state.nextObjectID))
+            state.nextObjectID += 1
+            state.eventDefinitions[definition.fullyQualifiedName] = definition
+            return definition
+        }
+    }
+
     /// Timeline events received (the last write per id), in order of first arrival.
     public func timelineEvents() -> [TimelineEventRecord] {
         box.withLock { $0.timelineEvents }

@@ -37,11 +37,15 @@ public final class HubSpotSandbox: Sendable {
         public var developerAPIKey: String?
         /// The server's own log level (it never logs headers or bodies).
         public var logLevel: Logger.Level
+        /// Whether `/events/v3/send` refuses an `eventName` without a definition (created through
+        /// `/events/v3/event-definitions` or ``HubSpotSandbox/defineBehavioralEvent(name:label:propertyNames:)``).
+        /// Occurrences of a defined event are always checked against its properties.
+        public var requireEventDefinitions: Bool
 
         public init(
             accessToken: String, portalID: Int = 12_345_678, rateLimit: Int = 100, rateLimitWindow: Duration = .seconds(10),
             dailyLimit: Int = 250_000, searchRequestsPerSecond: Int = 5, host: String = "127.0.0.1", port: Int = 0,
-            developerAPIKey: String? = nil, logLevel: Logger.Level = .warning
+            developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = false
         ) {
             self.accessToken = accessToken
             self.portalID = portalID
@@ -53,6 +57,7 @@ public final class HubSpotSandbox: Sendable {
             self.port = port
             self.developerAPIKey = developerAPIKey
             self.logLevel = logLevel
+            self.requireEventDefinitions = requireEventDefinitions
         }
     }
 
@@ -72,7 +77,9 @@ public final class HubSpotSandbox: Sendable {
         self.configuration = configuration
         self.requests = RequestLog()
         self.faults = FaultPlan()
-        self.box = HubSpotStateBox(HubSpotState(portalID: configuration.portalID))
+        var state = HubSpotState(portalID: configuration.portalID)
+        state.requireEventDefinitions = configuration.requireEventDefinitions
+        self.box = HubSpotStateBox(state)
         self.limiter = HubSpotRateLimiter(
             limit: configuration.rateLimit, window: configuration.rateLimitWindow, dailyLimit: configuration.dailyLimit,
             searchPerSecond: configuration.searchRequestsPerSecond, portalID: configuration.portalID)

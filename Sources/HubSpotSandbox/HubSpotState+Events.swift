@@ -53,6 +53,7 @@ extension HubSpotState {
                 throw HubSpotError.validation("Invalid value of property \(name): expected a string, got \(value.typeName)")
             }
         }
+        try checkAgainstDefinition(eventName: eventName, properties: properties)
         let email = try body.optionalString("email", schema)
         let utk = try body.optionalString("utk", schema)
         let objectID = try body.optionalID("objectId", schema)

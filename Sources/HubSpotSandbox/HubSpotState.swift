@@ -11,6 +11,9 @@ struct HubSpotState: Sendable {
     var behavioralEventUUIDs: Set<String> = []
     var timelineEvents: [TimelineEventRecord] = []
     var timelineTemplates: [String: TimelineTemplate] = [:]
+    var eventDefinitions: [String: BehavioralEventDefinition] = [:]
+    /// Whether `/events/v3/send` refuses events without a definition.
+    var requireEventDefinitions = false
     var callbackCompletions: [CallbackCompletionRecord] = []
     var actionDefinitions: [ActionDefinitionRecord] = []
     /// The next object id; ids are shared by every object type, so an id never names two objects.

@@ -34,6 +34,33 @@ struct EventsTests {
         }
     }
 
+    @Test func eventDefinitionsCheckOccurrences() async throws {
+        try await withSandbox(.init(accessToken: testToken, requireEventDefinitions: true)) { sandbox, client in
+            let created = try await client.post(
+                "/events/v3/event-definitions",
+                #"{"label":"Message clicked","name":"message_clicked","primaryObject":"CONTACT","propertyDefinitions":[{"name":"notification_id","label":"Notification","type":"string"}]}"#)
+            #expect(created.status == 201)
+            #expect(created.json.string("fullyQualifiedName") == "pe12345678_message_clicked")
+            let again = try await client.post(
+                "/events/v3/event-definitions", #"{"label":"Message clicked","name":"message_clicked","propertyDefinitions":[]}"#)
+            #expect(again.status == 409)
+            let listed = try await client.get("/events/v3/event-definitions/message_clicked")
+            #expect(listed.json.string("name") == "message_clicked")
+
+            let defined = #"{"eventName":"pe12345678_message_clicked","utk":"u","properties":{"notification_id":"n1","hs_title":"t"}}"#
+            #expect(try await client.post("/events/v3/send", defined).status == 204)
+            let undefinedProperty = try await client.post(
+                "/events/v3/send", #"{"eventName":"pe12345678_message_clicked","utk":"u","properties":{"other":"x"}}"#)
+            #expect(undefinedProperty.status == 400)
+            #expect(undefinedProperty.json.string("message")?.contains("[other]") == true)
+            let undefinedEvent = try await client.post(
+                "/events/v3/send", #"{"eventName":"pe12345678_unknown","utk":"u","properties":{}}"#)
+            #expect(undefinedEvent.status == 400)
+            #expect(sandbox.behavioralEvents().count == 1)
+            #expect(sandbox.eventDefinitions().map(\.fullyQualifiedName) == ["pe12345678_message_clicked"])
+        }
+    }
+
     @Test func timelineEventsLastWriteWins() async throws {
         try await withSandbox { sandbox, client in
             sandbox.defineTimelineTemplate(TimelineTemplate(id: "1001298", name: "OneSignal message", tokens: ["status"]))
