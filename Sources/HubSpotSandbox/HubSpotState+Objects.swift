@@ -182,6 +182,41 @@ extension HubSpotState {
         return .noContent
     }
 
+    /// `POST /crm/v3/objects/{type}/merge` `{"primaryObjectId","objectIdToMerge"}` → 200 with the primary object.
+    /// The primary keeps its values; blank ones are filled from the merged object, whose associations move to the
+    /// primary; the merged object is archived.
+    mutating func mergeObjects(_ call: HubSpotCall) throws -> HubSpotReply {
+        let type = try typeName(call.parameters[0])
+        let schema = "PublicMergeInput"
+        let body = try call.object(schema)
+        let primaryRaw = try body.requiredID("primaryObjectId", schema)
+        let mergedRaw = try body.requiredID("objectIdToMerge", schema)
+        guard primaryRaw != mergedRaw else {
+            throw HubSpotError.validation("Cannot merge \(store(type).type.singular) \(primaryRaw) into itself")
+        }
+        guard let primaryID = Int(primaryRaw), let primary = store(type).live(primaryID) else {
+            throw HubSpotError.notFound("\(store(type).type.messageName) \(primaryRaw) does not exist")
+        }
+        guard let mergedID = Int(mergedRaw), let merged = store(type).live(mergedID) else {
+            throw HubSpotError.notFound("\(store(type).type.messageName) \(mergedRaw) does not exist")
+        }
+        let system = Set(store(type).type.systemProperties)
+        var values: [String: String?] = [:]
+        for (name, value) in merged.properties where primary.properties[name] == nil && !system.contains(name) {
+            // Unique values move with the merge: the merged object is archived below, before they are applied.
+            values[name] = value
+        }
+        let mergedRef = ObjectRef(type: type, id: mergedID)
+        let primaryRef = ObjectRef(type: type, id: primaryID)
+        let moved = associations.targets(of: mergedRef, toType: nil)
+        archive(type: type, id: mergedID, now: call.now)
+        apply(values, type: type, id: primaryID, now: call.now)
+        for (target, specs) in moved where target != primaryRef {
+            for spec in specs { associations.add(spec, from: primaryRef, to: target) }
+        }
+        return .json(json(store(type).records[primaryID]!, properties: nil, allValues: true))
+    }
+
     // MARK: - Batch
 
     /// `POST …/batch/create` → 201 / 207.

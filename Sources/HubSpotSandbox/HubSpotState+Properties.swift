@@ -190,6 +190,18 @@ extension HubSpotState {
         return .noContent
     }
 
+    /// `POST /crm/v3/properties/{type}/batch/archive` `{"inputs":[{"name"}]}` → 204; unknown names are ignored.
+    mutating func batchArchiveProperties(_ call: HubSpotCall) throws -> HubSpotReply {
+        let type = try typeName(call.parameters[0])
+        let inputs = try call.object("BatchInputPropertyName").requiredObjects("inputs", "BatchInputPropertyName")
+        let names = try inputs.map { try $0.requiredString("name", "PropertyName") }
+        if let defined = names.first(where: { store(type).properties[$0]?.hubspotDefined == true }) {
+            throw HubSpotError.validation("Property \(defined) is defined by HubSpot and cannot be archived")
+        }
+        for name in names { stores[type]!.remove(property: name) }
+        return .noContent
+    }
+
     // MARK: - Groups
 
     /// `GET /crm/v3/properties/{type}/groups`.

@@ -175,4 +175,32 @@ struct ContactsTests {
             #expect(error.object("context")["ids"] as? [String] == ["424242"])
         }
     }
+
+    @Test func mergeKeepsThePrimaryAndMovesAssociations() async throws {
+        try await withSandbox { sandbox, client in
+            let primary = try sandbox.seedObject(ofType: "contacts", properties: ["email": "ada@example.com", "firstname": "Ada"])
+            let merged = try sandbox.seedObject(
+                ofType: "contacts", properties: ["email": "ada.l@example.com", "firstname": "A.", "city": "London"])
+            let acme = try sandbox.seedObject(ofType: "companies", properties: ["name": "Acme"])
+            let put = try await client.send(.PUT, "/crm/v4/objects/contacts/\(merged.id)/associations/default/companies/\(acme.id)")
+            #expect(put.status == 200)
+
+            let response = try await client.post(
+                "/crm/v3/objects/contacts/merge", #"{"primaryObjectId":"\#(primary.id)","objectIdToMerge":"\#(merged.id)"}"#)
+            #expect(response.status == 200)
+            #expect(response.json.string("id") == primary.id)
+            let stored = try #require(sandbox.contact(id: primary.id))
+            #expect(stored["firstname"] == "Ada")
+            #expect(stored["city"] == "London")
+            #expect(stored["email"] == "ada@example.com")
+            #expect(sandbox.contact(id: merged.id) == nil)
+            #expect(sandbox.associations(from: "contacts", id: primary.id).map(\.toObjectID) == [acme.id])
+            #expect(sandbox.associations(from: "companies", id: acme.id).map(\.toObjectID) == [primary.id])
+
+            let gdpr = try await client.post("/crm/v3/objects/contacts/gdpr-delete", #"{"objectId":"ada@example.com","idProperty":"email"}"#)
+            #expect(gdpr.status == 204)
+            #expect(sandbox.anyObject(ofType: "contacts", id: primary.id) == nil)
+            #expect(sandbox.associations(from: "companies", id: acme.id).isEmpty)
+        }
+    }
 }
