@@ -43,7 +43,8 @@ struct SandboxHubSpot: AsyncParsableCommand {
     func run() async throws {
         let sandbox = HubSpotSandbox(
             configuration: .init(
-                accessToken: resolvedToken()!, portalID: portalId, rateLimit: rateLimit, host: host, port: port))
+                accessToken: resolvedToken()!, portalID: portalId, rateLimit: rateLimit, host: host, port: port,
+                requestLogLimit: 1_000))
         let host = host
         let rateLimit = rateLimit
         let portalId = portalId

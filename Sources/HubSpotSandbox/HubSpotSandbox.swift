@@ -41,11 +41,14 @@ public final class HubSpotSandbox: Sendable {
         /// `/events/v3/event-definitions` or ``HubSpotSandbox/defineBehavioralEvent(name:label:propertyNames:)``).
         /// Occurrences of a defined event are always checked against its properties.
         public var requireEventDefinitions: Bool
+        /// The most requests ``HubSpotSandbox/requests`` keeps (oldest dropped first); `nil` keeps all.
+        public var requestLogLimit: Int?
 
         public init(
             accessToken: String, portalID: Int = 12_345_678, rateLimit: Int = 100, rateLimitWindow: Duration = .seconds(10),
             dailyLimit: Int = 250_000, searchRequestsPerSecond: Int = 5, host: String = "127.0.0.1", port: Int = 0,
-            developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = false
+            developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = false,
+            requestLogLimit: Int? = nil
         ) {
             self.accessToken = accessToken
             self.portalID = portalID
@@ -58,6 +61,7 @@ public final class HubSpotSandbox: Sendable {
             self.developerAPIKey = developerAPIKey
             self.logLevel = logLevel
             self.requireEventDefinitions = requireEventDefinitions
+            self.requestLogLimit = requestLogLimit
         }
     }
 
@@ -75,7 +79,7 @@ public final class HubSpotSandbox: Sendable {
     /// A sandbox with HubSpot's default contact, company and note properties and no objects.
     public init(configuration: Configuration) {
         self.configuration = configuration
-        self.requests = RequestLog()
+        self.requests = RequestLog(limit: configuration.requestLogLimit)
         self.faults = FaultPlan()
         var state = HubSpotState(portalID: configuration.portalID)
         state.requireEventDefinitions = configuration.requireEventDefinitions

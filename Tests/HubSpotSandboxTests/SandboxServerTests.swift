@@ -54,4 +54,15 @@ struct SandboxServerTests {
             #expect(sandbox.requests.count == 0)
         }
     }
+
+    @Test func requestLogKeepsAtMostItsLimit() async throws {
+        try await withSandbox(.init(accessToken: testToken, requestLogLimit: 2)) { sandbox, client in
+            for index in 0..<3 {
+                let response = try await client.get("/crm/v3/objects/contacts?limit=\(index + 1)")
+                #expect(response.status == 200)
+            }
+            #expect(sandbox.requests.all.map(\.query) == ["limit=2", "limit=3"])
+            #expect(sandbox.requests.all.map(\.sequence) == [1, 2])
+        }
+    }
 }
