@@ -5,6 +5,7 @@ import Foundation
 public struct BehavioralEventDefinition: Sendable, Equatable {
     /// The internal name, e.g. `message_clicked`.
     public let name: String
+    /// The label shown in HubSpot.
     public let label: String
     /// `pe{portalID}_{name}`, the `eventName` occurrences use.
     public let fullyQualifiedName: String
@@ -12,9 +13,12 @@ public struct BehavioralEventDefinition: Sendable, Equatable {
     public let primaryObject: String
     /// The custom properties occurrences may carry (besides HubSpot's `hs_` defaults).
     public let propertyNames: [String]
+    /// HubSpot's id of the definition.
     public let id: String
+    /// When the definition was created.
     public let createdAt: Date
 
+    /// A definition named `pe{portalID}_{name}`.
     public init(
         name: String, label: String, portalID: Int, primaryObject: String = "CONTACT", propertyNames: [String] = [],
         id: String, createdAt: Date = Date()

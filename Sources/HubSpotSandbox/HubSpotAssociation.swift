@@ -9,6 +9,7 @@ public struct HubSpotAssociation: Sendable, Equatable {
         /// The label, `nil` for unlabelled types.
         public let label: String?
 
+        /// An association type.
         public init(category: String, typeID: Int, label: String?) {
             self.category = category
             self.typeID = typeID

@@ -10,12 +10,18 @@ public struct HubSpotProperty: Sendable, Equatable {
 
     /// One option of an enumeration (or bool) property.
     public struct Option: Sendable, Equatable {
+        /// The label shown in HubSpot.
         public var label: String
+        /// The value stored in objects.
         public var value: String
+        /// Position in HubSpot's UI (-1: after the others).
         public var displayOrder: Int
+        /// Whether HubSpot hides it in its UI.
         public var hidden: Bool
+        /// A free description.
         public var description: String?
 
+        /// An option; `value` is what objects store.
         public init(label: String, value: String, displayOrder: Int = 0, hidden: Bool = false, description: String? = nil) {
             self.label = label
             self.value = value
@@ -42,15 +48,25 @@ public struct HubSpotProperty: Sendable, Equatable {
         .phoneNumber: ["phonenumber", "text"],
     ]
 
+    /// The internal name, `^[a-z][a-z0-9_]*$`.
     public var name: String
+    /// The label shown in HubSpot.
     public var label: String
+    /// The value type, which decides how values are checked.
     public var type: ValueType
+    /// How HubSpot shows the field (`text`, `select`, `date`, …).
     public var fieldType: String
+    /// The property group it belongs to.
     public var groupName: String
+    /// A free description.
     public var description: String
+    /// The allowed values of an enumeration (or the two of a bool).
     public var options: [Option]
+    /// Position in HubSpot's UI (-1: after the others).
     public var displayOrder: Int
+    /// Whether HubSpot hides it in its UI.
     public var hidden: Bool
+    /// Whether it can be used in forms.
     public var formField: Bool
     /// Whether values are unique per object type (can only be set when the property is created).
     public var hasUniqueValue: Bool
@@ -58,8 +74,11 @@ public struct HubSpotProperty: Sendable, Equatable {
     public var hubspotDefined: Bool
     /// Whether clients may not write values (e.g. `hs_object_id`, `createdate`).
     public var readOnlyValue: Bool
+    /// When it was created.
     public var createdAt: Date
+    /// When it was last changed.
     public var updatedAt: Date
+    /// Whether it was archived.
     public var archived: Bool
 
     /// A property definition; `defineProperty` on ``HubSpotSandbox`` adds one.

@@ -8,9 +8,13 @@ public struct HubSpotRecord: Sendable, Equatable {
     public let id: String
     /// Every stored property value, system properties (`hs_object_id`, `createdate`, …) included.
     public internal(set) var properties: [String: String]
+    /// When the object was created.
     public let createdAt: Date
+    /// When the object was last written.
     public internal(set) var updatedAt: Date
+    /// Whether the object was archived (deleted).
     public internal(set) var archived: Bool
+    /// When the object was archived.
     public internal(set) var archivedAt: Date?
 
     /// The value of one property.

@@ -6,8 +6,11 @@ import NIOCore
 extension HubSpotSandbox {
     /// An app's answer to an outbound call.
     public struct OutboundResponse: Sendable {
+        /// The HTTP status.
         public let status: Int
+        /// The response headers, as received.
         public let headers: [(String, String)]
+        /// The response body.
         public let body: Data
     }
 

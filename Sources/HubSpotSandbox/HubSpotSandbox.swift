@@ -44,6 +44,7 @@ public final class HubSpotSandbox: Sendable {
         /// The most requests ``HubSpotSandbox/requests`` keeps (oldest dropped first); `nil` keeps all.
         public var requestLogLimit: Int?
 
+        /// The defaults are a Free/Starter private app: 100 requests per 10 s, 250,000 a day, 5 searches a second.
         public init(
             accessToken: String, portalID: Int = 12_345_678, rateLimit: Int = 100, rateLimitWindow: Duration = .seconds(10),
             dailyLimit: Int = 250_000, searchRequestsPerSecond: Int = 5, host: String = "127.0.0.1", port: Int = 0,

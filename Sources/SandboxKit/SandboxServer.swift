@@ -18,6 +18,7 @@ public final class SandboxServer: Sendable {
         /// The server stopped before it was listening (e.g. the port is taken); carries the underlying error.
         case notListening((any Error)?)
 
+        /// A short explanation for logs and test failures.
         public var description: String {
             switch self {
             case .alreadyRunning: "the sandbox server is already running"
