@@ -155,6 +155,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Sandboxes
+        .target(
+            name: "SandboxKit",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - OneSignal sandbox
         .target(
             name: "OneSignalSandbox",
