@@ -121,7 +121,7 @@ extension OneSignalAPI {
         do {
             body = try await jsonObject(request, envelope: .basic)
         } catch {
-            throw .invalidSegment(error.body["errors"]?.arrayFirstString ?? "the body is not a JSON object")
+            throw .invalidSegment(error.body["errors"]?.arrayItems?.first?.stringValue ?? "the body is not a JSON object")
         }
         do {
             try SchemaValidator.validate(.object(body), against: schema)
@@ -135,13 +135,5 @@ extension OneSignalAPI {
         guard case .array(let filters)? = body["filters"] else { return [] }
         if let problem = SegmentFilter.problem(in: filters) { throw .invalidSegment(problem) }
         return filters
-    }
-}
-
-extension JSONValue {
-    /// The first element of an array, if it is a string.
-    fileprivate var arrayFirstString: String? {
-        if case .array(let items) = self { return items.first?.stringValue }
-        return nil
     }
 }

@@ -37,14 +37,14 @@ extension OneSignalAPI {
         try validate(body, against: OneSignalSchemas.user, envelope: .structured)
         let aliases = body["identity"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
         if let onesignalID = aliases["onesignal_id"] { try Self.requireUUID(onesignalID, field: "onesignal_id") }
-        let subscriptions = try (body["subscriptions"].flatMap { if case .array(let items) = $0 { items } else { nil } } ?? [])
+        let subscriptions = try (body["subscriptions"]?.arrayItems ?? [])
             .map { (item) throws(OneSignalError) in try subscriptionInput(item, field: "subscriptions") }
         guard !aliases.isEmpty || !subscriptions.isEmpty else {
             throw .invalidRequest("identity must name at least one alias (or subscriptions must name one)", envelope: .structured)
         }
         let (tags, properties) = try propertiesInput(body["properties"])
         let (created, user) = try withApp(appID) { app throws(OneSignalError) in
-            let known = aliases.lazy.compactMap { app.userID(label: $0.key, id: $0.value) }.first
+            let known = aliases.sorted { $0.key < $1.key }.compactMap { app.userID(label: $0.key, id: $0.value) }.first
             let writer = known.map { "user:" + $0 } ?? aliases.sorted { $0.key < $1.key }.first.map { "alias:\($0.key):\($0.value)" }
             if let writer {
                 try Self.rateLimit(&app, .write(writer), limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)

@@ -139,7 +139,7 @@ struct OneSignalAppState: Sendable {
         for (name, delta) in deltas {
             switch (name, delta) {
             case ("purchases", .array(let purchases)):
-                var all = user.properties["purchases"].flatMap { if case .array(let items) = $0 { items } else { nil } } ?? []
+                var all = user.properties["purchases"]?.arrayItems ?? []
                 all += purchases
                 user.properties["purchases"] = .array(all)
             case (_, .int(let amount)):
