@@ -30,6 +30,8 @@ extension OneSignalAPI {
     /// nobody is reachable, the original answer with `Idempotent-Replayed: true` for a known idempotency key.
     func createNotification(_ request: Request, _ context: SandboxRequestContext) async throws(OneSignalError) -> Response {
         _ = try authenticate(request)
+        // Without a JSON content type OneSignal does not read the body, so it finds no app_id (§4: the real message).
+        guard request.headers[.contentType]?.lowercased().contains("json") == true else { throw .appNotFound }
         let body = try await jsonObject(request, envelope: .basic)
         let appID = try authorize(request, appID: body["app_id"]?.stringValue)
         try validate(body, against: OneSignalSchemas.notification, envelope: .basic)
@@ -63,6 +65,9 @@ extension OneSignalAPI {
                 answer = .object(members)
             }
             if let key = send.idempotencyKey {
+                if app.idempotency.count % 1_024 == 1_023 {
+                    app.idempotency = app.idempotency.filter { $0.value.storedAt + window > now }
+                }
                 app.idempotency[key] = .init(body: answer, storedAt: now)
             }
             return (answer, false, created)

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ingestion
-import Logging
 import SandboxKit
 import Synchronization
 
@@ -15,13 +14,11 @@ final class OneSignalAPI: Sendable {
     let configuration: OneSignalSandbox.Configuration
     let state: Mutex<OneSignalState>
     let emitter: MessageEventEmitter
-    let logger: Logger
 
-    init(configuration: OneSignalSandbox.Configuration, emitter: MessageEventEmitter, logger: Logger) {
+    init(configuration: OneSignalSandbox.Configuration, emitter: MessageEventEmitter) {
         self.configuration = configuration
         self.state = Mutex(OneSignalState(configuration: configuration))
         self.emitter = emitter
-        self.logger = logger
     }
 
     /// Registers every route on `router`.
@@ -30,6 +27,7 @@ final class OneSignalAPI: Sendable {
         registerSubscriptionRoutes(on: router)
         registerNotificationRoutes(on: router)
         registerSegmentRoutes(on: router)
+        registerLegacyRoutes(on: router)
     }
 
     /// Runs a handler and turns its `OneSignalError` into the error response, counting `429`s.

@@ -37,7 +37,7 @@ public final class OneSignalSandbox: Sendable {
         self.configuration = configuration
         self.requests = RequestLog()
         self.faults = FaultPlan()
-        self.api = OneSignalAPI(configuration: configuration, emitter: MessageEventEmitter(logger: logger), logger: logger)
+        self.api = OneSignalAPI(configuration: configuration, emitter: MessageEventEmitter(logger: logger))
         let router = Router(context: SandboxRequestContext.self)
         router.add(middleware: RequestLogMiddleware(log: requests))
         router.add(middleware: FaultMiddleware(plan: faults))

@@ -5,5 +5,6 @@ public struct OneSignalSandboxError: Error, Sendable, CustomStringConvertible {
     /// The JSON body the API would answer.
     public let body: String
 
+    /// The status and body, for logs and test failures.
     public var description: String { "OneSignal sandbox refused (\(status)): \(body)" }
 }

@@ -89,6 +89,16 @@ struct MessageEventTests {
             #expect(dotted["event.id"] == .string(second.event.id))
             #expect(dotted["event.data.failure_reason"] == .string("invalid token"))
             #expect(dotted["event.timestamp"]?.stringValue.flatMap(Int.init) != nil)
+
+            // HubSignal's own receiver accepts both bodies.
+            let flatEvent = try OneSignalEventParser.parse(body, receivedAt: Date())
+            #expect(flatEvent.type == "onesignal.message.push.clicked")
+            #expect(flatEvent.stream == "user:e1")
+            #expect(flatEvent.idempotencyKey == delivery.event.id)
+            let dottedEvent = try OneSignalEventParser.parse(dotted, receivedAt: Date())
+            #expect(dottedEvent.type == "onesignal.message.push.failed")
+            #expect(dottedEvent.stream == "user:e1")
+            #expect(dottedEvent.idempotencyKey == second.event.id)
         }
     }
 

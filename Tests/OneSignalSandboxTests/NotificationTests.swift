@@ -162,6 +162,12 @@ struct NotificationTests {
                 #expect(answer.status == 400, "\(body)")
                 #expect(answer.json == .object(["errors": .array([.string(error)])]), "\(body)")
             }
+            let noContentType = try await client.send(
+                .POST, "/notifications",
+                body: #"{"app_id":"\#(app)","include_aliases":{"external_id":["contact_123"]},"target_channel":"push","contents":{"en":"Hi"}}"#,
+                contentType: nil)
+            #expect(noContentType.status == 400)
+            #expect(noContentType.json == json(#"{"errors":["app_id not found. You may be missing a Content-Type: application/json header."]}"#))
             #expect(sandbox.notifications(appID: app).isEmpty)
         }
     }

@@ -34,15 +34,17 @@ struct Answer {
 struct SandboxClient {
     let baseURL: URL
 
-    /// Sends `method path` with `body` (JSON text) and `Authorization: <authorization>` (none when `nil`).
+    /// Sends `method path` with `body` (JSON text, as `contentType`) and `Authorization: <authorization>` (none when
+    /// `nil`).
     func send(
-        _ method: HTTPMethod, _ path: String, body: String? = nil, authorization: String? = "Key \(TestApps.a.apiKey)"
+        _ method: HTTPMethod, _ path: String, body: String? = nil, authorization: String? = "Key \(TestApps.a.apiKey)",
+        contentType: String? = "application/json; charset=utf-8"
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL.absoluteString + path)
         request.method = method
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
             request.body = .bytes(ByteBuffer(string: body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))

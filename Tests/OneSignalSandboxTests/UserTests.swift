@@ -194,6 +194,34 @@ struct UserTests {
         }
     }
 
+    @Test("Legacy PUT /api/v1/apps/{app_id}/users/{external_user_id} edits tags with Basic auth")
+    func legacyTagEdit() async throws {
+        try await withSandbox { sandbox, client in
+            try sandbox.seedUser(appID: TestApps.a.id, externalID: "legacy", tags: ["referral": "x"])
+            let path = "/api/v1/apps/\(TestApps.a.id)/users/legacy"
+            let basic = "Basic \(TestApps.a.apiKey)"
+            let edited = try await client.send(
+                .PUT, path, body: #"{"tags":{"plan":"premium","logged_in":"true","referral":""}}"#, authorization: basic)
+            #expect(edited.status == 200)
+            #expect(edited.json == json(#"{"success":true}"#))
+            #expect(sandbox.user(appID: TestApps.a.id, externalID: "legacy")?.tags == ["plan": "premium", "logged_in": "true"])
+
+            let overCap = try await client.send(.PUT, path, body: #"{"tags":{"c":"1","d":"2"}}"#, authorization: basic)
+            #expect(overCap.status == 400)
+            #expect(overCap.json == json(#"{"errors":["App is limited to a maximum of 3 tags on a given player"],"success":false}"#))
+
+            let nested = try await client.send(.PUT, path, body: #"{"tags":{"plan":["a"]}}"#, authorization: basic)
+            #expect(nested.status == 400)
+            #expect(nested.json["success"] == .bool(false))
+            #expect(nested.json["errors"]?.arrayValue?.first?.stringValue?.contains("properties.tags.plan") == true)
+
+            let unknown = try await client.send(
+                .PUT, "/api/v1/apps/\(TestApps.a.id)/users/nobody", body: #"{"tags":{"a":"1"}}"#, authorization: basic)
+            #expect(unknown.status == 404)
+            #expect(unknown.json == json(#"{"errors":["User not found"],"success":false}"#))
+        }
+    }
+
     @Test("An external id with a slash is addressed percent-encoded")
     func encodedExternalID() async throws {
         try await withSandbox { sandbox, client in
