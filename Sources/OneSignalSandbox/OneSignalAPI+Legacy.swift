@@ -24,14 +24,7 @@ extension OneSignalAPI {
             }
             let (patch, _) = try propertiesInput(.object(["tags": tags]))
             try withApp(appID) { app throws(OneSignalError) in
-                let userID = app.userID(label: "external_id", id: externalID)
-                try Self.rateLimit(
-                    &app, .write(userID.map { "user:" + $0 } ?? "alias:external_id:\(externalID)"),
-                    limit: configuration.rateLimits.userWritesPerSecond, envelope: .basic)
-                guard let userID else {
-                    throw OneSignalError(
-                        status: .notFound, body: .object(["errors": .array([.string("User not found")]), "success": .bool(false)]))
-                }
+                let userID = try writeTarget(&app, label: "external_id", id: externalID, envelope: .basic)
                 try app.updateUser(id: userID, tags: patch, properties: [:], deltas: [:])
             }
         } catch {

@@ -41,11 +41,7 @@ extension OneSignalAPI {
         }
         let input = try subscriptionInput(member, field: "subscription")
         let (created, subscription) = try withApp(appID) { app throws(OneSignalError) in
-            let userID = app.userID(label: label, id: id)
-            try Self.rateLimit(
-                &app, .write(userID.map { "user:" + $0 } ?? "alias:\(label):\(id)"),
-                limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)
-            guard let userID else { throw OneSignalError.userNotFound(label: label, id: id) }
+            let userID = try writeTarget(&app, label: label, id: id)
             return try app.attachSubscription(input, to: userID)
         }
         return OneSignalResponse.json(

@@ -44,12 +44,18 @@ extension OneSignalAPI {
         }
         let (tags, properties) = try propertiesInput(body["properties"])
         let (created, user) = try withApp(appID) { app throws(OneSignalError) in
+            let limit = configuration.rateLimits.userWritesPerSecond
             let known = aliases.sorted { $0.key < $1.key }.compactMap { app.userID(label: $0.key, id: $0.value) }.first
-            let writer = known.map { "user:" + $0 } ?? aliases.sorted { $0.key < $1.key }.first.map { "alias:\($0.key):\($0.value)" }
-            if let writer {
-                try Self.rateLimit(&app, .write(writer), limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)
+            if let known {
+                try Self.rateLimit(&app, .write("user:" + known), limit: limit, envelope: .structured)
             }
-            return try app.createOrUpdateUser(aliases: aliases, tags: tags, properties: properties, subscriptions: subscriptions)
+            let result = try app.createOrUpdateUser(
+                aliases: aliases, tags: tags, properties: properties, subscriptions: subscriptions)
+            if result.created {
+                // The creation is the new user's first write of this second.
+                _ = app.rateLimiters.acquire(.write("user:" + result.user.onesignalID), limit: limit)
+            }
+            return result
         }
         return OneSignalResponse.json(created ? .created : .accepted, user.json(appID: appID))
     }
@@ -75,10 +81,7 @@ extension OneSignalAPI {
         let (tags, properties) = try propertiesInput(body["properties"])
         let deltas = body["deltas"]?.objectValue ?? [:]
         try withApp(appID) { app throws(OneSignalError) in
-            let userID = app.userID(label: label, id: id)
-            let writer = userID.map { "user:" + $0 } ?? "alias:\(label):\(id)"
-            try Self.rateLimit(&app, .write(writer), limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)
-            guard let userID else { throw OneSignalError.userNotFound(label: label, id: id) }
+            let userID = try writeTarget(&app, label: label, id: id)
             try app.updateUser(id: userID, tags: tags, properties: properties, deltas: deltas)
         }
         var echoed = properties
@@ -93,12 +96,7 @@ extension OneSignalAPI {
         let appID = try authorize(request, appID: parameter(context, "app_id"))
         let (label, id) = try alias(context)
         try withApp(appID) { app throws(OneSignalError) in
-            let userID = app.userID(label: label, id: id)
-            try Self.rateLimit(
-                &app, .write(userID.map { "user:" + $0 } ?? "alias:\(label):\(id)"),
-                limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)
-            guard let userID else { throw OneSignalError.userNotFound(label: label, id: id) }
-            app.deleteUser(id: userID)
+            app.deleteUser(id: try writeTarget(&app, label: label, id: id))
         }
         return OneSignalResponse.empty(.ok)
     }
@@ -116,11 +114,8 @@ extension OneSignalAPI {
             throw .invalidRequest("identity.onesignal_id is assigned by OneSignal and cannot be set", envelope: .structured)
         }
         let user = try withApp(appID) { app throws(OneSignalError) in
-            let userID = app.userID(label: label, id: id)
-            try Self.rateLimit(
-                &app, .write(userID.map { "user:" + $0 } ?? "alias:\(label):\(id)"),
-                limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)
-            guard let userID, let user = try app.upsertAliases(aliases, userID: userID) else {
+            let userID = try writeTarget(&app, label: label, id: id)
+            guard let user = try app.upsertAliases(aliases, userID: userID) else {
                 throw OneSignalError.userNotFound(label: label, id: id)
             }
             return user
@@ -134,11 +129,8 @@ extension OneSignalAPI {
         let (label, id) = try alias(context)
         let doomed = parameter(context, "alias_label_to_delete")
         let user = try withApp(appID) { app throws(OneSignalError) in
-            let userID = app.userID(label: label, id: id)
-            try Self.rateLimit(
-                &app, .write(userID.map { "user:" + $0 } ?? "alias:\(label):\(id)"),
-                limit: configuration.rateLimits.userWritesPerSecond, envelope: .structured)
-            guard let userID, let user = try app.deleteAlias(label: doomed, userID: userID) else {
+            let userID = try writeTarget(&app, label: label, id: id)
+            guard let user = try app.deleteAlias(label: doomed, userID: userID) else {
                 throw OneSignalError.userNotFound(label: label, id: id)
             }
             return user

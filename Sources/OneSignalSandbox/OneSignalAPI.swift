@@ -116,6 +116,17 @@ final class OneSignalAPI: Sendable {
         }
     }
 
+    /// The user with alias `label` = `id` that a write addresses (`404` when there is none), with the write counted
+    /// against that user's one-second window (`429` when over it). Writes to unknown users are not counted, so the
+    /// documented fallback (update, `404`, create) is not limited.
+    func writeTarget(
+        _ app: inout OneSignalAppState, label: String, id: String, envelope: OneSignalError.Envelope = .structured
+    ) throws(OneSignalError) -> String {
+        guard let userID = app.userID(label: label, id: id) else { throw .userNotFound(label: label, id: id) }
+        try Self.rateLimit(&app, .write("user:" + userID), limit: configuration.rateLimits.userWritesPerSecond, envelope: envelope)
+        return userID
+    }
+
     /// Counts a request against `bucket` of app `app`; throws `429` when over `limit` per second.
     static func rateLimit(
         _ app: inout OneSignalAppState, _ bucket: AppRateLimiters.Bucket, limit: Int?, envelope: OneSignalError.Envelope

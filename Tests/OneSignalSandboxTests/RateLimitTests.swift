@@ -31,6 +31,23 @@ struct RateLimitTests {
         }
     }
 
+    @Test("The documented fallback (update, 404, create) is not limited; the next write to the new user is")
+    func fallbackFlow() async throws {
+        let configuration = TestApps.configuration(
+            rateLimits: .init(userWritesPerSecond: 1, viewsPerSecond: nil, notificationsPerSecond: nil))
+        try await withSandbox(configuration) { sandbox, client in
+            let update = try await client.send(.PATCH, Paths.user("fresh"), body: #"{"properties":{"tags":{"a":"1"}}}"#)
+            #expect(update.status == 404)
+            let create = try await client.send(
+                .POST, Paths.users(), body: #"{"identity":{"external_id":"fresh"},"properties":{"tags":{"a":"1"}}}"#)
+            #expect(create.status == 201)
+            let again = try await client.send(.PATCH, Paths.user("fresh"), body: #"{"properties":{"tags":{"a":"2"}}}"#)
+            #expect(again.status == 429)
+            #expect(sandbox.user(appID: TestApps.a.id, externalID: "fresh")?.tags == ["a": "1"])
+            #expect(sandbox.rateLimitedResponses == 1)
+        }
+    }
+
     @Test("View endpoints allow one request per second per app")
     func views() async throws {
         let configuration = TestApps.configuration(
