@@ -1,9 +1,10 @@
 // The request-body schemas of the official OneSignal OpenAPI document v5.12.0 (MIT, OneSignal/onesignal-go-api
-// `api/openapi.yaml`, copied in `shared/specs/onesignal/`), transcribed into `Schema` values: `$ref`, `allOf` and
-// `anyOf` are resolved and merged, read-only members are left out, `oneOf` (FilterExpression) becomes `anyOf`.
-// Member names, types, `nullable`, `enum`, `maxLength`, `required`, `additionalProperties`, `minProperties` and
-// `maxProperties` are the spec's. None of these schemas says `additionalProperties: false`, so unknown members are
-// accepted, as the spec allows.
+// `api/openapi.yaml`, copied in `shared/specs/onesignal/`), as `Schema` values.
+// Generated: do not edit; run `scripts/generate-onesignal-schemas.py <spec.yaml>`.
+// `$ref`, `allOf` and `anyOf` are resolved and merged, read-only members are left out, `oneOf` (FilterExpression)
+// becomes `anyOf`. Member names, types, `nullable`, `enum`, `maxLength`, `required`, `additionalProperties`,
+// `minProperties` and `maxProperties` are the spec's. None of these schemas says `additionalProperties: false`, so
+// unknown members are accepted, as the spec allows.
 
 /// The OneSignal request bodies the sandbox validates, as the OpenAPI document v5.12.0 defines them.
 enum OneSignalSchemas {
