@@ -158,7 +158,7 @@ let package = Package(
             name: "HubSignalCLI",
             dependencies: [
                 "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "Delivery", "Ingestion",
-                "HubSpotSandbox",
+                "HubSpotSandbox", "OneSignalSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -206,6 +206,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "OneSignalSandbox",
+            dependencies: [
+                "SandboxKit", "Ingestion",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Tests
         .target(
@@ -247,6 +260,16 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OneSignalSandboxTests",
+            dependencies: [
+                "OneSignalSandbox", "SandboxKit", "Ingestion",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
