@@ -87,7 +87,7 @@ public struct HubSpotSync: Service {
     }
 
     public func run() async throws {
-        logger.info("HubSpot contact sync started", metadata: ["worker": "\(configuration.owner)", "rate_limit": "\(client.rateLimiter.configuredLimit)"])
+        logger.info("HubSpot sync started", metadata: ["worker": "\(configuration.owner)", "rate_limit": "\(client.rateLimiter.configuredLimit)"])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var idle = true
             do {
@@ -95,17 +95,17 @@ public struct HubSpotSync: Service {
             } catch is CancellationError {
                 break
             } catch {
-                logger.error("HubSpot contact sync round failed; trying again", metadata: ["error": "\(error)"])
+                logger.error("HubSpot sync round failed; trying again", metadata: ["error": "\(error)"])
                 await record(error: "\(error)")
             }
             if idle {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
             }
         }
-        logger.info("HubSpot contact sync stopped", metadata: ["worker": "\(configuration.owner)"])
+        logger.info("HubSpot sync stopped", metadata: ["worker": "\(configuration.owner)"])
     }
 
-    /// One round: a batch of companies, of contacts and of associations. Returns how many objects were claimed
+    /// One round: a batch of companies, contacts, associations and behavioral events. Returns how many objects were claimed
     /// (0: no work).
     @discardableResult
     public func runOnce() async throws -> Int {
