@@ -134,7 +134,8 @@ let package = Package(
         .executableTarget(
             name: "HubSignalCLI",
             dependencies: [
-                "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "OneSignalSandbox",
+                "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "HubSpotSandbox",
+                "OneSignalSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -168,6 +169,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HubSpotSandbox",
+            dependencies: [
+                "SandboxKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - OneSignal sandbox
         .target(
@@ -197,6 +211,18 @@ let package = Package(
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HubSpotSandboxTests",
+            dependencies: [
+                "HubSpotSandbox", "SandboxKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MappingTests", dependencies: ["Mapping", "Ingestion"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProjectionsTests",
@@ -222,6 +248,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

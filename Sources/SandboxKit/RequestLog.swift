@@ -10,8 +10,15 @@ public final class RequestLog: Sendable {
 
     private let state = Mutex(State())
 
-    /// Creates an empty log.
-    public init() {}
+    /// The most requests kept (the oldest are dropped first); `nil` keeps every request.
+    public let limit: Int?
+
+    /// Creates an empty log keeping at most `limit` requests (all when `nil`, as tests want; a long-running sandbox
+    /// should set one).
+    public init(limit: Int? = nil) {
+        precondition(limit.map { $0 > 0 } ?? true, "limit must be positive")
+        self.limit = limit
+    }
 
     /// Every recorded request, oldest first.
     public var all: [RecordedRequest] {
@@ -48,6 +55,9 @@ public final class RequestLog: Sendable {
                 RecordedRequest(
                     sequence: sequence, method: method, path: path, query: query, headers: headers, body: body,
                     receivedAt: Date()))
+            if let limit, state.records.count > limit {
+                state.records.removeFirst(state.records.count - limit)
+            }
             return sequence
         }
     }

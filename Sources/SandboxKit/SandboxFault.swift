@@ -16,5 +16,6 @@ public enum SandboxFault: Sendable {
 /// Thrown (after the connection is closed) when a ``SandboxFault/dropConnection(afterHandling:)`` fault fires, so no
 /// response is written.
 public struct SandboxConnectionDropped: Error, CustomStringConvertible {
+    /// A short explanation for logs and test failures.
     public var description: String { "the sandbox dropped the connection (injected fault)" }
 }

@@ -18,6 +18,7 @@ public final class SandboxServer: Sendable {
         /// The server stopped before it was listening (e.g. the port is taken); carries the underlying error.
         case notListening((any Error)?)
 
+        /// A short explanation for logs and test failures.
         public var description: String {
             switch self {
             case .alreadyRunning: "the sandbox server is already running"
@@ -114,13 +115,26 @@ public final class SandboxServer: Sendable {
     }
 
     /// Runs the server in the current task until it is cancelled or the process receives one of
-    /// `gracefulShutdownSignals`; `onRunning` gets the bound port once listening.
+    /// `gracefulShutdownSignals`; `onRunning` gets the bound port once listening. Either way the server shuts down
+    /// gracefully: it stops listening, lets requests in flight finish (for up to `grace`), then closes connections.
     public func run(
-        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint], onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint], grace: Duration = .seconds(2),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let application = makeApplication(onRunning)
         let group = ServiceGroup(
             services: [application], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
-        try await group.run()
+        // The group runs in its own task so that cancelling the caller shuts it down gracefully instead of
+        // cancelling it outright.
+        let task = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            Task {
+                await group.triggerGracefulShutdown()
+                try await Task.sleep(for: grace)
+                task.cancel()
+            }
+        }
     }
 }

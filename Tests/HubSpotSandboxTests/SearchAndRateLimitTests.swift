@@ -1,0 +1,124 @@
+import Foundation
+import HubSpotSandbox
+import SandboxKit
+import Testing
+
+@Suite("HubSpot sandbox: search and rate limits")
+struct SearchAndRateLimitTests {
+    @Test func searchFiltersSortsAndPages() async throws {
+        try await withSandbox(.init(accessToken: testToken, searchRequestsPerSecond: 100)) { sandbox, client in
+            try sandbox.defineProperty(HubSpotProperty(name: "visits", type: .number), on: "contacts")
+            for index in 1...25 {
+                try sandbox.seedObject(
+                    ofType: "contacts",
+                    properties: ["email": "user\(index)@example.com", "visits": String(index), "city": index % 2 == 0 ? "Paris" : "Berlin Mitte"])
+            }
+            let body = #"""
+                {"filterGroups":[{"filters":[{"propertyName":"visits","operator":"GTE","value":"10"},{"propertyName":"city","operator":"EQ","value":"paris"}]},
+                                 {"filters":[{"propertyName":"email","operator":"IN","values":["user1@example.com"]}]}],
+                 "sorts":[{"propertyName":"visits","direction":"DESCENDING"}],"properties":["email","visits"],"limit":3}
+                """#
+            let first = try await client.post("/crm/v3/objects/contacts/search", body)
+            #expect(first.status == 200)
+            #expect(first.json["total"] as? Int == 9)
+            #expect(first.json.array("results").compactMap { $0.object("properties").string("visits") } == ["24", "22", "20"])
+            #expect(first.json.object("paging").object("next").string("after") == "3")
+            #expect(first.header("X-HubSpot-RateLimit-Max") == nil)
+
+            let last = try await client.post(
+                "/crm/v3/objects/contacts/search", body.replacingOccurrences(of: #""limit":3"#, with: #""limit":3,"after":"6""#))
+            #expect(last.json.array("results").compactMap { $0.object("properties").string("visits") } == ["12", "10", "1"])
+            #expect(last.json["paging"] == nil)
+
+            let token = try await client.post(
+                "/crm/v3/objects/contacts/search",
+                #"{"filterGroups":[{"filters":[{"propertyName":"city","operator":"CONTAINS_TOKEN","value":"mitte"},{"propertyName":"phone","operator":"NOT_HAS_PROPERTY"}]}],"sorts":["visits"],"limit":200}"#)
+            #expect(token.json["total"] as? Int == 13)
+            #expect(token.json.array("results").first?.object("properties").string("email") == "user1@example.com")
+
+            let tooBig = try await client.post("/crm/v3/objects/contacts/search", #"{"limit":201}"#)
+            #expect(tooBig.status == 400)
+            let pastCap = try await client.post("/crm/v3/objects/contacts/search", #"{"limit":100,"after":"9950"}"#)
+            #expect(pastCap.status == 400)
+            let badOperator = try await client.post(
+                "/crm/v3/objects/contacts/search", #"{"filterGroups":[{"filters":[{"propertyName":"city","operator":"LIKE","value":"x"}]}]}"#)
+            #expect(badOperator.status == 400)
+        }
+    }
+
+    @Test func searchHasItsOwnPerSecondLimit() async throws {
+        try await withSandbox(.init(accessToken: testToken, rateLimit: 2, searchRequestsPerSecond: 3)) { sandbox, client in
+            var statuses: [Int] = []
+            for _ in 0..<4 {
+                statuses.append(try await client.post("/crm/v3/objects/contacts/search", "{}").status)
+            }
+            #expect(statuses == [200, 200, 200, 429])
+            let limited = try #require(sandbox.requests.all.last)
+            #expect(limited.status == 429)
+            #expect(sandbox.rateLimitedResponses == 1)
+            // The ten-secondly window was not touched by search.
+            let list = try await client.get("/crm/v3/objects/contacts")
+            #expect(list.status == 200)
+            #expect(list.header("X-HubSpot-RateLimit-Remaining") == "1")
+        }
+    }
+
+    @Test func tenSecondlyWindowAnswers429WithHubSpotsBody() async throws {
+        try await withSandbox(.init(accessToken: testToken, rateLimit: 3, rateLimitWindow: .seconds(60), dailyLimit: 1000)) { sandbox, client in
+            var remaining: [String?] = []
+            for _ in 0..<3 {
+                let response = try await client.get("/crm/v3/objects/contacts")
+                #expect(response.status == 200)
+                remaining.append(response.header("X-HubSpot-RateLimit-Remaining"))
+                #expect(response.header("X-HubSpot-RateLimit-Max") == "3")
+                #expect(response.header("X-HubSpot-RateLimit-Interval-Milliseconds") == "60000")
+                #expect(response.header("X-HubSpot-RateLimit-Daily") == "1000")
+            }
+            #expect(remaining == ["2", "1", "0"])
+            let limited = try await client.get("/crm/v3/objects/contacts")
+            #expect(limited.status == 429)
+            #expect(limited.header("X-HubSpot-RateLimit-Remaining") == "0")
+            #expect(limited.header("X-HubSpot-RateLimit-Daily-Remaining") == "997")
+            let body = limited.json
+            #expect(body.string("status") == "error")
+            #expect(body.string("message") == "You have reached your ten_secondly_rolling limit.")
+            #expect(body.string("errorType") == "RATE_LIMIT")
+            #expect(body.string("policyName") == "TEN_SECONDLY_ROLLING")
+            #expect(body.string("groupName") == "publicapi:hapikey-api-calls-ten-secondly:12345678")
+            #expect(body.string("correlationId")?.count == 36)
+            #expect(limited.text.hasPrefix(#"{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"#))
+
+            // Exempt from the window: events and associations-v4 batch calls.
+            let event = try await client.post("/events/v3/send", #"{"eventName":"pe12345678_x","utk":"abc","properties":{}}"#)
+            #expect(event.status == 204)
+            let batch = try await client.post("/crm/v4/associations/contact/company/batch/read", #"{"inputs":[]}"#)
+            #expect(batch.status == 200)
+            #expect(sandbox.rateLimitedResponses == 1)
+        }
+    }
+
+    @Test func dailyBudgetAnswers429Daily() async throws {
+        try await withSandbox(.init(accessToken: testToken, rateLimit: 100, dailyLimit: 2)) { _, client in
+            #expect(try await client.get("/crm/v3/objects/contacts").status == 200)
+            #expect(try await client.get("/crm/v3/objects/contacts").status == 200)
+            let limited = try await client.get("/crm/v3/objects/contacts")
+            #expect(limited.status == 429)
+            #expect(limited.json.string("policyName") == "DAILY")
+            #expect(limited.json.string("message") == "You have reached your daily limit.")
+            #expect(limited.header("X-HubSpot-RateLimit-Daily-Remaining") == "0")
+        }
+    }
+
+    @Test func rollingWindowLimiterCountsAndExpires() {
+        var limiter = RollingWindowLimiter(limit: 2, window: .seconds(10))
+        let start = ContinuousClock.now
+        #expect(limiter.acquire(at: start).remaining == 1)
+        #expect(limiter.acquire(at: start + .seconds(1)).remaining == 0)
+        let refused = limiter.acquire(at: start + .seconds(2))
+        #expect(!refused.allowed)
+        #expect(refused.resetAfter == .seconds(8))
+        #expect(limiter.acquire(at: start + .seconds(10)).allowed)
+        #expect(limiter.remaining(at: start + .seconds(10)) == 0)
+        #expect(limiter.remaining(at: start + .seconds(11)) == 1)
+    }
+}
