@@ -35,8 +35,11 @@ struct SandboxOneSignal: AsyncParsableCommand {
     func run() async throws {
         guard let appID = resolvedAppID, let apiKey = resolvedAPIKey else { return }
         let (host, tagLimit, app) = (self.host, self.tagLimit, appID.lowercased())
-        let sandbox = OneSignalSandbox(
-            configuration: .init(appID: appID, apiKey: apiKey, tagLimit: tagLimit, host: host, port: port))
+        var configuration = OneSignalSandbox.Configuration(
+            appID: appID, apiKey: apiKey, tagLimit: tagLimit, host: host, port: port)
+        // A long-running sandbox keeps only its recent requests.
+        configuration.requestLogLimit = 1_000
+        let sandbox = OneSignalSandbox(configuration: configuration)
         let banner: @Sendable (Int) -> String = { port in
             "OneSignal sandbox listening on http://\(host):\(port) (app \(app), \(tagLimit) tags per user)\n"
         }

@@ -20,7 +20,7 @@ import SandboxKit
 public final class OneSignalSandbox: Sendable {
     /// The configuration it was made with.
     public let configuration: Configuration
-    /// Every request received, with its body and the status answered.
+    /// The requests received (all, or the most recent `Configuration.requestLogLimit`), with bodies and statuses.
     public let requests: RequestLog
     /// Faults to inject into the next matching requests (`503`, latency, timeouts, dropped connections).
     public let faults: FaultPlan
@@ -35,7 +35,7 @@ public final class OneSignalSandbox: Sendable {
         var logger = Logger(label: "hubsignal.onesignal-sandbox")
         logger.logLevel = configuration.logLevel
         self.configuration = configuration
-        self.requests = RequestLog()
+        self.requests = RequestLog(limit: configuration.requestLogLimit)
         self.faults = FaultPlan()
         self.api = OneSignalAPI(configuration: configuration, emitter: MessageEventEmitter(logger: logger))
         let router = Router(context: SandboxRequestContext.self)
