@@ -9,13 +9,16 @@ import SandboxKit
 ///
 /// It serves the User Model API (users, aliases, subscriptions, tags), create/view/cancel notification and segments
 /// at OneSignal's paths without `/api/v1` (point a client's base URL at ``baseURL``), with OneSignal's auth, error
-/// bodies, rate limits and idempotency, and validates request bodies against the official OpenAPI document v5.12.0.
+/// bodies, rate limits and idempotency (plus the legacy tag edit under `/api/v1`), and validates request bodies
+/// against the official OpenAPI document v5.12.0.
 /// It can send message events to an Event Stream URL the way OneSignal does.
 ///
 /// ```swift
-/// let sandbox = OneSignalSandbox(configuration: .init(appID: appID, apiKey: "os_v2_app_test"))
-/// let port = try await sandbox.start()
-/// defer { Task { await sandbox.stop() } }
+/// let sandbox = OneSignalSandbox(configuration: .init(appID: appID, apiKey: "os_v2_app_test", rateLimits: .disabled))
+/// try await sandbox.start()
+/// // … point the client at sandbox.baseURL, run the code under test …
+/// #expect(sandbox.user(appID: appID, externalID: "contact_123")?.tags == ["plan": "pro"])
+/// await sandbox.stop()
 /// ```
 public final class OneSignalSandbox: Sendable {
     /// The configuration it was made with.
