@@ -25,7 +25,7 @@ struct SandboxOneSignal: AsyncParsableCommand {
         guard let appID = resolvedAppID, UUID(uuidString: appID) != nil else {
             throw ValidationError("--app-id (or ONESIGNAL_APP_ID) is required and must be a UUID")
         }
-        guard resolvedAPIKey?.isEmpty == false else {
+        guard resolvedAPIKey != nil else {
             throw ValidationError("--api-key (or ONESIGNAL_API_KEY) is required")
         }
         guard tagLimit >= 0 else { throw ValidationError("--tag-limit must not be negative") }
@@ -35,10 +35,15 @@ struct SandboxOneSignal: AsyncParsableCommand {
     func run() async throws {
         guard let appID = resolvedAppID, let apiKey = resolvedAPIKey else { return }
         let (host, tagLimit, app) = (self.host, self.tagLimit, appID.lowercased())
-        let sandbox = OneSignalSandbox(
-            configuration: .init(appID: appID, apiKey: apiKey, tagLimit: tagLimit, host: host, port: port))
+        var configuration = OneSignalSandbox.Configuration(
+            appID: appID, apiKey: apiKey, tagLimit: tagLimit, host: host, port: port)
+        // A long-running sandbox keeps only its recent requests.
+        configuration.requestLogLimit = 1_000
+        let sandbox = OneSignalSandbox(configuration: configuration)
+        let shownHost = ["0.0.0.0", "::"].contains(host) ? "127.0.0.1" : host
         let banner: @Sendable (Int) -> String = { port in
-            "OneSignal sandbox listening on http://\(host):\(port) (app \(app), \(tagLimit) tags per user)\n"
+            "OneSignal sandbox listening on http://\(shownHost):\(port) (app \(app), \(tagLimit) tags per user)\n"
+                + "Stop with Ctrl-C.\n"
         }
         try await sandbox.run { port in
             FileHandle.standardOutput.write(Data(banner(port).utf8))
@@ -46,10 +51,14 @@ struct SandboxOneSignal: AsyncParsableCommand {
     }
 
     private var resolvedAppID: String? {
-        appID ?? ProcessInfo.processInfo.environment["ONESIGNAL_APP_ID"]
+        Self.nonEmpty(appID ?? ProcessInfo.processInfo.environment["ONESIGNAL_APP_ID"])
     }
 
     private var resolvedAPIKey: String? {
-        apiKey ?? ProcessInfo.processInfo.environment["ONESIGNAL_API_KEY"]
+        Self.nonEmpty(apiKey ?? ProcessInfo.processInfo.environment["ONESIGNAL_API_KEY"])
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        value?.isEmpty == false ? value : nil
     }
 }

@@ -2,17 +2,25 @@ import Hummingbird
 import SandboxKit
 
 /// Accepts only `Authorization: Bearer <the configured token>` (or, when configured, a developer `?hapikey=`);
-/// anything else is 401 `INVALID_AUTHENTICATION`.
+/// anything else is 401 `INVALID_AUTHENTICATION`. When the token has a limited set of scopes, a request needing
+/// another is 403 `MISSING_SCOPES`.
 struct HubSpotAuthMiddleware: RouterMiddleware {
     typealias Context = SandboxRequestContext
 
     let accessToken: String
     let developerAPIKey: String?
+    /// The token's scopes; `nil` grants every scope.
+    let scopes: Set<String>?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             constantTimeEqual(String(header.dropFirst("Bearer ".count)), accessToken)
         {
+            if let scopes, let needed = HubSpotScopes.required(method: request.method.rawValue, path: request.uri.path),
+                !scopes.contains(needed)
+            {
+                return HubSpotResponses.make(HubSpotScopes.missing(needed))
+            }
             return try await next(request, context)
         }
         if let developerAPIKey, let key = request.uri.queryParameters["hapikey"], constantTimeEqual(String(key), developerAPIKey) {

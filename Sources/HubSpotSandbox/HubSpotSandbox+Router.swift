@@ -12,7 +12,9 @@ extension HubSpotSandbox {
         router.middlewares.add(RequestLogMiddleware(log: requests))
         router.middlewares.add(FaultMiddleware(plan: faults))
         router.middlewares.add(
-            HubSpotAuthMiddleware(accessToken: configuration.accessToken, developerAPIKey: configuration.developerAPIKey))
+            HubSpotAuthMiddleware(
+                accessToken: configuration.accessToken, developerAPIKey: configuration.developerAPIKey,
+                scopes: configuration.scopes))
         router.middlewares.add(HubSpotRateLimitMiddleware(limiter: limiter))
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("**", method: method) { request, context in

@@ -41,6 +41,10 @@ public final class HubSpotSandbox: Sendable {
         /// `/events/v3/event-definitions` or ``HubSpotSandbox/defineBehavioralEvent(name:label:propertyNames:)``).
         /// Occurrences of a defined event are always checked against its properties.
         public var requireEventDefinitions: Bool
+        /// The token's scopes (e.g. `crm.objects.contacts.write`, `crm.schemas.contacts.read`,
+        /// `analytics.behavioral_events.send`, `timeline`, `automation`); a request needing another is 403
+        /// `MISSING_SCOPES`. `nil` grants every scope.
+        public var scopes: Set<String>?
         /// The most requests ``HubSpotSandbox/requests`` keeps (oldest dropped first); `nil` keeps all.
         public var requestLogLimit: Int?
 
@@ -49,7 +53,7 @@ public final class HubSpotSandbox: Sendable {
             accessToken: String, portalID: Int = 12_345_678, rateLimit: Int = 100, rateLimitWindow: Duration = .seconds(10),
             dailyLimit: Int = 250_000, searchRequestsPerSecond: Int = 5, host: String = "127.0.0.1", port: Int = 0,
             developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = false,
-            requestLogLimit: Int? = nil
+            requestLogLimit: Int? = nil, scopes: Set<String>? = nil
         ) {
             self.accessToken = accessToken
             self.portalID = portalID
@@ -63,6 +67,7 @@ public final class HubSpotSandbox: Sendable {
             self.logLevel = logLevel
             self.requireEventDefinitions = requireEventDefinitions
             self.requestLogLimit = requestLogLimit
+            self.scopes = scopes
         }
     }
 

@@ -30,10 +30,18 @@ struct OneSignalAppState: Sendable {
     private var aliasIndex: [String: [String: String]] = [:]
     /// subscription id → onesignal_id of its owner.
     private var subscriptionOwners: [String: String] = [:]
+    /// (type, token) → subscription id.
+    private var subscriptionTokens: [TokenKey: String] = [:]
     var notifications: [OneSignalNotification] = []
     var idempotency: [String: IdempotentResult] = [:]
     var segments: [OneSignalSegment] = []
     var rateLimiters = AppRateLimiters()
+
+    /// A subscription's type and token, the key under which OneSignal finds an existing subscription.
+    private struct TokenKey: Hashable, Sendable {
+        let type: String
+        let token: String
+    }
 
     /// The limits of the configuration that state changes enforce.
     struct Limits: Sendable {
@@ -79,12 +87,7 @@ struct OneSignalAppState: Sendable {
 
     /// The subscription of `type` with `token`, and its owner.
     func subscription(type: String, token: String) -> (OneSignalSubscription, OneSignalUser)? {
-        for user in allUsers {
-            if let subscription = user.subscriptions.first(where: { $0.type == type && $0.token == token }) {
-                return (subscription, user)
-            }
-        }
-        return nil
+        subscriptionTokens[TokenKey(type: type, token: token)].flatMap { subscription(id: $0) }
     }
 
     // MARK: - Users
@@ -157,10 +160,13 @@ struct OneSignalAppState: Sendable {
 
     /// Removes user `id` with its aliases and subscriptions.
     mutating func deleteUser(id: String) {
-        guard let user = users.removeValue(forKey: id) else { return }
+        guard let user = users[id] else { return }
+        var emptied = user
+        emptied.subscriptions = []
+        store(emptied)
+        users.removeValue(forKey: id)
         userOrder.removeAll { $0 == id }
         for (label, alias) in user.aliases { aliasIndex[label]?.removeValue(forKey: alias) }
-        for subscription in user.subscriptions { subscriptionOwners.removeValue(forKey: subscription.id) }
     }
 
     /// Adds or changes aliases of user `id` (§2: upsert aliases).
@@ -222,7 +228,6 @@ struct OneSignalAppState: Sendable {
             } else {
                 owner.subscriptions = owner.subscriptions.map { $0.id == moved.id ? moved : $0 }
             }
-            subscriptionOwners[moved.id] = ownerID
             store(owner)
             return (false, moved)
         }
@@ -238,7 +243,6 @@ struct OneSignalAppState: Sendable {
             notificationTypes: input.notificationTypes ?? (enabled ? 1 : -31), details: [:])
         created.details = input.details
         owner.subscriptions.append(created)
-        subscriptionOwners[created.id] = ownerID
         store(owner)
         return (true, created)
     }
@@ -259,7 +263,6 @@ struct OneSignalAppState: Sendable {
         guard let (found, owner) = subscription(id: id) else { return false }
         var updated = owner
         updated.subscriptions.removeAll { $0.id == found.id }
-        subscriptionOwners.removeValue(forKey: found.id)
         store(updated)
         return true
     }
@@ -300,7 +303,23 @@ struct OneSignalAppState: Sendable {
         }
     }
 
+    /// Saves `user`, keeping the subscription indexes (owner by id, id by type and token) in step with its
+    /// subscriptions.
     private mutating func store(_ user: OneSignalUser) {
+        for subscription in users[user.onesignalID]?.subscriptions ?? [] {
+            if subscriptionOwners[subscription.id] == user.onesignalID {
+                subscriptionOwners.removeValue(forKey: subscription.id)
+            }
+            if let token = subscription.token, subscriptionTokens[TokenKey(type: subscription.type, token: token)] == subscription.id {
+                subscriptionTokens.removeValue(forKey: TokenKey(type: subscription.type, token: token))
+            }
+        }
+        for subscription in user.subscriptions {
+            subscriptionOwners[subscription.id] = user.onesignalID
+            if let token = subscription.token {
+                subscriptionTokens[TokenKey(type: subscription.type, token: token)] = subscription.id
+            }
+        }
         users[user.onesignalID] = user
     }
 }

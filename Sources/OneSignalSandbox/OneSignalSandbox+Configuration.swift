@@ -83,6 +83,8 @@ extension OneSignalSandbox {
         public var messageEvents: MessageEventStream?
         /// The level of the server's own log.
         public var logLevel: Logger.Level
+        /// How many recent requests ``OneSignalSandbox/requests`` keeps; `nil` (default) keeps all, for tests.
+        public var requestLogLimit: Int?
 
         /// A sandbox serving `apps`.
         public init(
@@ -103,6 +105,7 @@ extension OneSignalSandbox {
             self.idempotencyWindow = .seconds(30 * 24 * 3600)
             self.messageEvents = messageEvents
             self.logLevel = logLevel
+            self.requestLogLimit = nil
         }
 
         /// A sandbox serving one app.

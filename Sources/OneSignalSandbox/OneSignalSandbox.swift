@@ -9,18 +9,21 @@ import SandboxKit
 ///
 /// It serves the User Model API (users, aliases, subscriptions, tags), create/view/cancel notification and segments
 /// at OneSignal's paths without `/api/v1` (point a client's base URL at ``baseURL``), with OneSignal's auth, error
-/// bodies, rate limits and idempotency, and validates request bodies against the official OpenAPI document v5.12.0.
+/// bodies, rate limits and idempotency (plus the legacy tag edit under `/api/v1`), and validates request bodies
+/// against the official OpenAPI document v5.12.0.
 /// It can send message events to an Event Stream URL the way OneSignal does.
 ///
 /// ```swift
-/// let sandbox = OneSignalSandbox(configuration: .init(appID: appID, apiKey: "os_v2_app_test"))
-/// let port = try await sandbox.start()
-/// defer { Task { await sandbox.stop() } }
+/// let sandbox = OneSignalSandbox(configuration: .init(appID: appID, apiKey: "os_v2_app_test", rateLimits: .disabled))
+/// try await sandbox.start()
+/// // … point the client at sandbox.baseURL, run the code under test …
+/// #expect(sandbox.user(appID: appID, externalID: "contact_123")?.tags == ["plan": "pro"])
+/// await sandbox.stop()
 /// ```
 public final class OneSignalSandbox: Sendable {
     /// The configuration it was made with.
     public let configuration: Configuration
-    /// Every request received, with its body and the status answered.
+    /// The requests received (all, or the most recent `Configuration.requestLogLimit`), with bodies and statuses.
     public let requests: RequestLog
     /// Faults to inject into the next matching requests (`503`, latency, timeouts, dropped connections).
     public let faults: FaultPlan
@@ -35,7 +38,7 @@ public final class OneSignalSandbox: Sendable {
         var logger = Logger(label: "hubsignal.onesignal-sandbox")
         logger.logLevel = configuration.logLevel
         self.configuration = configuration
-        self.requests = RequestLog()
+        self.requests = RequestLog(limit: configuration.requestLogLimit)
         self.faults = FaultPlan()
         self.api = OneSignalAPI(configuration: configuration, emitter: MessageEventEmitter(logger: logger))
         let router = Router(context: SandboxRequestContext.self)

@@ -18,6 +18,23 @@ struct ContactsTests {
         }
     }
 
+    @Test func scopesAreEnforcedWhenConfigured() async throws {
+        try await withSandbox(.init(accessToken: testToken, scopes: ["crm.objects.contacts.read"])) { sandbox, client in
+            let read = try await client.get("/crm/v3/objects/contacts")
+            #expect(read.status == 200)
+            let search = try await client.post("/crm/v3/objects/contacts/search", "{}")
+            #expect(search.status == 200)
+            let write = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", [:])]))
+            #expect(write.status == 403)
+            #expect(write.json.string("category") == "MISSING_SCOPES")
+            let context = write.json.array("errors").first?.object("context")
+            #expect(context?["requiredGranularScopes"] as? [String] == ["crm.objects.contacts.write"])
+            let companies = try await client.get("/crm/v3/objects/companies")
+            #expect(companies.status == 403)
+            #expect(sandbox.contacts().isEmpty)
+        }
+    }
+
     @Test func batchUpsertCreatesThenUpdatesWithNewFlag() async throws {
         try await withSandbox { sandbox, client in
             let first = try await client.post(

@@ -54,4 +54,31 @@ struct SubscriptionTests {
             #expect(missing.json == json(#"{"errors":[{"code":"subscription-0","title":"Subscription not found"}]}"#))
         }
     }
+
+    @Test("Update by token, and a deleted user's token is free for a new subscription")
+    func byToken() async throws {
+        try await withSandbox { sandbox, client in
+            try sandbox.seedUser(appID: TestApps.a.id, externalID: "t-1", subscriptions: [.init(type: "SMS", token: "+15551234567")])
+            try sandbox.seedUser(appID: TestApps.a.id, externalID: "t-2")
+            let updated = try await client.send(
+                .PATCH, "/apps/\(TestApps.a.id)/subscriptions_by_token/SMS/%2B15551234567", body: #"{"subscription":{"enabled":false}}"#)
+            #expect(updated.status == 202)
+            #expect(updated.json == json("{}"))
+            let subscription = try #require(sandbox.user(appID: TestApps.a.id, externalID: "t-1")?.subscriptions.first)
+            #expect(subscription.enabled == false)
+            #expect(subscription.notificationTypes == -31)
+
+            let unknown = try await client.send(
+                .PATCH, "/apps/\(TestApps.a.id)/subscriptions_by_token/SMS/%2B10000000000", body: #"{"subscription":{"enabled":true}}"#)
+            #expect(unknown.status == 404)
+
+            let deleted = try await client.send(.DELETE, Paths.user("t-1"))
+            #expect(deleted.status == 200)
+            let reused = try await client.send(
+                .POST, Paths.user("t-2") + "/subscriptions", body: #"{"subscription":{"type":"SMS","token":"+15551234567"}}"#)
+            #expect(reused.status == 201)
+            #expect(reused.json["subscription"]?["id"] != .string(subscription.id))
+            #expect(sandbox.user(appID: TestApps.a.id, externalID: "t-2")?.subscriptions.map(\.token) == ["+15551234567"])
+        }
+    }
 }

@@ -1,0 +1,60 @@
+/// The OAuth / private-app scope each endpoint needs, and HubSpot's 403 `MISSING_SCOPES` answer.
+enum HubSpotScopes {
+    /// The scope family of a path's object type: `contacts`, `companies` or `custom`. Notes use the contact scopes.
+    private static func family(_ objectType: Substring) -> String {
+        switch objectType.lowercased() {
+        case "contacts", "contact", "0-1", "notes", "note", "0-46": "contacts"
+        case "companies", "company", "0-2": "companies"
+        default: "custom"
+        }
+    }
+
+    /// The scope a request needs, or `nil` when the endpoint is unknown (it answers 404 anyway).
+    static func required(method: String, path: String) -> String? {
+        let segments = path.split(separator: "/")
+        guard segments.count >= 3 else { return nil }
+        let reads = method == "GET"
+        switch (segments[0], segments[1], segments[2]) {
+        case ("crm", "v3", "objects") where segments.count >= 4:
+            let isRead = reads || (segments.count == 6 && segments[4] == "batch" && segments[5] == "read")
+                || (segments.count == 5 && segments[4] == "search")
+            return "crm.objects.\(family(segments[3])).\(isRead ? "read" : "write")"
+        case ("crm", "v3", "properties") where segments.count >= 4:
+            let isRead = reads || (segments.count == 6 && segments[4] == "batch" && segments[5] == "read")
+            return "crm.schemas.\(family(segments[3])).\(isRead ? "read" : "write")"
+        case ("crm", "v4", "objects") where segments.count >= 4:
+            return "crm.objects.\(family(segments[3])).\(reads ? "read" : "write")"
+        case ("crm", "v4", "associations") where segments.count >= 7:
+            return "crm.objects.\(family(segments[3])).\(segments[6] == "read" ? "read" : "write")"
+        case ("events", "v3", "send"):
+            return "analytics.behavioral_events.send"
+        case ("events", "v3", "event-definitions"):
+            return "behavioral_events.event_definitions.read_write"
+        case ("integrators", "timeline", _):
+            return "timeline"
+        case ("automation", "v4", "actions"):
+            return "automation"
+        default:
+            return nil
+        }
+    }
+
+    /// 403 `MISSING_SCOPES` naming the scope.
+    static func missing(_ scope: String) -> HubSpotError {
+        var error = HubSpotError(
+            status: 403, category: "MISSING_SCOPES",
+            message:
+                "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes."
+        )
+        error.extra = [
+            "errors": [
+                [
+                    "message": "One or more of the following scopes are required.",
+                    "context": ["requiredGranularScopes": [.string(scope)]],
+                ]
+            ],
+            "links": ["scopes": "https://developers.hubspot.com/scopes"],
+        ]
+        return error
+    }
+}
