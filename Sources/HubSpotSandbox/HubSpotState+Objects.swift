@@ -179,6 +179,7 @@ extension HubSpotState {
         guard let id = locate(raw, idProperty: idProperty, type: type) else { throw HubSpotError.notFound() }
         associations.removeAll(involving: ObjectRef(type: type, id: id))
         stores[type]!.records[id] = nil
+        forgetSearchVersions(type: type, id: id)
         return .noContent
     }
 

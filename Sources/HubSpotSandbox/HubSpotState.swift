@@ -16,11 +16,13 @@ struct HubSpotState: Sendable {
     var requireEventDefinitions = false
     var callbackCompletions: [CallbackCompletionRecord] = []
     var actionDefinitions: [ActionDefinitionRecord] = []
+    /// Seconds a write takes to show in search (0: at once).
+    var searchIndexingDelay: TimeInterval = 0
+    /// Object versions by type and id, kept while search lags behind writes.
+    var searchVersions: [String: [Int: [HubSpotRecord]]] = [:]
     /// The next object id; ids are shared by every object type, so an id never names two objects.
     var nextObjectID = 1001
     var nextActionID = 5001
-    /// The last timestamp handed out, so objects written in the same millisecond still get distinct times.
-    private var lastTimestamp = Date.distantPast
 
     init(portalID: Int) {
         self.portalID = portalID
@@ -33,12 +35,8 @@ struct HubSpotState: Sendable {
     }
 
     /// A timestamp for a write at `now`, truncated to milliseconds (as HubSpot stores them).
-    mutating func timestamp(_ now: Date) -> Date {
-        let milliseconds = (now.timeIntervalSince1970 * 1000).rounded(.down)
-        var date = Date(timeIntervalSince1970: milliseconds / 1000)
-        if date <= lastTimestamp { date = lastTimestamp }
-        lastTimestamp = date
-        return date
+    func timestamp(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 
     // MARK: - Object types
@@ -163,6 +161,7 @@ struct HubSpotState: Sendable {
         stores[type]!.records[id] = HubSpotRecord(
             objectType: type, id: String(id), properties: properties, createdAt: time, updatedAt: time, archived: false,
             archivedAt: nil)
+        recordSearchVersion(type: type, id: id, now: now)
         return id
     }
 
@@ -177,6 +176,7 @@ struct HubSpotState: Sendable {
         record.updatedAt = time
         record.properties[objectType.lastModifiedProperty] = HubSpotTime.iso(time)
         stores[type]!.records[id] = record
+        recordSearchVersion(type: type, id: id, now: now)
     }
 
     /// Archives an object and removes its associations.
@@ -185,6 +185,7 @@ struct HubSpotState: Sendable {
         record.archived = true
         record.archivedAt = timestamp(now)
         stores[type]!.records[id] = record
+        recordSearchVersion(type: type, id: id, now: now)
         associations.removeAll(involving: ObjectRef(type: type, id: id))
     }
 

@@ -46,6 +46,30 @@ struct SearchAndRateLimitTests {
         }
     }
 
+    @Test func searchLagsBehindWritesWhenConfigured() async throws {
+        let configuration = HubSpotSandbox.Configuration(
+            accessToken: testToken, searchRequestsPerSecond: 100, searchIndexingDelay: .milliseconds(400))
+        try await withSandbox(configuration) { sandbox, client in
+            try sandbox.seedObject(ofType: "contacts", properties: ["email": "old@example.com"], at: Date(timeIntervalSinceNow: -60))
+            let byName = #"{"filterGroups":[{"filters":[{"propertyName":"firstname","operator":"EQ","value":"Ada"}]}]}"#
+            let upsert = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Ada"])]))
+            #expect(upsert.status == 200)
+            let early = try await client.post("/crm/v3/objects/contacts/search", "{}")
+            #expect(early.json.array("results").compactMap { $0.object("properties").string("email") } == ["old@example.com"])
+            try await Task.sleep(for: .milliseconds(500))
+            let later = try await client.post("/crm/v3/objects/contacts/search", byName)
+            #expect(later.json["total"] as? Int == 1)
+
+            let rename = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Augusta"])]))
+            #expect(rename.status == 200)
+            let stale = try await client.post("/crm/v3/objects/contacts/search", byName)
+            #expect(stale.json["total"] as? Int == 1)
+            try await Task.sleep(for: .milliseconds(500))
+            let fresh = try await client.post("/crm/v3/objects/contacts/search", byName)
+            #expect(fresh.json["total"] as? Int == 0)
+        }
+    }
+
     @Test func searchHasItsOwnPerSecondLimit() async throws {
         try await withSandbox(.init(accessToken: testToken, rateLimit: 2, searchRequestsPerSecond: 3)) { sandbox, client in
             var statuses: [Int] = []
