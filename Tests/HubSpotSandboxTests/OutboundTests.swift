@@ -7,11 +7,14 @@ import Testing
 
 @Suite("HubSpot sandbox: calls toward the app")
 struct OutboundTests {
-    /// A receiver that records requests and answers `status` with `body`.
-    private func receiver(status: HTTPResponse.Status = .ok, body: String = "") -> (SandboxServer, RequestLog) {
+    /// A receiver that records requests and answers `status` with `body` (unless `faults` says otherwise).
+    private func receiver(status: HTTPResponse.Status = .ok, body: String = "", faults: FaultPlan = FaultPlan())
+        -> (SandboxServer, RequestLog)
+    {
         let log = RequestLog()
         let router = Router(context: SandboxRequestContext.self)
         router.middlewares.add(RequestLogMiddleware(log: log))
+        router.middlewares.add(FaultMiddleware(plan: faults))
         router.post("**") { _, _ in
             Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
@@ -80,5 +83,30 @@ struct OutboundTests {
         #expect(
             HubSpotSigner.v2(clientSecret: secret, method: "GET", uri: "https://www.example.com/webhook_uri", body: Data())
                 == "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e")
+    }
+
+    @Test func webhookRetriesOn5xxAndConnectionErrorsButNotOn4xx() async throws {
+        let faults = FaultPlan()
+        faults.inject(.status(503, body: nil, headers: []))
+        faults.inject(.dropConnection(afterHandling: false))
+        let (server, log) = receiver(faults: faults)
+        let port = try await server.start()
+        let sandbox = HubSpotSandbox(configuration: .init(accessToken: testToken))
+        let url = URL(string: "http://127.0.0.1:\(port)/webhooks/hubspot")!
+        let event = HubSpotWebhookEvent(eventId: 1, portalId: 12_345_678, occurredAt: 1_700_000_000_000, subscriptionType: "contact.creation", objectId: 7)
+        let attempts = await sandbox.deliverWebhookWithRetries(
+            events: [event], to: url, clientSecret: "s3cret", initialBackoff: .milliseconds(10))
+        #expect(attempts.map(\.status) == [503, nil, 200])
+        #expect(attempts.map(\.attemptNumber) == [0, 1, 2])
+        let numbers = log.all.compactMap { request in
+            (try? JSONSerialization.jsonObject(with: request.body) as? [[String: Any]])?.first?["attemptNumber"] as? Int
+        }
+        #expect(numbers == [0, 1, 2])
+
+        faults.inject(.status(400, body: nil, headers: []))
+        let refused = await sandbox.deliverWebhookWithRetries(
+            events: [event], to: url, clientSecret: "s3cret", initialBackoff: .milliseconds(10))
+        #expect(refused.map(\.status) == [400])
+        await server.stop()
     }
 }
