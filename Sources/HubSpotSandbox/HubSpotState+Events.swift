@@ -205,11 +205,3 @@ extension HubSpotState {
         return batchReply(results: results, errors: errors, startedAt: call.now, successStatus: 201)
     }
 }
-
-extension JSONObject {
-    /// An object with these entries in this order.
-    init(_ entries: [(String, JSON)]) {
-        self.init()
-        for (key, value) in entries { self[key] = value }
-    }
-}
