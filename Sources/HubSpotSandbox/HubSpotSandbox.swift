@@ -91,11 +91,7 @@ public final class HubSpotSandbox: Sendable {
         self.configuration = configuration
         self.requests = RequestLog(limit: configuration.requestLogLimit)
         self.faults = FaultPlan()
-        var state = HubSpotState(portalID: configuration.portalID)
-        state.requireEventDefinitions = configuration.requireEventDefinitions
-        let delay = configuration.searchIndexingDelay.components
-        state.searchIndexingDelay = Double(delay.seconds) + Double(delay.attoseconds) / 1e18
-        self.box = HubSpotStateBox(state)
+        self.box = HubSpotStateBox(Self.initialState(configuration))
         self.limiter = HubSpotRateLimiter(
             limit: configuration.rateLimit, window: configuration.rateLimitWindow, dailyLimit: configuration.dailyLimit,
             searchPerSecond: configuration.searchRequestsPerSecond, portalID: configuration.portalID)
@@ -104,6 +100,24 @@ public final class HubSpotSandbox: Sendable {
         self.server = SandboxServer(
             router: router, host: configuration.host, port: configuration.port, name: "hubspot-sandbox",
             logLevel: configuration.logLevel)
+    }
+
+    /// The state a new sandbox starts with: HubSpot's default properties, no objects.
+    static func initialState(_ configuration: Configuration) -> HubSpotState {
+        var state = HubSpotState(portalID: configuration.portalID)
+        state.requireEventDefinitions = configuration.requireEventDefinitions
+        let delay = configuration.searchIndexingDelay.components
+        state.searchIndexingDelay = Double(delay.seconds) + Double(delay.attoseconds) / 1e18
+        return state
+    }
+
+    /// Forgets everything: objects, custom types and properties, associations, events, completions, recorded
+    /// requests, pending faults and counted requests. The server keeps running.
+    public func reset() {
+        box.replace(with: Self.initialState(configuration))
+        requests.clear()
+        faults.clear()
+        limiter.reset()
     }
 
     /// Starts serving in the background; returns the bound port.

@@ -62,6 +62,10 @@ struct HubSpotState: Sendable {
         let type = HubSpotObjectType.custom(
             name: name, fullyQualifiedName: fullyQualifiedName, objectTypeID: objectTypeID,
             queryProperties: properties.filter { $0.type == .string }.map(\.name))
+        let taken = stores.values.filter { $0.type.name != name }.flatMap(\.type.aliases)
+        precondition(
+            type.aliases.isDisjoint(with: taken),
+            "custom object \(name) (\(fullyQualifiedName), \(objectTypeID)) reuses the name or id of another object type")
         var all = properties.map { property in
             var property = property
             if uniqueProperties.contains(property.name) { property.hasUniqueValue = true }
