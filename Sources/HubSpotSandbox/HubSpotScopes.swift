@@ -24,6 +24,10 @@ enum HubSpotScopes {
             return "crm.schemas.\(family(segments[3])).\(isRead ? "read" : "write")"
         case ("crm", "v4", "objects") where segments.count >= 4:
             return "crm.objects.\(family(segments[3])).\(reads ? "read" : "write")"
+        case ("crm", "v3", "schemas"):
+            return reads ? "crm.schemas.custom.read" : "crm.schemas.custom.write"
+        case ("crm", "v4", "associations") where segments.count == 6 && segments[5] == "labels":
+            return "crm.schemas.\(family(segments[3])).\(reads ? "read" : "write")"
         case ("crm", "v4", "associations") where segments.count >= 7:
             return "crm.objects.\(family(segments[3])).\(segments[6] == "read" ? "read" : "write")"
         case ("events", "v3", "send"):
