@@ -263,7 +263,7 @@ extension HubSpotState {
                 for (spec, target) in entry.links {
                     associations.add(spec, from: ObjectRef(type: type, id: id), to: target)
                 }
-                results.append(json(store(type).records[id]!, properties: nil, allValues: true))
+                results.append(json(store(type).records[id]!, properties: nil, allValues: true, objectWriteTraceId: entry.trace))
             } catch {
                 errors.append(recordError(error, id: nil, traceID: entry.trace))
             }
@@ -339,7 +339,7 @@ extension HubSpotState {
                 let values = try normalize(entry.map, type: type)
                 try checkUnique(values, type: type, excluding: id)
                 apply(values, type: type, id: id, now: call.now)
-                results.append(json(store(type).records[id]!, properties: nil, allValues: true))
+                results.append(json(store(type).records[id]!, properties: nil, allValues: true, objectWriteTraceId: entry.trace))
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))
             }
@@ -379,12 +379,14 @@ extension HubSpotState {
                 if let id = locate(entry.id, idProperty: entry.idProperty, type: type) {
                     try checkUnique(values, type: type, excluding: id)
                     apply(values, type: type, id: id, now: call.now)
-                    results.append(json(store(type).records[id]!, properties: nil, allValues: true, new: false))
+                    results.append(
+                        json(store(type).records[id]!, properties: nil, allValues: true, new: false, objectWriteTraceId: entry.trace))
                 } else {
                     try checkRequired(values, type: type)
                     try checkUnique(values, type: type, excluding: nil)
                     let id = insert(values, type: type, now: call.now)
-                    results.append(json(store(type).records[id]!, properties: nil, allValues: true, new: true))
+                    results.append(
+                        json(store(type).records[id]!, properties: nil, allValues: true, new: true, objectWriteTraceId: entry.trace))
                 }
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))

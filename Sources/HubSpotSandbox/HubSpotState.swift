@@ -196,10 +196,11 @@ struct HubSpotState: Sendable {
     // MARK: - Responses
 
     /// The object as the API returns it. `properties` names the properties to show (with `null` for unset ones);
-    /// `nil` shows the type's default set for reads, or every set value for writes (`allValues`).
+    /// `nil` shows the type's default set for reads, or every set value for writes (`allValues`). A batch write's
+    /// `objectWriteTraceId` is echoed.
     func json(
         _ record: HubSpotRecord, properties requested: [String]?, allValues: Bool = false, new: Bool? = nil,
-        associationsTo: [String]? = nil
+        associationsTo: [String]? = nil, objectWriteTraceId: String? = nil
     ) -> JSON {
         let store = store(record.objectType)
         var shown: JSONObject = [:]
@@ -217,6 +218,7 @@ struct HubSpotState: Sendable {
         object["archived"] = .bool(record.archived)
         if let archivedAt = record.archivedAt { object["archivedAt"] = .string(HubSpotTime.iso(archivedAt)) }
         if let new { object["new"] = .bool(new) }
+        if let objectWriteTraceId { object["objectWriteTraceId"] = .string(objectWriteTraceId) }
         if let associationsTo, !associationsTo.isEmpty {
             object["associations"] = v3Associations(of: record, to: associationsTo)
         }

@@ -106,8 +106,10 @@ struct ContactsTests {
         try await withSandbox { sandbox, client in
             let response = try await client.post(
                 "/crm/v3/objects/contacts/batch/upsert",
-                upsertBody([("ada@example.com", ["firstname": "Ada"]), ("not-an-email", ["firstname": "X"])]))
+                #"{"inputs":[{"idProperty":"email","id":"ada@example.com","properties":{"firstname":"Ada"},"objectWriteTraceId":"t-1"},{"idProperty":"email","id":"not-an-email","properties":{"firstname":"X"},"objectWriteTraceId":"t-2"}]}"#)
             #expect(response.status == 207)
+            #expect(response.json.array("results").first?.string("objectWriteTraceId") == "t-1")
+            #expect(response.json.array("errors").first?.object("context")["objectWriteTraceId"] as? [String] == ["t-2"])
             #expect(response.json["numErrors"] as? Int == 1)
             let error = try #require(response.json.array("errors").first)
             #expect(error.string("status") == "error")
