@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HubSpotSandbox
 import Hummingbird
+import Ingestion
 import SandboxKit
 import Testing
 
@@ -108,5 +109,41 @@ struct OutboundTests {
             events: [event], to: url, clientSecret: "s3cret", initialBackoff: .milliseconds(10))
         #expect(refused.map(\.status) == [400])
         await server.stop()
+    }
+
+    @Test func signaturesVerifyWithHubSignalsOwnVerifier() async throws {
+        let (server, log) = receiver()
+        let port = try await server.start()
+        let sandbox = HubSpotSandbox(configuration: .init(accessToken: testToken))
+        let webhookURL = URL(string: "http://127.0.0.1:\(port)/webhooks/hubspot?owner=ada%40example.com")!
+        let event = HubSpotWebhookEvent(eventId: 9, portalId: 12_345_678, occurredAt: 1_700_000_000_000, subscriptionType: "contact.deletion", objectId: 3)
+        #expect(try await sandbox.deliverWebhook(events: [event], to: webhookURL, clientSecret: "s3cret") == 200)
+        let actionURL = URL(string: "http://127.0.0.1:\(port)/hubspot/actions/edit-tags")!
+        let action = try await sandbox.callWorkflowAction(
+            url: actionURL, callbackId: "ap-1", objectId: 3, inputFields: ["tag": "vip"], clientSecret: "s3cret")
+        #expect(action.status == 200)
+        await server.stop()
+
+        let requests = log.all
+        #expect(requests.count == 2)
+        for (request, url) in zip(requests, [webhookURL, actionURL]) {
+            let headers = HubSpotSignature.Headers(
+                signatureV3: request.header("X-HubSpot-Signature-v3"), timestamp: request.header("X-HubSpot-Request-Timestamp"),
+                signature: request.header("X-HubSpot-Signature"), version: request.header("X-HubSpot-Signature-Version"))
+            let version = try HubSpotSignature.verify(
+                headers: headers, secret: "s3cret", method: "POST", uri: url.absoluteString, body: Array(request.body), allowV2: true)
+            #expect(version == "v3")
+            #expect(throws: HubSpotSignature.Failure.self) {
+                _ = try HubSpotSignature.verify(
+                    headers: headers, secret: "wrong", method: "POST", uri: url.absoluteString, body: Array(request.body), allowV2: true)
+            }
+        }
+        // The workflow action's v2 signature verifies on its own too.
+        let v2Only = HubSpotSignature.Headers(
+            signatureV3: nil, timestamp: nil, signature: requests[1].header("X-HubSpot-Signature"),
+            version: requests[1].header("X-HubSpot-Signature-Version"))
+        let version = try HubSpotSignature.verify(
+            headers: v2Only, secret: "s3cret", method: "POST", uri: actionURL.absoluteString, body: Array(requests[1].body), allowV2: true)
+        #expect(version == "v2")
     }
 }
