@@ -178,7 +178,7 @@ extension HubSpotState {
         try checkIDProperty(idProperty, type: type, allowObjectID: true)
         guard let id = locate(raw, idProperty: idProperty, type: type) else { throw HubSpotError.notFound() }
         associations.removeAll(involving: ObjectRef(type: type, id: id))
-        stores[type]!.records[id] = nil
+        stores[type]!.delete(id)
         forgetSearchVersions(type: type, id: id)
         return .noContent
     }

@@ -162,9 +162,10 @@ struct HubSpotState: Sendable {
         properties["hs_object_id"] = String(id)
         properties[objectType.createdateProperty] = HubSpotTime.iso(time)
         properties[objectType.lastModifiedProperty] = HubSpotTime.iso(time)
-        stores[type]!.records[id] = HubSpotRecord(
-            objectType: type, id: String(id), properties: properties, createdAt: time, updatedAt: time, archived: false,
-            archivedAt: nil)
+        stores[type]!.put(
+            HubSpotRecord(
+                objectType: type, id: String(id), properties: properties, createdAt: time, updatedAt: time, archived: false,
+                archivedAt: nil))
         recordSearchVersion(type: type, id: id, now: now)
         return id
     }
@@ -179,7 +180,7 @@ struct HubSpotState: Sendable {
         }
         record.updatedAt = time
         record.properties[objectType.lastModifiedProperty] = HubSpotTime.iso(time)
-        stores[type]!.records[id] = record
+        stores[type]!.put(record)
         recordSearchVersion(type: type, id: id, now: now)
     }
 
@@ -188,7 +189,7 @@ struct HubSpotState: Sendable {
         guard var record = stores[type]!.records[id], !record.archived else { return }
         record.archived = true
         record.archivedAt = timestamp(now)
-        stores[type]!.records[id] = record
+        stores[type]!.put(record)
         recordSearchVersion(type: type, id: id, now: now)
         associations.removeAll(involving: ObjectRef(type: type, id: id))
     }

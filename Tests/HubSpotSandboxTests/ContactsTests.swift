@@ -222,4 +222,27 @@ struct ContactsTests {
             #expect(sandbox.associations(from: "companies", id: acme.id).isEmpty)
         }
     }
+
+    @Test func uniqueValuesFollowChangesAndArchives() async throws {
+        try await withSandbox { sandbox, client in
+            let ada = try sandbox.seedObject(ofType: "contacts", properties: ["email": "ada@example.com"])
+            let renamed = try await client.send(
+                .PATCH, "/crm/v3/objects/contacts/\(ada.id)", body: #"{"properties":{"email":"Augusta@Example.com"}}"#)
+            #expect(renamed.status == 200)
+            #expect(sandbox.contact(email: "ada@example.com") == nil)
+            #expect(sandbox.contact(email: "augusta@example.com")?.id == ada.id)
+
+            let reuse = try await client.post("/crm/v3/objects/contacts", #"{"properties":{"email":"ada@example.com"}}"#)
+            #expect(reuse.status == 201)
+            let taken = try await client.send(
+                .PATCH, "/crm/v3/objects/contacts/\(ada.id)", body: #"{"properties":{"email":"ADA@example.com"}}"#)
+            #expect(taken.status == 409)
+
+            #expect(try await client.send(.DELETE, "/crm/v3/objects/contacts/\(ada.id)").status == 204)
+            let afterArchive = try await client.post(
+                "/crm/v3/objects/contacts/batch/upsert", upsertBody([("augusta@example.com", ["firstname": "A"])]))
+            #expect(afterArchive.json.array("results").first?["new"] as? Bool == true)
+            #expect(afterArchive.json.array("results").first?.string("id") != ada.id)
+        }
+    }
 }
