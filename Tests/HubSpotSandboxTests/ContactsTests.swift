@@ -13,6 +13,7 @@ struct ContactsTests {
                 #expect(response.json.string("category") == "INVALID_AUTHENTICATION")
                 #expect(response.json.string("message") == "Authentication credentials not found.")
                 #expect(response.json.string("correlationId")?.count == 36)
+                #expect(response.header("X-HubSpot-Correlation-Id") == response.json.string("correlationId"))
             }
             #expect(sandbox.requests.matching(method: "GET", path: "/crm/v3/objects/contacts").map(\.status) == [401, 401])
         }

@@ -24,6 +24,7 @@ struct SearchAndRateLimitTests {
             #expect(first.json.array("results").compactMap { $0.object("properties").string("visits") } == ["24", "22", "20"])
             #expect(first.json.object("paging").object("next").string("after") == "3")
             #expect(first.header("X-HubSpot-RateLimit-Max") == nil)
+            #expect(first.header("X-HubSpot-Correlation-Id")?.count == 36)
 
             let last = try await client.post(
                 "/crm/v3/objects/contacts/search", body.replacingOccurrences(of: #""limit":3"#, with: #""limit":3,"after":"6""#))
@@ -110,6 +111,7 @@ struct SearchAndRateLimitTests {
             #expect(body.string("policyName") == "TEN_SECONDLY_ROLLING")
             #expect(body.string("groupName") == "publicapi:hapikey-api-calls-ten-secondly:12345678")
             #expect(body.string("correlationId")?.count == 36)
+            #expect(limited.header("X-HubSpot-Correlation-Id") == body.string("correlationId"))
             #expect(limited.text.hasPrefix(#"{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"#))
 
             // Exempt from the window: events and associations-v4 batch calls.
