@@ -23,7 +23,8 @@ extension HubSpotSandbox {
     ) async throws -> Int {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return try await deliverWebhook(body: try encoder.encode(events), to: url, clientSecret: clientSecret, timestamp: timestamp, timeout: timeout).status
+        let body = try encoder.encode(events)
+        return try await deliverWebhook(body: body, to: url, clientSecret: clientSecret, timestamp: timestamp, timeout: timeout).status
     }
 
     /// Delivers `events` as HubSpot does, retrying with exponential backoff (from `initialBackoff`, doubling; a

@@ -47,9 +47,8 @@ enum HubSpotScopes {
     static func missing(_ scope: String) -> HubSpotError {
         var error = HubSpotError(
             status: 403, category: "MISSING_SCOPES",
-            message:
-                "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes."
-        )
+            message: "This app hasn't been granted all required scopes to make this call. "
+                + "Read more about required scopes here: https://developers.hubspot.com/scopes.")
         error.extra = [
             "errors": [
                 [

@@ -316,7 +316,8 @@ extension HubSpotState {
             let idProperty = try input.optionalString("idProperty", item)
             if idProperty == "email" {
                 throw HubSpotError.validation(
-                    "Batch update by email is not supported: use batch/upsert with idProperty email, or PATCH /crm/v3/objects/\(call.parameters[0])/{email}?idProperty=email")
+                    "Batch update by email is not supported: use batch/upsert with idProperty email, or PATCH "
+                        + "/crm/v3/objects/\(call.parameters[0])/{email}?idProperty=email")
             }
             try checkIDProperty(idProperty, type: type, allowObjectID: true)
             parsed.append(
