@@ -237,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "HubSpotSandboxTests",
             dependencies: [
-                "HubSpotSandbox", "SandboxKit",
+                "HubSpotSandbox", "SandboxKit", "Ingestion",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

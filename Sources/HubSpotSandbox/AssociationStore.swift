@@ -58,6 +58,27 @@ struct AssociationStore: Sendable {
         return specs[from]![forward]!
     }
 
+    /// Every type from `from` to `to`, by type id.
+    func specs(from: String, to: String) -> [TypeSpec] {
+        (specs[from] ?? [:]).values.filter { $0.to == to }.sorted { $0.typeID < $1.typeID }
+    }
+
+    /// Adds a user-defined label between two object types (and its inverse, labelled `inverseLabel` or the same);
+    /// returns both types.
+    mutating func addLabel(from: String, to: String, label: String, inverseLabel: String?) -> (TypeSpec, TypeSpec) {
+        let forward = nextTypeID
+        let inverse = forward + 1
+        nextTypeID += 2
+        let forwardSpec = TypeSpec(
+            from: from, to: to, typeID: forward, category: "USER_DEFINED", label: label, inverseTypeID: inverse)
+        let inverseSpec = TypeSpec(
+            from: to, to: from, typeID: inverse, category: "USER_DEFINED", label: inverseLabel ?? label,
+            inverseTypeID: forward)
+        specs[from, default: [:]][forward] = forwardSpec
+        specs[to, default: [:]][inverse] = inverseSpec
+        return (forwardSpec, inverseSpec)
+    }
+
     /// The type with this id from `from` (to any type).
     func spec(from: String, typeID: Int) -> TypeSpec? {
         specs[from]?[typeID]

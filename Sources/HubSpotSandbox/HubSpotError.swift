@@ -11,6 +11,8 @@ struct HubSpotError: Error, Sendable {
     var extra: JSONObject = [:]
     /// Headers to add to the response.
     var headers: [(String, String)] = []
+    /// The id in the body's `correlationId` and the `X-HubSpot-Correlation-Id` header.
+    var correlationID = HubSpotError.correlationID()
     /// Leaves `category` and the generated `correlationId` out of the body (the rate-limit bodies carry neither
     /// `category` nor a `correlationId` before `errorType`).
     var omitCategory = false
@@ -47,7 +49,7 @@ struct HubSpotError: Error, Sendable {
     var body: JSON {
         var object: JSONObject = ["status": "error", "message": .string(message)]
         if !omitCategory {
-            object["correlationId"] = .string(HubSpotError.correlationID())
+            object["correlationId"] = .string(correlationID)
             object["category"] = .string(category)
         }
         if let subCategory { object["subCategory"] = .string(subCategory) }

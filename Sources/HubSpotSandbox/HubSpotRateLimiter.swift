@@ -132,8 +132,7 @@ final class HubSpotRateLimiter: Sendable {
     private func windowError() -> HubSpotError {
         var error = HubSpotError(status: 429, category: "RATE_LIMITS", message: "You have reached your ten_secondly_rolling limit.")
         error.extra = [
-            "errorType": "RATE_LIMIT", "correlationId": .string(HubSpotError.correlationID()),
-            "policyName": "TEN_SECONDLY_ROLLING",
+            "errorType": "RATE_LIMIT", "correlationId": .string(error.correlationID), "policyName": "TEN_SECONDLY_ROLLING",
             "groupName": .string("publicapi:hapikey-api-calls-ten-secondly:\(portalID)"),
         ]
         error.omitCategory = true
@@ -143,7 +142,7 @@ final class HubSpotRateLimiter: Sendable {
     private func dailyError() -> HubSpotError {
         var error = HubSpotError(status: 429, category: "RATE_LIMITS", message: "You have reached your daily limit.")
         error.extra = [
-            "errorType": "RATE_LIMIT", "correlationId": .string(HubSpotError.correlationID()), "policyName": "DAILY",
+            "errorType": "RATE_LIMIT", "correlationId": .string(error.correlationID), "policyName": "DAILY",
             "requestId": .string(UUID().uuidString.lowercased()),
         ]
         error.omitCategory = true

@@ -2,10 +2,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Turns replies and errors into Hummingbird responses.
+/// Turns replies and errors into Hummingbird responses, each with an `X-HubSpot-Correlation-Id` header.
 enum HubSpotResponses {
+    static let correlationHeader = "X-HubSpot-Correlation-Id"
+
     static func make(status: Int, body: JSON?, headers: [(String, String)] = []) -> Response {
         var fields = HTTPFields()
+        if !headers.contains(where: { $0.0 == correlationHeader }) {
+            fields.append(HTTPField(name: HTTPField.Name(correlationHeader)!, value: HubSpotError.correlationID()))
+        }
         for (name, value) in headers {
             if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
         }
@@ -17,6 +22,6 @@ enum HubSpotResponses {
     }
 
     static func make(_ error: HubSpotError) -> Response {
-        make(status: error.status, body: error.body, headers: error.headers)
+        make(status: error.status, body: error.body, headers: [(correlationHeader, error.correlationID)] + error.headers)
     }
 }

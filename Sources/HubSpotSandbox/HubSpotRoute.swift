@@ -65,6 +65,11 @@ struct HubSpotRoute: Sendable {
         HubSpotRoute("POST", "crm/v4/associations/*/*/batch/create") { try $0.batchCreateAssociations($1) },
         HubSpotRoute("POST", "crm/v4/associations/*/*/batch/read") { try $0.batchReadAssociations($1) },
         HubSpotRoute("POST", "crm/v4/associations/*/*/batch/archive") { try $0.batchArchiveAssociations($1) },
+        HubSpotRoute("GET", "crm/v4/associations/*/*/labels") { try $0.listAssociationLabels($1) },
+        HubSpotRoute("POST", "crm/v4/associations/*/*/labels") { try $0.createAssociationLabel($1) },
+        // Custom object schemas
+        HubSpotRoute("GET", "crm/v3/schemas") { try $0.listSchemas($1) },
+        HubSpotRoute("GET", "crm/v3/schemas/*") { try $0.getSchema($1) },
         // Events
         HubSpotRoute("POST", "events/v3/send") { try $0.sendEvent($1) },
         HubSpotRoute("POST", "events/v3/event-definitions") { try $0.createEventDefinition($1) },

@@ -23,7 +23,49 @@ extension HubSpotSandbox {
     ) async throws -> Int {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return try await deliverWebhook(body: try encoder.encode(events), to: url, clientSecret: clientSecret, timestamp: timestamp, timeout: timeout).status
+        let body = try encoder.encode(events)
+        return try await deliverWebhook(body: body, to: url, clientSecret: clientSecret, timestamp: timestamp, timeout: timeout).status
+    }
+
+    /// Delivers `events` as HubSpot does, retrying with exponential backoff (from `initialBackoff`, doubling; a
+    /// 429's `Retry-After` seconds when given) after connection errors, timeouts, 429 and 5xx, up to `maxAttempts`;
+    /// each attempt is signed anew and its events carry its `attemptNumber`. Returns every attempt.
+    public func deliverWebhookWithRetries(
+        events: [HubSpotWebhookEvent], to url: URL, clientSecret: String, maxAttempts: Int = 10,
+        initialBackoff: Duration = .seconds(1), timeout: Duration = .seconds(10)
+    ) async -> [WebhookDeliveryAttempt] {
+        var attempts: [WebhookDeliveryAttempt] = []
+        var backoff = initialBackoff
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        for attemptNumber in 0..<max(1, maxAttempts) {
+            var wait = backoff
+            do {
+                let numbered = events.map { event in
+                    var event = event
+                    event.attemptNumber = attemptNumber
+                    return event
+                }
+                let response = try await deliverWebhook(
+                    body: try encoder.encode(numbered), to: url, clientSecret: clientSecret, timeout: timeout)
+                let attempt = WebhookDeliveryAttempt(attemptNumber: attemptNumber, status: response.status, error: nil)
+                attempts.append(attempt)
+                guard attempt.isRetryable else { return attempts }
+                if response.status == 429,
+                    let retryAfter = response.headers.first(where: { $0.0.lowercased() == "retry-after" }).flatMap({ Int($0.1) })
+                {
+                    wait = .seconds(retryAfter)
+                }
+            } catch {
+                attempts.append(WebhookDeliveryAttempt(attemptNumber: attemptNumber, status: nil, error: "\(error)"))
+            }
+            if attemptNumber + 1 < maxAttempts {
+                try? await Task.sleep(for: wait)
+                if Task.isCancelled { return attempts }
+            }
+            backoff *= 2
+        }
+        return attempts
     }
 
     /// POSTs a raw webhook body (any JSON the test wants) to `url`, signed as ``deliverWebhook(events:to:clientSecret:timestamp:timeout:)``.

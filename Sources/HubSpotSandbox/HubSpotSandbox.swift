@@ -41,6 +41,9 @@ public final class HubSpotSandbox: Sendable {
         /// `/events/v3/event-definitions` or ``HubSpotSandbox/defineBehavioralEvent(name:label:propertyNames:)``).
         /// Occurrences of a defined event are always checked against its properties.
         public var requireEventDefinitions: Bool
+        /// How long a write takes to show in search (HubSpot's search is eventually consistent); zero shows writes
+        /// at once.
+        public var searchIndexingDelay: Duration
         /// The token's scopes (e.g. `crm.objects.contacts.write`, `crm.schemas.contacts.read`,
         /// `analytics.behavioral_events.send`, `timeline`, `automation`); a request needing another is 403
         /// `MISSING_SCOPES`. `nil` grants every scope.
@@ -53,7 +56,7 @@ public final class HubSpotSandbox: Sendable {
             accessToken: String, portalID: Int = 12_345_678, rateLimit: Int = 100, rateLimitWindow: Duration = .seconds(10),
             dailyLimit: Int = 250_000, searchRequestsPerSecond: Int = 5, host: String = "127.0.0.1", port: Int = 0,
             developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = false,
-            requestLogLimit: Int? = nil, scopes: Set<String>? = nil
+            requestLogLimit: Int? = nil, scopes: Set<String>? = nil, searchIndexingDelay: Duration = .zero
         ) {
             self.accessToken = accessToken
             self.portalID = portalID
@@ -68,6 +71,7 @@ public final class HubSpotSandbox: Sendable {
             self.requireEventDefinitions = requireEventDefinitions
             self.requestLogLimit = requestLogLimit
             self.scopes = scopes
+            self.searchIndexingDelay = searchIndexingDelay
         }
     }
 
@@ -87,9 +91,7 @@ public final class HubSpotSandbox: Sendable {
         self.configuration = configuration
         self.requests = RequestLog(limit: configuration.requestLogLimit)
         self.faults = FaultPlan()
-        var state = HubSpotState(portalID: configuration.portalID)
-        state.requireEventDefinitions = configuration.requireEventDefinitions
-        self.box = HubSpotStateBox(state)
+        self.box = HubSpotStateBox(Self.initialState(configuration))
         self.limiter = HubSpotRateLimiter(
             limit: configuration.rateLimit, window: configuration.rateLimitWindow, dailyLimit: configuration.dailyLimit,
             searchPerSecond: configuration.searchRequestsPerSecond, portalID: configuration.portalID)
@@ -98,6 +100,24 @@ public final class HubSpotSandbox: Sendable {
         self.server = SandboxServer(
             router: router, host: configuration.host, port: configuration.port, name: "hubspot-sandbox",
             logLevel: configuration.logLevel)
+    }
+
+    /// The state a new sandbox starts with: HubSpot's default properties, no objects.
+    static func initialState(_ configuration: Configuration) -> HubSpotState {
+        var state = HubSpotState(portalID: configuration.portalID)
+        state.requireEventDefinitions = configuration.requireEventDefinitions
+        let delay = configuration.searchIndexingDelay.components
+        state.searchIndexingDelay = Double(delay.seconds) + Double(delay.attoseconds) / 1e18
+        return state
+    }
+
+    /// Forgets everything: objects, custom types and properties, associations, events, completions, recorded
+    /// requests, pending faults and counted requests. The server keeps running.
+    public func reset() {
+        box.replace(with: Self.initialState(configuration))
+        requests.clear()
+        faults.clear()
+        limiter.reset()
     }
 
     /// Starts serving in the background; returns the bound port.

@@ -24,6 +24,10 @@ enum HubSpotScopes {
             return "crm.schemas.\(family(segments[3])).\(isRead ? "read" : "write")"
         case ("crm", "v4", "objects") where segments.count >= 4:
             return "crm.objects.\(family(segments[3])).\(reads ? "read" : "write")"
+        case ("crm", "v3", "schemas"):
+            return reads ? "crm.schemas.custom.read" : "crm.schemas.custom.write"
+        case ("crm", "v4", "associations") where segments.count == 6 && segments[5] == "labels":
+            return "crm.schemas.\(family(segments[3])).\(reads ? "read" : "write")"
         case ("crm", "v4", "associations") where segments.count >= 7:
             return "crm.objects.\(family(segments[3])).\(segments[6] == "read" ? "read" : "write")"
         case ("events", "v3", "send"):
@@ -43,9 +47,8 @@ enum HubSpotScopes {
     static func missing(_ scope: String) -> HubSpotError {
         var error = HubSpotError(
             status: 403, category: "MISSING_SCOPES",
-            message:
-                "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes."
-        )
+            message: "This app hasn't been granted all required scopes to make this call. "
+                + "Read more about required scopes here: https://developers.hubspot.com/scopes.")
         error.extra = [
             "errors": [
                 [

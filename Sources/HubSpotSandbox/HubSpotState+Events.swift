@@ -42,7 +42,8 @@ extension HubSpotState {
         for (name, value) in propertiesObject.entries {
             guard name.count <= 50, Self.isLowerSnakeCase(name) else {
                 throw HubSpotError.validation(
-                    "Invalid property name \"\(name)\": names are lower-case, start with a letter, hold only a-z, 0-9 and _, and are at most 50 characters")
+                    "Invalid property name \"\(name)\": names are lower-case, start with a letter, hold only a-z, 0-9 and _, "
+                        + "and are at most 50 characters")
             }
             switch value {
             case .string(let text): properties[name] = text
@@ -203,13 +204,5 @@ extension HubSpotState {
             }
         }
         return batchReply(results: results, errors: errors, startedAt: call.now, successStatus: 201)
-    }
-}
-
-extension JSONObject {
-    /// An object with these entries in this order.
-    init(_ entries: [(String, JSON)]) {
-        self.init()
-        for (key, value) in entries { self[key] = value }
     }
 }

@@ -178,7 +178,8 @@ extension HubSpotState {
         try checkIDProperty(idProperty, type: type, allowObjectID: true)
         guard let id = locate(raw, idProperty: idProperty, type: type) else { throw HubSpotError.notFound() }
         associations.removeAll(involving: ObjectRef(type: type, id: id))
-        stores[type]!.records[id] = nil
+        stores[type]!.delete(id)
+        forgetSearchVersions(type: type, id: id)
         return .noContent
     }
 
@@ -262,7 +263,7 @@ extension HubSpotState {
                 for (spec, target) in entry.links {
                     associations.add(spec, from: ObjectRef(type: type, id: id), to: target)
                 }
-                results.append(json(store(type).records[id]!, properties: nil, allValues: true))
+                results.append(json(store(type).records[id]!, properties: nil, allValues: true, objectWriteTraceId: entry.trace))
             } catch {
                 errors.append(recordError(error, id: nil, traceID: entry.trace))
             }
@@ -315,7 +316,8 @@ extension HubSpotState {
             let idProperty = try input.optionalString("idProperty", item)
             if idProperty == "email" {
                 throw HubSpotError.validation(
-                    "Batch update by email is not supported: use batch/upsert with idProperty email, or PATCH /crm/v3/objects/\(call.parameters[0])/{email}?idProperty=email")
+                    "Batch update by email is not supported: use batch/upsert with idProperty email, or PATCH "
+                        + "/crm/v3/objects/\(call.parameters[0])/{email}?idProperty=email")
             }
             try checkIDProperty(idProperty, type: type, allowObjectID: true)
             parsed.append(
@@ -338,7 +340,7 @@ extension HubSpotState {
                 let values = try normalize(entry.map, type: type)
                 try checkUnique(values, type: type, excluding: id)
                 apply(values, type: type, id: id, now: call.now)
-                results.append(json(store(type).records[id]!, properties: nil, allValues: true))
+                results.append(json(store(type).records[id]!, properties: nil, allValues: true, objectWriteTraceId: entry.trace))
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))
             }
@@ -378,12 +380,14 @@ extension HubSpotState {
                 if let id = locate(entry.id, idProperty: entry.idProperty, type: type) {
                     try checkUnique(values, type: type, excluding: id)
                     apply(values, type: type, id: id, now: call.now)
-                    results.append(json(store(type).records[id]!, properties: nil, allValues: true, new: false))
+                    results.append(
+                        json(store(type).records[id]!, properties: nil, allValues: true, new: false, objectWriteTraceId: entry.trace))
                 } else {
                     try checkRequired(values, type: type)
                     try checkUnique(values, type: type, excluding: nil)
                     let id = insert(values, type: type, now: call.now)
-                    results.append(json(store(type).records[id]!, properties: nil, allValues: true, new: true))
+                    results.append(
+                        json(store(type).records[id]!, properties: nil, allValues: true, new: true, objectWriteTraceId: entry.trace))
                 }
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))

@@ -43,7 +43,7 @@ extension HubSpotState {
         }
         let properties = try body.optionalStrings("properties", schema)
         let store = store(type)
-        var found = store.liveRecords.filter { record in
+        var found = searchableRecords(type: type, now: call.now).filter { record in
             (groups.isEmpty || groups.contains { group in group.allSatisfy { matches(record, $0, store: store) } })
                 && (query.map { matchesQuery(record, $0, store: store) } ?? true)
         }

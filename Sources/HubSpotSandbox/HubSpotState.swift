@@ -16,11 +16,13 @@ struct HubSpotState: Sendable {
     var requireEventDefinitions = false
     var callbackCompletions: [CallbackCompletionRecord] = []
     var actionDefinitions: [ActionDefinitionRecord] = []
+    /// Seconds a write takes to show in search (0: at once).
+    var searchIndexingDelay: TimeInterval = 0
+    /// Object versions by type and id, kept while search lags behind writes.
+    var searchVersions: [String: [Int: [HubSpotRecord]]] = [:]
     /// The next object id; ids are shared by every object type, so an id never names two objects.
     var nextObjectID = 1001
     var nextActionID = 5001
-    /// The last timestamp handed out, so objects written in the same millisecond still get distinct times.
-    private var lastTimestamp = Date.distantPast
 
     init(portalID: Int) {
         self.portalID = portalID
@@ -33,12 +35,8 @@ struct HubSpotState: Sendable {
     }
 
     /// A timestamp for a write at `now`, truncated to milliseconds (as HubSpot stores them).
-    mutating func timestamp(_ now: Date) -> Date {
-        let milliseconds = (now.timeIntervalSince1970 * 1000).rounded(.down)
-        var date = Date(timeIntervalSince1970: milliseconds / 1000)
-        if date <= lastTimestamp { date = lastTimestamp }
-        lastTimestamp = date
-        return date
+    func timestamp(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 
     // MARK: - Object types
@@ -64,6 +62,10 @@ struct HubSpotState: Sendable {
         let type = HubSpotObjectType.custom(
             name: name, fullyQualifiedName: fullyQualifiedName, objectTypeID: objectTypeID,
             queryProperties: properties.filter { $0.type == .string }.map(\.name))
+        let taken = stores.values.filter { $0.type.name != name }.flatMap(\.type.aliases)
+        precondition(
+            type.aliases.isDisjoint(with: taken),
+            "custom object \(name) (\(fullyQualifiedName), \(objectTypeID)) reuses the name or id of another object type")
         var all = properties.map { property in
             var property = property
             if uniqueProperties.contains(property.name) { property.hasUniqueValue = true }
@@ -160,9 +162,11 @@ struct HubSpotState: Sendable {
         properties["hs_object_id"] = String(id)
         properties[objectType.createdateProperty] = HubSpotTime.iso(time)
         properties[objectType.lastModifiedProperty] = HubSpotTime.iso(time)
-        stores[type]!.records[id] = HubSpotRecord(
-            objectType: type, id: String(id), properties: properties, createdAt: time, updatedAt: time, archived: false,
-            archivedAt: nil)
+        stores[type]!.put(
+            HubSpotRecord(
+                objectType: type, id: String(id), properties: properties, createdAt: time, updatedAt: time, archived: false,
+                archivedAt: nil))
+        recordSearchVersion(type: type, id: id, now: now)
         return id
     }
 
@@ -176,7 +180,8 @@ struct HubSpotState: Sendable {
         }
         record.updatedAt = time
         record.properties[objectType.lastModifiedProperty] = HubSpotTime.iso(time)
-        stores[type]!.records[id] = record
+        stores[type]!.put(record)
+        recordSearchVersion(type: type, id: id, now: now)
     }
 
     /// Archives an object and removes its associations.
@@ -184,17 +189,19 @@ struct HubSpotState: Sendable {
         guard var record = stores[type]!.records[id], !record.archived else { return }
         record.archived = true
         record.archivedAt = timestamp(now)
-        stores[type]!.records[id] = record
+        stores[type]!.put(record)
+        recordSearchVersion(type: type, id: id, now: now)
         associations.removeAll(involving: ObjectRef(type: type, id: id))
     }
 
     // MARK: - Responses
 
     /// The object as the API returns it. `properties` names the properties to show (with `null` for unset ones);
-    /// `nil` shows the type's default set for reads, or every set value for writes (`allValues`).
+    /// `nil` shows the type's default set for reads, or every set value for writes (`allValues`). A batch write's
+    /// `objectWriteTraceId` is echoed.
     func json(
         _ record: HubSpotRecord, properties requested: [String]?, allValues: Bool = false, new: Bool? = nil,
-        associationsTo: [String]? = nil
+        associationsTo: [String]? = nil, objectWriteTraceId: String? = nil
     ) -> JSON {
         let store = store(record.objectType)
         var shown: JSONObject = [:]
@@ -212,6 +219,7 @@ struct HubSpotState: Sendable {
         object["archived"] = .bool(record.archived)
         if let archivedAt = record.archivedAt { object["archivedAt"] = .string(HubSpotTime.iso(archivedAt)) }
         if let new { object["new"] = .bool(new) }
+        if let objectWriteTraceId { object["objectWriteTraceId"] = .string(objectWriteTraceId) }
         if let associationsTo, !associationsTo.isEmpty {
             object["associations"] = v3Associations(of: record, to: associationsTo)
         }

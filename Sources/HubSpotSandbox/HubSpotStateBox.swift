@@ -9,6 +9,11 @@ final class HubSpotStateBox: Sendable {
         self.state = Mutex(state)
     }
 
+    /// Replaces the whole state.
+    func replace(with state: HubSpotState) {
+        self.state.withLock { $0 = state }
+    }
+
     /// Runs `body` with exclusive access to the state.
     func withLock<Result: Sendable>(_ body: (inout HubSpotState) throws -> Result) rethrows -> Result {
         try state.withLock { try body(&$0) }

@@ -23,12 +23,6 @@ enum JSON: Sendable, Equatable {
         return nil
     }
 
-    /// The elements, when this is an array.
-    var arrayValue: [JSON]? {
-        if case .array(let value) = self { return value }
-        return nil
-    }
-
     /// The integer, when this is an integral number.
     var intValue: Int? {
         switch self {

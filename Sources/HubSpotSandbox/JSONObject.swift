@@ -5,6 +5,11 @@ struct JSONObject: Sendable, Equatable {
 
     init() {}
 
+    /// An object with these entries in this order.
+    init(_ entries: [(String, JSON)]) {
+        for (key, value) in entries { self[key] = value }
+    }
+
     /// The value for `key`; setting `nil` removes the key.
     subscript(key: String) -> JSON? {
         get { values[key] }

@@ -7,11 +7,6 @@ struct PropertyProblem: Error, Sendable, Equatable {
     /// The human-readable message.
     var message: String
 
-    /// Whether the problem rejects the whole request (400) rather than just the record it is in (207 in a batch).
-    var rejectsWholeRequest: Bool {
-        error == "PROPERTY_DOESNT_EXIST" || error == "READ_ONLY_VALUE"
-    }
-
     static func doesNotExist(_ name: String) -> PropertyProblem {
         PropertyProblem(name: name, error: "PROPERTY_DOESNT_EXIST", message: "Property \"\(name)\" does not exist")
     }

@@ -81,4 +81,34 @@ struct AssociationsAndNotesTests {
             #expect(sandbox.objects(ofType: "notes").count == 1)
         }
     }
+
+    @Test func userDefinedLabels() async throws {
+        try await withSandbox { sandbox, client in
+            let ada = try sandbox.seedObject(ofType: "contacts", properties: ["email": "ada@example.com"])
+            let acme = try sandbox.seedObject(ofType: "companies", properties: ["name": "Acme"])
+            let builtIn = try await client.get("/crm/v4/associations/contact/company/labels")
+            let pairs = builtIn.json.array("results").map { "\($0["typeId"] as? Int ?? 0):\($0.string("label") ?? "-")" }
+            #expect(pairs == ["1:Primary", "279:-"])
+
+            let created = try await client.post(
+                "/crm/v4/associations/contact/company/labels", #"{"label":"Billing contact","name":"billing_contact","inverseLabel":"Billed company"}"#)
+            #expect(created.status == 200)
+            let types = created.json.array("results")
+            #expect(types.map { $0.string("category") } == ["USER_DEFINED", "USER_DEFINED"])
+            let typeID = try #require(types.first?["typeId"] as? Int)
+
+            let labelled = try await client.send(
+                .PUT, "/crm/v4/objects/contacts/\(ada.id)/associations/companies/\(acme.id)",
+                body: #"[{"associationCategory":"USER_DEFINED","associationTypeId":\#(typeID)}]"#)
+            #expect(labelled.status == 201)
+            #expect(labelled.json["labels"] as? [String] == ["Billing contact"])
+            let back = sandbox.associations(from: "companies", id: acme.id).first?.types.compactMap(\.label)
+            #expect(back == ["Billed company"])
+
+            let wrongCategory = try await client.send(
+                .PUT, "/crm/v4/objects/contacts/\(ada.id)/associations/companies/\(acme.id)",
+                body: #"[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":\#(typeID)}]"#)
+            #expect(wrongCategory.status == 400)
+        }
+    }
 }

@@ -51,6 +51,16 @@ struct CompaniesAndCustomObjectsTests {
             #expect(sandbox.objects(ofType: "subscriptions").first?["subscription_id"] == "sub-1")
             let unknown = try await client.get("/crm/v3/objects/nothing_here")
             #expect(unknown.status == 400)
+
+            let schemas = try await client.get("/crm/v3/schemas")
+            let schema = try #require(schemas.json.array("results").first)
+            #expect(schemas.json.array("results").count == 1)
+            #expect(schema.string("objectTypeId") == "2-7654321")
+            #expect(schema.string("fullyQualifiedName") == "p12345678_subscriptions")
+            #expect(schema.array("properties").contains { $0.string("name") == "subscription_id" && $0["hasUniqueValue"] as? Bool == true })
+            #expect(schema.array("associations").contains { $0.string("toObjectTypeId") == "0-1" })
+            #expect(try await client.get("/crm/v3/schemas/2-7654321").status == 200)
+            #expect(try await client.get("/crm/v3/schemas/contacts").status == 404)
         }
     }
 }

@@ -13,6 +13,7 @@ struct ContactsTests {
                 #expect(response.json.string("category") == "INVALID_AUTHENTICATION")
                 #expect(response.json.string("message") == "Authentication credentials not found.")
                 #expect(response.json.string("correlationId")?.count == 36)
+                #expect(response.header("X-HubSpot-Correlation-Id") == response.json.string("correlationId"))
             }
             #expect(sandbox.requests.matching(method: "GET", path: "/crm/v3/objects/contacts").map(\.status) == [401, 401])
         }
@@ -106,8 +107,10 @@ struct ContactsTests {
         try await withSandbox { sandbox, client in
             let response = try await client.post(
                 "/crm/v3/objects/contacts/batch/upsert",
-                upsertBody([("ada@example.com", ["firstname": "Ada"]), ("not-an-email", ["firstname": "X"])]))
+                #"{"inputs":[{"idProperty":"email","id":"ada@example.com","properties":{"firstname":"Ada"},"objectWriteTraceId":"t-1"},{"idProperty":"email","id":"not-an-email","properties":{"firstname":"X"},"objectWriteTraceId":"t-2"}]}"#)
             #expect(response.status == 207)
+            #expect(response.json.array("results").first?.string("objectWriteTraceId") == "t-1")
+            #expect(response.json.array("errors").first?.object("context")["objectWriteTraceId"] as? [String] == ["t-2"])
             #expect(response.json["numErrors"] as? Int == 1)
             let error = try #require(response.json.array("errors").first)
             #expect(error.string("status") == "error")
@@ -218,6 +221,29 @@ struct ContactsTests {
             #expect(gdpr.status == 204)
             #expect(sandbox.anyObject(ofType: "contacts", id: primary.id) == nil)
             #expect(sandbox.associations(from: "companies", id: acme.id).isEmpty)
+        }
+    }
+
+    @Test func uniqueValuesFollowChangesAndArchives() async throws {
+        try await withSandbox { sandbox, client in
+            let ada = try sandbox.seedObject(ofType: "contacts", properties: ["email": "ada@example.com"])
+            let renamed = try await client.send(
+                .PATCH, "/crm/v3/objects/contacts/\(ada.id)", body: #"{"properties":{"email":"Augusta@Example.com"}}"#)
+            #expect(renamed.status == 200)
+            #expect(sandbox.contact(email: "ada@example.com") == nil)
+            #expect(sandbox.contact(email: "augusta@example.com")?.id == ada.id)
+
+            let reuse = try await client.post("/crm/v3/objects/contacts", #"{"properties":{"email":"ada@example.com"}}"#)
+            #expect(reuse.status == 201)
+            let taken = try await client.send(
+                .PATCH, "/crm/v3/objects/contacts/\(ada.id)", body: #"{"properties":{"email":"ADA@example.com"}}"#)
+            #expect(taken.status == 409)
+
+            #expect(try await client.send(.DELETE, "/crm/v3/objects/contacts/\(ada.id)").status == 204)
+            let afterArchive = try await client.post(
+                "/crm/v3/objects/contacts/batch/upsert", upsertBody([("augusta@example.com", ["firstname": "A"])]))
+            #expect(afterArchive.json.array("results").first?["new"] as? Bool == true)
+            #expect(afterArchive.json.array("results").first?.string("id") != ada.id)
         }
     }
 }

@@ -2,16 +2,20 @@ import Crypto
 import Foundation
 import HubSpotSandbox
 import Hummingbird
+import Ingestion
 import SandboxKit
 import Testing
 
 @Suite("HubSpot sandbox: calls toward the app")
 struct OutboundTests {
-    /// A receiver that records requests and answers `status` with `body`.
-    private func receiver(status: HTTPResponse.Status = .ok, body: String = "") -> (SandboxServer, RequestLog) {
+    /// A receiver that records requests and answers `status` with `body` (unless `faults` says otherwise).
+    private func receiver(status: HTTPResponse.Status = .ok, body: String = "", faults: FaultPlan = FaultPlan())
+        -> (SandboxServer, RequestLog)
+    {
         let log = RequestLog()
         let router = Router(context: SandboxRequestContext.self)
         router.middlewares.add(RequestLogMiddleware(log: log))
+        router.middlewares.add(FaultMiddleware(plan: faults))
         router.post("**") { _, _ in
             Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
@@ -80,5 +84,66 @@ struct OutboundTests {
         #expect(
             HubSpotSigner.v2(clientSecret: secret, method: "GET", uri: "https://www.example.com/webhook_uri", body: Data())
                 == "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e")
+    }
+
+    @Test func webhookRetriesOn5xxAndConnectionErrorsButNotOn4xx() async throws {
+        let faults = FaultPlan()
+        faults.inject(.status(503, body: nil, headers: []))
+        faults.inject(.dropConnection(afterHandling: false))
+        let (server, log) = receiver(faults: faults)
+        let port = try await server.start()
+        let sandbox = HubSpotSandbox(configuration: .init(accessToken: testToken))
+        let url = URL(string: "http://127.0.0.1:\(port)/webhooks/hubspot")!
+        let event = HubSpotWebhookEvent(eventId: 1, portalId: 12_345_678, occurredAt: 1_700_000_000_000, subscriptionType: "contact.creation", objectId: 7)
+        let attempts = await sandbox.deliverWebhookWithRetries(
+            events: [event], to: url, clientSecret: "s3cret", initialBackoff: .milliseconds(10))
+        #expect(attempts.map(\.status) == [503, nil, 200])
+        #expect(attempts.map(\.attemptNumber) == [0, 1, 2])
+        let numbers = log.all.compactMap { request in
+            (try? JSONSerialization.jsonObject(with: request.body) as? [[String: Any]])?.first?["attemptNumber"] as? Int
+        }
+        #expect(numbers == [0, 1, 2])
+
+        faults.inject(.status(400, body: nil, headers: []))
+        let refused = await sandbox.deliverWebhookWithRetries(
+            events: [event], to: url, clientSecret: "s3cret", initialBackoff: .milliseconds(10))
+        #expect(refused.map(\.status) == [400])
+        await server.stop()
+    }
+
+    @Test func signaturesVerifyWithHubSignalsOwnVerifier() async throws {
+        let (server, log) = receiver()
+        let port = try await server.start()
+        let sandbox = HubSpotSandbox(configuration: .init(accessToken: testToken))
+        let webhookURL = URL(string: "http://127.0.0.1:\(port)/webhooks/hubspot?owner=ada%40example.com")!
+        let event = HubSpotWebhookEvent(eventId: 9, portalId: 12_345_678, occurredAt: 1_700_000_000_000, subscriptionType: "contact.deletion", objectId: 3)
+        #expect(try await sandbox.deliverWebhook(events: [event], to: webhookURL, clientSecret: "s3cret") == 200)
+        let actionURL = URL(string: "http://127.0.0.1:\(port)/hubspot/actions/edit-tags")!
+        let action = try await sandbox.callWorkflowAction(
+            url: actionURL, callbackId: "ap-1", objectId: 3, inputFields: ["tag": "vip"], clientSecret: "s3cret")
+        #expect(action.status == 200)
+        await server.stop()
+
+        let requests = log.all
+        #expect(requests.count == 2)
+        for (request, url) in zip(requests, [webhookURL, actionURL]) {
+            let headers = HubSpotSignature.Headers(
+                signatureV3: request.header("X-HubSpot-Signature-v3"), timestamp: request.header("X-HubSpot-Request-Timestamp"),
+                signature: request.header("X-HubSpot-Signature"), version: request.header("X-HubSpot-Signature-Version"))
+            let version = try HubSpotSignature.verify(
+                headers: headers, secret: "s3cret", method: "POST", uri: url.absoluteString, body: Array(request.body), allowV2: true)
+            #expect(version == "v3")
+            #expect(throws: HubSpotSignature.Failure.self) {
+                _ = try HubSpotSignature.verify(
+                    headers: headers, secret: "wrong", method: "POST", uri: url.absoluteString, body: Array(request.body), allowV2: true)
+            }
+        }
+        // The workflow action's v2 signature verifies on its own too.
+        let v2Only = HubSpotSignature.Headers(
+            signatureV3: nil, timestamp: nil, signature: requests[1].header("X-HubSpot-Signature"),
+            version: requests[1].header("X-HubSpot-Signature-Version"))
+        let version = try HubSpotSignature.verify(
+            headers: v2Only, secret: "s3cret", method: "POST", uri: actionURL.absoluteString, body: Array(requests[1].body), allowV2: true)
+        #expect(version == "v2")
     }
 }

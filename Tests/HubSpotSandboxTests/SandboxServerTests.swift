@@ -65,4 +65,20 @@ struct SandboxServerTests {
             #expect(sandbox.requests.all.map(\.sequence) == [1, 2])
         }
     }
+
+    @Test func resetForgetsEverything() async throws {
+        try await withSandbox { sandbox, client in
+            try sandbox.defineProperty(HubSpotProperty(name: "visits", type: .number), on: "contacts")
+            let created = try await client.post("/crm/v3/objects/contacts", #"{"properties":{"email":"a@b.co","visits":"3"}}"#)
+            #expect(created.status == 201)
+            sandbox.faults.inject(.status(500, body: nil, headers: []), pathPrefix: "/never")
+            sandbox.reset()
+            #expect(sandbox.contacts().isEmpty)
+            #expect(!sandbox.properties(of: "contacts").contains { $0.name == "visits" })
+            #expect(sandbox.requests.count == 0)
+            #expect(sandbox.faults.pendingCount == 0)
+            let again = try await client.post("/crm/v3/objects/contacts", #"{"properties":{"email":"a@b.co"}}"#)
+            #expect(again.status == 201)
+        }
+    }
 }

@@ -24,6 +24,7 @@ struct SearchAndRateLimitTests {
             #expect(first.json.array("results").compactMap { $0.object("properties").string("visits") } == ["24", "22", "20"])
             #expect(first.json.object("paging").object("next").string("after") == "3")
             #expect(first.header("X-HubSpot-RateLimit-Max") == nil)
+            #expect(first.header("X-HubSpot-Correlation-Id")?.count == 36)
 
             let last = try await client.post(
                 "/crm/v3/objects/contacts/search", body.replacingOccurrences(of: #""limit":3"#, with: #""limit":3,"after":"6""#))
@@ -43,6 +44,30 @@ struct SearchAndRateLimitTests {
             let badOperator = try await client.post(
                 "/crm/v3/objects/contacts/search", #"{"filterGroups":[{"filters":[{"propertyName":"city","operator":"LIKE","value":"x"}]}]}"#)
             #expect(badOperator.status == 400)
+        }
+    }
+
+    @Test func searchLagsBehindWritesWhenConfigured() async throws {
+        let configuration = HubSpotSandbox.Configuration(
+            accessToken: testToken, searchRequestsPerSecond: 100, searchIndexingDelay: .milliseconds(400))
+        try await withSandbox(configuration) { sandbox, client in
+            try sandbox.seedObject(ofType: "contacts", properties: ["email": "old@example.com"], at: Date(timeIntervalSinceNow: -60))
+            let byName = #"{"filterGroups":[{"filters":[{"propertyName":"firstname","operator":"EQ","value":"Ada"}]}]}"#
+            let upsert = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Ada"])]))
+            #expect(upsert.status == 200)
+            let early = try await client.post("/crm/v3/objects/contacts/search", "{}")
+            #expect(early.json.array("results").compactMap { $0.object("properties").string("email") } == ["old@example.com"])
+            try await Task.sleep(for: .milliseconds(500))
+            let later = try await client.post("/crm/v3/objects/contacts/search", byName)
+            #expect(later.json["total"] as? Int == 1)
+
+            let rename = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Augusta"])]))
+            #expect(rename.status == 200)
+            let stale = try await client.post("/crm/v3/objects/contacts/search", byName)
+            #expect(stale.json["total"] as? Int == 1)
+            try await Task.sleep(for: .milliseconds(500))
+            let fresh = try await client.post("/crm/v3/objects/contacts/search", byName)
+            #expect(fresh.json["total"] as? Int == 0)
         }
     }
 
@@ -86,6 +111,7 @@ struct SearchAndRateLimitTests {
             #expect(body.string("policyName") == "TEN_SECONDLY_ROLLING")
             #expect(body.string("groupName") == "publicapi:hapikey-api-calls-ten-secondly:12345678")
             #expect(body.string("correlationId")?.count == 36)
+            #expect(limited.header("X-HubSpot-Correlation-Id") == body.string("correlationId"))
             #expect(limited.text.hasPrefix(#"{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"#))
 
             // Exempt from the window: events and associations-v4 batch calls.
