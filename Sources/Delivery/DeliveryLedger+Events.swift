@@ -4,8 +4,10 @@ import Ingestion
 import PQ
 
 extension DeliveryLedger {
-    /// A queued behavioral event claimed for sending, with the contact its identities resolve to now.
+    /// A queued behavioral event, note or timeline event claimed for sending, with the contact its identities resolve to now.
     public struct ClaimedEvent: Sendable, Hashable {
+        /// `behavioral_event`, `note` or `timeline_event`.
+        public var kind: String
         public var position: Int64
         public var eventName: String
         public var properties: [String: String]
@@ -49,7 +51,8 @@ extension DeliveryLedger {
         }
         let rows = try await client.query(
             """
-            SELECT o.position, o.event_name, o.properties, o.occurred_at, o.uuid, c.contact_id, c.hubspot_contact_id, c.email
+            SELECT o.position, o.event_name, o.properties, o.occurred_at, o.uuid, c.contact_id, c.hubspot_contact_id, c.email,
+                   o.kind
             FROM hubspot_event_outbox o
             LEFT JOIN LATERAL (
                 SELECT i.contact_id FROM identities i
@@ -67,7 +70,7 @@ extension DeliveryLedger {
                 try row.decode((Int64, String, PQJSONB, Date, String, String?, String?, String?).self)
             let values = (try? JSONValue.parse(properties.bytes))?.objectValue?.compactMapValues(\.stringValue) ?? [:]
             return ClaimedEvent(
-                position: position, eventName: name, properties: values, occurredAt: occurredAt, uuid: uuid, contactID: contactID,
+                kind: try row.decode(String.self, at: 8), position: position, eventName: name, properties: values, occurredAt: occurredAt, uuid: uuid, contactID: contactID,
                 hubSpotContactID: hubSpotID, email: email, attempts: attempts[position] ?? 0)
         }
     }

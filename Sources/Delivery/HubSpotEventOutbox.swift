@@ -5,9 +5,10 @@ import Logging
 import Mapping
 import PQ
 
-/// The `hubspot-events` subscription: turns Segment track calls (and page/screen calls, when the mapping says so) into
-/// rows of `hubspot_event_outbox`, in the transaction of its checkpoint, so each call is queued exactly once. The
-/// HubSpot sync sends the rows as custom behavioral events and removes them.
+/// The `hubspot-events` subscription: turns Segment track calls (and page/screen calls, when the mapping says so) and
+/// OneSignal message events bound for the HubSpot timeline (`hubspot_timeline`) into rows of `hubspot_event_outbox`,
+/// in the transaction of its checkpoint, so each is queued exactly once. The HubSpot sync sends the rows (custom
+/// behavioral events, notes or timeline events) and removes them.
 ///
 /// It starts at the end of the log the first time it runs: enabling behavioral events sends what happens from then
 /// on, not the history.
@@ -16,16 +17,23 @@ public struct HubSpotEventOutbox: Sendable {
     public static let name = "hubspot-events"
 
     let mapping: Mapping
-    let portalID: String
+    /// The HubSpot account id; without it nothing is sent as a behavioral event (their names need it).
+    let portalID: String?
 
-    public init(mapping: Mapping, portalID: String) {
+    public init(mapping: Mapping, portalID: String?) {
         self.mapping = mapping
         self.portalID = portalID
     }
 
-    /// Whether the mapping sends anything as behavioral events.
-    public var isEnabled: Bool {
+    /// Whether the mapping sends behavioral events (which need a portal id).
+    public var sendsBehavioralEvents: Bool {
         mapping.behavioralEvents.enabled || mapping.pageViews.pages != .off || mapping.pageViews.screens != .off
+            || mapping.timeline.mode == .behavioralEvent
+    }
+
+    /// Whether anything is queued at all.
+    public var isEnabled: Bool {
+        (portalID != nil && sendsBehavioralEvents) || mapping.timeline.mode == .note || mapping.timeline.mode == .timelineEvent
     }
 
     /// The subscription that fills the outbox.
@@ -40,6 +48,8 @@ public struct HubSpotEventOutbox: Sendable {
 
     /// One queued occurrence.
     struct Row {
+        /// `behavioral_event`, `note` or `timeline_event`.
+        var kind = "behavioral_event"
         var position: Int64
         var eventName: String
         var properties: [String: String]
@@ -56,8 +66,8 @@ public struct HubSpotEventOutbox: Sendable {
         guard !rows.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO hubspot_event_outbox (position, event_name, properties, occurred_at, user_id, anonymous_id, email, uuid)
-            SELECT * FROM unnest(\(rows.map(\.position))::bigint[], \(rows.map(\.eventName))::text[],
+            INSERT INTO hubspot_event_outbox (kind, position, event_name, properties, occurred_at, user_id, anonymous_id, email, uuid)
+            SELECT * FROM unnest(\(rows.map(\.kind))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.eventName))::text[],
                 \(rows.map { PQJSONB(bytes: (try? JSONValue.object($0.properties.mapValues(JSONValue.string)).serialized()) ?? []) })::jsonb[],
                 \(rows.map(\.occurredAt))::timestamptz[], \(PQNullableArray(rows.map(\.userID)))::text[],
                 \(PQNullableArray(rows.map(\.anonymousID)))::text[], \(PQNullableArray(rows.map(\.email)))::text[],
@@ -68,7 +78,8 @@ public struct HubSpotEventOutbox: Sendable {
 
     func row(for event: RecordedEvent) -> Row? {
         let type = event.type
-        guard type == "segment.track" || type == "segment.page" || type == "segment.screen",
+        if type.hasPrefix("onesignal.message.") { return timelineRow(for: event) }
+        guard let portalID, type == "segment.track" || type == "segment.page" || type == "segment.screen",
             let message = (try? JSONValue.parse(event.payload.bytes))?.objectValue
         else { return nil }
         let properties = message["properties"]?.objectValue ?? [:]
@@ -89,6 +100,47 @@ public struct HubSpotEventOutbox: Sendable {
             occurredAt: event.occurredAt, userID: message["userId"]?.identifierValue,
             anonymousID: message["anonymousId"]?.identifierValue, email: email.flatMap { $0.contains("@") ? $0 : nil },
             uuid: Self.uuid(from: message["messageId"]?.identifierValue ?? event.idempotencyKey))
+    }
+
+    /// A OneSignal message event as a timeline entry, when the mapping writes its kind.
+    func timelineRow(for event: RecordedEvent) -> Row? {
+        // onesignal.message.push.clicked → channel push, kind clicked.
+        let parts = event.type.split(separator: ".").map(String.init)
+        guard parts.count >= 3, let kind = parts.last, mapping.timeline.writes(kind: kind),
+            let payload = (try? JSONValue.parse(event.payload.bytes))?.objectValue
+        else { return nil }
+        func field(_ flat: String, _ dotted: String) -> String? {
+            let value = OneSignalEventParser.field(payload, flat, dotted)
+            return value?.identifierValue ?? value?["en"]?.stringValue
+        }
+        let channel = parts.count >= 4 ? parts[2] : "push"
+        var properties: [String: String] = ["kind": kind, "channel": channel]
+        if let id = field("message_id", "message.id") ?? field("notification_id", "event.notification_id") {
+            properties["notification_id"] = id
+        }
+        if let title = field("title", "message.title") { properties["title"] = String(title.prefix(200)) }
+        if let url = field("url", "message.url") { properties["url"] = String(url.prefix(200)) }
+        if let app = field("app_id", "event.app_id") { properties["app_id"] = app }
+        var row = Row(
+            position: event.position, eventName: "onesignal_\(kind)", properties: properties, occurredAt: event.occurredAt,
+            userID: nil, anonymousID: nil, email: nil, uuid: Self.uuid(from: event.idempotencyKey))
+        if let externalID = field("external_id", "event.external_id") {
+            switch mapping.oneSignal.matchBy {
+            case .externalID: row.userID = externalID
+            case .email: row.email = externalID.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            }
+        }
+        switch mapping.timeline.mode {
+        case .off: return nil
+        case .note: row.kind = "note"
+        case .timelineEvent:
+            row.kind = "timeline_event"
+            row.eventName = mapping.timeline.templateID ?? ""
+        case .behavioralEvent:
+            guard let portalID else { return nil }
+            row.eventName = "pe\(portalID)_onesignal_\(kind)"
+        }
+        return row
     }
 
     /// A UUID-shaped idempotency key derived from the call's messageId (HubSpot expects a UUID).

@@ -4,30 +4,36 @@ import HubSpot
 import Ingestion
 
 extension HubSpotSync {
-    /// Claims queued behavioral events and sends them (`/events/v3/send/batch`), each with a UUID derived from its
-    /// Segment messageId so that a resend after a crash is not counted twice by HubSpot. An event whose contact has
-    /// neither an email nor a HubSpot id yet waits (retried with backoff); one HubSpot refuses becomes a dead letter
-    /// and a `hubsignal.hubspot.event_failed` event.
+    /// Claims queued outbox rows and writes them: behavioral events (`/events/v3/send/batch`, each with a UUID derived
+    /// from its Segment messageId or OneSignal event id, so a resend after a crash is not counted twice), notes and
+    /// timeline events. A row whose contact HubSpot cannot be told about yet waits (retried with backoff); one HubSpot
+    /// refuses becomes a dead letter and a `hubsignal.hubspot.event_failed` event.
     func pushEvents() async throws -> Int {
         let claimed = try await ledger.claimHubSpotEvents(limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner)
         guard !claimed.isEmpty else { return 0 }
         var outcome = EventRound()
-        var sendable: [DeliveryLedger.ClaimedEvent] = []
+        var behavioral: [DeliveryLedger.ClaimedEvent] = []
+        var entries: [DeliveryLedger.ClaimedEvent] = []
         for event in claimed {
-            if event.hubSpotContactID == nil && event.email == nil {
+            // Notes are associated by HubSpot id; events and timeline events can name the contact by email.
+            let reachable = event.kind == "note" ? event.hubSpotContactID != nil : (event.hubSpotContactID != nil || event.email != nil)
+            if !reachable {
                 let attempts = event.attempts + 1
-                let reason = "the contact has no email or HubSpot id yet"
+                let reason = event.kind == "note" ? "the contact is not in HubSpot yet" : "the contact has no email or HubSpot id yet"
                 if attempts >= configuration.retry.maximumAttempts {
                     fail(event, reason: "gave up after \(attempts) attempts: \(reason)", into: &outcome)
                 } else {
                     let delay = configuration.retry.delay(afterAttempts: attempts, atLeast: configuration.pollInterval)
                     outcome.outcomes[String(event.position)] = .retry(after: delay, reason: reason)
                 }
+            } else if event.kind == "behavioral_event" {
+                behavioral.append(event)
             } else {
-                sendable.append(event)
+                entries.append(event)
             }
         }
-        await send(sendable, into: &outcome)
+        await send(behavioral, into: &outcome)
+        for entry in entries { await write(entry, into: &outcome) }
         try await ledger.finishEvents(
             sent: outcome.sent, outcomes: outcome.outcomes, events: outcome.events, owner: configuration.owner, store: store)
         if let error = outcome.lastError { await record(error: error) }
@@ -71,6 +77,48 @@ extension HubSpotSync {
                 }
             }
         }
+    }
+
+    /// Writes one timeline entry: a Note, or a timeline event. A note has no idempotency key at HubSpot, so after an
+    /// attempt whose outcome is unknown (a timeout, a dropped connection) HubSignal first searches for the note by the
+    /// token written in its body, and creates it only when it is not there.
+    private func write(_ entry: DeliveryLedger.ClaimedEvent, into round: inout EventRound) async {
+        let timestamp = ISO8601Timestamp.format(entry.occurredAt)
+        do {
+            if entry.kind == "note", let contact = entry.hubSpotContactID {
+                let token = "hubsignal" + entry.uuid.replacingOccurrences(of: "-", with: "")
+                if entry.attempts > 0, !(try await client.notes(containing: token)).isEmpty {
+                    round.sent.append(entry.position)
+                    return
+                }
+                _ = try await client.createNote(body: Self.noteBody(entry, token: token), timestamp: timestamp, contactID: contact)
+            } else {
+                try await client.createTimelineEvent(
+                    templateID: entry.eventName, email: entry.hubSpotContactID == nil ? entry.email : nil,
+                    objectID: entry.hubSpotContactID, id: entry.uuid, timestamp: timestamp, tokens: entry.properties)
+            }
+            round.sent.append(entry.position)
+        } catch let error as HubSpotError where error.code == .validation || error.code == .notFound {
+            fail(entry, reason: error.reason, into: &round)
+        } catch {
+            round.lastError = Self.reason(error)
+            let decision = decide(after: error, attempts: entry.attempts + 1)
+            if case .dead(_, let reason) = decision {
+                fail(entry, reason: "gave up after \(entry.attempts + 1) attempts: \(reason)", into: &round)
+            } else {
+                round.outcomes[String(entry.position)] = decision
+            }
+        }
+    }
+
+    /// "OneSignal push clicked: “Sale ends tonight” — https://… (notification 1a2b…) · hubsignal<token>".
+    static func noteBody(_ entry: DeliveryLedger.ClaimedEvent, token: String) -> String {
+        let properties = entry.properties
+        var text = "OneSignal \(properties["channel"] ?? "push") \(properties["kind"] ?? "message")"
+        if let title = properties["title"] { text += ": “\(title)”" }
+        if let url = properties["url"] { text += " — \(url)" }
+        if let id = properties["notification_id"] { text += " (notification \(id))" }
+        return text + " · " + token
     }
 
     private func fail(_ event: DeliveryLedger.ClaimedEvent, reason: String, into round: inout EventRound) {

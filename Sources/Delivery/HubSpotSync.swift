@@ -74,24 +74,32 @@ public struct HubSpotSync: Service {
         self.companyCatalog = HubSpotPropertyCatalog(
             client: client, objectType: "companies", groupName: "companyinformation", logger: logger)
         self.logger = logger
-        if let portalID = configuration.portalID, case let outbox = HubSpotEventOutbox(mapping: mapping, portalID: portalID),
-            outbox.isEnabled
-        {
-            self.outbox = outbox.makeSubscription(store: store, watcher: watcher, logger: logger)
-        } else {
-            if HubSpotEventOutbox(mapping: mapping, portalID: "0").isEnabled {
-                logger.warning("the mapping sends behavioral events, but HUBSPOT_PORTAL_ID is not set: none are sent")
-            }
-            self.outbox = nil
+        let outbox = HubSpotEventOutbox(mapping: mapping, portalID: configuration.portalID)
+        if outbox.sendsBehavioralEvents && configuration.portalID == nil {
+            logger.warning("the mapping sends behavioral events, but HUBSPOT_PORTAL_ID is not set: none are sent")
         }
+        self.outbox = outbox.isEnabled ? outbox.makeSubscription(store: store, watcher: watcher, logger: logger) : nil
     }
 
     public func run() async throws {
         logger.info("HubSpot sync started", metadata: ["worker": "\(configuration.owner)", "rate_limit": "\(client.rateLimiter.configuredLimit)"])
+        // The outbox follows the log on its own (woken by NOTIFY); the rounds below send what it queued.
+        try await withThrowingDiscardingTaskGroup { group in
+            if let outbox {
+                group.addTask { try await outbox.run() }
+            }
+            await rounds()
+            group.cancelAll()
+        }
+        logger.info("HubSpot sync stopped", metadata: ["worker": "\(configuration.owner)"])
+    }
+
+    /// Runs rounds until shutdown, pausing `pollInterval` whenever a round found nothing to do.
+    private func rounds() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var idle = true
             do {
-                idle = try await runOnce() == 0
+                idle = try await runOnce(steppingOutbox: false) == 0
             } catch is CancellationError {
                 break
             } catch {
@@ -102,15 +110,16 @@ public struct HubSpotSync: Service {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
             }
         }
-        logger.info("HubSpot sync stopped", metadata: ["worker": "\(configuration.owner)"])
     }
 
     /// One round: a batch of companies, contacts, associations and behavioral events. Returns how many objects were claimed
     /// (0: no work).
+    ///
+    /// - Parameter steppingOutbox: whether to move the outbox subscription one batch first (`run()` runs it on its own).
     @discardableResult
-    public func runOnce() async throws -> Int {
+    public func runOnce(steppingOutbox: Bool = true) async throws -> Int {
         var claimed = 0
-        if let outbox, case .processed(let count, _) = try await outbox.processNextBatch() { claimed += count }
+        if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         if mapping.companies.enabled { claimed += try await pushCompanies() }
         claimed += try await pushContacts()
         claimed += try await pushAssociations()

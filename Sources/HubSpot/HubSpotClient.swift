@@ -31,12 +31,15 @@ public struct HubSpotClient: Sendable {
     public let configuration: Configuration
     /// The account's limiter (ten-secondly and daily limits).
     public let rateLimiter: HubSpotRateLimiter
+    /// The CRM search endpoints' own limit: 5 requests per second per account, and no rate-limit headers to learn from.
+    public let searchRateLimiter: HubSpotRateLimiter
     private let httpClient: HTTPClient
     private let logger: Logger
 
     public init(configuration: Configuration, rateLimiter: HubSpotRateLimiter, httpClient: HTTPClient = .shared, logger: Logger) {
         self.configuration = configuration
         self.rateLimiter = rateLimiter
+        self.searchRateLimiter = HubSpotRateLimiter(limit: 5, window: .seconds(1))
         self.httpClient = httpClient
         self.logger = logger
     }
@@ -80,23 +83,99 @@ public struct HubSpotClient: Sendable {
         struct Input: Encodable { var from: Reference; var to: Reference }
         struct Body: Encodable { var inputs: [Input] }
         let body = Body(inputs: pairs.map { Input(from: Reference(id: $0.fromID), to: Reference(id: $0.toID)) })
-        _ = try await send(.POST, "/crm/v4/associations/\(fromType)/\(toType)/batch/associate/default", body: body, limited: false)
+        _ = try await send(.POST, "/crm/v4/associations/\(fromType)/\(toType)/batch/associate/default", body: body, limiter: .none)
     }
 
     // MARK: - Events
 
     /// `POST /events/v3/send`: one custom behavioral event occurrence (Enterprise accounts).
     public func send(_ occurrence: HubSpotEventOccurrence) async throws {
-        _ = try await send(.POST, "/events/v3/send", body: occurrence, limited: false)
+        _ = try await send(.POST, "/events/v3/send", body: occurrence, limiter: .none)
     }
 
     /// `POST /events/v3/send/batch`: several occurrences in one call (a `400` refuses the whole batch).
     public func send(_ occurrences: [HubSpotEventOccurrence]) async throws {
         struct Body: Encodable { var inputs: [HubSpotEventOccurrence] }
-        _ = try await send(.POST, "/events/v3/send/batch", body: Body(inputs: occurrences), limited: false)
+        _ = try await send(.POST, "/events/v3/send/batch", body: Body(inputs: occurrences), limiter: .none)
+    }
+
+    // MARK: - Timeline
+
+    /// `POST /crm/v3/objects/notes`: a Note on the contact's timeline (HubSpot-defined note → contact association,
+    /// type 202). Returns the note's id.
+    public func createNote(body: String, timestamp: String, contactID: String) async throws -> String {
+        struct AssociationType: Encodable {
+            var associationCategory = "HUBSPOT_DEFINED"
+            var associationTypeId = 202
+        }
+        struct Target: Encodable { var id: String }
+        struct Association: Encodable {
+            var to: Target
+            var types = [AssociationType()]
+        }
+        struct Body: Encodable {
+            var properties: [String: String]
+            var associations: [Association]
+        }
+        struct Created: Decodable { var id: String }
+        let answer = try await send(
+            .POST, "/crm/v3/objects/notes",
+            body: Body(
+                properties: ["hs_timestamp": timestamp, "hs_note_body": body],
+                associations: [Association(to: Target(id: contactID))]))
+        return try decode(Created.self, from: answer).id
+    }
+
+    /// `POST /crm/v3/objects/notes/search`: the ids of notes whose body contains `token` (a single word). Search has its
+    /// own limit (5/s) and is eventually consistent: a note written a second ago may not be found yet.
+    public func notes(containing token: String) async throws -> [String] {
+        struct Filter: Encodable {
+            var propertyName = "hs_note_body"
+            var `operator` = "CONTAINS_TOKEN"
+            var value: String
+        }
+        struct Group: Encodable { var filters: [Filter] }
+        struct Body: Encodable {
+            var filterGroups: [Group]
+            var properties = ["hs_note_body"]
+            var limit = 10
+        }
+        struct Found: Decodable { var results: [HubSpotObject] }
+        let answer = try await send(
+            .POST, "/crm/v3/objects/notes/search", body: Body(filterGroups: [Group(filters: [Filter(value: token)])]),
+            limiter: .search)
+        return try decode(Found.self, from: answer).results.map(\.id)
+    }
+
+    /// `POST /integrators/timeline/v3/events`: a timeline event of an app's template; `id` makes it idempotent (the
+    /// last write with an id wins).
+    public func createTimelineEvent(
+        templateID: String, email: String?, objectID: String?, id: String, timestamp: String, tokens: [String: String]
+    ) async throws {
+        struct Body: Encodable {
+            var eventTemplateId: String
+            var email: String?
+            var objectId: String?
+            var id: String
+            var timestamp: String
+            var tokens: [String: String]
+        }
+        _ = try await send(
+            .POST, "/integrators/timeline/v3/events",
+            body: Body(eventTemplateId: templateID, email: email, objectId: objectID, id: id, timestamp: timestamp, tokens: tokens))
     }
 
     // MARK: - Transport
+
+    /// Which limiter a call waits for.
+    enum Limiter {
+        /// The account's ten-secondly (and daily) limit.
+        case standard
+        /// The search endpoints' 5/s.
+        case search
+        /// Exempt from the ten-secondly limit (associations v4 batch, behavioral events).
+        case none
+    }
 
     struct Answer {
         var status: Int
@@ -105,8 +184,12 @@ public struct HubSpotClient: Sendable {
 
     /// Sends one request, waiting for the rate limiter first (unless the endpoint is exempt), and turns every non-2xx
     /// answer into a `HubSpotError` (after telling the limiter about `429`s and headers).
-    func send<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?, limited: Bool = true) async throws -> Answer {
-        if limited { try await rateLimiter.acquire() }
+    func send<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?, limiter: Limiter = .standard) async throws -> Answer {
+        switch limiter {
+        case .standard: try await rateLimiter.acquire()
+        case .search: try await searchRateLimiter.acquire()
+        case .none: break
+        }
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken)")
@@ -132,7 +215,7 @@ public struct HubSpotClient: Sendable {
         }
         let headers = response.headers
         let interval = headers.first(name: "X-HubSpot-RateLimit-Interval-Milliseconds").flatMap { Int($0) }
-        if limited {
+        if limiter == .standard {
             await rateLimiter.update(
                 maximum: headers.first(name: "X-HubSpot-RateLimit-Max").flatMap { Int($0) },
                 remaining: headers.first(name: "X-HubSpot-RateLimit-Remaining").flatMap { Int($0) },
@@ -143,7 +226,8 @@ public struct HubSpotClient: Sendable {
             let error = HubSpotError.from(
                 status: status, body: bytes, retryAfterHeader: headers.first(name: "Retry-After"), intervalMilliseconds: interval)
             if status == 429 {
-                await rateLimiter.rateLimited(retryAfter: error.retryAfter, isDaily: error.code == .dailyLimitReached)
+                let limited = limiter == .search ? searchRateLimiter : rateLimiter
+                await limited.rateLimited(retryAfter: error.retryAfter, isDaily: error.code == .dailyLimitReached)
             }
             logger.debug(
                 "HubSpot answered an error",

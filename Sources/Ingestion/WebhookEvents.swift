@@ -128,11 +128,7 @@ public enum OneSignalEventParser {
         guard let object = body.objectValue else {
             throw .badRequest("invalid_body", "a OneSignal event must be a JSON object")
         }
-        func field(_ flat: String, _ dotted: String) -> JSONValue? {
-            let value = object[flat] ?? object[dotted] ?? object["event"]?[dotted.replacingOccurrences(of: "event.", with: "")]
-            if value?.stringValue == "" { return nil }
-            return value
-        }
+        func field(_ flat: String, _ dotted: String) -> JSONValue? { Self.field(object, flat, dotted) }
         guard let eventID = field("event_id", "event.id")?.identifierValue else {
             throw .badRequest("invalid_event", "\"event_id\" is required")
         }
@@ -168,5 +164,13 @@ public enum OneSignalEventParser {
         }
         return InboundEvent(
             index: 0, type: "onesignal.\(kind)", stream: stream, idempotencyKey: eventID, occurredAt: occurredAt, payload: body)
+    }
+
+    /// A field of a delivery in the flat template (`external_id`) or the dotted one (`event.external_id`, or nested
+    /// under `event`); blank counts as absent.
+    public static func field(_ object: [String: JSONValue], _ flat: String, _ dotted: String) -> JSONValue? {
+        let value = object[flat] ?? object[dotted] ?? object["event"]?[dotted.replacingOccurrences(of: "event.", with: "")]
+        if value?.stringValue == "" { return nil }
+        return value
     }
 }

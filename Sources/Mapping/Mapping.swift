@@ -29,6 +29,8 @@ public struct Mapping: Sendable, Equatable {
     public var audiences: AudienceRules
     /// HubSpot contact property changes → OneSignal tags.
     public var hubSpotToOneSignal: HubSpotToOneSignalRules
+    /// OneSignal message events → the HubSpot contact's timeline.
+    public var timeline: TimelineRules
 
     /// The mapping file format this code reads (`version: 1` in the file).
     public static let formatVersion = 1
@@ -41,7 +43,7 @@ public struct Mapping: Sendable, Equatable {
         contacts: ContactRules = .defaults, oneSignal: OneSignalRules = .defaults,
         behavioralEvents: BehavioralEventRules = .defaults, pageViews: PageViewRules = .defaults,
         companies: CompanyRules = .defaults, customObjects: [CustomObjectRule] = [], audiences: AudienceRules = .defaults,
-        hubSpotToOneSignal: HubSpotToOneSignalRules = .defaults
+        hubSpotToOneSignal: HubSpotToOneSignalRules = .defaults, timeline: TimelineRules = .defaults
     ) {
         self.contacts = contacts
         self.oneSignal = oneSignal
@@ -51,12 +53,14 @@ public struct Mapping: Sendable, Equatable {
         self.customObjects = customObjects
         self.audiences = audiences
         self.hubSpotToOneSignal = hubSpotToOneSignal
+        self.timeline = timeline
         let canonical: JSONValue = .object([
             "format": .int(Int64(Self.formatVersion)),
             "contacts": contacts.canonical, "onesignal": oneSignal.canonical,
             "behavioral_events": behavioralEvents.canonical, "page_views": pageViews.canonical,
             "companies": companies.canonical, "custom_objects": .array(customObjects.map(\.canonical)),
             "audiences": audiences.canonical, "hubspot_to_onesignal": hubSpotToOneSignal.canonical,
+            "hubspot_timeline": timeline.canonical,
         ])
         let digest = SHA256.hash(data: Array(CanonicalJSON.text(canonical).utf8))
         version = String(digest.map { String(format: "%02x", $0) }.joined().prefix(16))
@@ -126,12 +130,13 @@ public struct Mapping: Sendable, Equatable {
             companies: try object["companies"].map(CompanyRules.init(reading:)) ?? .defaults,
             customObjects: customObjects,
             audiences: try object["audiences"].map(AudienceRules.init(reading:)) ?? .defaults,
-            hubSpotToOneSignal: try object["hubspot_to_onesignal"].map(HubSpotToOneSignalRules.init(reading:)) ?? .defaults)
+            hubSpotToOneSignal: try object["hubspot_to_onesignal"].map(HubSpotToOneSignalRules.init(reading:)) ?? .defaults,
+            timeline: try object["hubspot_timeline"].map(TimelineRules.init(reading:)) ?? .defaults)
     }
 
     static let keys = [
         "version", "contacts", "onesignal", "behavioral_events", "page_views", "companies", "custom_objects", "audiences",
-        "hubspot_to_onesignal",
+        "hubspot_to_onesignal", "hubspot_timeline",
     ]
 }
 

@@ -343,6 +343,71 @@ struct HubSpotSyncTests {
         }
     }
 
+    @Test func aClickReachesTheContactsTimelineAsANoteOnceEvenAfterADroppedConnection() async throws {
+        try await SyncHarness.run { sync in
+            let worker = sync.worker()
+            try await sync.settle([worker])  // the outbox starts at the end of the log
+            try await sync.identify("u11", #"{"email":"reader@example.com"}"#)
+            try await sync.settle([worker])
+            let contact = try #require(sync.sandbox.contact(email: "reader@example.com"))
+
+            sync.sandbox.faults.inject(.dropConnection(afterHandling: true), times: 1, pathPrefix: "/crm/v3/objects/notes")
+            try await sync.oneSignalEvent("message.push.clicked", externalID: "u11")
+            try await sync.oneSignalEvent("message.push.received", externalID: "u11")  // not a timeline kind by default
+            try await sync.settle([worker], timeout: .seconds(10))
+            try await sync.client.execute("UPDATE deliveries SET next_attempt_at = now() WHERE object_kind = 'event'")
+            try await sync.settle([worker], timeout: .seconds(10))
+
+            let notes = sync.sandbox.notes(forContact: contact.id)
+            #expect(notes.count == 1)
+            let body = try #require(notes.first?["hs_note_body"])
+            #expect(body.contains("OneSignal push clicked"))
+            #expect(body.contains("Sale ends tonight"))
+            #expect(body.contains("n-42"))
+            #expect(sync.sandbox.requests.matching(method: "POST", path: "/crm/v3/objects/notes/search").count == 1)
+            #expect(try await sync.projection.count("SELECT count(*) FROM hubspot_event_outbox") == 0)
+        }
+    }
+
+    @Test func timelineEntriesCanBeBehavioralEventsOrTimelineEventsAsTheMappingSays() async throws {
+        try await SyncHarness.run { sync in
+            let events = try Mapping.parse(
+                """
+                hubspot_timeline:
+                  mode: behavioral_event
+                  kinds: [clicked]
+                """)
+            let worker = sync.worker(mapping: events)
+            try await sync.settle([worker], mapping: events)
+            try await sync.identify("u12", #"{"email":"fan@example.com"}"#)
+            try await sync.oneSignalEvent("message.push.clicked", externalID: "u12")
+            try await sync.oneSignalEvent("message.push.sent", externalID: "u12")  // not listed in kinds
+            try await sync.settle([worker], mapping: events, timeout: .seconds(10))
+            let sent = sync.sandbox.behavioralEvents()
+            #expect(sent.map(\.eventName) == ["pe12345678_onesignal_clicked"])
+            #expect(sent.first?.properties["notification_id"] == "n-42")
+        }
+        try await SyncHarness.run { sync in
+            sync.sandbox.defineTimelineTemplate(.init(id: "1001298", name: "OneSignal message"))
+            let timeline = try Mapping.parse(
+                """
+                hubspot_timeline:
+                  mode: timeline_event
+                  template_id: "1001298"
+                """)
+            let worker = sync.worker(mapping: timeline)
+            try await sync.settle([worker], mapping: timeline)
+            try await sync.identify("u13", #"{"email":"tl@example.com"}"#)
+            try await sync.oneSignalEvent("message.push.failed", externalID: "u13")
+            try await sync.settle([worker], mapping: timeline, timeout: .seconds(10))
+            let entries = sync.sandbox.timelineEvents()
+            #expect(entries.count == 1)
+            #expect(entries.first?.eventTemplateID == "1001298")
+            #expect(entries.first?.tokens["kind"] == "failed")
+        }
+        #expect(throws: MappingError.self) { try Mapping.parse("hubspot_timeline:\n  mode: timeline_event\n") }
+    }
+
     /// Runs rounds until one claims nothing; returns the objects claimed.
     static func drain(_ worker: HubSpotSync) async throws -> Int {
         var total = 0

@@ -91,6 +91,15 @@ struct SyncHarness {
             #"{"type":"page","userId":"\#(userID)","name":"\#(name)","properties":\#(properties),"messageId":"\#(UUID())"}"#)
     }
 
+    /// Appends a OneSignal message event as `/webhooks/onesignal` stores it (the flat template).
+    @discardableResult
+    mutating func oneSignalEvent(_ kind: String, externalID: String, title: String = "Sale ends tonight") async throws -> Int64 {
+        try await projection.append(
+            "onesignal.\(kind)",
+            #"{"event_id":"\#(UUID())","kind":"\#(kind)","external_id":"\#(externalID)","message_id":"n-42","title":"\#(title)","url":"https://example.com/sale","app_id":"app-1","timestamp":1790000000}"#,
+            source: .onesignal)
+    }
+
     /// Projects and pushes until nothing is left to push (results projected too), or fails after `timeout`.
     func settle(_ workers: [HubSpotSync], mapping: Mapping = .defaults, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout

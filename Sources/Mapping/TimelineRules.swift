@@ -1,0 +1,82 @@
+import Ingestion
+
+/// How OneSignal message events (sent, delivered, clicked, failed, …) reach the HubSpot contact's timeline
+/// (`hubspot_timeline:` in the mapping file). HubSpot gates the ways to write there by plan and app type (hubspot.md
+/// §4.3), so the mapping chooses; the default works on every plan.
+public struct TimelineRules: Sendable, Equatable {
+    /// How an entry is written.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// A Note engagement associated with the contact (`POST /crm/v3/objects/notes`): every plan. The default.
+        case note
+        /// A custom behavioral event `pe<portal>_onesignal_<kind>` (`/events/v3/send`): HubSpot Enterprise.
+        case behavioralEvent = "behavioral_event"
+        /// A timeline event v3 of `templateID` (`/integrators/timeline/v3/events`): public apps that own a template.
+        case timelineEvent = "timeline_event"
+        /// Nothing is written.
+        case off
+    }
+
+    /// How entries are written (default `note`).
+    public var mode: Mode
+    /// The message-event kinds written (default `sent`, `clicked`, `failed`: `delivered` would flood a timeline).
+    public var kinds: Set<String>
+    /// The event template for `timeline_event`.
+    public var templateID: String?
+
+    /// Notes for sent, clicked and failed messages.
+    public static let defaults = TimelineRules()
+
+    public init(mode: Mode = .note, kinds: Set<String> = ["sent", "clicked", "failed"], templateID: String? = nil) {
+        self.mode = mode
+        self.kinds = kinds
+        self.templateID = templateID
+    }
+
+    /// Whether a message event of `kind` (e.g. `clicked`) is written to the timeline.
+    public func writes(kind: String) -> Bool {
+        mode != .off && kinds.contains(kind)
+    }
+}
+
+// MARK: - Reading the mapping file
+
+extension TimelineRules {
+    static let keys = ["mode", "kinds", "template_id"]
+    /// The kinds OneSignal's event streams report (onesignal.md §8.1).
+    static let knownKinds = [
+        "sent", "received", "delivered", "undelivered", "clicked", "opened", "failed", "bounced", "suppressed", "unsubscribed",
+        "reported_as_spam", "impression", "page_displayed",
+    ]
+
+    init(reading value: MappingValue) throws(MappingError) {
+        let object = try value.object(keys: Self.keys)
+        self.init()
+        if let mode = object["mode"] {
+            self.mode = Mode(rawValue: try mode.choice(Mode.allCases.map(\.rawValue)))!
+        }
+        if let kinds = object["kinds"] {
+            var chosen: Set<String> = []
+            for kind in try kinds.stringList("a list of message-event kinds, e.g. [sent, clicked, failed]") {
+                guard Self.knownKinds.contains(kind) else {
+                    throw kinds.error("'\(kind)' is not a OneSignal message-event kind; use one of \(Self.knownKinds.joined(separator: ", "))")
+                }
+                chosen.insert(kind)
+            }
+            self.kinds = chosen
+        }
+        if let template = object["template_id"] {
+            let text = try template.string("the timeline event template id")
+            templateID = text.isEmpty ? nil : text
+        }
+        if mode == .timelineEvent && templateID == nil {
+            throw value.error("mode timeline_event needs template_id: the id of your app's timeline event template")
+        }
+    }
+
+    var canonical: JSONValue {
+        .object([
+            "mode": .string(mode.rawValue), "kinds": .array(kinds.sorted().map(JSONValue.string)),
+            "template_id": templateID.map(JSONValue.string) ?? .null,
+        ])
+    }
+}
