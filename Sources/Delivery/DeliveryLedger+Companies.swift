@@ -23,10 +23,13 @@ extension DeliveryLedger {
             WITH candidates AS (
                 SELECT co.company_id, md5(co.hubspot_properties::text) AS desired_hash
                 FROM companies co
-                LEFT JOIN deliveries d
-                    ON d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
+                LEFT JOIN LATERAL (
+                    SELECT * FROM deliveries d
+                    WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
+                    OFFSET 0
+                ) d ON true
                 WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
-                  AND co.last_seen_at <= now() - make_interval(secs => \(Self.seconds(linger)))
+                  AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                   AND (d.object_key IS NULL
                        OR (d.state = 'queued' AND d.next_attempt_at <= now()
                            AND (d.leased_until IS NULL OR d.leased_until < now()))
@@ -54,9 +57,15 @@ extension DeliveryLedger {
         }
         let rows = try await client.query(
             """
-            SELECT company_id, group_id, domain, hubspot_company_id, updated_position, hubspot_properties, hubspot_acknowledged,
-                   md5(hubspot_properties::text)
-            FROM companies WHERE company_id = ANY(\(Array(attempts.keys))::text[])
+            SELECT co.company_id, co.group_id, co.domain, co.hubspot_company_id, co.updated_position, co.hubspot_properties,
+                   COALESCE(d.acknowledged, co.hubspot_acknowledged), md5(co.hubspot_properties::text)
+            FROM companies co
+            LEFT JOIN LATERAL (
+                SELECT d.acknowledged FROM deliveries d
+                WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
+                OFFSET 0
+            ) d ON true
+            WHERE co.company_id = ANY(\(Array(attempts.keys))::text[])
             """, name: "delivery.load_hubspot_companies")
         var companies: [ClaimedCompany] = []
         var found: Set<String> = []
@@ -98,8 +107,12 @@ extension DeliveryLedger {
                 FROM contact_companies cc
                 JOIN contacts c ON c.contact_id = cc.contact_id
                 JOIN companies co ON co.company_id = cc.company_id
-                LEFT JOIN deliveries d ON d.destination = 'hubspot' AND d.object_kind = 'association'
-                    AND d.object_key = cc.contact_id || ' ' || cc.company_id
+                LEFT JOIN LATERAL (
+                    SELECT * FROM deliveries d
+                    WHERE d.destination = 'hubspot' AND d.object_kind = 'association'
+                      AND d.object_key = cc.contact_id || ' ' || cc.company_id
+                    OFFSET 0
+                ) d ON true
                 WHERE NOT cc.hubspot_associated AND c.hubspot_contact_id IS NOT NULL AND co.hubspot_company_id IS NOT NULL
                   AND (d.object_key IS NULL
                        OR (d.state = 'queued' AND d.next_attempt_at <= now()

@@ -27,7 +27,11 @@ extension DeliveryLedger {
             WITH candidates AS (
                 SELECT o.position::text AS object_key
                 FROM hubspot_event_outbox o
-                LEFT JOIN deliveries d ON d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.position::text
+                LEFT JOIN LATERAL (
+                    SELECT * FROM deliveries d
+                    WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.position::text
+                    OFFSET 0
+                ) d ON true
                 WHERE d.object_key IS NULL
                    OR (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
                 ORDER BY o.position

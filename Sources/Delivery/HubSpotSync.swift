@@ -366,8 +366,9 @@ public struct HubSpotSync: Service {
         case .companies: type = "hubsignal.hubspot.company_synced"
         }
         round.events.append(resultEvent(type, for: push, key: hubSpotID, payload: payload))
-        // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done.
-        round.outcomes[push.key] = .done(desiredHash: push.desiredHash)
+        // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done, and what
+        // HubSpot holds now (the next push's difference is computed against it, before the projection has caught up).
+        round.outcomes[push.key] = .done(desiredHash: push.desiredHash, acknowledged: acknowledged)
         outcomes(push.target, "synced").increment()
     }
 

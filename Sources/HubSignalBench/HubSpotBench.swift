@@ -60,6 +60,7 @@ struct HubSpotBench: AsyncParsableCommand {
 
             print("appending \(events.count) identify events for \(contacts) contacts while the projection and the sync run…")
             let started = ContinuousClock.now
+            let startedAt = Date()
             let background = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await projection.makeSubscription().run() }
@@ -68,13 +69,26 @@ struct HubSpotBench: AsyncParsableCommand {
                 }
             }
             for start in stride(from: 0, to: events.count, by: 500) {
-                try await store.append(Array(events[start..<min(start + 500, events.count)]))
+                // Stamped as they are sent, like live traffic (the sync's coalescing delay counts from this time).
+                let now = Date()
+                try await store.append(events[start..<min(start + 500, events.count)].map { event in
+                    var event = event
+                    event.occurredAt = now
+                    return event
+                })
             }
             let appended = (ContinuousClock.now - started).seconds
+            let head = try await environment.client.query("SELECT max(position) FROM events")[0].decode(Int64.self, at: 0)
+            var projected: Double?
             // Final state: every contact in sync, then HubSpot's values compared with the read model's.
             while true {
                 let inSync = try await environment.client.query(
                     "SELECT count(*) FROM sync_status WHERE destination = 'hubspot' AND state = 'in_sync'")[0].decode(Int64.self, at: 0)
+                if projected == nil {
+                    let checkpoint = try await environment.client.query(
+                        "SELECT COALESCE(max(position), 0) FROM subscription_checkpoints WHERE name = 'people'")[0].decode(Int64.self, at: 0)
+                    if checkpoint >= head { projected = (ContinuousClock.now - started).seconds }
+                }
                 if inSync == Int64(contacts) { break }
                 if ContinuousClock.now - started > .seconds(900) { throw BenchError("the sync did not finish within 15 minutes") }
                 try await Task.sleep(for: .milliseconds(50))
@@ -84,6 +98,12 @@ struct HubSpotBench: AsyncParsableCommand {
             _ = await background.result
             let mismatches = try await Self.compare(sandbox: sandbox, client: environment.client)
             let calls = sandbox.requests.count
+            let upserts = sandbox.requests.matching(method: "POST", path: "/crm/v3/objects/contacts/batch/upsert").map(\.receivedAt)
+            if let first = upserts.first, let last = upserts.last {
+                print(
+                    "contact upserts sent between \(format(first.timeIntervalSince(startedAt), digits: 1)) s and "
+                        + "\(format(last.timeIntervalSince(startedAt), digits: 1)) s")
+            }
             let rateLimited = sandbox.rateLimitedResponses
             await sandbox.stop()
 
@@ -97,7 +117,8 @@ struct HubSpotBench: AsyncParsableCommand {
                 hubspot sync   \(calls) API calls for \(contacts) contacts changed by \(events.count) events: \
                 \(format(perThousand, digits: 1)) calls per 1,000 contacts   (target ≤ 12; floor 10)
                                429s received: \(rateLimited)   (target 0)
-                               final state in HubSpot after \(format(seconds, digits: 1)) s (events appended in \(format(appended, digits: 1)) s); \
+                               final state in HubSpot after \(format(seconds, digits: 1)) s (events appended in \(format(appended, digits: 1)) s, \
+                projected in \(format(projected ?? seconds, digits: 1)) s); \
                 contacts differing from the read model: \(mismatches)
                 naive sender   \(events.count) calls (one per event); in \(self.naiveSeconds) s it made \(naive.calls) calls, \
                 \(naive.rateLimited) answered 429, \(format(naive.acceptedPerSecond, digits: 1)) accepted/s \

@@ -3,6 +3,7 @@ import ArgumentParser
 import EmbeddedPostgres
 import EventStore
 import Foundation
+import HubSpotSandbox
 import Logging
 import Mapping
 import Metrics
@@ -228,6 +229,23 @@ struct Dev: AsyncParsableCommand {
         } else {
             postgres = nil
         }
+        // Without HubSpot credentials, the HubSpot sandbox stands in for HubSpot, and a demo write key is accepted.
+        var sandbox: HubSpotSandbox?
+        if configuration.hubSpotAccessToken == nil {
+            let token = "pat-dev-sandbox"
+            let started = HubSpotSandbox(configuration: .init(accessToken: token))
+            do {
+                try await started.start()
+            } catch {
+                await postgres?.stop()
+                throw fail(error)
+            }
+            configuration.hubSpotAccessToken = token
+            configuration.hubSpotBaseURL = started.baseURL
+            configuration.hubSpotPortalID = configuration.hubSpotPortalID ?? String(started.configuration.portalID)
+            sandbox = started
+        }
+        if configuration.writeKeys.isEmpty { configuration.writeKeys = ["dev-write-key"] }
         do {
             let client = HubSignalService.makeClient(configuration, logger: logger)
             let migrations = try HubSignalService.loadMigrations(configuration)
@@ -235,24 +253,33 @@ struct Dev: AsyncParsableCommand {
             await client.shutdown()
             let databaseURL = configuration.databaseURL
             let host = configuration.host
+            let writeKey = configuration.writeKeys[0]
+            let hubSpot = sandbox.map { "\($0.baseURL)   (sandbox; token \($0.configuration.accessToken))" } ?? configuration.hubSpotBaseURL
+            let hubSpotCheck = sandbox.map {
+                "curl -s -H 'Authorization: Bearer \($0.configuration.accessToken)' '\($0.baseURL)/crm/v3/objects/contacts/ada@example.com?idProperty=email'"
+            }
             try await HubSignalService.serve(configuration, logger: logger, metrics: metricsRegistry) { port in
                 // Written unbuffered, so it shows up at once even when standard output is a file or a pipe.
                 FileHandle.standardOutput.write(Data(
                     """
 
-                    HubSignal is running (Ctrl-C stops it and its PostgreSQL).
-                      HTTP:        http://\(host):\(port)
+                    HubSignal is running (Ctrl-C stops it, its PostgreSQL and the sandbox).
+                      HTTP:        http://\(host):\(port)   (write key: \(writeKey))
                       PostgreSQL:  \(databaseURL)   (try: psql '\(databaseURL)' -c 'SELECT * FROM events')
+                      HubSpot:     \(hubSpot)
                     Try:
-                      curl -s http://\(host):\(port)/healthz
-                      curl -s http://\(host):\(port)/readyz
-
+                      curl -s -u \(writeKey): http://\(host):\(port)/v1/identify -H 'Content-Type: application/json' \\
+                        -d '{"userId":"ada","traits":{"email":"ada@example.com","firstName":"Ada"}}'
+                      psql '\(databaseURL)' -c "SELECT contact_id, email, state FROM sync_status JOIN contacts USING (contact_id)"
+                    \(hubSpotCheck.map { "  " + $0 + "\n" } ?? "")
                     """.utf8))
             }
         } catch {
+            await sandbox?.stop()
             await postgres?.stop()
             throw fail(error)
         }
+        await sandbox?.stop()
         await postgres?.stop()
     }
 }

@@ -55,11 +55,12 @@ import TestSupport
     /// Starts `hubsignal serve` on `database` with a write key, the test migrations and quiet logs; `environment`
     /// adds or overrides variables.
     static func startServe(
-        _ database: TestDatabase, port: Int, environment extra: [String: String] = [:], standardError: Any = FileHandle.nullDevice
+        _ database: TestDatabase, port: Int, environment extra: [String: String] = [:], standardError: Any = FileHandle.nullDevice,
+        command: String = "serve"
     ) throws -> Process {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve"]
+        process.arguments = [command]
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = database.connectionString
         environment["HUBSIGNAL_PORT"] = String(port)
@@ -72,6 +73,41 @@ import TestSupport
         process.standardError = standardError
         try process.run()
         return process
+    }
+
+    @Test func devSyncsContactsToItsHubSpotSandbox() async throws {
+        try await TestPostgres.withDatabase { database in
+            let port = try EmbeddedPostgres.findFreePort()
+            let process = try Self.startServe(
+                database, port: port, environment: ["HUBSIGNAL_SYNC_LINGER_MS": "0"], command: "dev")
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (try? Self.rawHTTP(port: port, request: "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") != true {
+                guard ContinuousClock.now < deadline, process.isRunning else {
+                    process.terminate()
+                    Issue.record("hubsignal dev did not start")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let status = try Self.post(
+                port: port, path: "/v1/identify", body: #"{"userId": "ada", "traits": {"email": "ada@example.com", "firstName": "Ada"}}"#,
+                writeKey: "process-key")
+            #expect(status == 200)
+            var synced: String?
+            while ContinuousClock.now < deadline + .seconds(30), synced == nil {
+                let rows = try await database.client.query(
+                    """
+                    SELECT c.hubspot_contact_id FROM contacts c JOIN sync_status s USING (contact_id)
+                    WHERE s.destination = 'hubspot' AND s.state = 'in_sync'
+                    """)
+                synced = try rows.first?.decode(String?.self, at: 0)
+                if synced == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            #expect(synced != nil, "the contact reached the HubSpot sandbox and its acknowledgement came back")
+            #expect(process.terminationStatus == 0)
+        }
     }
 
     @Test func sigtermFinishesInFlightWorkAndExitsCleanly() async throws {

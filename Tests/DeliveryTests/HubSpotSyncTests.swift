@@ -408,6 +408,49 @@ struct HubSpotSyncTests {
         #expect(throws: MappingError.self) { try Mapping.parse("hubspot_timeline:\n  mode: timeline_event\n") }
     }
 
+    @Test func anAudiencePropertyIsCreatedOnFirstUseAndFollowsEntryAndExit() async throws {
+        try await SyncHarness.run { sync in
+            let worker = sync.worker()
+            try await sync.identify("u14", #"{"email":"aud@example.com"}"#)
+            try await sync.projection.append(
+                "segment.track",
+                #"{"type":"track","userId":"u14","event":"Audience Entered","properties":{"audience_key":"Trial Users"},"messageId":"a1"}"#)
+            try await sync.settle([worker])
+            let property = try #require(sync.sandbox.properties(of: "contacts").first { $0.name == "trial_users" })
+            #expect(property.type.rawValue == "bool")
+            #expect(sync.sandbox.contact(email: "aud@example.com")?["trial_users"] == "true")
+
+            try await sync.projection.append(
+                "segment.track",
+                #"{"type":"track","userId":"u14","event":"Audience Exited","properties":{"audience_key":"Trial Users"},"messageId":"a2"}"#)
+            try await sync.settle([worker])
+            #expect(sync.sandbox.contact(email: "aud@example.com")?["trial_users"] == "false")
+            #expect(sync.sandbox.requests.matching(method: "POST", path: "/crm/v3/properties/contacts").count == 1)
+        }
+    }
+
+    @Test func hubSpotReportingHubSignalsOwnWriteDoesNotBounceBack() async throws {
+        try await SyncHarness.run { sync in
+            let worker = sync.worker()
+            try await sync.identify("u15", #"{"email":"echo@example.com","firstName":"Echo"}"#)
+            try await sync.settle([worker])
+            let contact = try #require(sync.sandbox.contact(email: "echo@example.com"))
+            let calls = sync.upsertCalls()
+            // HubSpot's webhook reports the change HubSignal just made (changeSource INTEGRATION), and a change a user
+            // made in HubSpot's UI to another property.
+            for (index, change) in [("firstname", "Echo", "INTEGRATION"), ("jobtitle", "CTO", "CRM_UI")].enumerated() {
+                try await sync.projection.append(
+                    "hubspot.webhook.contact.propertyChange",
+                    #"{"eventId":\#(100 + index),"subscriptionId":1,"portalId":12345678,"occurredAt":1790000000000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":\#(contact.id),"propertyName":"\#(change.0)","propertyValue":"\#(change.1)","changeSource":"\#(change.2)"}"#,
+                    source: .hubspot)
+            }
+            try await sync.settle([worker])
+            #expect(sync.upsertCalls() == calls)
+            #expect(try await sync.projection.strings("SELECT state FROM sync_status WHERE destination = 'hubspot'") == ["in_sync"])
+            #expect(try await sync.projection.strings("SELECT hubspot_values->>'jobtitle' FROM contacts") == ["CTO"])
+        }
+    }
+
     /// Runs rounds until one claims nothing; returns the objects claimed.
     static func drain(_ worker: HubSpotSync) async throws -> Int {
         var total = 0
