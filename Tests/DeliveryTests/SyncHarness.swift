@@ -129,7 +129,7 @@ struct SyncHarness {
                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = 'hubspot' AND d.object_kind = 'company'
                                       AND d.object_key = co.company_id AND d.state = 'dead'))
                  + (SELECT count(*) FROM hubspot_event_outbox o WHERE NOT EXISTS (SELECT 1 FROM deliveries d
-                      WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.position::text
+                      WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.delivery_key
                         AND (d.state = 'dead' OR d.attempts > 0)))
                  + (SELECT count(*) FROM contact_companies cc JOIN contacts c USING (contact_id)
                       JOIN companies co ON co.company_id = cc.company_id
