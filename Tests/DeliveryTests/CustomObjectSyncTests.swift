@@ -232,4 +232,38 @@ struct CustomObjectSyncTests {
             #expect(try await sync.projection.count("SELECT count(*) FROM hubspot_event_outbox") == 0)
         }
     }
+
+    @Test func aRecordCanBeAssociatedWithTheMessagesCompanyOnceTheCompanyIsInHubSpot() async throws {
+        try await SyncHarness.run { sync in
+            sync.sandbox.defineCustomObject(
+                name: "accounts", fullyQualifiedName: "p_accounts", objectTypeID: "2-7000003",
+                properties: [.init(name: "account_id", type: .string), .init(name: "plan", type: .string)])
+            let mapping = try Mapping.parse(
+                """
+                custom_objects:
+                  - name: accounts
+                    trigger: { type: group, conditions: [{ path: traits.plan, exists: true }] }
+                    object_type: p_accounts
+                    properties: { groupId: account_id, traits.plan: plan }
+                    search_fields: [account_id]
+                    associate: { to: companies }
+                """)
+            let worker = sync.worker(mapping: mapping)
+            try await sync.settle([worker], mapping: mapping)
+            try await sync.identify("u7", #"{"email":"owner@example.com"}"#)
+            try await sync.group("u7", groupID: "acme", #"{"name":"Acme","plan":"enterprise"}"#)
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            let company = try #require(sync.sandbox.companies().first { $0["segment_group_id"] == "acme" })
+            // The record may have waited for the company's first push: make it due and settle again.
+            try await sync.client.execute("UPDATE deliveries SET next_attempt_at = now() WHERE object_kind = 'event'")
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+
+            let account = try #require(sync.sandbox.objects(ofType: "p_accounts").first)
+            #expect(sync.sandbox.objects(ofType: "p_accounts").count == 1)
+            #expect(account["account_id"] == "acme")
+            #expect(account["plan"] == "enterprise")
+            #expect(sync.sandbox.associations(from: "p_accounts", id: account.id, to: "companies").map(\.toObjectID) == [company.id])
+            #expect(try await sync.projection.count("SELECT count(*) FROM hubspot_event_outbox") == 0)
+        }
+    }
 }
