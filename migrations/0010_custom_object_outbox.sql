@@ -27,3 +27,9 @@ ALTER TABLE hubspot_event_outbox ADD CONSTRAINT hubspot_event_outbox_custom_obje
 ALTER TABLE hubspot_event_outbox DROP CONSTRAINT hubspot_event_outbox_pkey;
 ALTER TABLE hubspot_event_outbox ADD PRIMARY KEY (position, rule);
 CREATE UNIQUE INDEX hubspot_event_outbox_delivery_key ON hubspot_event_outbox (delivery_key);
+
+-- The record HubSignal last wrote for a rule's search values (hubsignal.hubspot.object_synced: objectType, searchKey,
+-- hubspotId): looked up before searching HubSpot, whose search shows a write only seconds later, so that two messages
+-- for one record a moment apart do not create it twice.
+CREATE INDEX events_hubspot_object_records ON events ((payload->>'objectType'), (payload->>'searchKey'), position)
+    WHERE type = 'hubsignal.hubspot.object_synced';

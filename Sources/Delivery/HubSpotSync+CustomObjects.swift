@@ -5,10 +5,11 @@ import Ingestion
 import Mapping
 
 extension HubSpotSync {
-    /// Writes claimed custom object records (`custom_objects:` in the mapping), one at a time: searches the object type
-    /// by the rule's search fields (`EQ` filters), updates the record found (the oldest, when several match) or creates
-    /// one when the rule allows it, then associates it with the message's contact or company (labelled when the rule
-    /// names a label, else HubSpot's default association).
+    /// Writes claimed custom object records (`custom_objects:` in the mapping), one at a time: finds the record by the
+    /// rule's search fields — first among the records HubSignal wrote (the log's `object_synced` events: HubSpot's search
+    /// shows a write only seconds later), then by searching the object type (`EQ` filters; the oldest when several
+    /// match) — updates it, or creates one when the rule allows it, then associates it with the message's contact or
+    /// company (labelled when the rule names a label, else HubSpot's default association).
     ///
     /// A record whose association target is not in HubSpot yet waits (retried with backoff, like behavioral events whose
     /// contact is unknown). What HubSpot answered is recorded as `hubsignal.hubspot.object_synced`, or
@@ -48,7 +49,8 @@ extension HubSpotSync {
             }
             search[field] = value
         }
-        let memo = ([objectType] + search.keys.sorted().flatMap { [$0, search[$0] ?? ""] }).joined(separator: "\u{1F}")
+        let searchKey = Self.searchKey(search)
+        let memo = objectType + "\u{1E}" + searchKey
         do {
             // The label first: a rule naming a label HubSpot does not have writes nothing.
             var labelled: HubSpotAssociationType?
@@ -61,18 +63,27 @@ extension HubSpotSync {
                     return
                 }
             }
-            var found = written[memo]
-            if found == nil {
-                found = try await client.searchObjects(ofType: objectType, equal: search, limit: 1).first?.id
+            var updated: String?
+            var known = written[memo]
+            if known == nil { known = try await knownRecord(objectType: objectType, searchKey: searchKey) }
+            if let known {
+                do {
+                    try await client.updateObject(ofType: objectType, id: known, properties: record.properties)
+                    updated = known
+                } catch let error as HubSpotError where error.code == .notFound {
+                    // Deleted in HubSpot since HubSignal wrote it: search for another.
+                }
+            }
+            if updated == nil, let found = try await client.searchObjects(ofType: objectType, equal: search, limit: 1).first?.id {
+                try await client.updateObject(ofType: objectType, id: found, properties: record.properties)
+                updated = found
             }
             let hubSpotID: String
-            var created = false
-            if let found {
-                try await client.updateObject(ofType: objectType, id: found, properties: record.properties)
-                hubSpotID = found
+            let created = updated == nil
+            if let updated {
+                hubSpotID = updated
             } else if rule.createIfMissing {
                 hubSpotID = try await client.createObject(ofType: objectType, properties: record.properties).id
-                created = true
             } else {
                 failObject(record, reason: "no record matched and create_if_missing is false", into: &round)
                 return
@@ -91,7 +102,9 @@ extension HubSpotSync {
                     try await client.associateDefault(objectType, hubSpotID, to: target.type, target.id)
                 }
             }
-            synced(record, rule: rule, hubSpotID: hubSpotID, created: created, associatedWith: target?.id, into: &round)
+            synced(
+                record, rule: rule, search: search, hubSpotID: hubSpotID, created: created, associatedWith: target?.id,
+                into: &round)
         } catch let error as HubSpotError where error.code == .validation || error.code == .notFound || error.code == .conflict {
             failObject(record, reason: error.reason, into: &round)
         } catch {
@@ -117,13 +130,15 @@ extension HubSpotSync {
     }
 
     private func synced(
-        _ record: DeliveryLedger.ClaimedEvent, rule: CustomObjectRule, hubSpotID: String, created: Bool,
+        _ record: DeliveryLedger.ClaimedEvent, rule: CustomObjectRule, search: [String: String], hubSpotID: String,
+        created: Bool,
         associatedWith targetID: String?, into round: inout EventRound
     ) {
         var payload: [String: JSONValue] = [
             "position": .int(record.position), "rule": .string(rule.name), "objectType": .string(rule.objectType),
             "hubspotId": .string(hubSpotID), "created": .bool(created),
             "properties": .array(record.properties.keys.sorted().map(JSONValue.string)),
+            "search": .object(search.mapValues(JSONValue.string)), "searchKey": .string(Self.searchKey(search)),
         ]
         if let contactID = record.contactID { payload["contactId"] = .string(contactID) }
         if let association = rule.association, let targetID {
@@ -154,6 +169,28 @@ extension HubSpotSync {
         logger.warning(
             "HubSpot refused a custom object record",
             metadata: ["position": "\(record.position)", "rule": "\(record.rule)", "reason": "\(reason)"])
+    }
+
+    /// The record HubSignal last wrote with these search values, by the log's `object_synced` events (indexed by
+    /// object type and search key, migration 0010).
+    private func knownRecord(objectType: String, searchKey: String) async throws -> String? {
+        let rows = try await database.query(
+            """
+            SELECT payload->>'hubspotId' FROM events
+            WHERE type = 'hubsignal.hubspot.object_synced' AND payload->>'objectType' = \(objectType)
+              AND payload->>'searchKey' = \(searchKey)
+            ORDER BY position DESC
+            LIMIT 1
+            """, name: "delivery.known_custom_object")
+        return try rows.first?.decode(String?.self, at: 0)
+    }
+
+    /// The search values as one text: `field=value` pairs by field name, `&`-separated, each part percent-encoded.
+    static func searchKey(_ search: [String: String]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+        return search.keys.sorted().map { encoded($0) + "=" + encoded(search[$0] ?? "") }.joined(separator: "&")
     }
 
     private static func stream(of record: DeliveryLedger.ClaimedEvent) -> String {
