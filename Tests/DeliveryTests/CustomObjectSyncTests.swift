@@ -266,4 +266,26 @@ struct CustomObjectSyncTests {
             #expect(try await sync.projection.count("SELECT count(*) FROM hubspot_event_outbox") == 0)
         }
     }
+
+    @Test func aSecondMessageMomentsLaterUpdatesTheRecordThoughHubSpotsSearchDoesNotShowItYet() async throws {
+        try await SyncHarness.run(searchIndexingDelay: .seconds(60)) { sync in
+            Self.defineOrders(sync)
+            let mapping = try Self.mapping(associate: nil)
+            let worker = sync.worker(mapping: mapping)
+            try await sync.settle([worker], mapping: mapping)
+            try await sync.identify("u8", #"{"email":"quick@example.com"}"#)
+            try await sync.track("u8", "Order Completed", #"{"order_id":"o-11","currency":"USD","status":"paid"}"#)
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            let order = try #require(sync.sandbox.objects(ofType: "p_orders").first)
+            try await sync.track("u8", "Order Completed", #"{"order_id":"o-11","currency":"USD","status":"shipped"}"#)
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+
+            #expect(sync.sandbox.objects(ofType: "p_orders").count == 1)
+            #expect(sync.sandbox.object(ofType: "p_orders", id: order.id)?["status"] == "shipped")
+            // Found by the log, not by HubSpot's (still empty) search.
+            #expect(sync.sandbox.requests.matching(method: "POST", path: "/crm/v3/objects/p_orders/search").count == 1)
+            let results = try await Self.payloads(sync, "hubsignal.hubspot.object_synced")
+            #expect(results.map { $0["searchKey"] } == [.string("order_id=o-11"), .string("order_id=o-11")])
+        }
+    }
 }
