@@ -4,11 +4,18 @@ import Ingestion
 import PQ
 
 extension DeliveryLedger {
-    /// A queued behavioral event, note or timeline event claimed for sending, with the contact its identities resolve to now.
+    /// A queued behavioral event, note, timeline event or custom object record claimed for sending, with the contact its
+    /// identities resolve to now.
     public struct ClaimedEvent: Sendable, Hashable {
-        /// `behavioral_event`, `note` or `timeline_event`.
+        /// `behavioral_event`, `note`, `timeline_event` or `custom_object`.
         public var kind: String
         public var position: Int64
+        /// The row's ledger key (`deliveries.object_key`): the position, or `position:rule` for a custom object record.
+        public var key: String
+        /// The `custom_objects` rule that queued a custom object record; `""` for the other kinds.
+        public var rule: String
+        /// The HubSpot id of the company the message's group id resolves to now (custom object records).
+        public var hubSpotCompanyID: String?
         public var eventName: String
         public var properties: [String: String]
         public var occurredAt: Date
@@ -25,16 +32,16 @@ extension DeliveryLedger {
         let claimed = try await client.query(
             """
             WITH candidates AS (
-                SELECT o.position::text AS object_key
+                SELECT o.delivery_key AS object_key
                 FROM hubspot_event_outbox o
                 LEFT JOIN LATERAL (
                     SELECT * FROM deliveries d
-                    WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.position::text
+                    WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.delivery_key
                     OFFSET 0
                 ) d ON true
                 WHERE d.object_key IS NULL
                    OR (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
-                ORDER BY o.position
+                ORDER BY o.position, o.rule
                 LIMIT \(Int64(limit))
             )
             INSERT INTO deliveries AS d (destination, object_kind, object_key, state, attempts, next_attempt_at, leased_until,
@@ -48,15 +55,15 @@ extension DeliveryLedger {
             RETURNING object_key, attempts
             """, name: "delivery.claim_hubspot_events")
         guard !claimed.isEmpty else { return [] }
-        var attempts: [Int64: Int] = [:]
+        var attempts: [String: Int] = [:]
         for row in claimed {
             let (key, count) = try row.decode((String, Int32).self)
-            if let position = Int64(key) { attempts[position] = Int(count) }
+            attempts[key] = Int(count)
         }
         let rows = try await client.query(
             """
             SELECT o.position, o.event_name, o.properties, o.occurred_at, o.uuid, c.contact_id, c.hubspot_contact_id, c.email,
-                   o.kind
+                   o.kind, o.delivery_key, o.rule, g.hubspot_company_id
             FROM hubspot_event_outbox o
             LEFT JOIN LATERAL (
                 SELECT i.contact_id FROM identities i
@@ -66,36 +73,57 @@ extension DeliveryLedger {
                 LIMIT 1
             ) r ON true
             LEFT JOIN contacts c ON c.contact_id = r.contact_id
-            WHERE o.position = ANY(\(Array(attempts.keys))::bigint[])
-            ORDER BY o.position
+            LEFT JOIN LATERAL (
+                SELECT co.hubspot_company_id FROM company_identities ci JOIN companies co ON co.company_id = ci.company_id
+                WHERE ci.kind = 'group_id' AND ci.value = o.group_id
+                LIMIT 1
+            ) g ON true
+            WHERE o.delivery_key = ANY(\(Array(attempts.keys))::text[])
+            ORDER BY o.position, o.rule
             """, name: "delivery.load_hubspot_events")
         return try rows.map { row in
             let (position, name, properties, occurredAt, uuid, contactID, hubSpotID, email) =
                 try row.decode((Int64, String, PQJSONB, Date, String, String?, String?, String?).self)
             let values = (try? JSONValue.parse(properties.bytes))?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+            let (kind, key, rule, companyID) = (
+                try row.decode(String.self, at: 8), try row.decode(String.self, at: 9), try row.decode(String.self, at: 10),
+                try row.decode(String?.self, at: 11)
+            )
             return ClaimedEvent(
-                kind: try row.decode(String.self, at: 8), position: position, eventName: name, properties: values, occurredAt: occurredAt, uuid: uuid, contactID: contactID,
-                hubSpotContactID: hubSpotID, email: email, attempts: attempts[position] ?? 0)
+                kind: kind, position: position, key: key, rule: rule, hubSpotCompanyID: companyID, eventName: name,
+                properties: values, occurredAt: occurredAt, uuid: uuid, contactID: contactID, hubSpotContactID: hubSpotID,
+                email: email, attempts: attempts[key] ?? 0)
         }
     }
 
-    /// Removes sent events from the outbox and the ledger, records the others' outcomes (retry, dead), and appends
-    /// `events` (failures), in one transaction.
+    /// Removes sent rows from the outbox and the ledger, records the others' outcomes (retry, dead), and appends
+    /// `events` (results and failures), in one transaction.
+    ///
+    /// - Parameters:
+    ///   - sent: the positions of sent behavioral events, notes and timeline events (rows without a rule).
+    ///   - outcomes: by ledger key (`ClaimedEvent.key`); `.done` marks a row as sent too (custom object records, whose
+    ///     key is not a position alone).
     public func finishEvents(
         sent: [Int64], outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore
     ) async throws {
+        let done = sent.map(String.init) + outcomes.compactMap { key, outcome in
+            if case .done = outcome { return key } else { return nil }
+        }
+        let pending = outcomes.filter { key, outcome in
+            if case .done = outcome { return false } else { return true }
+        }
         try await client.withTransaction { connection in
             if !events.isEmpty { _ = try await store.append(events, on: connection) }
-            if !sent.isEmpty {
+            if !done.isEmpty {
                 try await connection.execute(
-                    "DELETE FROM hubspot_event_outbox WHERE position = ANY(\(sent)::bigint[])", name: "delivery.events_sent")
+                    "DELETE FROM hubspot_event_outbox WHERE delivery_key = ANY(\(done)::text[])", name: "delivery.events_sent")
                 try await connection.execute(
                     """
                     DELETE FROM deliveries WHERE destination = 'hubspot' AND object_kind = 'event'
-                      AND object_key = ANY(\(sent.map(String.init))::text[])
+                      AND object_key = ANY(\(done)::text[])
                     """, name: "delivery.events_sent_ledger")
             }
-            try await record(outcomes, kind: "event", destination: "hubspot", owner: owner, on: connection)
+            try await record(pending, kind: "event", destination: "hubspot", owner: owner, on: connection)
         }
     }
 }

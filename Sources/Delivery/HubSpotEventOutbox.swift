@@ -34,6 +34,7 @@ public struct HubSpotEventOutbox: Sendable {
     /// Whether anything is queued at all.
     public var isEnabled: Bool {
         (portalID != nil && sendsBehavioralEvents) || mapping.timeline.mode == .note || mapping.timeline.mode == .timelineEvent
+            || !mapping.customObjects.isEmpty
     }
 
     /// The subscription that fills the outbox.
@@ -48,9 +49,13 @@ public struct HubSpotEventOutbox: Sendable {
 
     /// One queued occurrence.
     struct Row {
-        /// `behavioral_event`, `note` or `timeline_event`.
+        /// `behavioral_event`, `note`, `timeline_event` or `custom_object`.
         var kind = "behavioral_event"
         var position: Int64
+        /// The `custom_objects` rule that queued the row; `""` for the other kinds.
+        var rule = ""
+        /// The Segment group id the message named (custom object records associated with a company).
+        var groupID: String?
         var eventName: String
         var properties: [String: String]
         var occurredAt: Date
@@ -62,17 +67,19 @@ public struct HubSpotEventOutbox: Sendable {
 
     /// Queues the behavioral events the mapping derives from `events`.
     func queue(_ events: [RecordedEvent], on connection: PQConnection) async throws {
-        let rows = events.compactMap(row(for:))
+        let rows = events.compactMap(row(for:)) + events.flatMap(customObjectRows(for:))
         guard !rows.isEmpty else { return }
         try await connection.execute(
             """
-            INSERT INTO hubspot_event_outbox (kind, position, event_name, properties, occurred_at, user_id, anonymous_id, email, uuid)
-            SELECT * FROM unnest(\(rows.map(\.kind))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.eventName))::text[],
+            INSERT INTO hubspot_event_outbox (kind, position, rule, group_id, event_name, properties, occurred_at, user_id,
+                anonymous_id, email, uuid)
+            SELECT * FROM unnest(\(rows.map(\.kind))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.rule))::text[],
+                \(PQNullableArray(rows.map(\.groupID)))::text[], \(rows.map(\.eventName))::text[],
                 \(rows.map { PQJSONB(bytes: (try? JSONValue.object($0.properties.mapValues(JSONValue.string)).serialized()) ?? []) })::jsonb[],
                 \(rows.map(\.occurredAt))::timestamptz[], \(PQNullableArray(rows.map(\.userID)))::text[],
                 \(PQNullableArray(rows.map(\.anonymousID)))::text[], \(PQNullableArray(rows.map(\.email)))::text[],
                 \(rows.map(\.uuid))::text[])
-            ON CONFLICT (position) DO NOTHING
+            ON CONFLICT (position, rule) DO NOTHING
             """, name: "delivery.queue_hubspot_events")
     }
 

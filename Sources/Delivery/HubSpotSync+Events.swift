@@ -12,9 +12,11 @@ extension HubSpotSync {
         let claimed = try await ledger.claimHubSpotEvents(limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner)
         guard !claimed.isEmpty else { return 0 }
         var outcome = EventRound()
+        // Custom object records (`custom_objects:` in the mapping): HubSpotSync+CustomObjects.swift.
+        await writeCustomObjects(claimed.filter { $0.kind == "custom_object" }, into: &outcome)
         var behavioral: [DeliveryLedger.ClaimedEvent] = []
         var entries: [DeliveryLedger.ClaimedEvent] = []
-        for event in claimed {
+        for event in claimed where event.kind != "custom_object" {
             // Notes are associated by HubSpot id; events and timeline events can name the contact by email.
             let reachable = event.kind == "note" ? event.hubSpotContactID != nil : (event.hubSpotContactID != nil || event.email != nil)
             if !reachable {

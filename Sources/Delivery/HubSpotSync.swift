@@ -59,6 +59,8 @@ public struct HubSpotSync: Service {
     let logger: Logger
     /// Fills `hubspot_event_outbox` from the log when the mapping sends behavioral events (and a portal id is known).
     let outbox: Subscription?
+    /// Association type ids by label, for custom object records (`HubSpotSync+CustomObjects.swift`).
+    let associationLabels = AssociationLabelCache()
 
     public init(
         configuration: Configuration, client: HubSpotClient, database: PQClient, store: EventStore, mapping: Mapping,

@@ -14,16 +14,18 @@ struct SyncHarness {
     let sandbox: HubSpotSandbox
     let token = "pat-na1-test-token"
 
-    init(_ database: TestDatabase, rateLimit: Int = 1_000) async throws {
+    init(_ database: TestDatabase, rateLimit: Int = 1_000, searchIndexingDelay: Duration = .zero) async throws {
         projection = ProjectionHarness(database)
-        sandbox = HubSpotSandbox(configuration: .init(accessToken: token, rateLimit: rateLimit))
+        sandbox = HubSpotSandbox(
+            configuration: .init(accessToken: token, rateLimit: rateLimit, searchIndexingDelay: searchIndexingDelay))
         try await sandbox.start()
     }
 
-    /// Runs `body` with a fresh database and a started sandbox, and stops the sandbox afterwards.
-    static func run(_ body: (inout SyncHarness) async throws -> Void) async throws {
+    /// Runs `body` with a fresh database and a started sandbox (whose search shows writes after `searchIndexingDelay`),
+    /// and stops the sandbox afterwards.
+    static func run(searchIndexingDelay: Duration = .zero, _ body: (inout SyncHarness) async throws -> Void) async throws {
         try await TestPostgres.withDatabase { database in
-            var sync = try await SyncHarness(database)
+            var sync = try await SyncHarness(database, searchIndexingDelay: searchIndexingDelay)
             do {
                 try await body(&sync)
             } catch {
@@ -129,7 +131,7 @@ struct SyncHarness {
                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = 'hubspot' AND d.object_kind = 'company'
                                       AND d.object_key = co.company_id AND d.state = 'dead'))
                  + (SELECT count(*) FROM hubspot_event_outbox o WHERE NOT EXISTS (SELECT 1 FROM deliveries d
-                      WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.position::text
+                      WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.delivery_key
                         AND (d.state = 'dead' OR d.attempts > 0)))
                  + (SELECT count(*) FROM contact_companies cc JOIN contacts c USING (contact_id)
                       JOIN companies co ON co.company_id = cc.company_id
