@@ -23,7 +23,38 @@ extension HubSpotSync {
                     desiredHash: company.desiredHash, updatedPosition: company.updatedPosition, attempts: company.attempts))
         }
         var round = Round()
-        await upsert(desired, into: &round)
+        // A company HubSignal never synced may already be in HubSpot (created by hand, or by HubSpot from a contact's
+        // email domain): found by its domain, it gets the group id property instead of a twin.
+        var upserts: [Push] = []
+        do {
+            // The group id property (and any the mapping creates) must exist before a found company gets it.
+            try await prepareProperties(&desired)
+        } catch {
+            fail(desired, with: error, into: &round)
+            desired = []
+        }
+        for push in desired {
+            guard let company = claimed.first(where: { $0.companyID == push.key }), company.hubSpotCompanyID == nil,
+                company.acknowledged.isEmpty, let domain = company.domain
+            else {
+                upserts.append(push)
+                continue
+            }
+            do {
+                guard let existing = try await client.searchObjects(ofType: "companies", equal: ["domain": domain], limit: 1).first
+                else {
+                    upserts.append(push)
+                    continue
+                }
+                var properties = push.properties.mapValues(Self.hubSpotString)
+                properties[target.idProperty] = company.groupID
+                _ = try await client.updateObject(ofType: "companies", id: existing.id, properties: properties)
+                synced(push, hubSpotID: existing.id, created: false, into: &round)
+            } catch {
+                fail([push], with: error, into: &round)
+            }
+        }
+        await upsert(upserts, into: &round)
         try await ledger.finish(
             kind: "company", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner,
             store: store)

@@ -284,7 +284,7 @@ public struct HubSpotSync: Service {
     /// Contacts: explicit rules (with their type), audience properties, and every property with
     /// `unknown_traits: create`. Companies: the group-id property (created with unique values, so it can key upserts)
     /// and explicit company rules.
-    private func prepareProperties(_ pushes: inout [Push], alsoMissing: Set<String> = []) async throws {
+    func prepareProperties(_ pushes: inout [Push], alsoMissing: Set<String> = []) async throws {
         guard let target = pushes.first?.target else { return }
         let catalog = catalog(for: target)
         let names = Set(pushes.flatMap(\.properties.keys)).union(target.idProperty == "email" ? [] : [target.idProperty])
@@ -354,7 +354,7 @@ public struct HubSpotSync: Service {
         }
     }
 
-    private func synced(_ push: Push, hubSpotID: String, created: Bool, into round: inout Round) {
+    func synced(_ push: Push, hubSpotID: String, created: Bool, into round: inout Round) {
         var acknowledged = push.acknowledged
         for (name, value) in push.properties { acknowledged[name] = value }
         var payload: [String: JSONValue] = [
@@ -388,7 +388,7 @@ public struct HubSpotSync: Service {
     }
 
     /// A failure of the whole call: retryable ones reschedule with backoff until the attempts run out.
-    private func fail(_ pushes: [Push], with error: any Error, into round: inout Round) {
+    func fail(_ pushes: [Push], with error: any Error, into round: inout Round) {
         let reason = Self.reason(error)
         round.lastError = reason
         for push in pushes {

@@ -212,6 +212,25 @@ struct HubSpotSyncTests {
         }
     }
 
+    @Test func aCompanyAlreadyInHubSpotIsFoundByItsDomainInsteadOfDuplicated() async throws {
+        try await SyncHarness.run { sync in
+            let existing = try sync.sandbox.seedObject(ofType: "companies", properties: ["name": "Initech", "domain": "initech.example"])
+            try await sync.group("u16", groupID: "initech", #"{"name":"Initech Inc","website":"https://initech.example/"}"#)
+            try await sync.settle([sync.worker()])
+            #expect(sync.sandbox.companies().count == 1)
+            let company = try #require(sync.sandbox.company(id: existing.id))
+            #expect(company["segment_group_id"] == "initech")
+            #expect(company["name"] == "Initech Inc")
+            #expect(try await sync.projection.strings("SELECT hubspot_company_id FROM companies") == [existing.id])
+
+            // Later changes go by the group id.
+            try await sync.group("u16", groupID: "initech", #"{"industry":"Software"}"#)
+            try await sync.settle([sync.worker()])
+            #expect(sync.sandbox.companies().count == 1)
+            #expect(sync.sandbox.company(id: existing.id)?["industry"] == "Software")
+        }
+    }
+
     @Test func dateAndDatetimePropertiesAreSentTheWayHubSpotStoresThem() async throws {
         try await SyncHarness.run { sync in
             let mapping = try Mapping.parse(
