@@ -166,9 +166,10 @@ extension HubSpotSync {
             resultEvent(
                 "hubsignal.hubspot.event_failed", stream: Self.stream(of: record),
                 idempotencyKey: "hubsignal.hubspot.event_failed:\(record.position):\(record.rule)", payload: payload))
+        // HubSpot's reason can quote values: it goes to the ledger and the event log, not to logs.
         logger.warning(
-            "HubSpot refused a custom object record",
-            metadata: ["position": "\(record.position)", "rule": "\(record.rule)", "reason": "\(reason)"])
+            "HubSpot refused a custom object record; its reason is in deliveries.last_error",
+            metadata: ["position": "\(record.position)", "rule": "\(record.rule)"])
     }
 
     /// The record HubSignal last wrote with these search values, by the log's `object_synced` events (indexed by

@@ -133,6 +133,9 @@ extension HubSpotSync {
             resultEvent(
                 "hubsignal.hubspot.event_failed", stream: event.contactID.map { "contact:\($0)" } ?? "hubspot-events",
                 idempotencyKey: "hubsignal.hubspot.event_failed:\(event.position)", payload: payload))
-        logger.warning("HubSpot refused a behavioral event", metadata: ["position": "\(event.position)", "reason": "\(reason)"])
+        // HubSpot's reason can quote values (personal data): it goes to the ledger and the log of events, not to logs.
+        logger.warning(
+            "HubSpot refused an outbox entry; its reason is in deliveries.last_error",
+            metadata: ["position": "\(event.position)", "kind": "\(event.kind)"])
     }
 }

@@ -384,7 +384,10 @@ public struct HubSpotSync: Service {
                 ]))
         round.outcomes[push.key] = .dead(desiredHash: push.desiredHash, reason: reason)
         outcomes(push.target, "dead").increment()
-        logger.warning("HubSpot refused an object", metadata: ["object": "\(push.key)", "reason": "\(reason)"])
+        // HubSpot's reason can quote values (an invalid email): it goes to the ledger and the event log, not to logs.
+        logger.warning(
+            "HubSpot refused an object; its reason is in sync_status and deliveries.last_error",
+            metadata: ["object": "\(push.key)", "type": "\(push.target.objectType)"])
     }
 
     /// A failure of the whole call: retryable ones reschedule with backoff until the attempts run out.
@@ -400,7 +403,8 @@ public struct HubSpotSync: Service {
                 dead(push, reason: "gave up after \(push.attempts + 1) attempts: \(reason)", into: &round)
             }
         }
-        logger.warning("HubSpot push failed", metadata: ["objects": "\(pushes.count)", "error": "\(reason)"])
+        // The error's description names its code and HTTP status only (HubSpot's message stays out of logs).
+        logger.warning("HubSpot push failed", metadata: ["objects": "\(pushes.count)", "error": "\(error)"])
     }
 
     /// After a failed call: `.retry` with backoff while the error can pass (rate limits, `5xx`, network; also
