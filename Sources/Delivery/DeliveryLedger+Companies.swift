@@ -94,6 +94,8 @@ extension DeliveryLedger {
         public var hubSpotCompanyID: String
         /// md5 of the two HubSpot ids: the "desired values" of an association.
         public var desiredHash: String
+        /// Whether HubSpot holds no association of this contact with a company yet (the first becomes its primary one).
+        public var isFirst: Bool
         public var attempts: Int
     }
 
@@ -134,18 +136,19 @@ extension DeliveryLedger {
                 RETURNING object_key, attempts
             )
             SELECT cl.object_key, cl.attempts, cc.contact_id, cc.company_id, co.group_id, c.hubspot_contact_id,
-                   co.hubspot_company_id, md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id)
+                   co.hubspot_company_id, md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id),
+                   NOT EXISTS (SELECT 1 FROM contact_companies x WHERE x.contact_id = cc.contact_id AND x.hubspot_associated)
             FROM claimed cl
             JOIN contact_companies cc ON cc.contact_id || ' ' || cc.company_id = cl.object_key
             JOIN contacts c ON c.contact_id = cc.contact_id
             JOIN companies co ON co.company_id = cc.company_id
             """, name: "delivery.claim_hubspot_associations")
         return try rows.map { row in
-            let (key, attempts, contactID, companyID, groupID, hubSpotContactID, hubSpotCompanyID, hash) =
-                try row.decode((String, Int32, String, String, String, String, String, String).self)
+            let (key, attempts, contactID, companyID, groupID, hubSpotContactID, hubSpotCompanyID, hash, isFirst) =
+                try row.decode((String, Int32, String, String, String, String, String, String, Bool).self)
             return ClaimedAssociation(
                 key: key, contactID: contactID, companyID: companyID, groupID: groupID, hubSpotContactID: hubSpotContactID,
-                hubSpotCompanyID: hubSpotCompanyID, desiredHash: hash, attempts: Int(attempts))
+                hubSpotCompanyID: hubSpotCompanyID, desiredHash: hash, isFirst: isFirst, attempts: Int(attempts))
         }
     }
 

@@ -62,19 +62,35 @@ extension HubSpotSync {
         return claimed.count
     }
 
-    /// Claims contact → company links whose two sides HubSpot knows and creates HubSpot's default association for
-    /// each (v4 batch; the first company of a contact becomes its primary one in HubSpot).
+    /// Claims contact → company links whose two sides HubSpot knows and associates each pair (v4 batch create: the
+    /// plain contact → company association, type 279, and for a contact's first company also the primary one, type 1).
     func pushAssociations() async throws -> Int {
         let claimed = try await ledger.claimHubSpotAssociations(
             limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner)
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
+        // The contact's first company becomes its primary one (type 1) besides the plain association (279).
+        var primaryGiven: Set<String> = []
+        var pairs: [(pair: HubSpotAssociationPair, types: [HubSpotAssociationType])] = []
+        for association in claimed.sorted(by: { $0.companyID < $1.companyID }) {
+            var types = [HubSpotAssociationType(category: "HUBSPOT_DEFINED", typeId: 279)]
+            if association.isFirst, primaryGiven.insert(association.contactID).inserted {
+                types.append(HubSpotAssociationType(category: "HUBSPOT_DEFINED", typeId: 1))
+            }
+            pairs.append((HubSpotAssociationPair(fromID: association.hubSpotContactID, toID: association.hubSpotCompanyID), types))
+        }
         do {
-            try await client.associateDefault(
-                claimed.map { HubSpotAssociationPair(fromID: $0.hubSpotContactID, toID: $0.hubSpotCompanyID) },
-                from: "contact", to: "company")
+            let associated = try await client.associate(pairs, from: "contact", to: "company")
             for association in claimed {
+                guard associated.contains(HubSpotAssociationPair(fromID: association.hubSpotContactID, toID: association.hubSpotCompanyID))
+                else {
+                    // Refused in a multi-status answer (one side deleted in HubSpot since): try again later.
+                    outcomes[association.key] = .retry(
+                        after: configuration.retry.delay(afterAttempts: association.attempts + 1),
+                        reason: "HubSpot did not associate contact \(association.hubSpotContactID) with company \(association.hubSpotCompanyID)")
+                    continue
+                }
                 outcomes[association.key] = .done(desiredHash: association.desiredHash)
                 events.append(
                     resultEvent(

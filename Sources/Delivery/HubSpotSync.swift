@@ -9,7 +9,7 @@ import PQ
 import ServiceLifecycle
 
 /// Pushes the read models to HubSpot, in rounds of four phases: companies (batch upsert by the group-id property),
-/// contacts (batch upsert by email), contact → company associations (v4 batch, HubSpot's default association) once
+/// contacts (batch upsert by email), contact → company associations (v4 batch; primary for a contact's first company) once
 /// both sides have HubSpot ids — so they land in whatever order the events arrived — and behavioral events (track,
 /// and page/screen when the mapping says so) from `hubspot_event_outbox`.
 ///

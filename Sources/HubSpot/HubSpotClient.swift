@@ -76,14 +76,29 @@ public struct HubSpotClient: Sendable {
 
     // MARK: - Associations
 
-    /// `POST /crm/v4/associations/{from}/{to}/batch/associate/default`: HubSpot's default (unlabelled, primary when
-    /// it is the first) association for each pair. Exempt from the ten-secondly limit, but counted by the daily one.
-    public func associateDefault(_ pairs: [HubSpotAssociationPair], from fromType: String, to toType: String) async throws {
+    /// `POST /crm/v4/associations/{from}/{to}/batch/create`: labelled associations, each pair with its types (e.g.
+    /// contact → company `279` unlabelled and `1` primary). Returns the pairs HubSpot associated (a `207` lists the
+    /// others in its errors).
+    public func associate(
+        _ pairs: [(pair: HubSpotAssociationPair, types: [HubSpotAssociationType])], from fromType: String, to toType: String
+    ) async throws -> Set<HubSpotAssociationPair> {
         struct Reference: Encodable { var id: String }
-        struct Input: Encodable { var from: Reference; var to: Reference }
+        struct Spec: Encodable {
+            var associationCategory: String
+            var associationTypeId: Int
+        }
+        struct Input: Encodable { var from: Reference; var to: Reference; var types: [Spec] }
         struct Body: Encodable { var inputs: [Input] }
-        let body = Body(inputs: pairs.map { Input(from: Reference(id: $0.fromID), to: Reference(id: $0.toID)) })
-        _ = try await send(.POST, "/crm/v4/associations/\(fromType)/\(toType)/batch/associate/default", body: body, limiter: .none)
+        struct Result: Decodable { var fromObjectId: String; var toObjectId: String }
+        struct Answer: Decodable { var results: [Result] }
+        let body = Body(
+            inputs: pairs.map { pair, types in
+                Input(
+                    from: Reference(id: pair.fromID), to: Reference(id: pair.toID),
+                    types: types.map { Spec(associationCategory: $0.category, associationTypeId: $0.typeId) })
+            })
+        let answer = try await send(.POST, "/crm/v4/associations/\(fromType)/\(toType)/batch/create", body: body, limiter: .none)
+        return Set(try decode(Answer.self, from: answer).results.map { HubSpotAssociationPair(fromID: $0.fromObjectId, toID: $0.toObjectId) })
     }
 
     // MARK: - Events

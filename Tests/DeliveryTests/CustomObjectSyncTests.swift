@@ -49,7 +49,7 @@ struct CustomObjectSyncTests {
         request.headers.add(name: "Authorization", value: "Bearer \(sync.token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(Array(#"{"label":"buyer","name":"buyer","inverseLabel":"purchase"}"#.utf8))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         var body = try await response.body.collect(upTo: 1 << 20)
         let bytes = body.readBytes(length: body.readableBytes) ?? []
         #expect(response.status.code == 200)
@@ -79,7 +79,7 @@ struct CustomObjectSyncTests {
 
             let first = try await sync.track(
                 "u1", "Order Completed", #"{"order_id":"o-1","total":"42.50","currency":"USD","status":"paid"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             let orders = sync.sandbox.objects(ofType: "p_orders")
             #expect(orders.count == 1)
             let order = try #require(orders.first)
@@ -92,7 +92,7 @@ struct CustomObjectSyncTests {
             #expect(associations.first?.types.contains { $0.typeID == buyerTypeID } == true)
 
             try await sync.track("u1", "Order Completed", #"{"order_id":"o-1","total":45,"currency":"USD","status":"refunded"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             #expect(sync.sandbox.objects(ofType: "p_orders").count == 1)
             let updated = try #require(sync.sandbox.object(ofType: "p_orders", id: order.id))
             #expect(updated["status"] == "refunded")
@@ -123,7 +123,7 @@ struct CustomObjectSyncTests {
             try await sync.identify("u2", #"{"email":"shopper@example.com"}"#)
             try await sync.track("u2", "Order Completed", #"{"order_id":"o-2","currency":"USD","status":"shipped"}"#)
             let missing = try await sync.track("u2", "Order Completed", #"{"order_id":"o-3","currency":"USD","status":"paid"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
 
             #expect(sync.sandbox.objects(ofType: "p_orders").count == 1)
             #expect(sync.sandbox.object(ofType: "p_orders", id: existing.id)?["status"] == "shipped")
@@ -153,14 +153,14 @@ struct CustomObjectSyncTests {
             try await sync.track("u3", "Order Completed", #"{"order_id":"o-5","currency":"USD","test_order":true}"#)
             try await sync.track("u3", "Order Refunded", #"{"order_id":"o-6","currency":"USD"}"#)
             try await sync.page("u3", "Order Completed", #"{"order_id":"o-7","currency":"USD"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             #expect(try await sync.projection.count("SELECT count(*) FROM hubspot_event_outbox") == 0)
             #expect(sync.sandbox.objects(ofType: "p_orders").isEmpty)
             #expect(sync.sandbox.requests.matching(pathPrefix: "/crm/v3/objects/p_orders").isEmpty)
 
             // The same worker does queue a message that satisfies them.
             try await sync.track("u3", "Order Completed", #"{"order_id":"o-8","currency":"USD"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             #expect(sync.sandbox.objects(ofType: "p_orders").map { $0["order_id"] } == ["o-8"])
         }
     }
@@ -173,7 +173,7 @@ struct CustomObjectSyncTests {
             try await sync.settle([worker], mapping: mapping)
             // No email yet: the contact cannot be in HubSpot.
             try await sync.track("u4", "Order Completed", #"{"order_id":"o-9","currency":"USD","status":"paid"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             #expect(sync.sandbox.objects(ofType: "p_orders").isEmpty)
             #expect(sync.sandbox.requests.matching(pathPrefix: "/crm/v3/objects/p_orders").isEmpty)
             let waiting = try await sync.projection.strings(
@@ -181,10 +181,10 @@ struct CustomObjectSyncTests {
             #expect(waiting == ["queued the contact is not in HubSpot yet"])
 
             try await sync.identify("u4", #"{"email":"late@example.com"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             let contact = try #require(sync.sandbox.contact(email: "late@example.com"))
             try await sync.client.execute("UPDATE deliveries SET next_attempt_at = now() WHERE object_kind = 'event'")
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
 
             let order = try #require(sync.sandbox.objects(ofType: "p_orders").first)
             #expect(order["order_id"] == "o-9")
@@ -221,7 +221,7 @@ struct CustomObjectSyncTests {
             try await sync.settle([worker], mapping: mapping)
             try await sync.identify("u5", #"{"email":"both@example.com"}"#)
             let position = try await sync.track("u5", "Order Completed", #"{"order_id":"o-10","status":"paid"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
 
             #expect(sync.sandbox.behavioralEvents().map(\.eventName) == ["pe12345678_order_completed"])
             #expect(sync.sandbox.objects(ofType: "p_orders").map { $0["order_id"] } == ["o-10"])
@@ -252,11 +252,11 @@ struct CustomObjectSyncTests {
             try await sync.settle([worker], mapping: mapping)
             try await sync.identify("u7", #"{"email":"owner@example.com"}"#)
             try await sync.group("u7", groupID: "acme", #"{"name":"Acme","plan":"enterprise"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             let company = try #require(sync.sandbox.companies().first { $0["segment_group_id"] == "acme" })
             // The record may have waited for the company's first push: make it due and settle again.
             try await sync.client.execute("UPDATE deliveries SET next_attempt_at = now() WHERE object_kind = 'event'")
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
 
             let account = try #require(sync.sandbox.objects(ofType: "p_accounts").first)
             #expect(sync.sandbox.objects(ofType: "p_accounts").count == 1)
@@ -275,10 +275,10 @@ struct CustomObjectSyncTests {
             try await sync.settle([worker], mapping: mapping)
             try await sync.identify("u8", #"{"email":"quick@example.com"}"#)
             try await sync.track("u8", "Order Completed", #"{"order_id":"o-11","currency":"USD","status":"paid"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             let order = try #require(sync.sandbox.objects(ofType: "p_orders").first)
             try await sync.track("u8", "Order Completed", #"{"order_id":"o-11","currency":"USD","status":"shipped"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
 
             #expect(sync.sandbox.objects(ofType: "p_orders").count == 1)
             #expect(sync.sandbox.object(ofType: "p_orders", id: order.id)?["status"] == "shipped")

@@ -202,6 +202,8 @@ struct HubSpotSyncTests {
             let contact = try #require(sync.sandbox.contact(email: "wile@example.com"))
             let associations = sync.sandbox.associations(from: "contacts", id: contact.id, to: "companies")
             #expect(associations.map(\.toObjectID) == [company.id])
+            // The contact's first company is its primary one.
+            #expect(Set(associations.first?.types.map(\.typeID) ?? []) == [1, 279])
             #expect(try await sync.projection.count("SELECT count(*) FROM contact_companies WHERE hubspot_associated") == 1)
 
             // A second group call for the same company updates it, no second company.
@@ -332,7 +334,7 @@ struct HubSpotSyncTests {
             try await sync.track("u9", "Order Completed", #"{"total":42,"currency":"EUR","items":[1,2]}"#)
             try await sync.track("u8", "Order Completed", #"{"total":19.5,"currency":"EUR"}"#)
             try await sync.page("u8", "Pricing", #"{"url":"https://example.com/pricing","title":"Pricing"}"#)
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             var events = sync.sandbox.behavioralEvents()
             #expect(events.count == 2)
             #expect(Set(events.map(\.eventName)) == ["pe12345678_order_completed", "pe12345678_page_pricing"])
@@ -341,7 +343,7 @@ struct HubSpotSyncTests {
             try await sync.identify("u9", #"{"email":"later@example.com"}"#)
             try await sync.projection.project(mapping)
             try await sync.client.execute("UPDATE deliveries SET next_attempt_at = now() WHERE object_kind = 'event'")
-            try await sync.settle([worker], mapping: mapping, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
             events = sync.sandbox.behavioralEvents()
             #expect(events.count == 3)
             #expect(try await sync.projection.count("SELECT count(*) FROM hubspot_event_outbox") == 0)
@@ -373,9 +375,9 @@ struct HubSpotSyncTests {
             sync.sandbox.faults.inject(.dropConnection(afterHandling: true), times: 1, pathPrefix: "/crm/v3/objects/notes")
             try await sync.oneSignalEvent("message.push.clicked", externalID: "u11")
             try await sync.oneSignalEvent("message.push.received", externalID: "u11")  // not a timeline kind by default
-            try await sync.settle([worker], timeout: .seconds(10))
+            try await sync.settle([worker], timeout: .seconds(30))
             try await sync.client.execute("UPDATE deliveries SET next_attempt_at = now() WHERE object_kind = 'event'")
-            try await sync.settle([worker], timeout: .seconds(10))
+            try await sync.settle([worker], timeout: .seconds(30))
 
             let notes = sync.sandbox.notes(forContact: contact.id)
             #expect(notes.count == 1)
@@ -401,7 +403,7 @@ struct HubSpotSyncTests {
             try await sync.identify("u12", #"{"email":"fan@example.com"}"#)
             try await sync.oneSignalEvent("message.push.clicked", externalID: "u12")
             try await sync.oneSignalEvent("message.push.sent", externalID: "u12")  // not listed in kinds
-            try await sync.settle([worker], mapping: events, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: events, timeout: .seconds(30))
             let sent = sync.sandbox.behavioralEvents()
             #expect(sent.map(\.eventName) == ["pe12345678_onesignal_clicked"])
             #expect(sent.first?.properties["notification_id"] == "n-42")
@@ -418,7 +420,7 @@ struct HubSpotSyncTests {
             try await sync.settle([worker], mapping: timeline)
             try await sync.identify("u13", #"{"email":"tl@example.com"}"#)
             try await sync.oneSignalEvent("message.push.failed", externalID: "u13")
-            try await sync.settle([worker], mapping: timeline, timeout: .seconds(10))
+            try await sync.settle([worker], mapping: timeline, timeout: .seconds(30))
             let entries = sync.sandbox.timelineEvents()
             #expect(entries.count == 1)
             #expect(entries.first?.eventTemplateID == "1001298")
