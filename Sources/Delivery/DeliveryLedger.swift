@@ -200,13 +200,16 @@ public struct DeliveryLedger: Sendable {
             """, name: "delivery.retry")
     }
 
-    /// The time up to which the people projection has seen the log: `now()` when it has projected every event, else
-    /// the time of the last event it projected. A contact counts as unchanged for the coalescing delay only when no
-    /// *projected* change is that recent — so a projection catching up on a burst does not make half-applied contacts
-    /// look settled (they would be pushed twice).
+    /// The time up to which the people projection has seen the log: `now()` when it has projected every event; the
+    /// time of the last event it projected when fewer than 1,000 wait; and 30 seconds before that while it works
+    /// through a larger backlog. A contact counts as unchanged for the coalescing delay only when no *projected*
+    /// change is that recent — so a projection catching up on a burst does not make half-applied contacts look
+    /// settled (they would be pushed twice), while contacts that have waited half a minute go anyway.
     static let projectedUntil = """
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events e WHERE e.position > c.position) THEN now()
-                    ELSE (SELECT e.occurred_at FROM events e WHERE e.position = c.position) END
+                    WHEN NOT EXISTS (SELECT 1 FROM events e WHERE e.position > c.position + 1000)
+                        THEN (SELECT e.occurred_at FROM events e WHERE e.position = c.position)
+                    ELSE (SELECT e.occurred_at FROM events e WHERE e.position = c.position) - interval '30 seconds' END
         FROM subscription_checkpoints c WHERE c.name = 'people'
         UNION ALL SELECT now() LIMIT 1
         """
