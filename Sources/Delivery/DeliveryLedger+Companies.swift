@@ -18,7 +18,8 @@ extension DeliveryLedger {
 
     /// Claims up to `limit` companies whose HubSpot properties differ from what HubSpot acknowledged.
     public func claimHubSpotCompanies(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedCompany] {
-        let claimed = try await client.query(
+        // Planned for its values each time: a cached generic plan of this statement was far slower.
+        let statement: PQQuery =
             """
             WITH candidates AS (
                 SELECT co.company_id, md5(co.hubspot_properties::text) AS desired_hash
@@ -48,7 +49,8 @@ extension DeliveryLedger {
                 WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
             RETURNING object_key, attempts
-            """, name: "delivery.claim_hubspot_companies")
+            """
+        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_companies")
         guard !claimed.isEmpty else { return [] }
         var attempts: [String: Int] = [:]
         for row in claimed {
@@ -101,7 +103,8 @@ extension DeliveryLedger {
 
     /// Claims up to `limit` contact → company links that HubSpot does not hold yet and whose two sides HubSpot knows.
     public func claimHubSpotAssociations(limit: Int, lease: Duration, owner: String) async throws -> [ClaimedAssociation] {
-        let rows = try await client.query(
+        // Planned for its values each time: a cached generic plan of this statement was far slower.
+        let statement: PQQuery =
             """
             WITH candidates AS (
                 SELECT cc.contact_id || ' ' || cc.company_id AS object_key,
@@ -142,7 +145,8 @@ extension DeliveryLedger {
             JOIN contact_companies cc ON cc.contact_id || ' ' || cc.company_id = cl.object_key
             JOIN contacts c ON c.contact_id = cc.contact_id
             JOIN companies co ON co.company_id = cc.company_id
-            """, name: "delivery.claim_hubspot_associations")
+            """
+        let rows = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_associations")
         return try rows.map { row in
             let (key, attempts, contactID, companyID, groupID, hubSpotContactID, hubSpotCompanyID, hash, isFirst) =
                 try row.decode((String, Int32, String, String, String, String, String, String, Bool).self)

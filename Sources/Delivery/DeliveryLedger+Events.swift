@@ -29,7 +29,8 @@ extension DeliveryLedger {
 
     /// Claims up to `limit` queued behavioral events, oldest first.
     public func claimHubSpotEvents(limit: Int, lease: Duration, owner: String) async throws -> [ClaimedEvent] {
-        let claimed = try await client.query(
+        // Planned for its values each time: a cached generic plan of this statement was far slower.
+        let statement: PQQuery =
             """
             WITH candidates AS (
                 SELECT o.delivery_key AS object_key
@@ -53,7 +54,8 @@ extension DeliveryLedger {
                 SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, updated_at = now()
                 WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
             RETURNING object_key, attempts
-            """, name: "delivery.claim_hubspot_events")
+            """
+        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_events")
         guard !claimed.isEmpty else { return [] }
         var attempts: [String: Int] = [:]
         for row in claimed {

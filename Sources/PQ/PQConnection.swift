@@ -208,7 +208,7 @@ public final class PQConnection: @unchecked Sendable {
     // MARK: - Locked, blocking implementations
 
     func executeLocked(_ query: PQQuery) throws -> PQRows {
-        if statementCacheCapacity > 0 {
+        if statementCacheCapacity > 0 && query.isPrepared {
             do {
                 return try executePreparedLocked(query)
             } catch let error as PQError where error.sqlState == "26000" {

@@ -15,6 +15,12 @@ public struct PQQuery: Sendable, ExpressibleByStringInterpolation {
     public var parameters: [PQParameter]
     /// A short name for errors, logs and metrics (defaults to the start of the SQL text, which holds no values).
     public var name: String
+    /// Whether the connection keeps the statement prepared (the default), or plans it afresh for its values each time.
+    ///
+    /// PostgreSQL switches a prepared statement to a generic plan after five executions when it estimates it no
+    /// worse; for a statement whose best plan depends on its values and on fast-changing tables, that plan can be
+    /// far worse. `planEachTime()` sends it unnamed (`PQexecParams`): one round trip, a plan for these values.
+    public var isPrepared = true
 
     /// Creates a query from trusted SQL text and explicit parameters.
     ///
@@ -31,6 +37,13 @@ public struct PQQuery: Sendable, ExpressibleByStringInterpolation {
 
     public init(stringInterpolation: StringInterpolation) {
         self.init(unsafeSQL: stringInterpolation.sql, parameters: stringInterpolation.parameters)
+    }
+
+    /// Returns the same query, planned for its values at each execution instead of kept prepared (see `isPrepared`).
+    public func planEachTime() -> PQQuery {
+        var copy = self
+        copy.isPrepared = false
+        return copy
     }
 
     /// Returns the same query with another name, used in errors, logs and metrics.

@@ -232,4 +232,21 @@ import TestSupport
         try await admin.execute("SELECT pg_terminate_backend(\(pid))")
         await admin.shutdown()
     }
+
+    @Test func queriesArePreparedOnceUnlessPlannedEachTime() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { database in
+            try await database.client.withConnection { connection in
+                for value in 1...6 {
+                    let prepared = try await connection.query("SELECT \(Int64(value)) + 1 AS kept")
+                    #expect(try prepared[0].decode(Int64.self, at: 0) == Int64(value) + 1)
+                    let unnamed = try await connection.query(PQQuery("SELECT \(Int64(value)) * 2 AS fresh").planEachTime())
+                    #expect(try unnamed[0].decode(Int64.self, at: 0) == Int64(value) * 2)
+                }
+                let statements = try await connection.query("SELECT statement FROM pg_prepared_statements")
+                let texts = try statements.map { try $0.decode(String.self, at: 0) }
+                #expect(texts.filter { $0.contains("AS kept") }.count == 1)
+                #expect(texts.filter { $0.contains("AS fresh") }.isEmpty)
+            }
+        }
+    }
 }
