@@ -103,11 +103,6 @@ public struct HubSpotClient: Sendable {
 
     // MARK: - Events
 
-    /// `POST /events/v3/send`: one custom behavioral event occurrence (Enterprise accounts).
-    public func send(_ occurrence: HubSpotEventOccurrence) async throws {
-        _ = try await send(.POST, "/events/v3/send", body: occurrence, limiter: .none)
-    }
-
     /// `POST /events/v3/send/batch`: several occurrences in one call (a `400` refuses the whole batch).
     public func send(_ occurrences: [HubSpotEventOccurrence]) async throws {
         struct Body: Encodable { var inputs: [HubSpotEventOccurrence] }
