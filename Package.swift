@@ -118,9 +118,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OneSignal",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Delivery",
             dependencies: [
-                "PQ", "EventStore", "Ingestion", "Mapping", "HubSpot",
+                "PQ", "EventStore", "Ingestion", "Mapping", "HubSpot", "OneSignal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +155,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API", "Mapping", "Projections",
-                "HubSpot", "Delivery",
+                "HubSpot", "OneSignal", "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -255,7 +265,7 @@ let package = Package(
         .testTarget(
             name: "DeliveryTests",
             dependencies: [
-                "Delivery", "HubSpot", "HubSpotSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
+                "Delivery", "HubSpot", "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

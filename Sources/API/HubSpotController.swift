@@ -21,12 +21,17 @@ public struct HubSpotController: Sendable {
     let intake: EventIntake
     let clientSecret: String?
     let publicURL: String?
+    let completesNotificationsLater: Bool
 
     /// - Parameters:
     ///   - clientSecret: the HubSpot app's client secret; `nil` refuses every request.
     ///   - publicURL: the external base URL HubSpot calls (e.g. `https://hubsignal.example.com`), if behind a proxy.
-    public init(store: EventStore, clientSecret: String?, publicURL: String?) {
+    ///   - completesNotificationsLater: whether the OneSignal sync completes "Send OneSignal notification" actions
+    ///     through HubSpot's callback API (it has HubSpot credentials): the action then answers `BLOCK` and the
+    ///     workflow waits for the notification's id; otherwise `SUCCESS` as soon as the action is recorded.
+    public init(store: EventStore, clientSecret: String?, publicURL: String?, completesNotificationsLater: Bool = false) {
         self.intake = EventIntake(store: store)
+        self.completesNotificationsLater = completesNotificationsLater
         self.clientSecret = clientSecret?.isEmpty == true ? nil : clientSecret
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
@@ -48,10 +53,19 @@ public struct HubSpotController: Sendable {
         var rejected: [RejectedMessage]?
     }
 
-    /// The body HubSpot expects from a workflow action: the action is recorded and will be carried out by HubSignal,
-    /// so the workflow goes on.
+    /// The body HubSpot expects from a workflow action (`outputFields` with `hs_execution_state`):
+    /// - `SUCCESS`: recorded, and HubSignal carries it out (edit-tags; send-notification without HubSpot credentials);
+    /// - `BLOCK` (with `hs_expiration_duration` one day): the workflow waits until HubSignal completes the action with
+    ///   the notification's id (send-notification);
+    /// - `FAIL_CONTINUE` with `error_message`: the workflow's inputs are wrong (nothing stored but a rejection).
     struct ActionResponse: Encodable {
-        var outputFields = ["hs_execution_state": "SUCCESS"]
+        var outputFields: [String: String]
+
+        static let success = ActionResponse(outputFields: ["hs_execution_state": "SUCCESS"])
+        static let block = ActionResponse(outputFields: ["hs_execution_state": "BLOCK", "hs_expiration_duration": "P1D"])
+        static func failure(_ message: String) -> ActionResponse {
+            ActionResponse(outputFields: ["hs_execution_state": "FAIL_CONTINUE", "error_message": message])
+        }
     }
 
     func webhook(_ request: Request, context: some RequestContext) async -> Response {
@@ -80,7 +94,23 @@ public struct HubSpotController: Sendable {
         let receivedAt = Date()
         do {
             let (body, version) = try await verifiedBody(request, limit: Self.maximumActionBytes, allowV2: true, context: context)
-            let event = try action.parse(try Self.json(body), receivedAt: receivedAt)
+            let json = try Self.json(body)
+            let (parsed, mistake) = Self.parse(action, json, receivedAt: receivedAt)
+            if let mistake, mistake.code != "invalid_action" { throw mistake }
+            guard let event = parsed else {
+                let error = mistake ?? IngestionError(status: 400, code: "invalid_action", message: "the action could not be read")
+                // A mistake in the workflow's inputs: HubSpot shows the message on the enrollment and the workflow goes
+                // on; retrying would not help. Recorded as a rejection.
+                let rejection = RejectedMessage(index: 0, messageId: json["callbackId"]?.stringValue, reason: error.message, message: json)
+                do {
+                    _ = try await intake.store(
+                        [], rejected: [rejection], source: .hubspot, endpoint: action.path, writeKeyID: nil, requestID: context.id)
+                } catch {
+                    context.logger.error("storing a rejected HubSpot workflow action failed", metadata: ["error": "\(error)"])
+                    return JSONResponse.storageFailure(error)
+                }
+                return JSONResponse.make(status: .ok, body: ActionResponse.failure(error.message))
+            }
             let metadata = EventIntake.metadata(["requestID": context.id, "endpoint": action.path, "signatureVersion": version])
             let events = try EventIntake.newEvents([event], source: .hubspot, metadata: metadata)
             do {
@@ -89,11 +119,21 @@ public struct HubSpotController: Sendable {
                 context.logger.error("storing a HubSpot workflow action failed", metadata: ["error": "\(error)"])
                 return JSONResponse.storageFailure(error)
             }
-            return JSONResponse.make(status: .ok, body: ActionResponse())
+            let answer = action == .sendNotification && completesNotificationsLater ? ActionResponse.block : .success
+            return JSONResponse.make(status: .ok, body: answer)
         } catch let error as IngestionError {
             return JSONResponse.error(error)
         } catch {
             return JSONResponse.error(IngestionError(status: 400, code: "invalid_body", message: "the body could not be read"))
+        }
+    }
+
+    /// The action's event, or the ingestion error that refused it.
+    static func parse(_ action: HubSpotWorkflowAction, _ json: JSONValue, receivedAt: Date) -> (InboundEvent?, IngestionError?) {
+        do {
+            return (try action.parse(json, receivedAt: receivedAt), nil)
+        } catch {
+            return (nil, error)
         }
     }
 

@@ -43,6 +43,12 @@ public struct AppConfiguration: Sendable {
     /// `HUBSPOT_RATE_LIMIT`: requests per 10 seconds HubSignal allows itself (100, 110, 190 or 250 by plan and app
     /// type). Defaults to 100.
     public var hubSpotRateLimit: Int = 100
+    /// `ONESIGNAL_APP_ID` and `ONESIGNAL_API_KEY`: the OneSignal app and its REST API key. Defaults to `nil`: the
+    /// OneSignal sync is off (users wait in `sync_status`, workflow notifications in `onesignal_outbox`).
+    public var oneSignalAppID: String?
+    public var oneSignalAPIKey: String?
+    /// `ONESIGNAL_BASE_URL`: OneSignal's API. Defaults to `https://api.onesignal.com`.
+    public var oneSignalBaseURL: String = "https://api.onesignal.com"
     /// `HUBSIGNAL_SYNC_LINGER_MS`: how long a contact must be unchanged before it is pushed (coalescing). Defaults to
     /// 1000 ms.
     public var syncLinger: Duration = .seconds(1)
@@ -136,6 +142,22 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("HUBSPOT_RATE_LIMIT=\(limit) must be a positive number of requests per 10 seconds")
             }
             configuration.hubSpotRateLimit = value
+        }
+        if let app = environment["ONESIGNAL_APP_ID"], !app.isEmpty {
+            guard UUID(uuidString: app) != nil else {
+                throw ConfigurationError("ONESIGNAL_APP_ID=\(app) must be the OneSignal app id, a UUID (Settings > Keys & IDs)")
+            }
+            configuration.oneSignalAppID = app.lowercased()
+        }
+        if let key = environment["ONESIGNAL_API_KEY"], !key.isEmpty { configuration.oneSignalAPIKey = key }
+        if (configuration.oneSignalAppID == nil) != (configuration.oneSignalAPIKey == nil) {
+            throw ConfigurationError("set both ONESIGNAL_APP_ID and ONESIGNAL_API_KEY (the app's REST API key), or neither")
+        }
+        if let url = environment["ONESIGNAL_BASE_URL"], !url.isEmpty {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError("ONESIGNAL_BASE_URL=\(url) must be an http:// or https:// URL")
+            }
+            configuration.oneSignalBaseURL = url
         }
         if let linger = environment["HUBSIGNAL_SYNC_LINGER_MS"], !linger.isEmpty {
             guard let value = Int(linger), value >= 0 else {

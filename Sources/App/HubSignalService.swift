@@ -7,6 +7,7 @@ import Hummingbird
 import Ingestion
 import Logging
 import Mapping
+import OneSignal
 import Migrations
 import Projections
 import Metrics
@@ -79,6 +80,18 @@ public enum HubSignalService {
         } else {
             logger.warning("HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off (contacts wait in sync_status)")
         }
+        if let oneSignal = makeOneSignalClient(configuration, logger: logger) {
+            var syncConfiguration = OneSignalSync.Configuration(owner: configuration.workerID)
+            syncConfiguration.linger = configuration.syncLinger
+            services.append(
+                .init(
+                    service: OneSignalSync(
+                        configuration: syncConfiguration, client: oneSignal, database: client, store: store, mapping: mapping,
+                        completer: makeHubSpotClient(configuration, logger: logger).map(workflowCompleter), watcher: watcher,
+                        logger: logger)))
+        } else {
+            logger.warning("ONESIGNAL_APP_ID is not set: the OneSignal sync is off (users wait in sync_status)")
+        }
         services.append(.init(service: application))
         let group = ServiceGroup(
             configuration: .init(
@@ -94,6 +107,19 @@ public enum HubSignalService {
         return HubSpotClient(
             configuration: .init(baseURL: configuration.hubSpotBaseURL, accessToken: token),
             rateLimiter: HubSpotRateLimiter(limit: configuration.hubSpotRateLimit), logger: logger)
+    }
+
+    /// The OneSignal client the configuration describes, or `nil` when no app is configured.
+    public static func makeOneSignalClient(_ configuration: AppConfiguration, logger: Logger) -> OneSignalClient? {
+        guard let app = configuration.oneSignalAppID, let key = configuration.oneSignalAPIKey else { return nil }
+        return OneSignalClient(configuration: .init(baseURL: configuration.oneSignalBaseURL, appID: app, apiKey: key), logger: logger)
+    }
+
+    /// Completes HubSpot workflow actions through `client` (`POST /automation/v4/actions/callbacks/{id}/complete`).
+    static func workflowCompleter(_ client: HubSpotClient) -> WorkflowActionCompleter {
+        WorkflowActionCompleter { callbackID, fields in
+            try await client.completeWorkflowAction(callbackID: callbackID, outputFields: fields)
+        }
     }
 
     /// Loads and validates the mapping file (`HUBSIGNAL_MAPPING`); the built-in defaults when the default file is absent.
@@ -121,8 +147,10 @@ public enum HubSignalService {
         router.add(middleware: MetricsMiddleware())
         let store = EventStore(client: client, logger: logger)
         SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
-        HubSpotController(store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL)
-            .register(on: router)
+        HubSpotController(
+            store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL,
+            completesNotificationsLater: configuration.hubSpotAccessToken != nil && configuration.oneSignalAppID != nil
+        ).register(on: router)
         OneSignalController(store: store, secret: configuration.oneSignalWebhookSecret).register(on: router)
         if let metrics {
             router.get("metrics") { _, _ -> Response in

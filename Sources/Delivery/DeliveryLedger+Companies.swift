@@ -157,11 +157,11 @@ extension DeliveryLedger {
     }
 
     /// Drops claims of objects that vanished between claiming and loading them (merged away, or a rebuild swap).
-    func forget(kind: String, _ keys: Set<String>, owner: String) async throws {
+    func forget(kind: String, _ keys: Set<String>, owner: String, destination: String = "hubspot") async throws {
         guard !keys.isEmpty else { return }
         try await client.execute(
             """
-            DELETE FROM deliveries WHERE destination = 'hubspot' AND object_kind = \(kind)
+            DELETE FROM deliveries WHERE destination = \(destination) AND object_kind = \(kind)
               AND object_key = ANY(\(Array(keys))::text[]) AND lease_owner = \(owner)
             """, name: "delivery.forget_vanished")
     }

@@ -41,51 +41,9 @@ public struct DeliveryLedger: Sendable {
     /// say. With a plain join, tables that grew fast from empty (statistics not yet gathered by autovacuum) got a
     /// nested loop scanning every ledger row of the destination per candidate: 0.6 s per claim at 3,000 contacts.
     public func claimHubSpotContacts(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedContact] {
-        // Planned for its values each time: a cached generic plan of this statement was far slower.
-        let statement: PQQuery =
-            """
-            WITH eligible AS (
-                SELECT s.contact_id, s.updated_at, md5(s.desired::text) AS desired_hash
-                FROM sync_status s
-                LEFT JOIN LATERAL (
-                    SELECT * FROM deliveries d
-                    WHERE d.destination = 'hubspot' AND d.object_kind = 'contact' AND d.object_key = s.contact_id
-                    OFFSET 0
-                ) d ON true
-                WHERE s.destination = 'hubspot' AND s.state IN ('pending', 'failed')
-                  AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
-                  AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
-                           AND (d.leased_until IS NULL OR d.leased_until < now()))
-                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(s.desired::text)))
-                ORDER BY s.updated_at
-                LIMIT \(Int64(limit))
-            ), candidates AS (
-                -- A partial batch waits one more coalescing delay for company: fewer, fuller calls.
-                SELECT * FROM eligible
-                WHERE (SELECT count(*) FROM eligible) >= \(Int64(limit))
-                   OR (SELECT min(updated_at) FROM eligible)
-                      <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger * 2)))
-            )
-            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
-                leased_until, lease_owner, updated_at)
-            SELECT 'hubspot', 'contact', contact_id, 'queued', desired_hash, 0, now(),
-                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
-            FROM candidates
-            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
-                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
-                   OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
-            RETURNING object_key, attempts
-            """
-        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_contacts")
-        guard !claimed.isEmpty else { return [] }
-        var attempts: [String: Int] = [:]
-        for row in claimed {
-            let (key, count) = try row.decode((String, Int32).self)
-            attempts[key] = Int(count)
-        }
+        let attempts = try await claimContacts(
+            destination: "hubspot", kind: "contact", limit: limit, linger: linger, spacing: .zero, lease: lease, owner: owner)
+        guard !attempts.isEmpty else { return [] }
         let rows = try await client.query(
             """
             SELECT s.contact_id, c.email, c.hubspot_contact_id, c.updated_position, s.desired,
@@ -114,6 +72,67 @@ public struct DeliveryLedger: Sendable {
         // Merged away between the two statements (a rebuild swap or a merge): nothing to push for these.
         try await forget(kind: "contact", Set(attempts.keys).subtracting(found), owner: owner)
         return contacts
+    }
+
+    /// Claims up to `limit` contacts whose `sync_status` row at `destination` is pending (or failed, for a retry): the
+    /// shared part of every contact-level destination. Returns the claimed contact ids with their failed attempts.
+    ///
+    /// - `linger`: a contact is claimed once it has not changed for this long (coalescing), and a partial batch only
+    ///   once its oldest contact has waited twice as long.
+    /// - `spacing`: at least this long between the end of one finished push of a contact and the next claim of it
+    ///   (OneSignal allows one write per second per user).
+    func claimContacts(
+        destination: String, kind: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
+    ) async throws -> [String: Int] {
+        // Planned for its values each time: a cached generic plan of this statement was far slower.
+        let statement: PQQuery =
+            """
+            WITH eligible AS (
+                SELECT s.contact_id, s.updated_at, md5(s.desired::text) AS desired_hash
+                FROM sync_status s
+                LEFT JOIN LATERAL (
+                    SELECT * FROM deliveries d
+                    WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
+                    OFFSET 0
+                ) d ON true
+                WHERE s.destination = \(destination) AND s.state IN ('pending', 'failed')
+                  AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
+                  AND (d.object_key IS NULL
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
+                           AND (d.leased_until IS NULL OR d.leased_until < now()))
+                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(s.desired::text)
+                           AND (d.last_attempt_at IS NULL
+                                OR d.last_attempt_at <= now() - make_interval(secs => \(Self.seconds(spacing))))))
+                ORDER BY s.updated_at
+                LIMIT \(Int64(limit))
+            ), candidates AS (
+                -- A partial batch waits one more coalescing delay for company: fewer, fuller calls.
+                SELECT * FROM eligible
+                WHERE (SELECT count(*) FROM eligible) >= \(Int64(limit))
+                   OR (SELECT min(updated_at) FROM eligible)
+                      <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger * 2)))
+            )
+            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
+                leased_until, lease_owner, updated_at)
+            SELECT \(destination), \(kind), contact_id, 'queued', desired_hash, 0, now(),
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+            FROM candidates
+            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
+                SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
+                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
+                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                   OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash
+                       AND (d.last_attempt_at IS NULL
+                            OR d.last_attempt_at <= now() - make_interval(secs => \(Self.seconds(spacing)))))
+            RETURNING object_key, attempts
+            """
+        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_\(destination)_\(kind)s")
+        var attempts: [String: Int] = [:]
+        for row in claimed {
+            let (key, count) = try row.decode((String, Int32).self)
+            attempts[key] = Int(count)
+        }
+        return attempts
     }
 
     /// How one claimed object's push ended.

@@ -296,6 +296,9 @@ public struct HubSpotSync: Service {
             for rule in mapping.contacts.properties.values { types[rule.property] = rule.type.rawValue }
             let audienceType = mapping.audiences.hubSpotType == .bool ? "bool" : "string"
             for name in try await audienceProperties(of: pushes.map(\.key)) { types[name] = audienceType }
+            for name in missing where types[name] == nil {
+                if let type = TimelineRules.activityPropertyType(name), mapping.timeline.properties { types[name] = type }
+            }
             if mapping.contacts.unknownTraits == .create {
                 for name in missing where types[name] == nil { types[name] = "string" }
             }

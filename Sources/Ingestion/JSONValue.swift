@@ -80,3 +80,20 @@ public enum JSONValue: Sendable, Hashable {
         objectValue?[key]
     }
 }
+
+extension JSONValue {
+    /// Text of a plain value (string, number, boolean) as HubSpot and OneSignal take it; `nil` for null, lists and objects.
+    /// Whole doubles below 10¹⁵ are written without a fraction (`3.0` → `3`).
+    public var scalarText: String? {
+        switch self {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        case .double(let number):
+            guard number.isFinite else { return nil }
+            if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
+            return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null, .array, .object: return nil
+        }
+    }
+}

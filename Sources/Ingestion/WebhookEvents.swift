@@ -90,33 +90,103 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
     }
 
     /// Validates an execution request (`shared/contracts/hubspot.md` §8): `callbackId` is the idempotency key.
+    ///
+    /// Throws `invalid_body` when the request is not a workflow action at all, and `invalid_action` (a mistake in the
+    /// workflow's inputs, answered to HubSpot as `FAIL_CONTINUE` with the reason) when its inputs are wrong:
+    /// - send-notification: `template_id` (a UUID), or `content` (with an optional `heading`); optional `url`
+    ///   (http/https), `email`, `external_id`, `app`;
+    /// - edit-tags: `tags`, a JSON object as a string, flat, with string, number, boolean or null values (null or ""
+    ///   removes the tag), at most 100; optional `email`, `external_id`, `app`.
     public func parse(_ body: JSONValue, receivedAt: Date) throws(IngestionError) -> InboundEvent {
         guard body.objectValue != nil else {
             throw .badRequest("invalid_body", "a workflow action request must be a JSON object")
         }
         guard let callbackID = body["callbackId"]?.stringValue, !callbackID.isEmpty else {
-            throw .badRequest("invalid_action", "\"callbackId\" is required")
+            throw .badRequest("invalid_body", "\"callbackId\" is required")
         }
         guard let object = body["object"], let objectID = object["objectId"]?.identifierValue else {
-            throw .badRequest("invalid_action", "\"object.objectId\" is required")
+            throw .badRequest("invalid_body", "\"object.objectId\" is required")
         }
         let objectType = (object["objectType"]?.stringValue ?? "CONTACT").lowercased()
-        let inputs = body["inputFields"]?.objectValue ?? body["fields"]?.objectValue
-        guard let inputs else {
-            throw .badRequest("invalid_action", "\"inputFields\" is required")
+        guard let inputs = body["inputFields"]?.objectValue ?? body["fields"]?.objectValue else {
+            throw .badRequest("invalid_body", "\"inputFields\" is required")
         }
+        func text(_ name: String) throws(IngestionError) -> String? {
+            switch inputs[name] {
+            case nil, .null: return nil
+            case .string(let value):
+                let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : trimmed
+            case .int(let value): return String(value)
+            default: throw .badRequest("invalid_action", "the input \"\(name)\" must be text")
+            }
+        }
+        _ = try text("email")
+        _ = try text("external_id")
+        _ = try text("app")
         switch self {
         case .sendNotification:
-            let hasContent = ["message", "contents", "template_id"].contains { inputs[$0]?.stringValue?.isEmpty == false }
-            guard hasContent else {
-                throw .badRequest("invalid_action", "a notification needs a \"message\" or a \"template_id\" input")
+            let template = try text("template_id")
+            let content = try text("content")
+            if let template, UUID(uuidString: template) == nil {
+                throw .badRequest("invalid_action", "\"template_id\" must be a OneSignal template id (a UUID)")
             }
+            if template == nil && content == nil {
+                throw .badRequest(
+                    "invalid_action", "a notification needs a \"template_id\", or a \"content\" (with an optional \"heading\")")
+            }
+            if let url = try text("url") {
+                guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
+                    throw .badRequest("invalid_action", "\"url\" must be an absolute http:// or https:// URL")
+                }
+            }
+            _ = try text("heading")
         case .editTags:
-            guard !inputs.isEmpty else { throw .badRequest("invalid_action", "editing tags needs at least one input") }
+            _ = try Self.tags(inputs)
         }
         return InboundEvent(
             index: 0, type: "hubspot.action.\(rawValue)", stream: "hubspot-\(objectType):\(objectID)", idempotencyKey: callbackID,
             occurredAt: receivedAt, payload: body)
+    }
+
+    /// OneSignal accepts at most 100 tag updates per request.
+    public static let maximumTags = 100
+
+    /// The tags of an edit-tags action: tag → value as text, `nil` to remove (JSON `null` or `""`). Numbers and
+    /// booleans become their JSON text (`42`, `true`).
+    public static func tags(_ inputs: [String: JSONValue]) throws(IngestionError) -> [String: String?] {
+        let problem = "\"tags\" must be a JSON object of tag names to strings, numbers or booleans, such as {\"plan\": \"pro\", \"score\": 3}"
+        let object: [String: JSONValue]
+        switch inputs["tags"] {
+        case .string(let text)?:
+            guard let parsed = try? JSONValue.parse(Array(text.utf8)) else {
+                throw .badRequest("invalid_action", "\"tags\" is not valid JSON; \(problem)")
+            }
+            guard let parsedObject = parsed.objectValue else { throw .badRequest("invalid_action", problem) }
+            object = parsedObject
+        case .object(let value)?:
+            object = value
+        default:
+            throw .badRequest("invalid_action", "the input \"tags\" is required; \(problem)")
+        }
+        guard !object.isEmpty else { throw .badRequest("invalid_action", "\"tags\" is empty; \(problem)") }
+        guard object.count <= maximumTags else {
+            throw .badRequest("invalid_action", "\"tags\" holds \(object.count) tags; OneSignal takes at most \(maximumTags) per update")
+        }
+        var tags: [String: String?] = [:]
+        for (name, value) in object {
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.utf8.count <= 128 else {
+                throw .badRequest("invalid_action", "tag names must be 1 to 128 characters")
+            }
+            switch value {
+            case .null: tags.updateValue(nil, forKey: name)
+            case .string(let text): tags.updateValue(text.isEmpty ? nil : text, forKey: name)
+            case .int, .double, .bool: tags.updateValue(value.scalarText, forKey: name)
+            case .object, .array:
+                throw .badRequest("invalid_action", "the tag \"\(name)\" holds a nested value; \(problem)")
+            }
+        }
+        return tags
     }
 }
 

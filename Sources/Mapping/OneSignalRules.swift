@@ -1,3 +1,4 @@
+import Foundation
 import Ingestion
 
 /// How contacts become OneSignal users and their data tags (`onesignal:` in the mapping file).
@@ -33,6 +34,8 @@ public struct OneSignalRules: Sendable, Equatable {
     public var tagLimit: Int
     /// Which OneSignal apps get a contact's tags; default all configured apps.
     public var apps: AppRouting
+    /// Tags that the tag limit keeps first, in this order (`tag_priority`); then audience tags, then the rest by name.
+    public var priority: [String]
 
     /// The renames that apply without a file: Segment's OneSignal destination's `firstName` → `first_name`, `lastName` → `last_name`.
     public static let defaultRenames = ["firstName": "first_name", "lastName": "last_name"]
@@ -44,7 +47,7 @@ public struct OneSignalRules: Sendable, Equatable {
     public init(
         matchBy: Matching = .externalID, traits: TagSelection = .all, trackProperties: TagSelection = .none,
         renames: [String: String] = OneSignalRules.defaultRenames, nested: NestedValues = .drop, tagLimit: Int = 10,
-        apps: AppRouting = .all
+        apps: AppRouting = .all, priority: [String] = []
     ) {
         self.matchBy = matchBy
         self.traits = traits
@@ -53,6 +56,7 @@ public struct OneSignalRules: Sendable, Equatable {
         self.nested = nested
         self.tagLimit = tagLimit
         self.apps = apps
+        self.priority = priority
     }
 
     /// Tags for a contact from its traits (and, when `trackProperties` selects them, a track event's properties).
@@ -61,13 +65,17 @@ public struct OneSignalRules: Sendable, Equatable {
     /// - Nested objects are dropped or flattened (`address_city`); lists are always dropped (OneSignal tags hold one value).
     /// - `email` and `phone` (any case, also nested) are never tags: OneSignal keeps them as email and SMS subscriptions.
     /// - OneSignal's reserved names (`message`, `user`, `app`, …) are dropped.
-    /// - `null` or blank → `nil` (remove the tag); other values as strings (`42`, `true`).
-    /// - At most `tagLimit` tags with a value: sorted by tag name, the first `tagLimit` are kept and the rest reported in
-    ///   `dropped` as over the limit. Removals always pass and do not count.
+    /// - `null` or blank → `nil` (remove the tag); other values as strings: numbers in their shortest form (`42`,
+    ///   `3.5`, `3.0` → `3`), booleans `true`/`false`, ISO 8601 date-times as unix seconds (`2024-05-01T10:00:00Z` →
+    ///   `1714557600`, what OneSignal's time operators compare); other strings as they are.
+    /// - With `applyingLimit`, at most `tagLimit` tags with a value, in budget order (`priority`, then by name); the
+    ///   rest are reported in `dropped` as over the limit. Removals always pass and do not count.
     ///
     /// `dropped` maps the source key (dotted for nested values) to the reason. Keys that the selection leaves out are
     /// not reported.
-    public func tags(traits: [String: JSONValue], trackProperties: [String: JSONValue] = [:]) -> TagSet {
+    public func tags(
+        traits: [String: JSONValue], trackProperties: [String: JSONValue] = [:], applyingLimit: Bool = true
+    ) -> TagSet {
         var result = TagSet()
         var candidates: [String: (source: String, isTrackProperty: Bool, value: String?)] = [:]
 
@@ -105,7 +113,7 @@ public struct OneSignalRules: Sendable, Equatable {
                 result.dropped[source] = "tag '\(tag)' already comes from \(origin) '\(earlier.source)'"
                 return
             }
-            candidates[tag] = (source, isTrackProperty, value.isNullOrBlank ? nil : value.scalarText)
+            candidates[tag] = (source, isTrackProperty, value.isNullOrBlank ? nil : Self.tagValue(value))
         }
 
         for (key, value) in trackProperties.sorted(by: { $0.key < $1.key }) where self.trackProperties.includes(key) {
@@ -116,10 +124,10 @@ public struct OneSignalRules: Sendable, Equatable {
         }
 
         var kept = 0
-        for tag in candidates.keys.sorted() {
+        for tag in budgetOrder(candidates.keys) {
             let (source, _, value) = candidates[tag]!
             if value != nil {
-                guard kept < tagLimit else {
+                guard kept < tagLimit || !applyingLimit else {
                     result.dropped[source] = "over the tag limit of \(tagLimit) (tag '\(tag)')"
                     continue
                 }
@@ -128,6 +136,29 @@ public struct OneSignalRules: Sendable, Equatable {
             result.tags.updateValue(value, forKey: tag)
         }
         return result
+    }
+}
+
+extension OneSignalRules {
+    /// The order in which the tag limit keeps tags: those in `priority` (in its order), then those in `preferred` (by
+    /// name; e.g. audience tags), then the rest by name.
+    public func budgetOrder(_ tags: some Collection<String>, preferred: Set<String> = []) -> [String] {
+        let rank = Dictionary(priority.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return tags.sorted { lhs, rhs in
+            let left = (rank[lhs] ?? Int.max, preferred.contains(lhs) ? 0 : 1, lhs)
+            let right = (rank[rhs] ?? Int.max, preferred.contains(rhs) ? 0 : 1, rhs)
+            return left < right
+        }
+    }
+
+    /// A plain value as a tag value (see `tags(traits:trackProperties:applyingLimit:)`).
+    public static func tagValue(_ value: JSONValue) -> String? {
+        if case .string(let text) = value, text.count >= 20, text.count <= 40, text.contains("T"),
+            text.first?.isASCIIDigit == true, let date = ISO8601Timestamp.parse(text)
+        {
+            return String(Int64(date.timeIntervalSince1970.rounded(.down)))
+        }
+        return value.scalarText
     }
 }
 
@@ -165,7 +196,7 @@ public struct TagSet: Sendable, Equatable {
 // MARK: - Reading the mapping file
 
 extension OneSignalRules {
-    static let keys = ["match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps"]
+    static let keys = ["match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps", "tag_priority"]
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -200,6 +231,10 @@ extension OneSignalRules {
             }
         }
         if let routing = object["apps"] { apps = try AppRouting(reading: routing) }
+        if let list = object["tag_priority"] {
+            var seen: Set<String> = []
+            priority = try list.stringList("tag names, most important first").filter { seen.insert($0).inserted }
+        }
     }
 
     var canonical: JSONValue {
@@ -211,7 +246,7 @@ extension OneSignalRules {
         return .object([
             "match_by": .string(matchBy.rawValue), "traits": traits.canonical, "track_properties": trackProperties.canonical,
             "renames": .object(renames.mapValues(JSONValue.string)), "nested": nestedValue, "tag_limit": .int(Int64(tagLimit)),
-            "apps": apps.canonical,
+            "apps": apps.canonical, "tag_priority": .array(priority.map(JSONValue.string)),
         ])
     }
 }

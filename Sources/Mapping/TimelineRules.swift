@@ -1,3 +1,4 @@
+import Foundation
 import Ingestion
 
 /// How OneSignal message events (sent, delivered, clicked, failed, …) reach the HubSpot contact's timeline
@@ -26,10 +27,43 @@ public struct TimelineRules: Sendable, Equatable {
     /// Notes for sent, clicked and failed messages.
     public static let defaults = TimelineRules()
 
-    public init(mode: Mode = .note, kinds: Set<String> = ["sent", "clicked", "failed"], templateID: String? = nil) {
+    /// Whether message events also set HubSpot contact properties (`properties`, default `true`): the time of the
+    /// last event of each written kind per channel (`onesignal_last_push_clicked_at`, datetime) and the channel's
+    /// subscription as the last event showed it (`onesignal_push_subscription`: `subscribed` after a sent, delivered,
+    /// clicked or opened message, `unsubscribed` after an unsubscribe or spam report), so HubSpot lists and workflows
+    /// can segment on OneSignal activity.
+    public var properties: Bool
+
+    public init(
+        mode: Mode = .note, kinds: Set<String> = ["sent", "clicked", "failed"], templateID: String? = nil, properties: Bool = true
+    ) {
         self.mode = mode
         self.kinds = kinds
         self.templateID = templateID
+        self.properties = properties
+    }
+
+    /// The HubSpot contact properties a message event of `kind` on `channel` sets (see `properties`).
+    public func activityProperties(kind: String, channel: String, at date: Date) -> [String: JSONValue] {
+        guard properties, channel.allSatisfy({ $0.isLetter || $0 == "_" }), !channel.isEmpty else { return [:] }
+        var result: [String: JSONValue] = [:]
+        if kinds.contains(kind) {
+            result["onesignal_last_\(channel)_\(kind)_at"] = .string(ISO8601Timestamp.format(date))
+        }
+        if ["unsubscribed", "reported_as_spam"].contains(kind) {
+            result["onesignal_\(channel)_subscription"] = .string("unsubscribed")
+        } else if ["sent", "received", "delivered", "clicked", "opened"].contains(kind) {
+            result["onesignal_\(channel)_subscription"] = .string("subscribed")
+        }
+        return result
+    }
+
+    /// The HubSpot property type of an activity property HubSignal creates on first use (`nil`: not one of them).
+    public static func activityPropertyType(_ name: String) -> String? {
+        guard name.hasPrefix("onesignal_") else { return nil }
+        if name.hasPrefix("onesignal_last_") && name.hasSuffix("_at") { return "datetime" }
+        if name.hasSuffix("_subscription") { return "string" }
+        return nil
     }
 
     /// Whether a message event of `kind` (e.g. `clicked`) is written to the timeline.
@@ -41,7 +75,7 @@ public struct TimelineRules: Sendable, Equatable {
 // MARK: - Reading the mapping file
 
 extension TimelineRules {
-    static let keys = ["mode", "kinds", "template_id"]
+    static let keys = ["mode", "kinds", "template_id", "properties"]
     /// The kinds OneSignal's event streams report (onesignal.md §8.1).
     static let knownKinds = [
         "sent", "received", "delivered", "undelivered", "clicked", "opened", "failed", "bounced", "suppressed", "unsubscribed",
@@ -68,6 +102,7 @@ extension TimelineRules {
             let text = try template.string("the timeline event template id")
             templateID = text.isEmpty ? nil : text
         }
+        if let flag = object["properties"] { properties = try flag.bool() }
         if mode == .timelineEvent && templateID == nil {
             throw value.error("mode timeline_event needs template_id: the id of your app's timeline event template")
         }
@@ -76,7 +111,7 @@ extension TimelineRules {
     var canonical: JSONValue {
         .object([
             "mode": .string(mode.rawValue), "kinds": .array(kinds.sorted().map(JSONValue.string)),
-            "template_id": templateID.map(JSONValue.string) ?? .null,
+            "template_id": templateID.map(JSONValue.string) ?? .null, "properties": .bool(properties),
         ])
     }
 }

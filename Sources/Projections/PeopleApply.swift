@@ -15,6 +15,13 @@ extension PeopleState {
         case .hubSpotAction(let action, let payload):
             guard let objectID = payload["object"]?["objectId"]?.identifierValue else { return }
             let contactID = resolveContact([.hubSpotID(objectID)], event: event, reason: "hubspot_id")
+            if action == "edit_tags", let inputs = payload["inputFields"]?.objectValue ?? payload["fields"]?.objectValue,
+                let tags = try? HubSpotWorkflowAction.tags(inputs), contacts[resolve(contactID)] != nil
+            {
+                let id = resolve(contactID)
+                for (tag, value) in tags { contacts[id]?.oneSignalWorkflowTags[tag] = value.map(JSONValue.string) ?? .null }
+                dirtyContacts.insert(id)
+            }
             if action == "send_notification" {
                 activities.append(
                     ActivityRecord(
@@ -118,6 +125,8 @@ extension PeopleState {
             contact.hubSpotFailure = nil
             contact.oneSignalFailure = nil
             contact.traits.merge(traits) { _, new in new }
+            // A newer trait takes its tag back from a HubSpot workflow's edit.
+            for tag in mapping.oneSignal.tags(traits: traits).tags.keys { contact.oneSignalWorkflowTags[tag] = nil }
             if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
         }
         for change in mapping.audiences.changes(in: .object(message)) {
@@ -293,6 +302,13 @@ extension PeopleState {
         }
         if var contact = contacts.removeValue(forKey: contactID) {
             if let oneSignalID { contact.oneSignalID = oneSignalID }
+            for (name, value) in mapping.timeline.activityProperties(kind: activity, channel: channel ?? "push", at: event.occurredAt) {
+                // Times only move forward (events can arrive out of order); the subscription follows the latest event.
+                if name.hasSuffix("_at"), let known = contact.oneSignalActivity[name]?.stringValue, let new = value.stringValue, known >= new {
+                    continue
+                }
+                contact.oneSignalActivity[name] = value
+            }
             contact.updatedPosition = event.position
             contacts[contactID] = contact
             dirtyContacts.insert(contactID)
@@ -397,6 +413,8 @@ extension PeopleState {
         survivor.oneSignalID = survivor.oneSignalID ?? merged.oneSignalID
         survivor.hubSpotAcknowledged = survivor.hubSpotAcknowledged ?? merged.hubSpotAcknowledged
         survivor.oneSignalAcknowledged = survivor.oneSignalAcknowledged ?? merged.oneSignalAcknowledged
+        survivor.oneSignalWorkflowTags.merge(merged.oneSignalWorkflowTags) { old, new in mergedIsNewer ? new : old }
+        survivor.oneSignalActivity.merge(merged.oneSignalActivity) { old, new in mergedIsNewer ? new : old }
         survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)
         survivor.lastSeenAt = max(survivor.lastSeenAt, merged.lastSeenAt)
         survivor.updatedPosition = event.position

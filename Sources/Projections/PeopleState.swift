@@ -80,6 +80,12 @@ struct ContactRecord: Sendable {
     var audiences: [String: AudienceRecord]
     /// Links to companies, by company id (possibly merged since: resolve it).
     var companies: [String: CompanyLink]
+    /// OneSignal tags set by HubSpot workflows ("Edit OneSignal tags"): tag → value (`null` removes). A later identify
+    /// whose traits give the same tag takes it back.
+    var oneSignalWorkflowTags: [String: JSONValue] = [:]
+    /// HubSpot contact properties from OneSignal message events (`hubspot_timeline.properties`): last activity times
+    /// and subscription state per channel.
+    var oneSignalActivity: [String: JSONValue] = [:]
 
     func isOlder(than other: ContactRecord) -> Bool { createdAt < other.createdAt }
 }

@@ -89,7 +89,7 @@ struct PeopleTables: Sendable {
             """
             SELECT contact_id, user_id, email, traits, hubspot_values, hubspot_contact_id, onesignal_id, first_seen_at,
                    last_seen_at, created_transaction_id, created_position, updated_position, hubspot_acknowledged,
-                   onesignal_acknowledged, hubspot_failure, onesignal_failure
+                   onesignal_acknowledged, hubspot_failure, onesignal_failure, onesignal_workflow_tags, onesignal_activity
             FROM \(unsafeRaw: table("contacts")) WHERE contact_id = ANY(\(ids)::text[])
             """, name: "people.load_contacts")
         for row in rows {
@@ -104,7 +104,8 @@ struct PeopleTables: Sendable {
                 oneSignalAcknowledged: oneSignalAcknowledged, hubSpotFailure: try row.decode(String?.self, at: 14),
                 oneSignalFailure: try row.decode(String?.self, at: 15), firstSeenAt: first, lastSeenAt: last,
                 createdAt: LogCursor(transactionID: createdXID, position: createdPosition), updatedPosition: updated,
-                audiences: [:], companies: [:])
+                audiences: [:], companies: [:], oneSignalWorkflowTags: Self.object(try row.decode(PQJSONB.self, at: 16)),
+                oneSignalActivity: Self.object(try row.decode(PQJSONB.self, at: 17)))
         }
         let audienceRows = try await connection.query(
             """
@@ -323,6 +324,7 @@ struct PeopleTables: Sendable {
                     "contact_id", "user_id", "email", "traits", "hubspot_properties", "hubspot_values", "hubspot_contact_id",
                     "onesignal_id", "first_seen_at", "last_seen_at", "created_transaction_id", "created_position", "updated_position",
                     "hubspot_acknowledged", "onesignal_acknowledged", "hubspot_failure", "onesignal_failure",
+                    "onesignal_workflow_tags", "onesignal_activity",
                 ],
                 state.contacts.values.map { contact in
                     [
@@ -331,19 +333,21 @@ struct PeopleTables: Sendable {
                         contact.hubSpotContactID, contact.oneSignalID, time(contact.firstSeenAt), time(contact.lastSeenAt),
                         String(contact.createdAt.transactionID), String(contact.createdAt.position), String(contact.updatedPosition),
                         contact.hubSpotAcknowledged.map { json(.object($0)) }, contact.oneSignalAcknowledged.map { json(.object($0)) },
-                        contact.hubSpotFailure, contact.oneSignalFailure,
+                        contact.hubSpotFailure, contact.oneSignalFailure, json(.object(contact.oneSignalWorkflowTags)),
+                        json(.object(contact.oneSignalActivity)),
                     ]
                 }
             )
         case "sync_status":
             return (
-                ["contact_id", "destination", "state", "reason", "desired", "acknowledged", "updated_at"],
+                ["contact_id", "destination", "state", "reason", "desired", "acknowledged", "dropped", "updated_at"],
                 state.contacts.values.flatMap { contact in
                     contact.syncStatus(hubSpotProperties: Self.hubSpotProperties(of: contact, mapping: mapping), mapping: mapping)
                         .map { row -> [String?] in
                             [
                                 contact.id, row.destination, row.state, row.reason, json(.object(row.desired)),
-                                row.acknowledged.map { json(.object($0)) }, time(contact.lastSeenAt),
+                                row.acknowledged.map { json(.object($0)) }, json(.object(row.dropped.mapValues(JSONValue.string))),
+                                time(contact.lastSeenAt),
                             ]
                         }
                 }
@@ -525,6 +529,9 @@ struct PeopleTables: Sendable {
             let change = AudienceChange(audience: audience, isMember: record.isMember, status: record.status)
             properties[mapping.audiences.hubSpotProperty(forAudience: audience)] = .string(mapping.audiences.hubSpotValue(for: change))
         }
+        if mapping.timeline.properties {
+            for (name, value) in contact.oneSignalActivity where properties[name] == nil { properties[name] = value }
+        }
         return properties
     }
 
@@ -535,7 +542,8 @@ struct PeopleTables: Sendable {
             """
             INSERT INTO \(unsafeRaw: table("contacts")) (contact_id, user_id, email, traits, hubspot_properties, hubspot_values,
                 hubspot_contact_id, onesignal_id, first_seen_at, last_seen_at, created_transaction_id, created_position,
-                updated_position, hubspot_acknowledged, onesignal_acknowledged, hubspot_failure, onesignal_failure)
+                updated_position, hubspot_acknowledged, onesignal_acknowledged, hubspot_failure, onesignal_failure,
+                onesignal_workflow_tags, onesignal_activity)
             SELECT * FROM unnest(\(contacts.map(\.id))::text[], \(PQNullableArray(contacts.map(\.userID)))::text[],
                 \(PQNullableArray(contacts.map(\.email)))::text[], \(contacts.map { Self.jsonb(.object($0.traits)) })::jsonb[],
                 \(properties)::jsonb[], \(contacts.map { Self.jsonb(.object($0.hubSpotValues)) })::jsonb[],
@@ -545,14 +553,17 @@ struct PeopleTables: Sendable {
                 \(contacts.map(\.updatedPosition))::bigint[],
                 \(PQNullableArray(contacts.map { $0.hubSpotAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
                 \(PQNullableArray(contacts.map { $0.oneSignalAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
-                \(PQNullableArray(contacts.map(\.hubSpotFailure)))::text[], \(PQNullableArray(contacts.map(\.oneSignalFailure)))::text[])
+                \(PQNullableArray(contacts.map(\.hubSpotFailure)))::text[], \(PQNullableArray(contacts.map(\.oneSignalFailure)))::text[],
+                \(contacts.map { Self.jsonb(.object($0.oneSignalWorkflowTags)) })::jsonb[],
+                \(contacts.map { Self.jsonb(.object($0.oneSignalActivity)) })::jsonb[])
             ON CONFLICT (contact_id) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email, traits = EXCLUDED.traits,
                 hubspot_properties = EXCLUDED.hubspot_properties, hubspot_values = EXCLUDED.hubspot_values,
                 hubspot_contact_id = EXCLUDED.hubspot_contact_id, onesignal_id = EXCLUDED.onesignal_id,
                 first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
                 updated_position = EXCLUDED.updated_position, hubspot_acknowledged = EXCLUDED.hubspot_acknowledged,
                 onesignal_acknowledged = EXCLUDED.onesignal_acknowledged, hubspot_failure = EXCLUDED.hubspot_failure,
-                onesignal_failure = EXCLUDED.onesignal_failure
+                onesignal_failure = EXCLUDED.onesignal_failure, onesignal_workflow_tags = EXCLUDED.onesignal_workflow_tags,
+                onesignal_activity = EXCLUDED.onesignal_activity
             """, name: "people.write_contacts")
         var ids: [String] = []
         var destinations: [String] = []
@@ -560,6 +571,7 @@ struct PeopleTables: Sendable {
         var reasons: [String?] = []
         var desired: [PQJSONB] = []
         var acknowledged: [PQJSONB?] = []
+        var dropped: [PQJSONB] = []
         var updatedAt: [Date] = []
         for (contact, properties) in zip(contacts, derived) {
             for row in contact.syncStatus(hubSpotProperties: properties, mapping: mapping) {
@@ -569,16 +581,20 @@ struct PeopleTables: Sendable {
                 reasons.append(row.reason)
                 desired.append(Self.jsonb(.object(row.desired)))
                 acknowledged.append(row.acknowledged.map { Self.jsonb(.object($0)) })
+                dropped.append(Self.jsonb(.object(row.dropped.mapValues(JSONValue.string))))
                 updatedAt.append(contact.lastSeenAt)
             }
         }
         try await connection.execute(
             """
-            INSERT INTO \(unsafeRaw: table("sync_status")) (contact_id, destination, state, reason, desired, acknowledged, updated_at)
+            INSERT INTO \(unsafeRaw: table("sync_status")) (contact_id, destination, state, reason, desired, acknowledged, dropped,
+                updated_at)
             SELECT * FROM unnest(\(ids)::text[], \(destinations)::text[], \(states)::text[], \(PQNullableArray(reasons))::text[],
-                                 \(desired)::jsonb[], \(PQNullableArray(acknowledged))::jsonb[], \(updatedAt)::timestamptz[])
+                                 \(desired)::jsonb[], \(PQNullableArray(acknowledged))::jsonb[], \(dropped)::jsonb[],
+                                 \(updatedAt)::timestamptz[])
             ON CONFLICT (contact_id, destination) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
-                desired = EXCLUDED.desired, acknowledged = EXCLUDED.acknowledged, updated_at = EXCLUDED.updated_at
+                desired = EXCLUDED.desired, acknowledged = EXCLUDED.acknowledged, dropped = EXCLUDED.dropped,
+                updated_at = EXCLUDED.updated_at
             """, name: "people.write_sync_status")
     }
 

@@ -9,6 +9,8 @@ struct SyncStatusRow: Sendable {
     var reason: String?
     var desired: [String: JSONValue]
     var acknowledged: [String: JSONValue]?
+    /// Source key → why it is not sent (OneSignal: nested values, email/phone, over the tag limit, …).
+    var dropped: [String: String] = [:]
 }
 
 extension ContactRecord {
@@ -21,22 +23,7 @@ extension ContactRecord {
     /// - `in_sync`: every desired value is acknowledged (nothing desired counts as in sync);
     /// - `pending`: otherwise.
     func syncStatus(hubSpotProperties: [String: JSONValue], mapping: Mapping) -> [SyncStatusRow] {
-        var tags = mapping.oneSignal.tags(traits: traits).tags.mapValues { $0.map(JSONValue.string) ?? .null }
-        var audienceTags: Set<String> = []
-        for (audience, record) in audiences {
-            let change = AudienceChange(audience: audience, isMember: record.isMember, status: record.status)
-            let tag = mapping.audiences.oneSignalTag(forAudience: audience)
-            tags[tag] = mapping.audiences.oneSignalValue(for: change).map(JSONValue.string) ?? .null
-            audienceTags.insert(tag)
-        }
-        // The plan's tag limit counts audience tags too; they win over trait tags (dropped from the end, by name).
-        var excess = tags.values.filter { $0 != .null }.count - mapping.oneSignal.tagLimit
-        if excess > 0 {
-            for name in tags.keys.sorted().reversed() where excess > 0 && !audienceTags.contains(name) && tags[name] != .null {
-                tags[name] = nil
-                excess -= 1
-            }
-        }
+        let (tags, dropped) = oneSignalTags(mapping: mapping)
         let oneSignalKey: String?
         switch mapping.oneSignal.matchBy {
         case .externalID: oneSignalKey = userID
@@ -47,16 +34,67 @@ extension ContactRecord {
                 "hubspot", desired: hubSpotProperties, acknowledged: hubSpotAcknowledged, failure: hubSpotFailure,
                 waitingReason: email == nil ? "HubSpot contacts are matched by email, and this contact has none yet" : nil),
             Self.row(
-                "onesignal", desired: tags, acknowledged: oneSignalAcknowledged, failure: oneSignalFailure,
+                "onesignal", desired: tags, acknowledged: oneSignalAcknowledged, failure: oneSignalFailure, dropped: dropped,
                 waitingReason: oneSignalKey == nil
                     ? "OneSignal users are matched by \(mapping.oneSignal.matchBy == .email ? "email" : "external id (userId)"), and this contact has none yet"
                     : nil),
         ]
     }
 
+    /// The OneSignal tags the contact should have, and the source keys left out with why.
+    ///
+    /// Sources, later ones winning for the same tag: identify traits (`onesignal` rules); HubSpot contact properties
+    /// (`hubspot_to_onesignal`) whose value changed in HubSpot — a value HubSignal itself pushed there is its own
+    /// echo and adds nothing, so nothing loops; tags set by HubSpot workflows ("Edit OneSignal tags") since the
+    /// traits last gave that tag; one tag per audience. Then the plan's tag limit: tags are kept in the order
+    /// `tag_priority`, audience tags, the rest by name; the others are dropped (reported) and, when HubSignal had set
+    /// them, removed. Tags HubSignal set that no source gives any more are removed (`null`).
+    func oneSignalTags(mapping: Mapping) -> (tags: [String: JSONValue], dropped: [String: String]) {
+        let rules = mapping.oneSignal
+        let fromTraits = rules.tags(traits: traits, applyingLimit: false)
+        var tags = fromTraits.tags.mapValues { $0.map(JSONValue.string) ?? .null }
+        var dropped = fromTraits.dropped
+        var sources: [String: String] = Dictionary(uniqueKeysWithValues: tags.keys.map { ($0, $0) })
+        for (property, tag) in mapping.hubSpotToOneSignal.properties {
+            guard let value = hubSpotValues[property] else { continue }
+            let pushed = hubSpotAcknowledged?[property].flatMap(\.scalarText) ?? ""
+            let current = value.scalarText ?? ""
+            guard current != pushed || hubSpotAcknowledged?[property] == nil else { continue }
+            tags[tag] = current.trimmingCharacters(in: .whitespaces).isEmpty ? .null : .string(current)
+            sources[tag] = "hubspot:\(property)"
+        }
+        for (tag, value) in oneSignalWorkflowTags {
+            tags[tag] = value
+            sources[tag] = "workflow:\(tag)"
+        }
+        var audienceTags: Set<String> = []
+        for (audience, record) in audiences {
+            let change = AudienceChange(audience: audience, isMember: record.isMember, status: record.status)
+            let tag = mapping.audiences.oneSignalTag(forAudience: audience)
+            tags[tag] = mapping.audiences.oneSignalValue(for: change).map(JSONValue.string) ?? .null
+            audienceTags.insert(tag)
+            sources[tag] = "audience:\(audience)"
+        }
+        var kept = 0
+        for tag in rules.budgetOrder(tags.keys, preferred: audienceTags) where tags[tag] != .null {
+            if kept < rules.tagLimit {
+                kept += 1
+            } else {
+                tags[tag] = .null
+                dropped[sources[tag] ?? tag] = "over the tag limit of \(rules.tagLimit) (tag '\(tag)')"
+            }
+        }
+        // Tags HubSignal set that nothing gives now: removed, so they stop spending the budget.
+        for (tag, value) in oneSignalAcknowledged ?? [:] where tags[tag] == nil && value != .null {
+            tags[tag] = .null
+        }
+        // A removal of a tag OneSignal never had from HubSignal is no change: leave it out unless a source gave it.
+        return (tags, dropped)
+    }
+
     private static func row(
         _ destination: String, desired: [String: JSONValue], acknowledged: [String: JSONValue]?, failure: String?,
-        waitingReason: String?
+        dropped: [String: String] = [:], waitingReason: String?
     ) -> SyncStatusRow {
         let state: String
         var reason: String?
@@ -71,6 +109,7 @@ extension ContactRecord {
         } else {
             state = "pending"
         }
-        return SyncStatusRow(destination: destination, state: state, reason: reason, desired: desired, acknowledged: acknowledged)
+        return SyncStatusRow(
+            destination: destination, state: state, reason: reason, desired: desired, acknowledged: acknowledged, dropped: dropped)
     }
 }

@@ -125,7 +125,7 @@ import TestSupport
          "origin":{"portalId":47355542,"actionDefinitionId":201903771,"actionDefinitionVersion":4},
          "context":{"workflowId":1640937852,"actionId":3,"source":"WORKFLOWS"},
          "object":{"objectId":108456792064,"objectType":"CONTACT"},
-         "fields":{"message":"test message"},"inputFields":{"message":"test message"}}
+         "fields":{"content":"test message"},"inputFields":{"content":"test message"}}
         """#
 
     @Test func workflowActionsAcceptV2AndV3SignaturesAndAnswerHubSpotsShape() async throws {
@@ -145,13 +145,25 @@ import TestSupport
             }
             #expect(try await Self.types(database) == ["hubspot.action.send_notification"])
 
-            let tags = #"{"callbackId":"ap-2","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tag_key":"vip","tag_value":"1"}}"#
+            let tags = #"{"callbackId":"ap-2","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tags":"{\"vip\":\"1\"}"}}"#
             let tagsPath = "/hubspot/actions/edit-tags"
             try await client.execute(uri: tagsPath, method: .post, headers: Self.signedV3(tags, path: tagsPath), body: ByteBuffer(string: tags)) {
                 response in
                 #expect(response.status == .ok)
             }
-            let noCallback = #"{"object":{"objectId":9},"inputFields":{"message":"hi"}}"#
+            // Wrong inputs: the workflow goes on with the reason (FAIL_CONTINUE), nothing but a rejection is stored.
+            let badTags = #"{"callbackId":"ap-3","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tags":"{vip: 1}"}}"#
+            try await client.execute(
+                uri: tagsPath, method: .post, headers: Self.signedV3(badTags, path: tagsPath), body: ByteBuffer(string: badTags)
+            ) { response in
+                #expect(response.status == .ok)
+                let answer = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: [String: String]]
+                #expect(answer?["outputFields"]?["hs_execution_state"] == "FAIL_CONTINUE")
+                #expect(answer?["outputFields"]?["error_message"]?.contains("not valid JSON") == true)
+            }
+            let rejected = try await database.client.query("SELECT reason FROM rejections WHERE source = 'hubspot'")
+            #expect(rejected.count == 1)
+            let noCallback = #"{"object":{"objectId":9},"inputFields":{"content":"hi"}}"#
             try await client.execute(uri: path, method: .post, headers: Self.signedV3(noCallback, path: path), body: ByteBuffer(string: noCallback)) {
                 response in
                 #expect(response.status == .badRequest)

@@ -390,6 +390,37 @@ struct HubSpotSyncTests {
         }
     }
 
+    @Test("OneSignal message events set contact properties HubSpot users can segment on (created on first use)")
+    func messageEventsBecomeContactProperties() async throws {
+        try await SyncHarness.run { sync in
+            let worker = sync.worker()
+            try await sync.identify("u20", #"{"email":"clicker@example.com"}"#)
+            try await sync.settle([worker])
+            try await sync.oneSignalEvent("message.push.sent", externalID: "u20")
+            try await sync.oneSignalEvent("message.push.clicked", externalID: "u20")
+            try await sync.settle([worker], timeout: .seconds(30))
+            let contact = try #require(sync.sandbox.contact(email: "clicker@example.com"))
+            let clicked = try #require(contact["onesignal_last_push_clicked_at"])
+            #expect(clicked.hasPrefix("20"))
+            #expect(contact["onesignal_last_push_sent_at"] != nil)
+            #expect(contact["onesignal_push_subscription"] == "subscribed")
+            #expect(sync.sandbox.properties(of: "contacts").first { $0.name == "onesignal_last_push_clicked_at" }?.type.rawValue == "datetime")
+            // An unsubscribe flips the subscription property.
+            try await sync.oneSignalEvent("message.push.unsubscribed", externalID: "u20")
+            try await sync.settle([worker], timeout: .seconds(30))
+            #expect(sync.sandbox.contact(email: "clicker@example.com")?["onesignal_push_subscription"] == "unsubscribed")
+        }
+        // Off when the mapping says so.
+        try await SyncHarness.run { sync in
+            let mapping = try Mapping.parse("hubspot_timeline:\n  properties: false\n")
+            let worker = sync.worker(mapping: mapping)
+            try await sync.identify("u21", #"{"email":"quiet@example.com"}"#)
+            try await sync.oneSignalEvent("message.push.clicked", externalID: "u21")
+            try await sync.settle([worker], mapping: mapping, timeout: .seconds(30))
+            #expect(sync.sandbox.contact(email: "quiet@example.com")?["onesignal_last_push_clicked_at"] == nil)
+        }
+    }
+
     @Test func timelineEntriesCanBeBehavioralEventsOrTimelineEventsAsTheMappingSays() async throws {
         try await SyncHarness.run { sync in
             let events = try Mapping.parse(

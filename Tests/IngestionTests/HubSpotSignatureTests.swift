@@ -84,7 +84,7 @@ import Testing
                  "origin":{"portalId":47355542,"actionDefinitionId":201903771,"actionDefinitionVersion":4},
                  "context":{"workflowId":1640937852,"actionId":3,"source":"WORKFLOWS"},
                  "object":{"objectId":108456792064,"objectType":"CONTACT"},
-                 "fields":{"message":"test message"},"inputFields":{"message":"test message"}}
+                 "fields":{"content":"test message"},"inputFields":{"content":"test message"}}
                 """#.utf8))
         let event = try HubSpotWorkflowAction.sendNotification.parse(body, receivedAt: Date())
         #expect(event.type == "hubspot.action.send_notification")
@@ -95,6 +95,34 @@ import Testing
         #expect(throws: IngestionError.self) {
             try HubSpotWorkflowAction.editTags.parse(try JSONValue.parse(Array(#"{"object":{"objectId":1}}"#.utf8)), receivedAt: Date())
         }
+    }
+
+    @Test("workflow inputs: template or content, a valid url, and edit-tags' tags as a flat JSON object")
+    func workflowActionInputs() throws {
+        func parse(_ action: HubSpotWorkflowAction, _ inputs: String) throws(IngestionError) -> InboundEvent {
+            let body = try! JSONValue.parse(Array(#"{"callbackId":"c","object":{"objectId":1},"inputFields":\#(inputs)}"#.utf8))
+            return try action.parse(body, receivedAt: Date())
+        }
+        func mistake(_ action: HubSpotWorkflowAction, _ inputs: String) -> String? {
+            do {
+                _ = try parse(action, inputs)
+                return nil
+            } catch {
+                return error.code == "invalid_action" ? error.message : "wrong code \(error.code)"
+            }
+        }
+        _ = try parse(.sendNotification, #"{"template_id":"be4a8044-bbd6-11e4-a581-000c2940e62c"}"#)
+        _ = try parse(.sendNotification, #"{"heading":"Hi","content":"There","url":"https://example.com/x","external_id":"u1","app":"ios"}"#)
+        #expect(mistake(.sendNotification, #"{"heading":"Only a heading"}"#)?.contains("content") == true)
+        #expect(mistake(.sendNotification, #"{"template_id":"welcome"}"#)?.contains("UUID") == true)
+        #expect(mistake(.sendNotification, #"{"content":"x","url":"javascript:alert(1)"}"#)?.contains("url") == true)
+        let expected: [String: String?] = ["plan": "pro", "score": "7", "vip": "true", "old": nil, "blank": nil]
+        #expect(try HubSpotWorkflowAction.tags(["tags": .string(#"{"plan":"pro","score":7,"vip":true,"old":null,"blank":""}"#)]) == expected)
+        #expect(mistake(.editTags, #"{"tags":"{plan: pro}"}"#)?.contains("not valid JSON") == true)
+        #expect(mistake(.editTags, #"{"tags":"[1,2]"}"#)?.contains("JSON object") == true)
+        #expect(mistake(.editTags, #"{"tags":"{\"a\":{\"b\":1}}"}"#)?.contains("nested") == true)
+        #expect(mistake(.editTags, #"{"tags":"{}"}"#)?.contains("empty") == true)
+        #expect(mistake(.editTags, #"{"tag_key":"vip"}"#)?.contains("required") == true)
     }
 
     @Test func oneSignalEventsInFlatAndDottedForms() throws {

@@ -1,0 +1,123 @@
+import EventStore
+import Foundation
+import Ingestion
+import PQ
+
+extension DeliveryLedger {
+    /// A workflow notification claimed for sending (a row of `onesignal_outbox`).
+    public struct ClaimedNotification: Sendable, Hashable {
+        public var callbackID: String
+        public var position: Int64
+        public var hubSpotObjectID: String
+        public var externalID: String?
+        public var email: String?
+        public var request: [String: JSONValue]
+        /// OneSignal's answer when the notification already went out (only the workflow completion is left).
+        public var result: [String: JSONValue]?
+        public var attempts: Int
+    }
+
+    /// Claims up to `limit` queued notifications of `app` that no live lease or backoff holds, oldest first.
+    func claimNotifications(app: String, limit: Int, lease: Duration, owner: String) async throws -> [ClaimedNotification] {
+        let statement: PQQuery =
+            """
+            WITH candidates AS (
+                SELECT o.callback_id FROM onesignal_outbox o
+                LEFT JOIN LATERAL (
+                    SELECT * FROM deliveries d
+                    WHERE d.destination = 'onesignal' AND d.object_kind = 'notification' AND d.object_key = o.callback_id
+                    OFFSET 0
+                ) d ON true
+                WHERE o.app = \(app)
+                  AND (d.object_key IS NULL
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())))
+                ORDER BY o.position
+                LIMIT \(Int64(limit))
+            )
+            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, attempts, next_attempt_at, leased_until,
+                lease_owner, updated_at)
+            SELECT 'onesignal', 'notification', callback_id, 'queued', 0, now(),
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+            FROM candidates
+            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
+                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, updated_at = now()
+                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+            RETURNING object_key, attempts
+            """
+        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_onesignal_notifications")
+        guard !claimed.isEmpty else { return [] }
+        var attempts: [String: Int] = [:]
+        for row in claimed {
+            let (key, count) = try row.decode((String, Int32).self)
+            attempts[key] = Int(count)
+        }
+        let rows = try await client.query(
+            """
+            SELECT callback_id, position, hubspot_object_id, external_id, email, request, result
+            FROM onesignal_outbox WHERE callback_id = ANY(\(Array(attempts.keys))::text[]) ORDER BY position
+            """, name: "delivery.load_onesignal_notifications")
+        return try rows.map { row in
+            let (callbackID, position, objectID, externalID, email, request, result) =
+                try row.decode((String, Int64, String, String?, String?, PQJSONB, PQJSONB?).self)
+            return ClaimedNotification(
+                callbackID: callbackID, position: position, hubSpotObjectID: objectID, externalID: externalID, email: email,
+                request: Self.object(request), result: result.map(Self.object), attempts: attempts[callbackID] ?? 0)
+        }
+    }
+
+    /// The OneSignal external id of a HubSpot workflow's contact: given as `external_id`, or the `userId` (or email,
+    /// with `byEmail`) of the contact with that email or HubSpot id in the read models. `nil` when none is known.
+    func externalID(for notification: ClaimedNotification, byEmail: Bool) async throws -> String? {
+        if let externalID = notification.externalID { return externalID }
+        if byEmail, let email = notification.email { return email }
+        let rows = try await client.query(
+            """
+            SELECT c.user_id, c.email FROM identities i JOIN contacts c ON c.contact_id = i.contact_id
+            WHERE (i.kind = 'email' AND i.value = \(notification.email)) OR (i.kind = 'hubspot_id' AND i.value = \(notification.hubSpotObjectID))
+            ORDER BY i.kind = 'email' DESC LIMIT 1
+            """, name: "delivery.notification_recipient")
+        guard let row = rows.first else { return nil }
+        let (userID, email) = try row.decode((String?, String?).self)
+        return byEmail ? email : userID
+    }
+
+    /// Whether the people projection has read the log past `position` (so a contact it does not know is unknown).
+    func projected(past position: Int64) async throws -> Bool {
+        let rows = try await client.query(
+            "SELECT position FROM subscription_checkpoints WHERE name = 'people'", name: "delivery.people_checkpoint")
+        guard let row = rows.first else { return false }
+        return try row.decode(Int64.self, at: 0) >= position
+    }
+
+    /// Appends `events` (when not already in the log) and records OneSignal's answer on the outbox row, in one
+    /// transaction: after it, a retry only completes the workflow action, it never sends again.
+    func recordNotification(callbackID: String, result: [String: JSONValue]?, events: [NewEvent], store: EventStore) async throws {
+        try await client.withTransaction { connection in
+            if !events.isEmpty { _ = try await store.append(events, on: connection) }
+            if let result {
+                try await connection.execute(
+                    """
+                    UPDATE onesignal_outbox SET result = \(PQJSONB(bytes: (try? JSONValue.object(result).serialized()) ?? Array("{}".utf8)))
+                    WHERE callback_id = \(callbackID)
+                    """, name: "delivery.notification_result")
+            }
+        }
+    }
+
+    /// Finishes notifications: outcomes into the ledger, `events` appended, and the rows of finished (done) ones removed
+    /// from the outbox, in one transaction.
+    func finishNotifications(outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore) async throws {
+        let done = outcomes.compactMap { key, outcome -> String? in
+            if case .done = outcome { return key }
+            return nil
+        }
+        try await client.withTransaction { connection in
+            if !events.isEmpty { _ = try await store.append(events, on: connection) }
+            try await record(outcomes, kind: "notification", destination: "onesignal", owner: owner, on: connection)
+            if !done.isEmpty {
+                try await connection.execute(
+                    "DELETE FROM onesignal_outbox WHERE callback_id = ANY(\(done)::text[])", name: "delivery.notifications_done")
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Ingestion
+import PQ
+
+extension DeliveryLedger {
+    /// A contact claimed for a OneSignal tag push: how to address its user, and its desired and acknowledged tags.
+    public struct ClaimedUser: Sendable, Hashable {
+        public var contactID: String
+        /// The Segment `userId` and the email (the mapping says which one is the external id).
+        public var userID: String?
+        public var email: String?
+        /// The position of the last event that changed the contact (part of result events' idempotency keys).
+        public var updatedPosition: Int64
+        /// Tag → value (`null`: remove the tag).
+        public var desired: [String: JSONValue]
+        /// What OneSignal holds, as far as HubSignal knows: the ledger's copy of the last finished push, else the read
+        /// model's.
+        public var acknowledged: [String: JSONValue]
+        public var desiredHash: String
+        public var attempts: Int
+    }
+
+    /// Claims up to `limit` contacts whose OneSignal tags differ from what OneSignal acknowledged, unchanged for
+    /// `linger`, and not pushed within `spacing` (OneSignal allows one write per second per user: a contact that keeps
+    /// changing is pushed at most once per `spacing`, with everything that changed meanwhile).
+    public func claimOneSignalUsers(
+        limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
+    ) async throws -> [ClaimedUser] {
+        let attempts = try await claimContacts(
+            destination: "onesignal", kind: "user", limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner)
+        guard !attempts.isEmpty else { return [] }
+        let rows = try await client.query(
+            """
+            SELECT s.contact_id, c.user_id, c.email, c.updated_position, s.desired,
+                   COALESCE(d.acknowledged, s.acknowledged), md5(s.desired::text)
+            FROM sync_status s JOIN contacts c ON c.contact_id = s.contact_id
+            LEFT JOIN LATERAL (
+                SELECT d.acknowledged FROM deliveries d
+                WHERE d.destination = 'onesignal' AND d.object_kind = 'user' AND d.object_key = s.contact_id
+                OFFSET 0
+            ) d ON true
+            WHERE s.destination = 'onesignal' AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
+            ORDER BY s.updated_at
+            """, name: "delivery.load_onesignal_users")
+        var users: [ClaimedUser] = []
+        var found: Set<String> = []
+        for row in rows {
+            let (id, userID, email, position, desired, acknowledged, hash) =
+                try row.decode((String, String?, String?, Int64, PQJSONB, PQJSONB?, String).self)
+            found.insert(id)
+            users.append(
+                ClaimedUser(
+                    contactID: id, userID: userID, email: email, updatedPosition: position, desired: Self.object(desired),
+                    acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0))
+        }
+        try await forget(kind: "user", Set(attempts.keys).subtracting(found), owner: owner, destination: "onesignal")
+        return users
+    }
+}

@@ -1,0 +1,85 @@
+import EventStore
+import Foundation
+import Ingestion
+import Logging
+import PQ
+
+/// The `onesignal-actions` subscription: turns HubSpot "Send OneSignal notification" workflow actions
+/// (`hubspot.action.send_notification`) into rows of `onesignal_outbox`, in the transaction of its checkpoint, so each
+/// action is queued exactly once; the OneSignal sync sends them and completes the workflow action.
+///
+/// It reads the log from the beginning the first time it runs, but skips actions older than `maximumAge` (HubSpot
+/// gives up waiting for an action's completion after the expiration HubSignal answered: one day), so enabling the
+/// OneSignal sync never sends stale notifications.
+public struct OneSignalOutbox: Sendable {
+    /// The subscription's name (its checkpoint in `subscription_checkpoints`).
+    public static let name = "onesignal-actions"
+    /// Actions older than this are not sent (HubSignal asks HubSpot to wait one day: `hs_expiration_duration` P1D).
+    public static let maximumAge: TimeInterval = 24 * 3600
+
+    /// The app of actions that name none.
+    let defaultApp: String
+
+    public init(defaultApp: String) {
+        self.defaultApp = defaultApp
+    }
+
+    /// The subscription that fills the outbox.
+    public func makeSubscription(store: EventStore, watcher: LogWatcher, logger: Logger) -> Subscription {
+        var configuration = Subscription.Configuration(name: Self.name)
+        configuration.startPosition = .origin
+        configuration.batchSize = 1000
+        return Subscription(configuration: configuration, store: store, watcher: watcher, logger: logger) { events, connection in
+            try await queue(events, on: connection)
+        }
+    }
+
+    struct Row {
+        var callbackID: String
+        var position: Int64
+        var app: String
+        var objectID: String
+        var externalID: String?
+        var email: String?
+        var request: [String: JSONValue]
+        var receivedAt: Date
+    }
+
+    func queue(_ events: [RecordedEvent], on connection: PQConnection) async throws {
+        let now = Date()
+        let rows = events.compactMap { event in
+            event.occurredAt.timeIntervalSince(now) > -Self.maximumAge ? row(for: event) : nil
+        }
+        guard !rows.isEmpty else { return }
+        try await connection.execute(
+            """
+            INSERT INTO onesignal_outbox (callback_id, position, app, hubspot_object_id, external_id, email, request, received_at)
+            SELECT * FROM unnest(\(rows.map(\.callbackID))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.app))::text[],
+                \(rows.map(\.objectID))::text[], \(PQNullableArray(rows.map(\.externalID)))::text[],
+                \(PQNullableArray(rows.map(\.email)))::text[],
+                \(rows.map { PQJSONB(bytes: (try? JSONValue.object($0.request).serialized()) ?? Array("{}".utf8)) })::jsonb[],
+                \(rows.map(\.receivedAt))::timestamptz[])
+            ON CONFLICT (callback_id) DO NOTHING
+            """, name: "delivery.queue_onesignal_actions")
+    }
+
+    func row(for event: RecordedEvent) -> Row? {
+        guard event.type == "hubspot.action.send_notification",
+            let body = try? JSONValue.parse(event.payload.bytes),
+            let callbackID = body["callbackId"]?.stringValue,
+            let objectID = body["object"]?["objectId"]?.identifierValue,
+            let inputs = body["inputFields"]?.objectValue ?? body["fields"]?.objectValue
+        else { return nil }
+        func text(_ name: String) -> String? {
+            guard let value = inputs[name]?.scalarText?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+            return value
+        }
+        var request: [String: JSONValue] = [:]
+        for name in ["template_id", "heading", "content", "url"] {
+            if let value = text(name) { request[name] = .string(value) }
+        }
+        return Row(
+            callbackID: callbackID, position: event.position, app: text("app") ?? defaultApp, objectID: objectID,
+            externalID: text("external_id"), email: text("email")?.lowercased(), request: request, receivedAt: event.occurredAt)
+    }
+}

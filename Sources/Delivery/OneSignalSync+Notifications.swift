@@ -1,0 +1,175 @@
+import EventStore
+import Foundation
+import HubSpot
+import Ingestion
+import OneSignal
+import PQ
+
+/// Completes HubSpot workflow actions (`POST /automation/v4/actions/callbacks/{callbackId}/complete`): how a
+/// "Send OneSignal notification" action that answered `BLOCK` tells HubSpot how it ended.
+public struct WorkflowActionCompleter: Sendable {
+    let complete: @Sendable (_ callbackID: String, _ outputFields: [String: String]) async throws -> Void
+
+    /// - Parameter complete: sends the completion; throws a `HubSpotError` (or another error) when it fails.
+    public init(_ complete: @escaping @Sendable (_ callbackID: String, _ outputFields: [String: String]) async throws -> Void) {
+        self.complete = complete
+    }
+}
+
+extension OneSignalSync {
+    /// Notifications claimed per round.
+    static let notificationBatch = 50
+
+    /// Sends a batch of workflow notifications and completes their workflow actions. Returns how many were claimed.
+    ///
+    /// Per notification: find the recipient (the action's `external_id`, else the contact by email or HubSpot id in
+    /// the read models), record `hubsignal.onesignal.notification_requested`, send with an idempotency key derived from
+    /// HubSpot's callback id (OneSignal sends a key at most once in 30 days: a retried workflow, a retried send after a
+    /// timeout, a second worker never send twice), record `notification_sent` / `notification_failed` with OneSignal's
+    /// answer, then complete the HubSpot action (`SUCCESS` with `notification_id`, or `FAIL_CONTINUE` with
+    /// `error_message`) and record `hubsignal.hubspot.action_completed`.
+    func sendNotifications() async throws -> Int {
+        let claimed = try await ledger.claimNotifications(
+            app: configuration.app, limit: Self.notificationBatch, lease: configuration.lease, owner: configuration.owner)
+        guard !claimed.isEmpty else { return 0 }
+        var outcomes: [String: DeliveryLedger.Outcome] = [:]
+        var events: [NewEvent] = []
+        for notification in claimed {
+            do {
+                let (outcome, finished) = try await deliver(notification)
+                outcomes[notification.callbackID] = outcome
+                events += finished
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning("sending a workflow notification failed; retrying", metadata: ["error": "\(error)"])
+                outcomes[notification.callbackID] = .retry(
+                    after: configuration.retry.delay(afterAttempts: notification.attempts + 1), reason: "\(error)")
+            }
+        }
+        try await ledger.finishNotifications(outcomes: outcomes, events: events, owner: configuration.owner, store: store)
+        return claimed.count
+    }
+
+    /// One notification: send it unless it went out already, then complete the workflow action.
+    private func deliver(_ notification: DeliveryLedger.ClaimedNotification) async throws -> (DeliveryLedger.Outcome, [NewEvent]) {
+        var result = notification.result
+        if result == nil {
+            switch try await send(notification) {
+            case .recorded(let answer): result = answer
+            case .later(let outcome): return (outcome, [])
+            }
+        }
+        guard let result else { return (.done(desiredHash: ""), []) }
+        guard let completer else { return (.done(desiredHash: ""), []) }
+        var fields: [String: String] = [:]
+        if let id = result["notification_id"]?.stringValue {
+            fields = ["hs_execution_state": "SUCCESS", "notification_id": id, "recipients": result["recipients"]?.scalarText ?? "0"]
+        } else {
+            fields = ["hs_execution_state": "FAIL_CONTINUE", "error_message": String((result["error"]?.stringValue ?? "not sent").prefix(500))]
+        }
+        do {
+            try await completer.complete(notification.callbackID, fields)
+        } catch let error as HubSpotError where !error.isRetryable && error.code != .unauthorized && error.code != .forbidden {
+            // HubSpot no longer waits for it (expired, unknown callback): the notification itself is done.
+            let event = notificationEvent(
+                "hubsignal.hubspot.action_completion_failed", notification, payload: ["reason": .string(error.reason)])
+            return (.done(desiredHash: ""), [event])
+        } catch {
+            let attempts = notification.attempts + 1
+            let hubSpotError = error as? HubSpotError
+            return (.retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: hubSpotError?.retryAfter), reason: "completing the HubSpot action: \(hubSpotError?.reason ?? "\(error)")"), [])
+        }
+        let payload = fields.mapValues(JSONValue.string)
+        return (.done(desiredHash: ""), [notificationEvent("hubsignal.hubspot.action_completed", notification, payload: ["outputFields": .object(payload)])])
+    }
+
+    private enum SendResult {
+        /// OneSignal's answer (or the reason nothing can be sent), recorded on the outbox row and in the log.
+        case recorded([String: JSONValue])
+        /// Not now: retry or postpone.
+        case later(DeliveryLedger.Outcome)
+    }
+
+    private func send(_ notification: DeliveryLedger.ClaimedNotification) async throws -> SendResult {
+        let byEmail = mapping.oneSignal.matchBy == .email
+        guard let externalID = try await ledger.externalID(for: notification, byEmail: byEmail) else {
+            // The contact may simply not be projected yet.
+            if try await !ledger.projected(past: notification.position) {
+                return .later(.postpone(after: .milliseconds(500)))
+            }
+            let reason = "the HubSpot contact has no OneSignal external id: HubSignal knows no \(byEmail ? "email" : "userId") for it (map the input external_id or email from a contact property)"
+            return try await recordFailure(notification, reason: reason, requested: nil)
+        }
+        let request = OneSignalNotificationRequest(
+            includeAliases: ["external_id": [externalID]], targetChannel: "push",
+            templateID: notification.request["template_id"]?.stringValue,
+            headings: notification.request["heading"]?.stringValue.map { ["en": $0] },
+            contents: notification.request["content"]?.stringValue.map { ["en": $0] },
+            url: notification.request["url"]?.stringValue,
+            idempotencyKey: HubSpotEventOutbox.uuid(from: "onesignal-notification:\(notification.callbackID)"))
+        var requested: [String: JSONValue] = [
+            "externalId": .string(externalID), "app": .string(configuration.app), "idempotencyKey": .string(request.idempotencyKey),
+            "targetChannel": .string(request.targetChannel), "hubspotObjectId": .string(notification.hubSpotObjectID),
+        ]
+        for (name, value) in notification.request { requested[name] = value }
+        if notification.attempts == 0 {
+            try await ledger.recordNotification(
+                callbackID: notification.callbackID, result: nil,
+                events: [notificationEvent("hubsignal.onesignal.notification_requested", notification, payload: requested)], store: store)
+        }
+        let answer: OneSignalNotificationResult
+        do {
+            answer = try await client.createNotification(request)
+        } catch let error as OneSignalError where error.isRetryable || error.code == .unauthorized {
+            let attempts = notification.attempts + 1
+            guard attempts < configuration.retry.maximumAttempts || error.code == .unauthorized else {
+                return try await recordFailure(notification, reason: "gave up after \(attempts) attempts: \(error)", requested: requested)
+            }
+            return .later(.retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: error.retryAfter), reason: error.description))
+        } catch let error as OneSignalError {
+            return try await recordFailure(notification, reason: error.description, requested: requested)
+        }
+        guard let id = answer.id else {
+            let reason = "OneSignal sent nothing: " + (answer.errors.isEmpty ? "no subscribed recipient" : answer.errors.joined(separator: "; "))
+            return try await recordFailure(notification, reason: reason, requested: requested)
+        }
+        let recipients = answer.invalidAliases.contains(externalID) ? 0 : 1
+        let result: [String: JSONValue] = [
+            "notification_id": .string(id), "recipients": .int(Int64(recipients)), "replayed": .bool(answer.replayed),
+            "errors": .array(answer.errors.map(JSONValue.string)),
+        ]
+        var payload = requested
+        payload["notificationId"] = .string(id)
+        payload["recipients"] = .int(Int64(recipients))
+        payload["replayed"] = .bool(answer.replayed)
+        if !answer.errors.isEmpty { payload["errors"] = .array(answer.errors.map(JSONValue.string)) }
+        try await ledger.recordNotification(
+            callbackID: notification.callbackID, result: result,
+            events: [notificationEvent("hubsignal.onesignal.notification_sent", notification, payload: payload)], store: store)
+        logger.info("sent a workflow notification", metadata: ["callback": "\(notification.callbackID)", "notification": "\(id)"])
+        return .recorded(result)
+    }
+
+    private func recordFailure(
+        _ notification: DeliveryLedger.ClaimedNotification, reason: String, requested: [String: JSONValue]?
+    ) async throws -> SendResult {
+        var payload = requested ?? ["app": .string(configuration.app), "hubspotObjectId": .string(notification.hubSpotObjectID)]
+        payload["reason"] = .string(reason)
+        let result: [String: JSONValue] = ["error": .string(reason)]
+        try await ledger.recordNotification(
+            callbackID: notification.callbackID, result: result,
+            events: [notificationEvent("hubsignal.onesignal.notification_failed", notification, payload: payload)], store: store)
+        logger.warning("a workflow notification was not sent; the reason is in the event log", metadata: ["callback": "\(notification.callbackID)"])
+        return .recorded(result)
+    }
+
+    /// An event about a workflow notification, on the stream of the HubSpot contact, keyed by its callback id.
+    func notificationEvent(_ type: String, _ notification: DeliveryLedger.ClaimedNotification, payload: [String: JSONValue]) -> NewEvent {
+        var payload = payload
+        payload["callbackId"] = .string(notification.callbackID)
+        return resultEvent(
+            type, stream: "hubspot-contact:\(notification.hubSpotObjectID)", idempotencyKey: "\(type):\(notification.callbackID)",
+            payload: payload)
+    }
+}

@@ -1,0 +1,330 @@
+import EventStore
+import Foundation
+import Ingestion
+import Logging
+import Mapping
+import Metrics
+import OneSignal
+import PQ
+import ServiceLifecycle
+
+/// Pushes contacts' data tags to one OneSignal app, and sends the notifications HubSpot workflows ask for.
+///
+/// Tags: each round claims contacts whose desired tags (`sync_status`, destination `onesignal`) differ from what
+/// OneSignal acknowledged, and sends each user only the difference, in one `PATCH …/users/by/external_id/{id}`; a `404`
+/// (no such user) creates it with `POST …/users`. OneSignal has no batch user update, so the calls run concurrently
+/// (`concurrency`), but never twice for one user within `spacing` (OneSignal allows one write per second per user):
+/// changes that arrive meanwhile wait in the read model and go out together. A user is never read first (views are
+/// limited to one per second per app). What OneSignal answered is recorded as events — `hubsignal.onesignal.user_synced`
+/// with the tags it now holds, or `hubsignal.onesignal.delivery_failed` with its reason — with the ledger, in one
+/// transaction.
+///
+/// - Tags HubSignal set earlier that the mapping no longer gives (a trait removed, pushed out of the tag limit, a
+///   mapping change) are removed (`""`), so the plan's tag budget is spent as the mapping says. Tags set by others
+///   (the SDK) are never touched.
+/// - `429`, `5xx`, timeouts and dropped connections reschedule with backoff (`RetryPolicy`, honouring `Retry-After`);
+///   `400` (e.g. the user is at the plan's tag limit) and `409` are dead letters with OneSignal's reason.
+public struct OneSignalSync: Service {
+    /// How the worker batches, coalesces and retries.
+    public struct Configuration: Sendable {
+        /// The app's name in the configuration and in result events (`default` for the single-app variables).
+        public var app: String = "default"
+        /// Users claimed per round (default 200).
+        public var batchSize: Int = 200
+        /// Calls in flight at once (default 16).
+        public var concurrency: Int = 16
+        /// A contact is pushed once its tags have not changed for this long (coalescing; default 1 s).
+        public var linger: Duration = .seconds(1)
+        /// The least time between two pushes to one user (OneSignal: one write per second per user; default 1 s).
+        public var spacing: Duration = .seconds(1)
+        /// How long a claim holds users before another worker may take them (default 2 minutes).
+        public var lease: Duration = .seconds(120)
+        /// How often to look for work when there was none (default 500 ms).
+        public var pollInterval: Duration = .milliseconds(500)
+        /// Backoff and dead letters.
+        public var retry = RetryPolicy()
+        /// This worker's name in the ledger (leases) and in `hubsignal status`.
+        public var owner: String
+
+        public init(owner: String) {
+            self.owner = owner
+        }
+    }
+
+    public let configuration: Configuration
+    let client: OneSignalClient
+    let ledger: DeliveryLedger
+    let store: EventStore
+    let database: PQClient
+    let mapping: Mapping
+    let logger: Logger
+    /// Fills `onesignal_outbox` (workflow-sent notifications) from the log.
+    let outbox: Subscription
+    /// Completes HubSpot workflow actions after the notification was sent; `nil` without HubSpot credentials.
+    let completer: WorkflowActionCompleter?
+
+    public init(
+        configuration: Configuration, client: OneSignalClient, database: PQClient, store: EventStore, mapping: Mapping,
+        completer: WorkflowActionCompleter? = nil, watcher: LogWatcher = LogWatcher(), logger: Logger
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.ledger = DeliveryLedger(client: database)
+        self.database = database
+        self.store = store
+        self.mapping = mapping
+        self.completer = completer
+        self.logger = logger
+        self.outbox = OneSignalOutbox(defaultApp: configuration.app).makeSubscription(store: store, watcher: watcher, logger: logger)
+    }
+
+    public func run() async throws {
+        logger.info("OneSignal sync started", metadata: ["worker": "\(configuration.owner)", "app": "\(configuration.app)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await outbox.run() }
+            await rounds()
+            group.cancelAll()
+        }
+        logger.info("OneSignal sync stopped", metadata: ["worker": "\(configuration.owner)"])
+    }
+
+    private func rounds() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var idle = true
+            do {
+                idle = try await runOnce(steppingOutbox: false) == 0
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.error("OneSignal sync round failed; trying again", metadata: ["error": "\(error)"])
+                await record(error: "\(error)")
+            }
+            if idle {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
+            }
+        }
+    }
+
+    /// One round: a batch of users' tags and of workflow notifications. Returns how many objects were claimed (0: no
+    /// work).
+    ///
+    /// - Parameter steppingOutbox: whether to move the outbox subscription one batch first (`run()` runs it on its own).
+    @discardableResult
+    public func runOnce(steppingOutbox: Bool = true) async throws -> Int {
+        if steppingOutbox { _ = try await outbox.processNextBatch() }
+        var claimed = try await pushUsers()
+        claimed += try await sendNotifications()
+        return claimed
+    }
+
+    // MARK: - Tags
+
+    /// Claims a batch of users, pushes their tags concurrently and records the outcomes. Returns how many were claimed.
+    func pushUsers() async throws -> Int {
+        let claimed = try await ledger.claimOneSignalUsers(
+            limit: configuration.batchSize, linger: configuration.linger, spacing: configuration.spacing,
+            lease: configuration.lease, owner: configuration.owner)
+        guard !claimed.isEmpty else { return 0 }
+        var outcomes: [String: DeliveryLedger.Outcome] = [:]
+        var events: [NewEvent] = []
+        var lastError: String?
+        await withTaskGroup(of: UserResult.self) { group in
+            var pending = claimed[...]
+            func startNext() {
+                guard let user = pending.popFirst() else { return }
+                group.addTask { await push(user) }
+            }
+            for _ in 0..<min(configuration.concurrency, claimed.count) { startNext() }
+            for await result in group {
+                outcomes[result.contactID] = result.outcome
+                events += result.events
+                if let error = result.error { lastError = error }
+                startNext()
+            }
+        }
+        try await ledger.finish(
+            kind: "user", destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, store: store)
+        await record(error: lastError)
+        return claimed.count
+    }
+
+    struct UserResult: Sendable {
+        var contactID: String
+        var outcome: DeliveryLedger.Outcome
+        var events: [NewEvent] = []
+        var error: String?
+    }
+
+    /// OneSignal accepts at most 100 tag updates per request.
+    static let maximumTagUpdates = 100
+
+    /// The tag updates that make OneSignal hold `desired`: changed values, and removals (`nil`) of tags HubSignal set
+    /// that are no longer desired. Removals first, then by name; at most `maximumTagUpdates`, the rest in `remaining`.
+    ///
+    /// OneSignal refuses a whole update that would take a user past the tag limit, counting before the update's own
+    /// removals ("delete first, in a separate request, then add"): when the tags HubSignal set plus the new ones would
+    /// exceed `tagLimit`, this push only removes, and the new tags follow in the next one.
+    static func changes(
+        desired: [String: JSONValue], acknowledged: [String: JSONValue], tagLimit: Int
+    ) -> (updates: [String: String?], remaining: Int) {
+        var removals: [String] = []
+        var sets: [String] = []
+        var newKeys = 0
+        for (tag, value) in desired where (acknowledged[tag] ?? .null) != value {
+            if value == .null {
+                removals.append(tag)
+            } else {
+                sets.append(tag)
+                if (acknowledged[tag] ?? .null) == .null { newKeys += 1 }
+            }
+        }
+        for (tag, value) in acknowledged where desired[tag] == nil && value != .null { removals.append(tag) }
+        let held = acknowledged.values.filter { $0 != .null }.count
+        if !removals.isEmpty && newKeys > 0 && held + newKeys > tagLimit {
+            let ordered = removals.sorted()
+            var updates: [String: String?] = [:]
+            for tag in ordered.prefix(maximumTagUpdates) { updates.updateValue(nil, forKey: tag) }
+            return (updates, sets.count + max(ordered.count - maximumTagUpdates, 0))
+        }
+        let ordered = removals.sorted() + sets.sorted()
+        var updates: [String: String?] = [:]
+        for tag in ordered.prefix(maximumTagUpdates) {
+            updates.updateValue(desired[tag].flatMap(\.scalarText), forKey: tag)
+        }
+        return (updates, max(ordered.count - maximumTagUpdates, 0))
+    }
+
+    /// The external id OneSignal knows the contact by: its `userId`, or its email when the mapping matches by email.
+    func externalID(of user: DeliveryLedger.ClaimedUser) -> String? {
+        switch mapping.oneSignal.matchBy {
+        case .externalID: return user.userID
+        case .email: return user.email
+        }
+    }
+
+    /// One user's push: update, or create on `404`.
+    func push(_ user: DeliveryLedger.ClaimedUser) async -> UserResult {
+        guard let externalID = externalID(of: user) else {
+            // Lost its external id since it was claimed (a rebuild): nothing to push until it has one.
+            return UserResult(contactID: user.contactID, outcome: .done(desiredHash: user.desiredHash))
+        }
+        let (updates, remaining) = Self.changes(
+            desired: user.desired, acknowledged: user.acknowledged, tagLimit: mapping.oneSignal.tagLimit)
+        // More than one request's worth: the rest goes out in the next push (another hash keeps the contact due).
+        let hash = remaining > 0 ? "partial:\(user.desiredHash)" : user.desiredHash
+        var acknowledged = user.acknowledged
+        for (tag, value) in updates {
+            if let value { acknowledged[tag] = .string(value) } else { acknowledged[tag] = nil }
+        }
+        guard !updates.isEmpty else {
+            return UserResult(contactID: user.contactID, outcome: .done(desiredHash: hash, acknowledged: acknowledged))
+        }
+        let alias = OneSignalClient.Alias.externalID(externalID)
+        do {
+            var created = false
+            var oneSignalID: String?
+            if try await !client.updateTags(of: alias, updates) {
+                let tags = acknowledged.compactMapValues { $0.scalarText.map(Optional.some) }
+                oneSignalID = try await client.createUser(alias, tags: tags)
+                created = true
+            }
+            var payload: [String: JSONValue] = [
+                "contactId": .string(user.contactID), "externalId": .string(externalID), "app": .string(configuration.app),
+                "tags": .object(acknowledged), "sent": .array(updates.keys.sorted().map(JSONValue.string)), "created": .bool(created),
+            ]
+            if let oneSignalID { payload["onesignalId"] = .string(oneSignalID) }
+            let event = resultEvent("hubsignal.onesignal.user_synced", user: user, key: remaining > 0 ? "partial" : "synced", payload: payload)
+            counter("synced").increment()
+            return UserResult(contactID: user.contactID, outcome: .done(desiredHash: hash, acknowledged: acknowledged), events: [event])
+        } catch {
+            return failed(user, updates: updates, error: error)
+        }
+    }
+
+    /// A failed push: retried with backoff while it can pass, else a dead letter with OneSignal's reason.
+    func failed(_ user: DeliveryLedger.ClaimedUser, updates: [String: String?], error: any Error) -> UserResult {
+        let oneSignalError = error as? OneSignalError
+        let reason = Self.reason(error)
+        let attempts = user.attempts + 1
+        // A wrong key or a missing permission is fixed by the operator: keep trying, it is not the user's fault.
+        let fixable = oneSignalError?.code == .unauthorized
+        if (oneSignalError?.isRetryable ?? true) && attempts < configuration.retry.maximumAttempts || fixable {
+            counter("retry").increment()
+            logger.warning("OneSignal push failed; retrying", metadata: ["contact": "\(user.contactID)", "error": "\(oneSignalError?.code.rawValue ?? "error")"])
+            return UserResult(
+                contactID: user.contactID,
+                outcome: .retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: oneSignalError?.retryAfter), reason: reason),
+                error: reason)
+        }
+        let finalReason = oneSignalError?.isRetryable ?? true ? "gave up after \(attempts) attempts: \(reason)" : reason
+        let event = resultEvent(
+            "hubsignal.onesignal.delivery_failed", user: user, key: "dead",
+            payload: [
+                "contactId": .string(user.contactID), "app": .string(configuration.app), "reason": .string(finalReason),
+                "tags": .array(updates.keys.sorted().map(JSONValue.string)),
+            ])
+        counter("dead").increment()
+        logger.warning("OneSignal refused a user's tags; the reason is in sync_status and deliveries.last_error", metadata: ["contact": "\(user.contactID)"])
+        return UserResult(
+            contactID: user.contactID, outcome: .dead(desiredHash: user.desiredHash, reason: finalReason), events: [event], error: reason)
+    }
+
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? OneSignalError else { return "\(error)" }
+        switch error.code {
+        case .tagLimit:
+            return "OneSignal refused the tags: the user is at the plan's tag limit (lower onesignal.tag_limit in the mapping, or remove tags set outside HubSignal): \(error.message)"
+        default:
+            return error.description
+        }
+    }
+
+    private func counter(_ outcome: String) -> Counter {
+        Counter(label: "hubsignal_delivery_objects_total", dimensions: [("destination", "onesignal"), ("object", "users"), ("outcome", outcome)])
+    }
+
+    /// A result event; its idempotency key derives from what caused it (the contact's last change and its desired
+    /// tags), so a retried push records its result once.
+    func resultEvent(_ type: String, user: DeliveryLedger.ClaimedUser, key: String, payload: [String: JSONValue]) -> NewEvent {
+        resultEvent(
+            type, stream: "contact:\(user.contactID)",
+            idempotencyKey: "\(type):\(configuration.app):\(user.contactID):\(user.updatedPosition):\(user.desiredHash):\(key)",
+            payload: payload)
+    }
+
+    /// A result event of this worker, with the worker and the mapping version as metadata.
+    func resultEvent(_ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
+        NewEvent(
+            stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
+            payload: PQJSONB(bytes: (try? JSONValue.object(payload).serialized()) ?? Array("{}".utf8)),
+            metadata: PQJSONB(bytes: (try? JSONValue.object([
+                "worker": .string(configuration.owner), "mappingVersion": .string(mapping.version), "app": .string(configuration.app),
+            ]).serialized()) ?? Array("{}".utf8)))
+    }
+
+    // MARK: - Status
+
+    /// Records this worker's rate-limit budget and last error for `hubsignal status`.
+    func record(error: String?) async {
+        let users = await client.userWrites.budget
+        let sends = await client.notifications.budget
+        let object: JSONValue = .object([
+            "app": .string(configuration.app),
+            "userWritesAvailable": .int(Int64(users.available)), "notificationsAvailable": .int(Int64(sends.available)),
+            "paused": .bool(users.paused || sends.paused),
+        ])
+        let json = PQJSONB(bytes: (try? object.serialized()) ?? Array("{}".utf8))
+        do {
+            try await database.execute(
+                """
+                INSERT INTO delivery_workers (destination, worker, budget, last_error, last_error_at, heartbeat_at)
+                VALUES ('onesignal', \(configuration.owner), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
+                ON CONFLICT (destination, worker) DO UPDATE SET budget = EXCLUDED.budget, heartbeat_at = now(),
+                    last_error = COALESCE(EXCLUDED.last_error, delivery_workers.last_error),
+                    last_error_at = COALESCE(EXCLUDED.last_error_at, delivery_workers.last_error_at)
+                """, name: "delivery.worker_status")
+        } catch {
+            logger.debug("could not record the worker's status", metadata: ["error": "\(error)"])
+        }
+    }
+}
