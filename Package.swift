@@ -180,7 +180,7 @@ let package = Package(
             name: "HubSignalBench",
             dependencies: [
                 "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
-                "HubSpotSandbox", "Ingestion",
+                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

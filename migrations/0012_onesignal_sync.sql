@@ -1,9 +1,10 @@
 -- The OneSignal sync: tags set by HubSpot workflows, what the tag limit left out, and workflow-sent notifications.
 
 ALTER TABLE contacts
-    -- OneSignal tags set by HubSpot workflows ("Edit OneSignal tags"): tag → value (null removes). A later identify
-    -- whose traits give the same tag takes it back. Part of the people projection (from hubspot.action.edit_tags).
-    ADD COLUMN onesignal_workflow_tags jsonb NOT NULL DEFAULT '{}',
+    -- OneSignal tags set by events other than identify: track properties (onesignal.track_properties in the mapping)
+    -- and HubSpot workflows ("Edit OneSignal tags"); tag → value (null removes). A later identify whose traits give
+    -- the same tag takes it back. Part of the people projection.
+    ADD COLUMN onesignal_event_tags jsonb NOT NULL DEFAULT '{}',
     -- HubSpot contact properties from OneSignal message events (hubspot_timeline.properties): the last time of each
     -- written kind per channel (onesignal_last_push_clicked_at) and the channel's subscription as the last event
     -- showed it (onesignal_push_subscription). Also merged into hubspot_properties.

@@ -19,7 +19,7 @@ extension PeopleState {
                 let tags = try? HubSpotWorkflowAction.tags(inputs), contacts[resolve(contactID)] != nil
             {
                 let id = resolve(contactID)
-                for (tag, value) in tags { contacts[id]?.oneSignalWorkflowTags[tag] = value.map(JSONValue.string) ?? .null }
+                for (tag, value) in tags { contacts[id]?.oneSignalEventTags[tag] = value.map(JSONValue.string) ?? .null }
                 dirtyContacts.insert(id)
             }
             if action == "send_notification" {
@@ -125,9 +125,13 @@ extension PeopleState {
             contact.hubSpotFailure = nil
             contact.oneSignalFailure = nil
             contact.traits.merge(traits) { _, new in new }
-            // A newer trait takes its tag back from a HubSpot workflow's edit.
-            for tag in mapping.oneSignal.tags(traits: traits).tags.keys { contact.oneSignalWorkflowTags[tag] = nil }
             if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
+            // A newer trait takes its tag back from a track property or a HubSpot workflow's edit.
+            for tag in mapping.oneSignal.tags(traits: traits).tags.keys { contact.oneSignalEventTags[tag] = nil }
+        }
+        if type == "track", mapping.oneSignal.trackProperties != .none, let properties = message["properties"]?.objectValue {
+            let tags = mapping.oneSignal.tags(traits: [:], trackProperties: properties, applyingLimit: false).tags
+            for (tag, value) in tags { contact.oneSignalEventTags[tag] = value.map(JSONValue.string) ?? .null }
         }
         for change in mapping.audiences.changes(in: .object(message)) {
             var record = contact.audiences[change.audience]
@@ -413,7 +417,7 @@ extension PeopleState {
         survivor.oneSignalID = survivor.oneSignalID ?? merged.oneSignalID
         survivor.hubSpotAcknowledged = survivor.hubSpotAcknowledged ?? merged.hubSpotAcknowledged
         survivor.oneSignalAcknowledged = survivor.oneSignalAcknowledged ?? merged.oneSignalAcknowledged
-        survivor.oneSignalWorkflowTags.merge(merged.oneSignalWorkflowTags) { old, new in mergedIsNewer ? new : old }
+        survivor.oneSignalEventTags.merge(merged.oneSignalEventTags) { old, new in mergedIsNewer ? new : old }
         survivor.oneSignalActivity.merge(merged.oneSignalActivity) { old, new in mergedIsNewer ? new : old }
         survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)
         survivor.lastSeenAt = max(survivor.lastSeenAt, merged.lastSeenAt)

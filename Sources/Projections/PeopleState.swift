@@ -80,9 +80,10 @@ struct ContactRecord: Sendable {
     var audiences: [String: AudienceRecord]
     /// Links to companies, by company id (possibly merged since: resolve it).
     var companies: [String: CompanyLink]
-    /// OneSignal tags set by HubSpot workflows ("Edit OneSignal tags"): tag → value (`null` removes). A later identify
-    /// whose traits give the same tag takes it back.
-    var oneSignalWorkflowTags: [String: JSONValue] = [:]
+    /// OneSignal tags set by events other than identify — track properties (`onesignal.track_properties`) and HubSpot
+    /// workflows ("Edit OneSignal tags") — tag → value (`null` removes). A later identify whose traits give the same
+    /// tag takes it back.
+    var oneSignalEventTags: [String: JSONValue] = [:]
     /// HubSpot contact properties from OneSignal message events (`hubspot_timeline.properties`): last activity times
     /// and subscription state per channel.
     var oneSignalActivity: [String: JSONValue] = [:]

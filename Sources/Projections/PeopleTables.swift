@@ -89,7 +89,7 @@ struct PeopleTables: Sendable {
             """
             SELECT contact_id, user_id, email, traits, hubspot_values, hubspot_contact_id, onesignal_id, first_seen_at,
                    last_seen_at, created_transaction_id, created_position, updated_position, hubspot_acknowledged,
-                   onesignal_acknowledged, hubspot_failure, onesignal_failure, onesignal_workflow_tags, onesignal_activity
+                   onesignal_acknowledged, hubspot_failure, onesignal_failure, onesignal_event_tags, onesignal_activity
             FROM \(unsafeRaw: table("contacts")) WHERE contact_id = ANY(\(ids)::text[])
             """, name: "people.load_contacts")
         for row in rows {
@@ -104,7 +104,7 @@ struct PeopleTables: Sendable {
                 oneSignalAcknowledged: oneSignalAcknowledged, hubSpotFailure: try row.decode(String?.self, at: 14),
                 oneSignalFailure: try row.decode(String?.self, at: 15), firstSeenAt: first, lastSeenAt: last,
                 createdAt: LogCursor(transactionID: createdXID, position: createdPosition), updatedPosition: updated,
-                audiences: [:], companies: [:], oneSignalWorkflowTags: Self.object(try row.decode(PQJSONB.self, at: 16)),
+                audiences: [:], companies: [:], oneSignalEventTags: Self.object(try row.decode(PQJSONB.self, at: 16)),
                 oneSignalActivity: Self.object(try row.decode(PQJSONB.self, at: 17)))
         }
         let audienceRows = try await connection.query(
@@ -324,7 +324,7 @@ struct PeopleTables: Sendable {
                     "contact_id", "user_id", "email", "traits", "hubspot_properties", "hubspot_values", "hubspot_contact_id",
                     "onesignal_id", "first_seen_at", "last_seen_at", "created_transaction_id", "created_position", "updated_position",
                     "hubspot_acknowledged", "onesignal_acknowledged", "hubspot_failure", "onesignal_failure",
-                    "onesignal_workflow_tags", "onesignal_activity",
+                    "onesignal_event_tags", "onesignal_activity",
                 ],
                 state.contacts.values.map { contact in
                     [
@@ -333,7 +333,7 @@ struct PeopleTables: Sendable {
                         contact.hubSpotContactID, contact.oneSignalID, time(contact.firstSeenAt), time(contact.lastSeenAt),
                         String(contact.createdAt.transactionID), String(contact.createdAt.position), String(contact.updatedPosition),
                         contact.hubSpotAcknowledged.map { json(.object($0)) }, contact.oneSignalAcknowledged.map { json(.object($0)) },
-                        contact.hubSpotFailure, contact.oneSignalFailure, json(.object(contact.oneSignalWorkflowTags)),
+                        contact.hubSpotFailure, contact.oneSignalFailure, json(.object(contact.oneSignalEventTags)),
                         json(.object(contact.oneSignalActivity)),
                     ]
                 }
@@ -543,7 +543,7 @@ struct PeopleTables: Sendable {
             INSERT INTO \(unsafeRaw: table("contacts")) (contact_id, user_id, email, traits, hubspot_properties, hubspot_values,
                 hubspot_contact_id, onesignal_id, first_seen_at, last_seen_at, created_transaction_id, created_position,
                 updated_position, hubspot_acknowledged, onesignal_acknowledged, hubspot_failure, onesignal_failure,
-                onesignal_workflow_tags, onesignal_activity)
+                onesignal_event_tags, onesignal_activity)
             SELECT * FROM unnest(\(contacts.map(\.id))::text[], \(PQNullableArray(contacts.map(\.userID)))::text[],
                 \(PQNullableArray(contacts.map(\.email)))::text[], \(contacts.map { Self.jsonb(.object($0.traits)) })::jsonb[],
                 \(properties)::jsonb[], \(contacts.map { Self.jsonb(.object($0.hubSpotValues)) })::jsonb[],
@@ -554,7 +554,7 @@ struct PeopleTables: Sendable {
                 \(PQNullableArray(contacts.map { $0.hubSpotAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
                 \(PQNullableArray(contacts.map { $0.oneSignalAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
                 \(PQNullableArray(contacts.map(\.hubSpotFailure)))::text[], \(PQNullableArray(contacts.map(\.oneSignalFailure)))::text[],
-                \(contacts.map { Self.jsonb(.object($0.oneSignalWorkflowTags)) })::jsonb[],
+                \(contacts.map { Self.jsonb(.object($0.oneSignalEventTags)) })::jsonb[],
                 \(contacts.map { Self.jsonb(.object($0.oneSignalActivity)) })::jsonb[])
             ON CONFLICT (contact_id) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email, traits = EXCLUDED.traits,
                 hubspot_properties = EXCLUDED.hubspot_properties, hubspot_values = EXCLUDED.hubspot_values,
@@ -562,7 +562,7 @@ struct PeopleTables: Sendable {
                 first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
                 updated_position = EXCLUDED.updated_position, hubspot_acknowledged = EXCLUDED.hubspot_acknowledged,
                 onesignal_acknowledged = EXCLUDED.onesignal_acknowledged, hubspot_failure = EXCLUDED.hubspot_failure,
-                onesignal_failure = EXCLUDED.onesignal_failure, onesignal_workflow_tags = EXCLUDED.onesignal_workflow_tags,
+                onesignal_failure = EXCLUDED.onesignal_failure, onesignal_event_tags = EXCLUDED.onesignal_event_tags,
                 onesignal_activity = EXCLUDED.onesignal_activity
             """, name: "people.write_contacts")
         var ids: [String] = []

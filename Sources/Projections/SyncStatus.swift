@@ -45,8 +45,8 @@ extension ContactRecord {
     ///
     /// Sources, later ones winning for the same tag: identify traits (`onesignal` rules); HubSpot contact properties
     /// (`hubspot_to_onesignal`) whose value changed in HubSpot — a value HubSignal itself pushed there is its own
-    /// echo and adds nothing, so nothing loops; tags set by HubSpot workflows ("Edit OneSignal tags") since the
-    /// traits last gave that tag; one tag per audience. Then the plan's tag limit: tags are kept in the order
+    /// echo and adds nothing, so nothing loops; tags from track properties and HubSpot workflows ("Edit OneSignal
+    /// tags") since the traits last gave that tag; one tag per audience. Then the plan's tag limit: tags are kept in the order
     /// `tag_priority`, audience tags, the rest by name; the others are dropped (reported) and, when HubSignal had set
     /// them, removed. Tags HubSignal set that no source gives any more are removed (`null`).
     func oneSignalTags(mapping: Mapping) -> (tags: [String: JSONValue], dropped: [String: String]) {
@@ -63,9 +63,9 @@ extension ContactRecord {
             tags[tag] = current.trimmingCharacters(in: .whitespaces).isEmpty ? .null : .string(current)
             sources[tag] = "hubspot:\(property)"
         }
-        for (tag, value) in oneSignalWorkflowTags {
+        for (tag, value) in oneSignalEventTags {
             tags[tag] = value
-            sources[tag] = "workflow:\(tag)"
+            sources[tag] = "event:\(tag)"
         }
         var audienceTags: Set<String> = []
         for (audience, record) in audiences {

@@ -48,6 +48,28 @@ struct OneSignalSyncTests {
         }
     }
 
+    @Test("track properties become tags when the mapping names them; a later identify of the same tag wins")
+    func trackPropertiesToTags() async throws {
+        try await OneSignalHarness.run { harness in
+            let mapping = try Mapping.parse(
+                """
+                version: 1
+                onesignal:
+                  track_properties: [last_order_id, plan]
+                """)
+            try harness.sandbox.seedUser(appID: harness.appID, externalID: "u1")
+            try await harness.identify("u1", #"{"plan":"free"}"#)
+            try await harness.projection.append(
+                "segment.track",
+                #"{"type":"track","userId":"u1","event":"Order Completed","properties":{"last_order_id":"o-9","plan":"pro","total":12},"messageId":"\#(UUID())"}"#)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            #expect(harness.tags("u1") == ["plan": "pro", "last_order_id": "o-9"])
+            try await harness.identify("u1", #"{"plan":"team"}"#)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            #expect(harness.tags("u1") == ["plan": "team", "last_order_id": "o-9"])
+        }
+    }
+
     @Test("an unknown external id is created after the update's 404; a contact without a userId waits")
     func unknownUsers() async throws {
         try await OneSignalHarness.run { harness in
