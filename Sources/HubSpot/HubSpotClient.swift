@@ -192,17 +192,36 @@ public struct HubSpotClient: Sendable {
         var body: [UInt8]
     }
 
+    /// How a call authenticates.
+    enum Authentication {
+        /// `Authorization: Bearer` with the configured access token (every account-level endpoint).
+        case accessToken
+        /// A developer API key as the `hapikey` query parameter (app-level endpoints such as action definitions). The key
+        /// is never logged and never appears in errors: they name the path without the query.
+        case developerAPIKey(String)
+    }
+
     /// Sends one request, waiting for the rate limiter first (unless the endpoint is exempt), and turns every non-2xx
     /// answer into a `HubSpotError` (after telling the limiter about `429`s and headers).
-    func send<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?, limiter: Limiter = .standard) async throws -> Answer {
+    func send<Body: Encodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, limiter: Limiter = .standard, authentication: Authentication = .accessToken
+    ) async throws -> Answer {
         switch limiter {
         case .standard: try await rateLimiter.acquire()
         case .search: try await searchRateLimiter.acquire()
         case .none: break
         }
-        var request = HTTPClientRequest(url: configuration.baseURL + path)
+        var request: HTTPClientRequest
+        switch authentication {
+        case .accessToken:
+            request = HTTPClientRequest(url: configuration.baseURL + path)
+            request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken)")
+        case .developerAPIKey(let key):
+            let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+            let encoded = key.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+            request = HTTPClientRequest(url: configuration.baseURL + path + (path.contains("?") ? "&" : "?") + "hapikey=" + encoded)
+        }
         request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken)")
         request.headers.add(name: "Accept", value: "application/json")
         if let body {
             let encoder = JSONEncoder()
@@ -247,7 +266,7 @@ public struct HubSpotClient: Sendable {
         return Answer(status: status, body: bytes)
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, from answer: Answer) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, from answer: Answer) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(answer.body))
         } catch {

@@ -1,9 +1,10 @@
 import Hummingbird
 import SandboxKit
 
-/// Accepts only `Authorization: Bearer <the configured token>` (or, when configured, a developer `?hapikey=`);
-/// anything else is 401 `INVALID_AUTHENTICATION`. When the token has a limited set of scopes, a request needing
-/// another is 403 `MISSING_SCOPES`.
+/// Accepts only `Authorization: Bearer <the configured token>` on account-level endpoints, and only the configured
+/// developer API key as `?hapikey=` on app-level ones (action definitions, see `HubSpotScopes.isDeveloperEndpoint`),
+/// as HubSpot does; anything else is 401 `INVALID_AUTHENTICATION`. When the token has a limited set of scopes, a
+/// request needing another is 403 `MISSING_SCOPES`.
 struct HubSpotAuthMiddleware: RouterMiddleware {
     typealias Context = SandboxRequestContext
 
@@ -13,6 +14,15 @@ struct HubSpotAuthMiddleware: RouterMiddleware {
     let scopes: Set<String>?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if HubSpotScopes.isDeveloperEndpoint(path: request.uri.path) {
+            if let developerAPIKey, let key = request.uri.queryParameters["hapikey"], constantTimeEqual(String(key), developerAPIKey) {
+                return try await next(request, context)
+            }
+            return HubSpotResponses.make(
+                HubSpotError(
+                    status: 401, category: "INVALID_AUTHENTICATION",
+                    message: "Authentication credentials not found. This API supports the developer API key (hapikey) only."))
+        }
         if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             constantTimeEqual(String(header.dropFirst("Bearer ".count)), accessToken)
         {
@@ -21,9 +31,6 @@ struct HubSpotAuthMiddleware: RouterMiddleware {
             {
                 return HubSpotResponses.make(HubSpotScopes.missing(needed))
             }
-            return try await next(request, context)
-        }
-        if let developerAPIKey, let key = request.uri.queryParameters["hapikey"], constantTimeEqual(String(key), developerAPIKey) {
             return try await next(request, context)
         }
         return HubSpotResponses.make(

@@ -48,17 +48,17 @@ public struct CallbackCompletionRecord: Sendable, Equatable {
     public let receivedAt: Date
 }
 
-/// A custom workflow action definition created on `/automation/v4/actions/{appId}`.
+/// A custom workflow action definition created on `/automation/v4/actions/{appId}` (and maybe updated since).
 public struct ActionDefinitionRecord: Sendable, Equatable {
     /// The app the definition belongs to (the path's `appId`).
     public let appID: String
     /// The id HubSpot assigned.
     public let id: String
-    /// The revision, `1` for a new definition.
+    /// The revision: `1` for a new definition, one more per update.
     public let revisionID: String
     /// The URL HubSpot calls when the action runs.
     public let actionURL: String
-    /// The definition as sent, as compact JSON text.
+    /// The definition as HubSpot answers it (with `id` and `revisionId`), as compact JSON text.
     public let definitionJSON: String
 }
 

@@ -83,5 +83,7 @@ struct HubSpotRoute: Sendable {
         HubSpotRoute("POST", "automation/v4/actions/callbacks/*/complete") { try $0.completeCallback($1) },
         HubSpotRoute("POST", "automation/v4/actions/*") { try $0.createActionDefinition($1) },
         HubSpotRoute("GET", "automation/v4/actions/*") { try $0.listActionDefinitions($1) },
+        HubSpotRoute("GET", "automation/v4/actions/*/*") { try $0.getActionDefinition($1) },
+        HubSpotRoute("PATCH", "automation/v4/actions/*/*") { try $0.updateActionDefinition($1) },
     ]
 }

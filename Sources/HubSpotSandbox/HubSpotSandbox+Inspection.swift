@@ -172,7 +172,7 @@ extension HubSpotSandbox {
         box.withLock { $0.callbackCompletions }
     }
 
-    /// Custom workflow action definitions created, oldest first.
+    /// Custom workflow action definitions created, oldest first, each as last updated.
     public func actionDefinitions() -> [ActionDefinitionRecord] {
         box.withLock { $0.actionDefinitions }
     }

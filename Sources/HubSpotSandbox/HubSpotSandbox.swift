@@ -32,8 +32,8 @@ public final class HubSpotSandbox: Sendable {
         public var host: String
         /// The port (0: any free port).
         public var port: Int
-        /// A developer API key accepted as `?hapikey=` (app-level endpoints such as action definitions); `nil` accepts
-        /// none.
+        /// The developer API key the app-level endpoints (action definitions) accept as `?hapikey=`; they accept no
+        /// token, and other endpoints accept no developer key. `nil` accepts none.
         public var developerAPIKey: String?
         /// The server's own log level (it never logs headers or bodies).
         public var logLevel: Logger.Level

@@ -43,6 +43,15 @@ enum HubSpotScopes {
         }
     }
 
+    /// Whether a path is an app-level endpoint, authenticated with the developer account's API key (`?hapikey=`) and
+    /// never with an account's token: the action definitions `/automation/v4/actions/{appId}[/{definitionId}]`
+    /// (HubSpot's `developer_hapikey` security scheme), unlike the callbacks, which take the token.
+    static func isDeveloperEndpoint(path: String) -> Bool {
+        let segments = path.split(separator: "/")
+        return (4...5).contains(segments.count) && segments[0] == "automation" && segments[1] == "v4" && segments[2] == "actions"
+            && segments[3] != "callbacks"
+    }
+
     /// 403 `MISSING_SCOPES` naming the scope.
     static func missing(_ scope: String) -> HubSpotError {
         var error = HubSpotError(

@@ -41,21 +41,28 @@ extension HubSpotState {
         return .noContent
     }
 
-    /// `POST /automation/v4/actions/{appId}` → 201 with `id` and `revisionId`.
-    mutating func createActionDefinition(_ call: HubSpotCall) throws -> HubSpotReply {
-        let schema = "PublicActionDefinitionEgg"
-        var body = try call.object(schema)
-        let actionURL = try body.requiredString("actionUrl", schema)
+    /// Checks a definition as create and update do: an absolute http(s) `actionUrl` and at least one object type;
+    /// `inputFields` an array and `labels` an object when present. Returns the `actionUrl`.
+    private func validatedActionURL(_ definition: JSONObject, _ schema: String) throws -> String {
+        let actionURL = try definition.requiredString("actionUrl", schema)
         guard let url = URL(string: actionURL), url.scheme == "https" || url.scheme == "http", url.host != nil else {
             throw HubSpotError.validation("Invalid actionUrl \(actionURL): expected an absolute http(s) URL")
         }
-        let objectTypes = try body.optionalStrings("objectTypes", schema) ?? []
-        _ = try body.optionalArray("inputFields", schema)
-        _ = try body.optionalObject("labels", schema)
+        let objectTypes = try definition.optionalStrings("objectTypes", schema) ?? []
+        _ = try definition.optionalArray("inputFields", schema)
+        _ = try definition.optionalObject("labels", schema)
         guard !objectTypes.isEmpty else {
             throw HubSpotError.validation(
                 "Invalid input JSON: Cannot build \(schema), some of required attributes are not set [objectTypes]")
         }
+        return actionURL
+    }
+
+    /// `POST /automation/v4/actions/{appId}` → 201 with `id` and `revisionId`.
+    mutating func createActionDefinition(_ call: HubSpotCall) throws -> HubSpotReply {
+        let schema = "PublicActionDefinitionEgg"
+        var body = try call.object(schema)
+        let actionURL = try validatedActionURL(body, schema)
         let id = String(nextActionID)
         nextActionID += 1
         var response: JSONObject = ["id": .string(id), "revisionId": "1"]
@@ -72,5 +79,42 @@ extension HubSpotState {
     func listActionDefinitions(_ call: HubSpotCall) throws -> HubSpotReply {
         let results = try actionDefinitions.filter { $0.appID == call.parameters[0] }.map { try JSON.parse(Data($0.definitionJSON.utf8)) }
         return .json(["results": .array(results)])
+    }
+
+    /// The index of the app's definition with the path's id; 404 `OBJECT_NOT_FOUND` when there is none.
+    private func actionDefinitionIndex(_ call: HubSpotCall) throws -> Int {
+        let (appID, id) = (call.parameters[0], call.parameters[1])
+        guard let index = actionDefinitions.firstIndex(where: { $0.appID == appID && $0.id == id }) else {
+            throw HubSpotError.notFound("No action definition \(id) exists for app \(appID)")
+        }
+        return index
+    }
+
+    /// `GET /automation/v4/actions/{appId}/{definitionId}` → the definition; 404 when the app has no such definition.
+    func getActionDefinition(_ call: HubSpotCall) throws -> HubSpotReply {
+        .json(try JSON.parse(Data(actionDefinitions[try actionDefinitionIndex(call)].definitionJSON.utf8)))
+    }
+
+    /// `PATCH /automation/v4/actions/{appId}/{definitionId}` (`PublicActionDefinitionPatch`: any top-level fields but
+    /// `functions`) → 200 with the whole definition, its `revisionId` one higher. The result is checked as on create
+    /// (400); an unknown definition is 404.
+    mutating func updateActionDefinition(_ call: HubSpotCall) throws -> HubSpotReply {
+        let schema = "PublicActionDefinitionPatch"
+        let index = try actionDefinitionIndex(call)
+        let patch = try call.object(schema)
+        let record = actionDefinitions[index]
+        guard var definition = try JSON.parse(Data(record.definitionJSON.utf8)).objectValue else {
+            throw HubSpotError(status: 500, category: "INTERNAL_ERROR", message: "The stored definition is not an object")
+        }
+        for (key, value) in patch.entries where !["id", "revisionId", "functions"].contains(key) {
+            definition[key] = value
+        }
+        let actionURL = try validatedActionURL(definition, schema)
+        let revision = String((Int(record.revisionID) ?? 1) + 1)
+        definition["revisionId"] = .string(revision)
+        actionDefinitions[index] = ActionDefinitionRecord(
+            appID: record.appID, id: record.id, revisionID: revision, actionURL: actionURL,
+            definitionJSON: JSON.object(definition).serialized)
+        return .json(.object(definition))
     }
 }

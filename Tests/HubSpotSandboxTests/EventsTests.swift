@@ -81,7 +81,7 @@ struct EventsTests {
     }
 
     @Test func callbackCompletionsAndActionDefinitions() async throws {
-        try await withSandbox { sandbox, client in
+        try await withSandbox(.init(accessToken: testToken, developerAPIKey: "dev-key")) { sandbox, client in
             let single = try await client.post(
                 "/automation/v4/actions/callbacks/ap-1-2-3-0/complete", #"{"outputFields":{"hs_execution_state":"SUCCESS","notification_id":"n1"}}"#)
             #expect(single.status == 204)
@@ -93,12 +93,14 @@ struct EventsTests {
             let bad = try await client.post("/automation/v4/actions/callbacks/ap-1/complete", #"{"outputFields":{"hs_execution_state":"MAYBE"}}"#)
             #expect(bad.status == 400)
 
-            let definition = try await client.post(
-                "/automation/v4/actions/1109808", #"{"actionUrl":"https://svc.example/hs/actions/send","published":true,"objectTypes":["CONTACT"],"inputFields":[],"functions":[]}"#)
+            // Action definitions take the developer API key, not the token.
+            let developer = TestClient(baseURL: sandbox.baseURL, token: nil)
+            let definition = try await developer.post(
+                "/automation/v4/actions/1109808?hapikey=dev-key", #"{"actionUrl":"https://svc.example/hs/actions/send","published":true,"objectTypes":["CONTACT"],"inputFields":[],"functions":[]}"#)
             #expect(definition.status == 201)
             #expect(definition.json.string("revisionId") == "1")
             let id = try #require(definition.json.string("id"))
-            let list = try await client.get("/automation/v4/actions/1109808")
+            let list = try await developer.get("/automation/v4/actions/1109808?hapikey=dev-key")
             #expect(list.json.array("results").compactMap { $0.string("id") } == [id])
         }
     }

@@ -1,0 +1,203 @@
+import Foundation
+
+/// A custom workflow action definition (automation v4): what HubSpot shows in the workflow editor and the URL it calls.
+///
+/// Encodes as HubSpot's `PublicActionDefinitionEgg` (create) and decodes its `PublicActionDefinition` answers (with
+/// `id` and `revisionId`). Field names are HubSpot's. Decoding is lenient: a missing list is empty, unknown fields are
+/// ignored.
+public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
+    /// HubSpot's id; `nil` before the definition is created.
+    public var id: String?
+    /// HubSpot's revision; `nil` before the definition is created.
+    public var revisionId: String?
+    /// The URL HubSpot POSTs an execution request to.
+    public var actionUrl: String
+    /// Whether workflows can use the action (unpublished definitions are only visible to the developer).
+    public var published: Bool
+    /// The object types the action can run on (`CONTACT`, `COMPANY`, `DEAL`, …).
+    public var objectTypes: [String]
+    /// The inputs the workflow editor asks for.
+    public var inputFields: [InputField]
+    /// The outputs later workflow steps can use.
+    public var outputFields: [OutputField]
+    /// The texts per language (`en`, …).
+    public var labels: [String: Labels]
+    /// Serverless functions run around the action; HubSignal uses none. Required on create, not part of an update.
+    public var functions: [Function]?
+
+    /// A definition; `functions` is `[]` so it can be sent to create.
+    public init(
+        actionUrl: String, published: Bool = true, objectTypes: [String], inputFields: [InputField], outputFields: [OutputField] = [],
+        labels: [String: Labels], functions: [Function]? = []
+    ) {
+        self.actionUrl = actionUrl
+        self.published = published
+        self.objectTypes = objectTypes
+        self.inputFields = inputFields
+        self.outputFields = outputFields
+        self.labels = labels
+        self.functions = functions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decodeIfPresent(String.self, forKey: .id)
+        revisionId = try container.decodeIfPresent(String.self, forKey: .revisionId)
+        actionUrl = try container.decode(String.self, forKey: .actionUrl)
+        published = try container.decodeIfPresent(Bool.self, forKey: .published) ?? false
+        objectTypes = try container.decodeIfPresent([String].self, forKey: .objectTypes) ?? []
+        inputFields = try container.decodeIfPresent([InputField].self, forKey: .inputFields) ?? []
+        outputFields = try container.decodeIfPresent([OutputField].self, forKey: .outputFields) ?? []
+        labels = try container.decodeIfPresent([String: Labels].self, forKey: .labels) ?? [:]
+        functions = try container.decodeIfPresent([Function].self, forKey: .functions)
+    }
+
+    /// The definition as sent to create it: without `id` and `revisionId`, with `functions` (`[]` when unset).
+    public var egg: HubSpotActionDefinition {
+        var egg = self
+        egg.id = nil
+        egg.revisionId = nil
+        egg.functions = functions ?? []
+        return egg
+    }
+
+    /// The definition as sent to update it (`PublicActionDefinitionPatch`): without `id`, `revisionId` and `functions`.
+    public var patch: HubSpotActionDefinition {
+        var patch = self
+        patch.id = nil
+        patch.revisionId = nil
+        patch.functions = nil
+        return patch
+    }
+
+    /// The definition as deterministic, human-readable JSON: pretty-printed, keys sorted, slashes unescaped (no trailing
+    /// newline).
+    public func prettyJSON() throws -> Data {
+        try Self.prettyEncoder.encode(self)
+    }
+
+    /// The encoder of ``prettyJSON()``.
+    static var prettyEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    // MARK: - Fields
+
+    /// Where an input's value may come from in the workflow editor.
+    public struct ValueType: RawRepresentable, Sendable, Hashable, Codable {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// A value typed into the editor.
+        public static let staticValue = ValueType(rawValue: "STATIC_VALUE")
+        /// A property of the enrolled object (e.g. the contact's `email`).
+        public static let objectProperty = ValueType(rawValue: "OBJECT_PROPERTY")
+        /// An output of an earlier action of the workflow.
+        public static let outputFromPreviousAction = ValueType(rawValue: "OUTPUT_FROM_PREVIOUS_ACTION")
+    }
+
+    /// A field's name and type (HubSpot's `FieldTypeDefinition`).
+    public struct TypeDefinition: Sendable, Hashable, Codable {
+        /// The key of the value in execution requests (`inputFields.<name>`) and completions (`outputFields.<name>`).
+        public var name: String
+        /// `string`, `number`, `bool`, `enumeration`, `date`, `datetime`, `phone_number`, …
+        public var type: String
+        /// `text`, `textarea`, `number`, `select`, `booleancheckbox`, …
+        public var fieldType: String?
+        /// The choices of an `enumeration`.
+        public var options: [Option]?
+
+        public init(name: String, type: String, fieldType: String? = nil, options: [Option]? = nil) {
+            self.name = name
+            self.type = type
+            self.fieldType = fieldType
+            self.options = options
+        }
+    }
+
+    /// One choice of an `enumeration` field.
+    public struct Option: Sendable, Hashable, Codable {
+        public var label: String
+        public var value: String
+        public var displayOrder: Int?
+
+        public init(label: String, value: String, displayOrder: Int? = nil) {
+            self.label = label
+            self.value = value
+            self.displayOrder = displayOrder
+        }
+    }
+
+    /// An input of the action (HubSpot's `InputFieldDefinition`).
+    public struct InputField: Sendable, Hashable, Codable {
+        public var typeDefinition: TypeDefinition
+        /// Where the value may come from (default: typed in only).
+        public var supportedValueTypes: [ValueType]
+        /// Whether the editor refuses to save the action without it.
+        public var isRequired: Bool
+
+        public init(_ typeDefinition: TypeDefinition, supportedValueTypes: [ValueType] = [.staticValue], isRequired: Bool = false) {
+            self.typeDefinition = typeDefinition
+            self.supportedValueTypes = supportedValueTypes
+            self.isRequired = isRequired
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            typeDefinition = try container.decode(TypeDefinition.self, forKey: .typeDefinition)
+            supportedValueTypes = try container.decodeIfPresent([ValueType].self, forKey: .supportedValueTypes) ?? []
+            isRequired = try container.decodeIfPresent(Bool.self, forKey: .isRequired) ?? false
+        }
+    }
+
+    /// An output of the action (HubSpot's `OutputFieldDefinition`).
+    public struct OutputField: Sendable, Hashable, Codable {
+        public var typeDefinition: TypeDefinition
+
+        public init(_ typeDefinition: TypeDefinition) {
+            self.typeDefinition = typeDefinition
+        }
+    }
+
+    /// The texts of one language (HubSpot's `PublicActionLabels`).
+    public struct Labels: Sendable, Hashable, Codable {
+        /// The action's name in the editor's list of actions.
+        public var actionName: String
+        /// A sentence under the name.
+        public var actionDescription: String?
+        /// Input name → label.
+        public var inputFieldLabels: [String: String]?
+        /// Input name → help text under the input.
+        public var inputFieldDescriptions: [String: String]?
+        /// Output name → label.
+        public var outputFieldLabels: [String: String]?
+
+        public init(
+            actionName: String, actionDescription: String? = nil, inputFieldLabels: [String: String]? = nil,
+            inputFieldDescriptions: [String: String]? = nil, outputFieldLabels: [String: String]? = nil
+        ) {
+            self.actionName = actionName
+            self.actionDescription = actionDescription
+            self.inputFieldLabels = inputFieldLabels
+            self.inputFieldDescriptions = inputFieldDescriptions
+            self.outputFieldLabels = outputFieldLabels
+        }
+    }
+
+    /// A serverless function attached to the definition (listed by HubSpot; HubSignal defines none).
+    public struct Function: Sendable, Hashable, Codable {
+        /// `PRE_ACTION_EXECUTION`, `PRE_FETCH_OPTIONS`, `POST_FETCH_OPTIONS` or `POST_ACTION_EXECUTION`.
+        public var functionType: String
+        public var id: String?
+        /// The source; HubSpot lists functions without it.
+        public var functionSource: String?
+
+        public init(functionType: String, id: String? = nil, functionSource: String? = nil) {
+            self.functionType = functionType
+            self.id = id
+            self.functionSource = functionSource
+        }
+    }
+}

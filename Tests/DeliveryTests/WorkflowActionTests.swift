@@ -1,0 +1,275 @@
+import Foundation
+import HubSpot
+import HubSpotSandbox
+import Logging
+import SandboxKit
+import Synchronization
+import Testing
+
+@Suite("Workflow action definitions")
+struct WorkflowActionDefinitionsTests {
+    static let publicURL = "https://hubsignal.example.com"
+
+    private func inputs(_ definition: HubSpotActionDefinition) -> [String: HubSpotActionDefinition.InputField] {
+        Dictionary(uniqueKeysWithValues: definition.inputFields.map { ($0.typeDefinition.name, $0) })
+    }
+
+    @Test func sendNotificationHasTheInputsAndOutputsHubSignalReads() {
+        let definition = WorkflowActionDefinitions(publicURL: Self.publicURL + "/").definition(for: .sendNotification)
+        #expect(definition.actionUrl == "https://hubsignal.example.com/hubspot/actions/send-notification")
+        #expect(definition.published)
+        #expect(definition.objectTypes == ["CONTACT"])
+        #expect(definition.functions == [])
+        #expect(definition.inputFields.map(\.typeDefinition.name) == ["template_id", "heading", "content", "url", "email", "external_id"])
+        let fields = inputs(definition)
+        #expect(fields.values.allSatisfy { $0.typeDefinition.type == "string" && !$0.isRequired })
+        #expect(fields["content"]?.typeDefinition.fieldType == "textarea")
+        #expect(fields["heading"]?.typeDefinition.fieldType == "text")
+        #expect(fields["template_id"]?.supportedValueTypes == [.staticValue])
+        #expect(fields["email"]?.supportedValueTypes.contains(.objectProperty) == true)
+        #expect(fields["external_id"]?.supportedValueTypes.contains(.objectProperty) == true)
+        #expect(
+            definition.outputFields.map { [$0.typeDefinition.name, $0.typeDefinition.type] }
+                == [["notification_id", "string"], ["recipients", "number"], ["error_message", "string"]])
+        let labels = definition.labels["en"]
+        #expect(labels?.actionName == "Send OneSignal notification")
+        #expect(labels?.actionDescription?.isEmpty == false)
+        #expect(Set((labels?.inputFieldLabels ?? [:]).keys) == Set(fields.keys))
+        #expect(Set((labels?.outputFieldLabels ?? [:]).keys) == ["notification_id", "recipients", "error_message"])
+    }
+
+    @Test func editTagsRequiresTagsOnly() {
+        let definition = WorkflowActionDefinitions(publicURL: Self.publicURL).definition(for: .editTags)
+        #expect(definition.actionUrl == "https://hubsignal.example.com/hubspot/actions/edit-tags")
+        #expect(definition.inputFields.map(\.typeDefinition.name) == ["tags", "email", "external_id"])
+        let fields = inputs(definition)
+        #expect(fields["tags"]?.isRequired == true)
+        #expect(fields["tags"]?.typeDefinition.fieldType == "textarea")
+        #expect(fields["email"]?.isRequired == false)
+        #expect(definition.outputFields.map(\.typeDefinition.name) == ["error_message"])
+        #expect(definition.labels["en"]?.actionName == "Edit OneSignal tags")
+        #expect(Set((definition.labels["en"]?.inputFieldLabels ?? [:]).keys) == Set(fields.keys))
+    }
+
+    @Test func appNamesBecomeASelectOnBothActions() throws {
+        let definitions = WorkflowActionDefinitions(publicURL: Self.publicURL, appNames: ["main", "beta", "main", ""])
+        #expect(definitions.appNames == ["main", "beta"])
+        for (_, definition) in definitions.all {
+            let app = try #require(inputs(definition)["app"])
+            #expect(app.typeDefinition.type == "enumeration")
+            #expect(app.typeDefinition.fieldType == "select")
+            #expect(app.typeDefinition.options?.map(\.value) == ["main", "beta"])
+            #expect(app.typeDefinition.options?.map(\.label) == ["main", "beta"])
+            #expect(!app.isRequired)
+            #expect(definition.labels["en"]?.inputFieldLabels?["app"] != nil)
+            #expect(definition.inputFields.last?.typeDefinition.name == "app")
+        }
+    }
+
+    @Test func jsonIsPrettySortedAndDeterministic() throws {
+        let definition = WorkflowActionDefinitions(publicURL: Self.publicURL, appNames: ["main"]).definition(for: .sendNotification)
+        let text = String(decoding: try definition.prettyJSON(), as: UTF8.self)
+        #expect(text == String(decoding: try definition.prettyJSON(), as: UTF8.self))
+        #expect(text.hasPrefix("{\n"))
+        #expect(text.contains("https://hubsignal.example.com/hubspot/actions/send-notification"))  // slashes unescaped
+        #expect(!text.contains("\"id\""))
+        #expect(!text.contains("revisionId"))
+        // Top-level keys in sorted order.
+        let keys = ["actionUrl", "functions", "inputFields", "labels", "objectTypes", "outputFields", "published"]
+        let positions = keys.map { text.range(of: "\n  \"\($0)\"")?.lowerBound }
+        #expect(positions.allSatisfy { $0 != nil })
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
+        // It reads back as the same definition.
+        #expect(try JSONDecoder().decode(HubSpotActionDefinition.self, from: Data(text.utf8)) == definition)
+    }
+
+    /// `deploy/hubspot/*.json` are the builder's output for the example host and no apps, so they cannot drift.
+    /// `HUBSIGNAL_UPDATE_DEPLOY=1 swift test --filter WorkflowActionDefinitionsTests` writes them again.
+    @Test func deployFilesEqualTheBuilderOutput() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/hubspot")
+        let definitions = WorkflowActionDefinitions(publicURL: Self.publicURL)
+        for (action, definition) in definitions.all {
+            let expected = String(decoding: try definition.prettyJSON(), as: UTF8.self) + "\n"
+            let file = folder.appendingPathComponent("\(action.rawValue).json")
+            if ProcessInfo.processInfo.environment["HUBSIGNAL_UPDATE_DEPLOY"] == "1" {
+                try Data(expected.utf8).write(to: file)
+            }
+            let actual = try String(contentsOf: file, encoding: .utf8)
+            #expect(actual == expected, "\(file.path) differs from WorkflowActionDefinitions; see the test's comment to rewrite it")
+            #expect(!actual.contains("\"app\""))
+        }
+    }
+}
+
+@Suite("HubSpot client: workflow actions")
+struct HubSpotAutomationClientTests {
+    static let token = "pat-na1-automation-test"
+    static let developerKey = "dev-key-5f0c9a1e-secret"
+    static let appID = "1109808"
+
+    /// Runs `body` with a started sandbox (with a developer key) and a client of it whose log lines are captured.
+    private func withSandbox(
+        batchSize: Int = 100, _ body: (HubSpotSandbox, HubSpotClient, CapturedLogs) async throws -> Void
+    ) async throws {
+        let sandbox = HubSpotSandbox(configuration: .init(accessToken: Self.token, developerAPIKey: Self.developerKey))
+        try await sandbox.start()
+        let logs = CapturedLogs()
+        var logger = Logger(label: "workflow-action-tests") { _ in CapturingLogHandler(logs: logs) }
+        logger.logLevel = .trace
+        let client = HubSpotClient(
+            configuration: .init(baseURL: sandbox.baseURL, accessToken: Self.token, timeout: .seconds(10), batchSize: batchSize),
+            rateLimiter: HubSpotRateLimiter(limit: 1_000), logger: logger)
+        do {
+            try await body(sandbox, client, logs)
+        } catch {
+            await sandbox.stop()
+            throw error
+        }
+        await sandbox.stop()
+    }
+
+    @Test func installCreatesBothActionsThenUpdatesThemWithoutDuplicates() async throws {
+        try await withSandbox { sandbox, client, logs in
+            let definitions = WorkflowActionDefinitions(publicURL: "http://127.0.0.1:8080", appNames: ["main"]).all.map(\.definition)
+            let first = try await client.installActionDefinitions(definitions, appID: Self.appID, developerAPIKey: Self.developerKey)
+            #expect(first.map(\.change) == [.created, .created])
+            #expect(
+                first.map(\.actionURL)
+                    == ["http://127.0.0.1:8080/hubspot/actions/send-notification", "http://127.0.0.1:8080/hubspot/actions/edit-tags"])
+            #expect(first.allSatisfy { $0.revisionId == "1" && $0.duplicateIDs.isEmpty })
+
+            // What HubSpot stored is what the builder made.
+            let stored = try await client.actionDefinitions(appID: Self.appID, developerAPIKey: Self.developerKey)
+            #expect(stored.map(\.id) == first.map(\.id))
+            #expect(stored.map { var copy = $0; copy.id = nil; copy.revisionId = nil; return copy } == definitions)
+
+            // Again, with another app option: the same two definitions are updated.
+            let changed = WorkflowActionDefinitions(publicURL: "http://127.0.0.1:8080", appNames: ["main", "beta"]).all.map(\.definition)
+            let second = try await client.installActionDefinitions(changed, appID: Self.appID, developerAPIKey: Self.developerKey)
+            #expect(second.map(\.change) == [.updated, .updated])
+            #expect(second.map(\.id) == first.map(\.id))
+            #expect(second.map(\.revisionId) == ["2", "2"])
+            #expect(sandbox.actionDefinitions().count == 2)
+            let options = try await client.actionDefinitions(appID: Self.appID, developerAPIKey: Self.developerKey)
+                .map { $0.inputFields.first { $0.typeDefinition.name == "app" }?.typeDefinition.options?.map(\.value) }
+            #expect(options == [["main", "beta"], ["main", "beta"]])
+
+            // Another app's definitions are its own.
+            let other = try await client.installActionDefinitions(definitions, appID: "2220000", developerAPIKey: Self.developerKey)
+            #expect(other.map(\.change) == [.created, .created])
+            #expect(sandbox.actionDefinitions().count == 4)
+
+            // The key went in the query only, never in a log line.
+            let definitionRequests = sandbox.requests.all.filter { $0.path.hasPrefix("/automation/v4/actions/") }
+            #expect(!definitionRequests.isEmpty)
+            #expect(definitionRequests.allSatisfy { $0.query.contains("hapikey=") && $0.header("Authorization") == nil })
+            #expect(!logs.text.contains(Self.developerKey))
+        }
+    }
+
+    @Test func aWrongDeveloperKeyIsUnauthorizedAndNeverShown() async throws {
+        try await withSandbox { sandbox, client, logs in
+            let wrongKey = "wrong-key-\(UUID().uuidString)"
+            let definitions = WorkflowActionDefinitions(publicURL: "https://hubsignal.example.com").all.map(\.definition)
+            let error = try await #require(throws: HubSpotError.self) {
+                try await client.installActionDefinitions(definitions, appID: Self.appID, developerAPIKey: wrongKey)
+            }
+            #expect(error.code == .unauthorized)
+            #expect(error.status == 401)
+            #expect(error.category == "INVALID_AUTHENTICATION")
+            for text in [error.description, error.debugDescription, error.message, error.reason, "\(error)", String(reflecting: error)] {
+                #expect(!text.contains(wrongKey))
+            }
+            #expect(!logs.text.contains(wrongKey))
+            #expect(sandbox.actionDefinitions().isEmpty)
+
+            // The access token is no developer key either.
+            let withToken = try await #require(throws: HubSpotError.self) {
+                try await client.actionDefinitions(appID: Self.appID, developerAPIKey: Self.token)
+            }
+            #expect(withToken.code == .unauthorized)
+        }
+    }
+
+    @Test func updatingAnUnknownDefinitionIsNotFound() async throws {
+        try await withSandbox { _, client, _ in
+            let definition = WorkflowActionDefinitions(publicURL: "https://hubsignal.example.com").definition(for: .editTags)
+            let error = try await #require(throws: HubSpotError.self) {
+                try await client.updateActionDefinition(
+                    appID: Self.appID, definitionID: "424242", developerAPIKey: Self.developerKey, definition: definition)
+            }
+            #expect(error.code == .notFound)
+            #expect(error.category == "OBJECT_NOT_FOUND")
+            let created = try await client.createActionDefinition(appID: Self.appID, developerAPIKey: Self.developerKey, definition: definition)
+            var changed = definition
+            changed.published = false
+            let updated = try await client.updateActionDefinition(
+                appID: Self.appID, definitionID: try #require(created.id), developerAPIKey: Self.developerKey, definition: changed)
+            #expect(updated.published == false)
+            #expect(updated.revisionId == "2")
+            #expect(updated.functions == [])
+        }
+    }
+
+    @Test func completionsAreRecordedBySandbox() async throws {
+        try await withSandbox(batchSize: 2) { sandbox, client, _ in
+            try await client.completeWorkflowAction(
+                callbackID: "ap-12345678-1589400750477-3-0",
+                outputFields: ["hs_execution_state": "SUCCESS", "notification_id": "n-1", "recipients": "3"])
+            try await client.completeWorkflowActions([
+                ("ap-1", ["hs_execution_state": "FAIL_CONTINUE", "error_message": "no subscription"]),
+                ("ap-2", ["hs_execution_state": "SUCCESS"]),
+                ("ap-3", ["hs_execution_state": "SUCCESS", "error_message": ""]),
+            ])
+            let completions = sandbox.callbackCompletions()
+            #expect(completions.map(\.callbackID) == ["ap-12345678-1589400750477-3-0", "ap-1", "ap-2", "ap-3"])
+            #expect(completions.first?.outputFields == ["hs_execution_state": "SUCCESS", "notification_id": "n-1", "recipients": "3"])
+            #expect(completions[1].outputFields["error_message"] == "no subscription")
+            // Three completions in batches of two: two batch calls, with the token.
+            let batches = sandbox.requests.all.filter { $0.path == "/automation/v4/actions/callbacks/complete" }
+            #expect(batches.count == 2)
+            #expect(batches.allSatisfy { $0.header("Authorization") == "Bearer \(Self.token)" && !$0.query.contains("hapikey") })
+
+            // A refused completion is a validation error.
+            let error = try await #require(throws: HubSpotError.self) {
+                try await client.completeWorkflowAction(callbackID: "ap-9", outputFields: ["hs_execution_state": "MAYBE"])
+            }
+            #expect(error.code == .validation)
+        }
+    }
+}
+
+// MARK: - Log capture
+
+/// Every log line of a test, as text (message and metadata).
+final class CapturedLogs: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) {
+        lines.withLock { $0.append(line) }
+    }
+
+    /// All lines, one per line.
+    var text: String {
+        lines.withLock { $0.joined(separator: "\n") }
+    }
+}
+
+/// A log handler that keeps every line in a ``CapturedLogs``.
+struct CapturingLogHandler: LogHandler {
+    let logs: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        logs.append("\(event.level) \(event.message) \(fields)" + (event.error.map { " error=\($0)" } ?? ""))
+    }
+}
