@@ -4,6 +4,7 @@ import EmbeddedPostgres
 import EventStore
 import Foundation
 import HubSpotSandbox
+import OneSignalSandbox
 import Logging
 import Mapping
 import Metrics
@@ -79,6 +80,8 @@ let environmentHelp = """
       HUBSPOT_BASE_URL              HubSpot's API (default https://api.hubapi.com; a sandbox in tests and dev)
       HUBSPOT_RATE_LIMIT            requests per 10 s HubSignal allows itself (default 100)
       HUBSPOT_PORTAL_ID             the HubSpot account (Hub ID), for behavioral event names pe<id>_… (default: none sent)
+      ONESIGNAL_APP_ID, ONESIGNAL_API_KEY   the OneSignal app and its REST API key (default: none, OneSignal sync off)
+      ONESIGNAL_BASE_URL            OneSignal's API (default https://api.onesignal.com; a sandbox in tests and dev)
       HUBSIGNAL_SYNC_LINGER_MS      a contact is pushed once unchanged this long (coalescing; default 1000)
       HUBSIGNAL_WORKER_ID           this process's name in the delivery ledger and status (default host-pid)
       HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
@@ -245,6 +248,24 @@ struct Dev: AsyncParsableCommand {
             configuration.hubSpotPortalID = configuration.hubSpotPortalID ?? String(started.configuration.portalID)
             sandbox = started
         }
+        // Likewise the OneSignal sandbox for OneSignal, with a demo app, key and event-stream secret.
+        var oneSignal: OneSignalSandbox?
+        if configuration.oneSignalAppID == nil {
+            let app = OneSignalSandbox.Configuration.App(id: Self.oneSignalAppID, apiKey: "os_v2_app_dev_sandbox", name: "HubSignal dev")
+            let started = OneSignalSandbox(configuration: .init(apps: [app]))
+            do {
+                _ = try await started.start()
+            } catch {
+                await sandbox?.stop()
+                await postgres?.stop()
+                throw fail(error)
+            }
+            configuration.oneSignalAppID = app.id
+            configuration.oneSignalAPIKey = app.apiKey
+            configuration.oneSignalBaseURL = started.baseURL?.absoluteString ?? configuration.oneSignalBaseURL
+            configuration.oneSignalWebhookSecret = configuration.oneSignalWebhookSecret ?? "dev-onesignal-secret"
+            oneSignal = started
+        }
         if configuration.writeKeys.isEmpty { configuration.writeKeys = ["dev-write-key"] }
         do {
             let client = HubSignalService.makeClient(configuration, logger: logger)
@@ -258,28 +279,40 @@ struct Dev: AsyncParsableCommand {
             let hubSpotCheck = sandbox.map {
                 "curl -s -H 'Authorization: Bearer \($0.configuration.accessToken)' '\($0.baseURL)/crm/v3/objects/contacts/ada@example.com?idProperty=email'"
             }
+            let oneSignalURL = configuration.oneSignalBaseURL
+            let oneSignalApp = configuration.oneSignalAppID ?? ""
+            let oneSignalLine = oneSignal.map { _ in "\(oneSignalURL)   (sandbox; app \(oneSignalApp), key os_v2_app_dev_sandbox)" } ?? oneSignalURL
+            let oneSignalCheck = oneSignal.map { _ in
+                "curl -s -H 'Authorization: Key os_v2_app_dev_sandbox' '\(oneSignalURL)/apps/\(oneSignalApp)/users/by/external_id/ada'"
+            }
             try await HubSignalService.serve(configuration, logger: logger, metrics: metricsRegistry) { port in
                 // Written unbuffered, so it shows up at once even when standard output is a file or a pipe.
                 FileHandle.standardOutput.write(Data(
                     """
 
-                    HubSignal is running (Ctrl-C stops it, its PostgreSQL and the sandbox).
+                    HubSignal is running (Ctrl-C stops it, its PostgreSQL and the sandboxes).
                       HTTP:        http://\(host):\(port)   (write key: \(writeKey))
                       PostgreSQL:  \(databaseURL)   (try: psql '\(databaseURL)' -c 'SELECT * FROM events')
                       HubSpot:     \(hubSpot)
+                      OneSignal:   \(oneSignalLine)
                     Try:
                       curl -s -u \(writeKey): http://\(host):\(port)/v1/identify -H 'Content-Type: application/json' \\
                         -d '{"userId":"ada","traits":{"email":"ada@example.com","firstName":"Ada"}}'
                       psql '\(databaseURL)' -c "SELECT contact_id, email, state FROM sync_status JOIN contacts USING (contact_id)"
-                    \(hubSpotCheck.map { "  " + $0 + "\n" } ?? "")
+                    \(hubSpotCheck.map { "  " + $0 + "\n" } ?? "")\(oneSignalCheck.map { "  " + $0 + "\n" } ?? "")
                     """.utf8))
             }
         } catch {
             await sandbox?.stop()
+            await oneSignal?.stop()
             await postgres?.stop()
             throw fail(error)
         }
         await sandbox?.stop()
+        await oneSignal?.stop()
         await postgres?.stop()
     }
+
+    /// The OneSignal sandbox's app in `dev`.
+    static let oneSignalAppID = "5eb5a37e-b458-11e3-ac11-000c2940e62c"
 }

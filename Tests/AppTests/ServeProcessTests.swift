@@ -75,7 +75,7 @@ import TestSupport
         return process
     }
 
-    @Test func devSyncsContactsToItsHubSpotSandbox() async throws {
+    @Test func devSyncsContactsToItsHubSpotAndOneSignalSandboxes() async throws {
         try await TestPostgres.withDatabase { database in
             let port = try EmbeddedPostgres.findFreePort()
             let process = try Self.startServe(
@@ -103,8 +103,17 @@ import TestSupport
                 synced = try rows.first?.decode(String?.self, at: 0)
                 if synced == nil { try await Task.sleep(for: .milliseconds(100)) }
             }
+            // And its OneSignal sandbox: the user did not exist there, so it was created with its tags.
+            var tags: String?
+            while ContinuousClock.now < deadline + .seconds(30), tags == nil {
+                let rows = try await database.client.query(
+                    "SELECT acknowledged::text FROM sync_status WHERE destination = 'onesignal' AND state = 'in_sync'")
+                tags = try rows.first?.decode(String?.self, at: 0)
+                if tags == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
+            #expect(tags?.contains(#""first_name": "Ada""#) == true, "the user reached the OneSignal sandbox: \(tags ?? "nothing")")
             #expect(synced != nil, "the contact reached the HubSpot sandbox and its acknowledgement came back")
             #expect(process.terminationStatus == 0)
         }
