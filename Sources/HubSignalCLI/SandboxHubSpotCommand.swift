@@ -27,6 +27,9 @@ struct SandboxHubSpot: AsyncParsableCommand {
     @Option(help: "Portal (hub) id; custom event names are pe<portal-id>_<name>.")
     var portalId = 12_345_678
 
+    @Option(help: "The developer API key accepted (as ?hapikey=) on the workflow action definition endpoints (default: HUBSPOT_DEVELOPER_API_KEY; none: they refuse every request).")
+    var developerApiKey: String?
+
     func validate() throws {
         guard resolvedToken() != nil else {
             throw ValidationError("--token is required (or set HUBSPOT_ACCESS_TOKEN)")
@@ -44,6 +47,8 @@ struct SandboxHubSpot: AsyncParsableCommand {
         let sandbox = HubSpotSandbox(
             configuration: .init(
                 accessToken: resolvedToken()!, portalID: portalId, rateLimit: rateLimit, host: host, port: port,
+                developerAPIKey: developerApiKey
+                    ?? ProcessInfo.processInfo.environment["HUBSPOT_DEVELOPER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
                 requestLogLimit: 1_000))
         let host = host
         let rateLimit = rateLimit
