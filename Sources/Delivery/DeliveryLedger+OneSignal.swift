@@ -23,11 +23,14 @@ extension DeliveryLedger {
     /// Claims up to `limit` contacts whose OneSignal tags differ from what OneSignal acknowledged, unchanged for
     /// `linger`, and not pushed within `spacing` (OneSignal allows one write per second per user: a contact that keeps
     /// changing is pushed at most once per `spacing`, with everything that changed meanwhile).
+    ///
+    /// Each app has its own ledger rows (`object_kind` `user:<app>`): its own leases, retries and dead letters.
     public func claimOneSignalUsers(
-        limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
+        app: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
     ) async throws -> [ClaimedUser] {
+        let kind = Self.userKind(app: app)
         let attempts = try await claimContacts(
-            destination: "onesignal", kind: "user", limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner)
+            destination: "onesignal", app: app, kind: kind, limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner)
         guard !attempts.isEmpty else { return [] }
         let rows = try await client.query(
             """
@@ -36,10 +39,10 @@ extension DeliveryLedger {
             FROM sync_status s JOIN contacts c ON c.contact_id = s.contact_id
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
-                WHERE d.destination = 'onesignal' AND d.object_kind = 'user' AND d.object_key = s.contact_id
+                WHERE d.destination = 'onesignal' AND d.object_kind = \(kind) AND d.object_key = s.contact_id
                 OFFSET 0
             ) d ON true
-            WHERE s.destination = 'onesignal' AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
+            WHERE s.destination = 'onesignal' AND s.app = \(app) AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
             ORDER BY s.updated_at
             """, name: "delivery.load_onesignal_users")
         var users: [ClaimedUser] = []
@@ -53,7 +56,10 @@ extension DeliveryLedger {
                     contactID: id, userID: userID, email: email, updatedPosition: position, desired: Self.object(desired),
                     acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0))
         }
-        try await forget(kind: "user", Set(attempts.keys).subtracting(found), owner: owner, destination: "onesignal")
+        try await forget(kind: kind, Set(attempts.keys).subtracting(found), owner: owner, destination: "onesignal")
         return users
     }
+
+    /// The ledger's `object_kind` of a OneSignal app's users.
+    public static func userKind(app: String) -> String { "user:\(app)" }
 }

@@ -42,7 +42,7 @@ public struct DeliveryLedger: Sendable {
     /// nested loop scanning every ledger row of the destination per candidate: 0.6 s per claim at 3,000 contacts.
     public func claimHubSpotContacts(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedContact] {
         let attempts = try await claimContacts(
-            destination: "hubspot", kind: "contact", limit: limit, linger: linger, spacing: .zero, lease: lease, owner: owner)
+            destination: "hubspot", app: "", kind: "contact", limit: limit, linger: linger, spacing: .zero, lease: lease, owner: owner)
         guard !attempts.isEmpty else { return [] }
         let rows = try await client.query(
             """
@@ -54,7 +54,7 @@ public struct DeliveryLedger: Sendable {
                 WHERE d.destination = 'hubspot' AND d.object_kind = 'contact' AND d.object_key = s.contact_id
                 OFFSET 0
             ) d ON true
-            WHERE s.destination = 'hubspot' AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
+            WHERE s.destination = 'hubspot' AND s.app = '' AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
             ORDER BY s.updated_at
             """, name: "delivery.load_hubspot_contacts")
         var contacts: [ClaimedContact] = []
@@ -74,7 +74,7 @@ public struct DeliveryLedger: Sendable {
         return contacts
     }
 
-    /// Claims up to `limit` contacts whose `sync_status` row at `destination` is pending (or failed, for a retry): the
+    /// Claims up to `limit` contacts whose `sync_status` row at `destination` (and OneSignal `app`; `""` for HubSpot) is pending (or failed, for a retry): the
     /// shared part of every contact-level destination. Returns the claimed contact ids with their failed attempts.
     ///
     /// - `linger`: a contact is claimed once it has not changed for this long (coalescing), and a partial batch only
@@ -82,7 +82,7 @@ public struct DeliveryLedger: Sendable {
     /// - `spacing`: at least this long between the end of one finished push of a contact and the next claim of it
     ///   (OneSignal allows one write per second per user).
     func claimContacts(
-        destination: String, kind: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
+        destination: String, app: String, kind: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
     ) async throws -> [String: Int] {
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement: PQQuery =
@@ -95,7 +95,7 @@ public struct DeliveryLedger: Sendable {
                     WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
                     OFFSET 0
                 ) d ON true
-                WHERE s.destination = \(destination) AND s.state IN ('pending', 'failed')
+                WHERE s.destination = \(destination) AND s.app = \(app) AND s.state IN ('pending', 'failed')
                   AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                   AND (d.object_key IS NULL
                        OR (d.state = 'queued' AND d.next_attempt_at <= now()

@@ -45,9 +45,13 @@ public struct OneSignalSync: Service {
         public var retry = RetryPolicy()
         /// This worker's name in the ledger (leases) and in `hubsignal status`.
         public var owner: String
+        /// Whether this worker runs the `onesignal-actions` subscription that queues workflow notifications for every
+        /// app (one worker per process does; default `true`).
+        public var runsOutbox = true
 
-        public init(owner: String) {
+        public init(owner: String, app: String = "default") {
             self.owner = owner
+            self.app = app
         }
     }
 
@@ -58,8 +62,8 @@ public struct OneSignalSync: Service {
     let database: PQClient
     let mapping: Mapping
     let logger: Logger
-    /// Fills `onesignal_outbox` (workflow-sent notifications) from the log.
-    let outbox: Subscription
+    /// Fills `onesignal_outbox` (workflow-sent notifications) from the log; `nil` when another worker does.
+    let outbox: Subscription?
     /// Completes HubSpot workflow actions after the notification was sent; `nil` without HubSpot credentials.
     let completer: WorkflowActionCompleter?
 
@@ -75,13 +79,16 @@ public struct OneSignalSync: Service {
         self.mapping = mapping
         self.completer = completer
         self.logger = logger
-        self.outbox = OneSignalOutbox(defaultApp: configuration.app).makeSubscription(store: store, watcher: watcher, logger: logger)
+        self.outbox =
+            configuration.runsOutbox
+            ? OneSignalOutbox(defaultApp: mapping.oneSignalApps[0].name).makeSubscription(store: store, watcher: watcher, logger: logger)
+            : nil
     }
 
     public func run() async throws {
         logger.info("OneSignal sync started", metadata: ["worker": "\(configuration.owner)", "app": "\(configuration.app)"])
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await outbox.run() }
+            if let outbox { group.addTask { try await outbox.run() } }
             await rounds()
             group.cancelAll()
         }
@@ -111,7 +118,7 @@ public struct OneSignalSync: Service {
     /// - Parameter steppingOutbox: whether to move the outbox subscription one batch first (`run()` runs it on its own).
     @discardableResult
     public func runOnce(steppingOutbox: Bool = true) async throws -> Int {
-        if steppingOutbox { _ = try await outbox.processNextBatch() }
+        if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         var claimed = try await pushUsers()
         claimed += try await sendNotifications()
         return claimed
@@ -119,10 +126,15 @@ public struct OneSignalSync: Service {
 
     // MARK: - Tags
 
+    /// This app's tag limit: its own (configuration), else the mapping's.
+    var tagLimit: Int {
+        mapping.tagLimit(of: mapping.oneSignalApps.first { $0.name == configuration.app } ?? OneSignalAppTarget(name: configuration.app))
+    }
+
     /// Claims a batch of users, pushes their tags concurrently and records the outcomes. Returns how many were claimed.
     func pushUsers() async throws -> Int {
         let claimed = try await ledger.claimOneSignalUsers(
-            limit: configuration.batchSize, linger: configuration.linger, spacing: configuration.spacing,
+            app: configuration.app, limit: configuration.batchSize, linger: configuration.linger, spacing: configuration.spacing,
             lease: configuration.lease, owner: configuration.owner)
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
@@ -143,7 +155,7 @@ public struct OneSignalSync: Service {
             }
         }
         try await ledger.finish(
-            kind: "user", destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, store: store)
+            kind: DeliveryLedger.userKind(app: configuration.app), destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, store: store)
         await record(error: lastError)
         return claimed.count
     }
@@ -209,7 +221,7 @@ public struct OneSignalSync: Service {
             return UserResult(contactID: user.contactID, outcome: .done(desiredHash: user.desiredHash))
         }
         let (updates, remaining) = Self.changes(
-            desired: user.desired, acknowledged: user.acknowledged, tagLimit: mapping.oneSignal.tagLimit)
+            desired: user.desired, acknowledged: user.acknowledged, tagLimit: tagLimit)
         // More than one request's worth: the rest goes out in the next push (another hash keeps the contact due).
         let hash = remaining > 0 ? "partial:\(user.desiredHash)" : user.desiredHash
         var acknowledged = user.acknowledged

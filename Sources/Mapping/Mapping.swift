@@ -31,6 +31,9 @@ public struct Mapping: Sendable, Equatable {
     public var hubSpotToOneSignal: HubSpotToOneSignalRules
     /// OneSignal message events → the HubSpot contact's timeline.
     public var timeline: TimelineRules
+    /// The configured OneSignal apps (from the configuration, not the file; see `targeting(oneSignalApps:)`); one app
+    /// named `default` unless configured.
+    public internal(set) var oneSignalApps: [OneSignalAppTarget]
 
     /// The mapping file format this code reads (`version: 1` in the file).
     public static let formatVersion = 1
@@ -43,7 +46,8 @@ public struct Mapping: Sendable, Equatable {
         contacts: ContactRules = .defaults, oneSignal: OneSignalRules = .defaults,
         behavioralEvents: BehavioralEventRules = .defaults, pageViews: PageViewRules = .defaults,
         companies: CompanyRules = .defaults, customObjects: [CustomObjectRule] = [], audiences: AudienceRules = .defaults,
-        hubSpotToOneSignal: HubSpotToOneSignalRules = .defaults, timeline: TimelineRules = .defaults
+        hubSpotToOneSignal: HubSpotToOneSignalRules = .defaults, timeline: TimelineRules = .defaults,
+        oneSignalApps: [OneSignalAppTarget] = [.default]
     ) {
         self.contacts = contacts
         self.oneSignal = oneSignal
@@ -54,13 +58,14 @@ public struct Mapping: Sendable, Equatable {
         self.audiences = audiences
         self.hubSpotToOneSignal = hubSpotToOneSignal
         self.timeline = timeline
+        self.oneSignalApps = oneSignalApps
         let canonical: JSONValue = .object([
             "format": .int(Int64(Self.formatVersion)),
             "contacts": contacts.canonical, "onesignal": oneSignal.canonical,
             "behavioral_events": behavioralEvents.canonical, "page_views": pageViews.canonical,
             "companies": companies.canonical, "custom_objects": .array(customObjects.map(\.canonical)),
             "audiences": audiences.canonical, "hubspot_to_onesignal": hubSpotToOneSignal.canonical,
-            "hubspot_timeline": timeline.canonical,
+            "hubspot_timeline": timeline.canonical, "onesignal_apps": .array(oneSignalApps.map(\.canonical)),
         ])
         let digest = SHA256.hash(data: Array(CanonicalJSON.text(canonical).utf8))
         version = String(digest.map { String(format: "%02x", $0) }.joined().prefix(16))

@@ -47,11 +47,11 @@ extension PeopleState {
         case .userSynced(let contactID, let tags, let payload):
             let id = resolve(contactID)
             guard let contact = contacts[id] else { return }
-            contacts[id]?.oneSignalAcknowledged = tags
-            contacts[id]?.oneSignalFailure = nil
+            let app = payload["app"]?.stringValue ?? "default"
+            contacts[id]?.oneSignalAcknowledged[app] = tags
+            contacts[id]?.oneSignalFailures[app] = nil
             dirtyContacts.insert(id)
             // The OneSignal user, with its tags as last pushed.
-            let app = payload["app"]?.stringValue ?? "default"
             let oneSignalID = payload["onesignalId"]?.identifierValue ?? contact.oneSignalID
             let externalID = payload["externalId"]?.identifierValue ?? contact.userID
             if let userKey = oneSignalID ?? externalID {
@@ -60,10 +60,14 @@ extension PeopleState {
                     app: app, deviceKey: deviceKey, contactID: id, oneSignalID: oneSignalID, externalID: externalID,
                     subscriptionID: nil, channel: nil, tags: tags, lastEventAt: event.occurredAt)
             }
-        case .deliveryFailed(let destination, let contactID, let reason):
+        case .deliveryFailed(let destination, let contactID, let reason, let app):
             let id = resolve(contactID)
             guard contacts[id] != nil else { return }
-            if destination == "hubspot" { contacts[id]?.hubSpotFailure = reason } else { contacts[id]?.oneSignalFailure = reason }
+            if destination == "hubspot" {
+                contacts[id]?.hubSpotFailure = reason
+            } else {
+                contacts[id]?.oneSignalFailures[app ?? "default"] = reason
+            }
             dirtyContacts.insert(id)
         case .companyFailed(let groupID, let reason):
             guard let record = companyIdentities[.groupID(groupID)] else { return }
@@ -120,10 +124,15 @@ extension PeopleState {
         let id = resolve(contactID)
         guard var contact = contacts.removeValue(forKey: id) else { return }
         if let userID = message["userId"]?.identifierValue { contact.userID = userID }
+        if case .byWriteKey = mapping.oneSignal.apps,
+            let writeKeyID = (try? JSONValue.parse(event.metadata.bytes))?["writeKeyID"]?.stringValue
+        {
+            contact.writeKeyID = writeKeyID
+        }
         if !traits.isEmpty {
             // New values are a new delivery: a failure of the old ones no longer describes the contact.
             contact.hubSpotFailure = nil
-            contact.oneSignalFailure = nil
+            contact.oneSignalFailures = [:]
             contact.traits.merge(traits) { _, new in new }
             if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
             // A newer trait takes its tag back from a track property or a HubSpot workflow's edit.
@@ -287,7 +296,9 @@ extension PeopleState {
             let resolved = resolveContact(keys, event: event, reason: nil)
             contactID = resolve(resolved)
         }
-        let app = oneSignalField(payload, "app_id", "event.app_id") ?? "default"
+        // Attributed to the configured app with that id (its name), else the id itself.
+        let appID = oneSignalField(payload, "app_id", "event.app_id")
+        let app = appID.flatMap { mapping.oneSignalApp(withID: $0)?.name } ?? appID ?? mapping.oneSignalApps[0].name
         let notificationID = oneSignalField(payload, "message_id", "message.id") ?? oneSignalField(payload, "notification_id", "event.notification_id")
         activities.append(
             ActivityRecord(
@@ -369,7 +380,7 @@ extension PeopleState {
             if contacts[survivor] == nil {
                 contacts[survivor] = ContactRecord(
                     id: survivor, userID: nil, email: nil, traits: [:], hubSpotValues: [:], hubSpotContactID: nil, oneSignalID: nil,
-                    hubSpotAcknowledged: nil, oneSignalAcknowledged: nil, hubSpotFailure: nil, oneSignalFailure: nil,
+                    hubSpotAcknowledged: nil, oneSignalAcknowledged: [:], hubSpotFailure: nil, oneSignalFailures: [:],
                     firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt, createdAt: event.cursor,
                     updatedPosition: event.position, audiences: [:], companies: [:])
                 dirtyContacts.insert(survivor)
@@ -416,7 +427,7 @@ extension PeopleState {
         survivor.hubSpotContactID = survivor.hubSpotContactID ?? merged.hubSpotContactID
         survivor.oneSignalID = survivor.oneSignalID ?? merged.oneSignalID
         survivor.hubSpotAcknowledged = survivor.hubSpotAcknowledged ?? merged.hubSpotAcknowledged
-        survivor.oneSignalAcknowledged = survivor.oneSignalAcknowledged ?? merged.oneSignalAcknowledged
+        survivor.oneSignalAcknowledged.merge(merged.oneSignalAcknowledged) { old, _ in old }
         survivor.oneSignalEventTags.merge(merged.oneSignalEventTags) { old, new in mergedIsNewer ? new : old }
         survivor.oneSignalActivity.merge(merged.oneSignalActivity) { old, new in mergedIsNewer ? new : old }
         survivor.firstSeenAt = min(survivor.firstSeenAt, merged.firstSeenAt)

@@ -15,7 +15,7 @@ enum PeopleInput: Sendable {
     /// OneSignal acknowledged a user's tags (in `app`; the user by OneSignal id or external id when given).
     case userSynced(contactID: String, tags: [String: JSONValue], payload: [String: JSONValue])
     /// A delivery to `destination` (`hubspot` or `onesignal`) failed for good.
-    case deliveryFailed(destination: String, contactID: String, reason: String)
+    case deliveryFailed(destination: String, contactID: String, reason: String, app: String?)
     /// HubSpot upserted a company: its id and the property values it acknowledged.
     case companySynced(groupID: String, hubSpotID: String, properties: [String: JSONValue]?)
     /// HubSpot refused a company for good.
@@ -70,7 +70,7 @@ enum PeopleInput: Sendable {
         {
             self = .deliveryFailed(
                 destination: type.hasPrefix("hubsignal.hubspot.") ? "hubspot" : "onesignal", contactID: contactID,
-                reason: payload["reason"]?.stringValue ?? "unknown")
+                reason: payload["reason"]?.stringValue ?? "unknown", app: payload["app"]?.stringValue)
         } else if type == "hubsignal.hubspot.company_synced", let groupID = payload["groupId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
@@ -112,7 +112,7 @@ struct PeopleNeeds {
         case .contactSynced(let contactID, let hubSpotID, _):
             contactIDs.insert(contactID)
             identities.insert(.hubSpotID(hubSpotID))
-        case .userSynced(let contactID, _, _), .deliveryFailed(_, let contactID, _):
+        case .userSynced(let contactID, _, _), .deliveryFailed(_, let contactID, _, _):
             contactIDs.insert(contactID)
         case .companySynced(let groupID, let hubSpotID, _):
             companyKeys.insert(.groupID(groupID))

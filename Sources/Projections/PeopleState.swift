@@ -69,10 +69,12 @@ struct ContactRecord: Sendable {
     var oneSignalID: String?
     /// What HubSpot and OneSignal last acknowledged (from result events); `nil`: never synced.
     var hubSpotAcknowledged: [String: JSONValue]?
-    var oneSignalAcknowledged: [String: JSONValue]?
+    /// OneSignal: app name → the tags that app acknowledged.
+    var oneSignalAcknowledged: [String: [String: JSONValue]]
     /// The reason of the last failed delivery, until the next acknowledgement or change of traits.
     var hubSpotFailure: String?
-    var oneSignalFailure: String?
+    /// OneSignal: app name → why that app refused the tags.
+    var oneSignalFailures: [String: String]
     var firstSeenAt: Date
     var lastSeenAt: Date
     var createdAt: LogCursor
@@ -87,6 +89,8 @@ struct ContactRecord: Sendable {
     /// HubSpot contact properties from OneSignal message events (`hubspot_timeline.properties`): last activity times
     /// and subscription state per channel.
     var oneSignalActivity: [String: JSONValue] = [:]
+    /// The id of the write key that last sent a Segment call for the contact (for `onesignal.apps: { by_write_key }`).
+    var writeKeyID: String?
 
     func isOlder(than other: ContactRecord) -> Bool { createdAt < other.createdAt }
 }

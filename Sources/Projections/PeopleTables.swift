@@ -89,7 +89,8 @@ struct PeopleTables: Sendable {
             """
             SELECT contact_id, user_id, email, traits, hubspot_values, hubspot_contact_id, onesignal_id, first_seen_at,
                    last_seen_at, created_transaction_id, created_position, updated_position, hubspot_acknowledged,
-                   onesignal_acknowledged, hubspot_failure, onesignal_failure, onesignal_event_tags, onesignal_activity
+                   onesignal_acknowledged, hubspot_failure, onesignal_failures, onesignal_event_tags, onesignal_activity,
+                   write_key_id
             FROM \(unsafeRaw: table("contacts")) WHERE contact_id = ANY(\(ids)::text[])
             """, name: "people.load_contacts")
         for row in rows {
@@ -97,15 +98,15 @@ struct PeopleTables: Sendable {
                 try row.decode(
                     (String, String?, String?, PQJSONB, PQJSONB, String?, String?, Date, Date, UInt64, Int64, Int64).self)
             let hubSpotAcknowledged = try row.decode(PQJSONB?.self, at: 12).map(Self.object)
-            let oneSignalAcknowledged = try row.decode(PQJSONB?.self, at: 13).map(Self.object)
+            let oneSignalAcknowledged = (try row.decode(PQJSONB?.self, at: 13).map(Self.object) ?? [:]).compactMapValues(\.objectValue)
             state.contacts[id] = ContactRecord(
                 id: id, userID: userID, email: email, traits: Self.object(traits), hubSpotValues: Self.object(values),
                 hubSpotContactID: hubSpotID, oneSignalID: oneSignalID, hubSpotAcknowledged: hubSpotAcknowledged,
                 oneSignalAcknowledged: oneSignalAcknowledged, hubSpotFailure: try row.decode(String?.self, at: 14),
-                oneSignalFailure: try row.decode(String?.self, at: 15), firstSeenAt: first, lastSeenAt: last,
+                oneSignalFailures: Self.object(try row.decode(PQJSONB.self, at: 15)).compactMapValues(\.stringValue), firstSeenAt: first, lastSeenAt: last,
                 createdAt: LogCursor(transactionID: createdXID, position: createdPosition), updatedPosition: updated,
                 audiences: [:], companies: [:], oneSignalEventTags: Self.object(try row.decode(PQJSONB.self, at: 16)),
-                oneSignalActivity: Self.object(try row.decode(PQJSONB.self, at: 17)))
+                oneSignalActivity: Self.object(try row.decode(PQJSONB.self, at: 17)), writeKeyID: try row.decode(String?.self, at: 18))
         }
         let audienceRows = try await connection.query(
             """
@@ -323,8 +324,8 @@ struct PeopleTables: Sendable {
                 [
                     "contact_id", "user_id", "email", "traits", "hubspot_properties", "hubspot_values", "hubspot_contact_id",
                     "onesignal_id", "first_seen_at", "last_seen_at", "created_transaction_id", "created_position", "updated_position",
-                    "hubspot_acknowledged", "onesignal_acknowledged", "hubspot_failure", "onesignal_failure",
-                    "onesignal_event_tags", "onesignal_activity",
+                    "hubspot_acknowledged", "onesignal_acknowledged", "hubspot_failure", "onesignal_failures",
+                    "onesignal_event_tags", "onesignal_activity", "write_key_id",
                 ],
                 state.contacts.values.map { contact in
                     [
@@ -332,20 +333,20 @@ struct PeopleTables: Sendable {
                         json(.object(Self.hubSpotProperties(of: contact, mapping: mapping))), json(.object(contact.hubSpotValues)),
                         contact.hubSpotContactID, contact.oneSignalID, time(contact.firstSeenAt), time(contact.lastSeenAt),
                         String(contact.createdAt.transactionID), String(contact.createdAt.position), String(contact.updatedPosition),
-                        contact.hubSpotAcknowledged.map { json(.object($0)) }, contact.oneSignalAcknowledged.map { json(.object($0)) },
-                        contact.hubSpotFailure, contact.oneSignalFailure, json(.object(contact.oneSignalEventTags)),
-                        json(.object(contact.oneSignalActivity)),
+                        contact.hubSpotAcknowledged.map { json(.object($0)) }, Self.acknowledgedJSON(contact).map(json),
+                        contact.hubSpotFailure, json(.object(contact.oneSignalFailures.mapValues(JSONValue.string))),
+                        json(.object(contact.oneSignalEventTags)), json(.object(contact.oneSignalActivity)), contact.writeKeyID,
                     ]
                 }
             )
         case "sync_status":
             return (
-                ["contact_id", "destination", "state", "reason", "desired", "acknowledged", "dropped", "updated_at"],
+                ["contact_id", "destination", "app", "state", "reason", "desired", "acknowledged", "dropped", "updated_at"],
                 state.contacts.values.flatMap { contact in
                     contact.syncStatus(hubSpotProperties: Self.hubSpotProperties(of: contact, mapping: mapping), mapping: mapping)
                         .map { row -> [String?] in
                             [
-                                contact.id, row.destination, row.state, row.reason, json(.object(row.desired)),
+                                contact.id, row.destination, row.app, row.state, row.reason, json(.object(row.desired)),
                                 row.acknowledged.map { json(.object($0)) }, json(.object(row.dropped.mapValues(JSONValue.string))),
                                 time(contact.lastSeenAt),
                             ]
@@ -523,6 +524,11 @@ struct PeopleTables: Sendable {
 
     /// The HubSpot contact properties the mapping derives from the contact's traits and audience memberships (one
     /// property per audience; null clears a property).
+    /// `contacts.onesignal_acknowledged`: app name → tags; `nil` (SQL NULL) when no app acknowledged anything.
+    static func acknowledgedJSON(_ contact: ContactRecord) -> JSONValue? {
+        contact.oneSignalAcknowledged.isEmpty ? nil : .object(contact.oneSignalAcknowledged.mapValues(JSONValue.object))
+    }
+
     static func hubSpotProperties(of contact: ContactRecord, mapping: Mapping) -> [String: JSONValue] {
         var properties = mapping.contacts.hubSpotProperties(from: contact.traits).values.mapValues { $0.map(JSONValue.string) ?? .null }
         for (audience, record) in contact.audiences {
@@ -542,8 +548,8 @@ struct PeopleTables: Sendable {
             """
             INSERT INTO \(unsafeRaw: table("contacts")) (contact_id, user_id, email, traits, hubspot_properties, hubspot_values,
                 hubspot_contact_id, onesignal_id, first_seen_at, last_seen_at, created_transaction_id, created_position,
-                updated_position, hubspot_acknowledged, onesignal_acknowledged, hubspot_failure, onesignal_failure,
-                onesignal_event_tags, onesignal_activity)
+                updated_position, hubspot_acknowledged, onesignal_acknowledged, hubspot_failure, onesignal_failures,
+                onesignal_event_tags, onesignal_activity, write_key_id)
             SELECT * FROM unnest(\(contacts.map(\.id))::text[], \(PQNullableArray(contacts.map(\.userID)))::text[],
                 \(PQNullableArray(contacts.map(\.email)))::text[], \(contacts.map { Self.jsonb(.object($0.traits)) })::jsonb[],
                 \(properties)::jsonb[], \(contacts.map { Self.jsonb(.object($0.hubSpotValues)) })::jsonb[],
@@ -552,21 +558,24 @@ struct PeopleTables: Sendable {
                 \(contacts.map { String($0.createdAt.transactionID) })::xid8[], \(contacts.map(\.createdAt.position))::bigint[],
                 \(contacts.map(\.updatedPosition))::bigint[],
                 \(PQNullableArray(contacts.map { $0.hubSpotAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
-                \(PQNullableArray(contacts.map { $0.oneSignalAcknowledged.map { Self.jsonb(.object($0)) } }))::jsonb[],
-                \(PQNullableArray(contacts.map(\.hubSpotFailure)))::text[], \(PQNullableArray(contacts.map(\.oneSignalFailure)))::text[],
+                \(PQNullableArray(contacts.map { Self.acknowledgedJSON($0).map(Self.jsonb) }))::jsonb[],
+                \(PQNullableArray(contacts.map(\.hubSpotFailure)))::text[],
+                \(contacts.map { Self.jsonb(.object($0.oneSignalFailures.mapValues(JSONValue.string))) })::jsonb[],
                 \(contacts.map { Self.jsonb(.object($0.oneSignalEventTags)) })::jsonb[],
-                \(contacts.map { Self.jsonb(.object($0.oneSignalActivity)) })::jsonb[])
+                \(contacts.map { Self.jsonb(.object($0.oneSignalActivity)) })::jsonb[],
+                \(PQNullableArray(contacts.map(\.writeKeyID)))::text[])
             ON CONFLICT (contact_id) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email, traits = EXCLUDED.traits,
                 hubspot_properties = EXCLUDED.hubspot_properties, hubspot_values = EXCLUDED.hubspot_values,
                 hubspot_contact_id = EXCLUDED.hubspot_contact_id, onesignal_id = EXCLUDED.onesignal_id,
                 first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
                 updated_position = EXCLUDED.updated_position, hubspot_acknowledged = EXCLUDED.hubspot_acknowledged,
                 onesignal_acknowledged = EXCLUDED.onesignal_acknowledged, hubspot_failure = EXCLUDED.hubspot_failure,
-                onesignal_failure = EXCLUDED.onesignal_failure, onesignal_event_tags = EXCLUDED.onesignal_event_tags,
-                onesignal_activity = EXCLUDED.onesignal_activity
+                onesignal_failures = EXCLUDED.onesignal_failures, onesignal_event_tags = EXCLUDED.onesignal_event_tags,
+                onesignal_activity = EXCLUDED.onesignal_activity, write_key_id = EXCLUDED.write_key_id
             """, name: "people.write_contacts")
         var ids: [String] = []
         var destinations: [String] = []
+        var apps: [String] = []
         var states: [String] = []
         var reasons: [String?] = []
         var desired: [PQJSONB] = []
@@ -577,6 +586,7 @@ struct PeopleTables: Sendable {
             for row in contact.syncStatus(hubSpotProperties: properties, mapping: mapping) {
                 ids.append(contact.id)
                 destinations.append(row.destination)
+                apps.append(row.app)
                 states.append(row.state)
                 reasons.append(row.reason)
                 desired.append(Self.jsonb(.object(row.desired)))
@@ -585,14 +595,22 @@ struct PeopleTables: Sendable {
                 updatedAt.append(contact.lastSeenAt)
             }
         }
+        // A contact whose traits now route it to other OneSignal apps loses the rows of the apps it left.
+        let keys = zip(zip(ids, destinations), apps).map { "\($0.0)\u{1F}\($0.1)\u{1F}\($1)" }
         try await connection.execute(
             """
-            INSERT INTO \(unsafeRaw: table("sync_status")) (contact_id, destination, state, reason, desired, acknowledged, dropped,
-                updated_at)
-            SELECT * FROM unnest(\(ids)::text[], \(destinations)::text[], \(states)::text[], \(PQNullableArray(reasons))::text[],
-                                 \(desired)::jsonb[], \(PQNullableArray(acknowledged))::jsonb[], \(dropped)::jsonb[],
-                                 \(updatedAt)::timestamptz[])
-            ON CONFLICT (contact_id, destination) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
+            DELETE FROM \(unsafeRaw: table("sync_status"))
+            WHERE contact_id = ANY(\(contacts.map(\.id))::text[])
+              AND NOT (contact_id || chr(31) || destination || chr(31) || app) = ANY(\(keys)::text[])
+            """, name: "people.prune_sync_status")
+        try await connection.execute(
+            """
+            INSERT INTO \(unsafeRaw: table("sync_status")) (contact_id, destination, app, state, reason, desired, acknowledged,
+                dropped, updated_at)
+            SELECT * FROM unnest(\(ids)::text[], \(destinations)::text[], \(apps)::text[], \(states)::text[],
+                                 \(PQNullableArray(reasons))::text[], \(desired)::jsonb[], \(PQNullableArray(acknowledged))::jsonb[],
+                                 \(dropped)::jsonb[], \(updatedAt)::timestamptz[])
+            ON CONFLICT (contact_id, destination, app) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
                 desired = EXCLUDED.desired, acknowledged = EXCLUDED.acknowledged, dropped = EXCLUDED.dropped,
                 updated_at = EXCLUDED.updated_at
             """, name: "people.write_sync_status")

@@ -5,6 +5,8 @@ import Mapping
 /// One row of `sync_status`: the delivery state of a contact at one destination.
 struct SyncStatusRow: Sendable {
     var destination: String
+    /// The OneSignal app's name; `""` for HubSpot.
+    var app: String = ""
     var state: String
     var reason: String?
     var desired: [String: JSONValue]
@@ -22,23 +24,31 @@ extension ContactRecord {
     /// - `failed`: the last delivery failed, until an acknowledgement or a change of traits;
     /// - `in_sync`: every desired value is acknowledged (nothing desired counts as in sync);
     /// - `pending`: otherwise.
+    ///
+    /// OneSignal: one row per app the mapping's `onesignal.apps` rule sends the contact to, each with the app's tag limit.
     func syncStatus(hubSpotProperties: [String: JSONValue], mapping: Mapping) -> [SyncStatusRow] {
-        let (tags, dropped) = oneSignalTags(mapping: mapping)
         let oneSignalKey: String?
         switch mapping.oneSignal.matchBy {
         case .externalID: oneSignalKey = userID
         case .email: oneSignalKey = email
         }
-        return [
+        var rows = [
             Self.row(
                 "hubspot", desired: hubSpotProperties, acknowledged: hubSpotAcknowledged, failure: hubSpotFailure,
-                waitingReason: email == nil ? "HubSpot contacts are matched by email, and this contact has none yet" : nil),
-            Self.row(
-                "onesignal", desired: tags, acknowledged: oneSignalAcknowledged, failure: oneSignalFailure, dropped: dropped,
+                waitingReason: email == nil ? "HubSpot contacts are matched by email, and this contact has none yet" : nil)
+        ]
+        for app in mapping.oneSignalApps(traits: traits, writeKeyID: writeKeyID) {
+            let acknowledged = oneSignalAcknowledged[app.name]
+            let (tags, dropped) = oneSignalTags(mapping: mapping, tagLimit: mapping.tagLimit(of: app), acknowledged: acknowledged)
+            var row = Self.row(
+                "onesignal", desired: tags, acknowledged: acknowledged, failure: oneSignalFailures[app.name], dropped: dropped,
                 waitingReason: oneSignalKey == nil
                     ? "OneSignal users are matched by \(mapping.oneSignal.matchBy == .email ? "email" : "external id (userId)"), and this contact has none yet"
-                    : nil),
-        ]
+                    : nil)
+            row.app = app.name
+            rows.append(row)
+        }
+        return rows
     }
 
     /// The OneSignal tags the contact should have, and the source keys left out with why.
@@ -49,7 +59,9 @@ extension ContactRecord {
     /// tags") since the traits last gave that tag; one tag per audience. Then the plan's tag limit: tags are kept in the order
     /// `tag_priority`, audience tags, the rest by name; the others are dropped (reported) and, when HubSignal had set
     /// them, removed. Tags HubSignal set that no source gives any more are removed (`null`).
-    func oneSignalTags(mapping: Mapping) -> (tags: [String: JSONValue], dropped: [String: String]) {
+    func oneSignalTags(
+        mapping: Mapping, tagLimit: Int, acknowledged: [String: JSONValue]?
+    ) -> (tags: [String: JSONValue], dropped: [String: String]) {
         let rules = mapping.oneSignal
         let fromTraits = rules.tags(traits: traits, applyingLimit: false)
         var tags = fromTraits.tags.mapValues { $0.map(JSONValue.string) ?? .null }
@@ -77,15 +89,15 @@ extension ContactRecord {
         }
         var kept = 0
         for tag in rules.budgetOrder(tags.keys, preferred: audienceTags) where tags[tag] != .null {
-            if kept < rules.tagLimit {
+            if kept < tagLimit {
                 kept += 1
             } else {
                 tags[tag] = .null
-                dropped[sources[tag] ?? tag] = "over the tag limit of \(rules.tagLimit) (tag '\(tag)')"
+                dropped[sources[tag] ?? tag] = "over the tag limit of \(tagLimit) (tag '\(tag)')"
             }
         }
         // Tags HubSignal set that nothing gives now: removed, so they stop spending the budget.
-        for (tag, value) in oneSignalAcknowledged ?? [:] where tags[tag] == nil && value != .null {
+        for (tag, value) in acknowledged ?? [:] where tags[tag] == nil && value != .null {
             tags[tag] = .null
         }
         // A removal of a tag OneSignal never had from HubSignal is no change: leave it out unless a source gave it.

@@ -118,7 +118,7 @@ struct OneSignalHarness {
         try await projection.count(
             """
             SELECT (SELECT count(*) FROM sync_status s WHERE s.destination = 'onesignal' AND s.state = 'pending'
-                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = 'onesignal' AND d.object_kind = 'user'
+                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = 'onesignal' AND d.object_kind = 'user:' || s.app
                                       AND d.object_key = s.contact_id AND d.state = 'dead'))
                  + (SELECT count(*) FROM onesignal_outbox o WHERE NOT EXISTS (SELECT 1 FROM deliveries d
                       WHERE d.destination = 'onesignal' AND d.object_kind = 'notification' AND d.object_key = o.callback_id
