@@ -22,6 +22,7 @@ public struct HubSpotController: Sendable {
     let clientSecret: String?
     let publicURL: String?
     let completesNotificationsLater: Bool
+    let oneSignalApps: [String]
 
     /// - Parameters:
     ///   - clientSecret: the HubSpot app's client secret; `nil` refuses every request.
@@ -29,9 +30,15 @@ public struct HubSpotController: Sendable {
     ///   - completesNotificationsLater: whether the OneSignal sync completes "Send OneSignal notification" actions
     ///     through HubSpot's callback API (it has HubSpot credentials): the action then answers `BLOCK` and the
     ///     workflow waits for the notification's id; otherwise `SUCCESS` as soon as the action is recorded.
-    public init(store: EventStore, clientSecret: String?, publicURL: String?, completesNotificationsLater: Bool = false) {
+    ///   - oneSignalApps: the configured OneSignal app names; an action whose `app` input names another fails with the
+    ///     list (empty: any name passes).
+    public init(
+        store: EventStore, clientSecret: String?, publicURL: String?, completesNotificationsLater: Bool = false,
+        oneSignalApps: [String] = []
+    ) {
         self.intake = EventIntake(store: store)
         self.completesNotificationsLater = completesNotificationsLater
+        self.oneSignalApps = oneSignalApps
         self.clientSecret = clientSecret?.isEmpty == true ? nil : clientSecret
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
@@ -95,7 +102,16 @@ public struct HubSpotController: Sendable {
         do {
             let (body, version) = try await verifiedBody(request, limit: Self.maximumActionBytes, allowV2: true, context: context)
             let json = try Self.json(body)
-            let (parsed, mistake) = Self.parse(action, json, receivedAt: receivedAt)
+            var (parsed, mistake) = Self.parse(action, json, receivedAt: receivedAt)
+            let inputs = json["inputFields"]?.objectValue ?? json["fields"]?.objectValue
+            if parsed != nil, !oneSignalApps.isEmpty, let app = inputs?["app"]?.stringValue?.trimmingCharacters(in: .whitespaces),
+                !app.isEmpty, !oneSignalApps.contains(app)
+            {
+                parsed = nil
+                mistake = IngestionError(
+                    status: 400, code: "invalid_action",
+                    message: "\"app\" names no configured OneSignal app: '\(app)'; use one of \(oneSignalApps.joined(separator: ", "))")
+            }
             if let mistake, mistake.code != "invalid_action" { throw mistake }
             guard let event = parsed else {
                 let error = mistake ?? IngestionError(status: 400, code: "invalid_action", message: "the action could not be read")

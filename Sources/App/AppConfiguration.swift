@@ -47,6 +47,9 @@ public struct AppConfiguration: Sendable {
     /// OneSignal sync is off (users wait in `sync_status`, workflow notifications in `onesignal_outbox`).
     public var oneSignalAppID: String?
     public var oneSignalAPIKey: String?
+    /// `HUBSIGNAL_CONFIG`: the configuration file's OneSignal apps (several apps: one per brand or platform). When
+    /// it lists apps, the single-app variables `ONESIGNAL_APP_ID` / `ONESIGNAL_API_KEY` must not be set.
+    public var oneSignalAppsFromFile: [OneSignalAppConfiguration] = []
     /// `ONESIGNAL_BASE_URL`: OneSignal's API. Defaults to `https://api.onesignal.com`.
     public var oneSignalBaseURL: String = "https://api.onesignal.com"
     /// `HUBSIGNAL_SYNC_LINGER_MS`: how long a contact must be unchanged before it is pushed (coalescing). Defaults to
@@ -159,6 +162,13 @@ public struct AppConfiguration: Sendable {
             }
             configuration.oneSignalBaseURL = url
         }
+        if let path = environment["HUBSIGNAL_CONFIG"], !path.isEmpty {
+            configuration.oneSignalAppsFromFile = try OneSignalAppsFile.read(path: path, environment: environment)
+            if !configuration.oneSignalAppsFromFile.isEmpty && configuration.oneSignalAppID != nil {
+                throw ConfigurationError(
+                    "both HUBSIGNAL_CONFIG (onesignal_apps) and ONESIGNAL_APP_ID are set: list every app in the file, or use the single-app variables")
+            }
+        }
         if let linger = environment["HUBSIGNAL_SYNC_LINGER_MS"], !linger.isEmpty {
             guard let value = Int(linger), value >= 0 else {
                 throw ConfigurationError("HUBSIGNAL_SYNC_LINGER_MS=\(linger) must be a number of milliseconds (0 or more)")
@@ -181,6 +191,16 @@ public struct AppConfiguration: Sendable {
             }
         }
         return configuration
+    }
+}
+
+extension AppConfiguration {
+    /// The OneSignal apps HubSignal talks to: the file's, else the one app of `ONESIGNAL_APP_ID` / `ONESIGNAL_API_KEY`
+    /// (named `default`), else none. The first is the default app.
+    public var oneSignalApps: [OneSignalAppConfiguration] {
+        if !oneSignalAppsFromFile.isEmpty { return oneSignalAppsFromFile }
+        guard let appID = oneSignalAppID, let apiKey = oneSignalAPIKey else { return [] }
+        return [OneSignalAppConfiguration(name: "default", appID: appID, apiKey: apiKey, webhookSecret: oneSignalWebhookSecret)]
     }
 }
 

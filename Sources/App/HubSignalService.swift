@@ -80,17 +80,22 @@ public enum HubSignalService {
         } else {
             logger.warning("HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off (contacts wait in sync_status)")
         }
-        if let oneSignal = makeOneSignalClient(configuration, logger: logger) {
-            var syncConfiguration = OneSignalSync.Configuration(owner: configuration.workerID)
+        // One OneSignal sync per app (its own rate limits, ledger rows and dead letters); the first also queues the
+        // workflow notifications of every app.
+        let completer = makeHubSpotClient(configuration, logger: logger).map(workflowCompleter)
+        for (index, app) in configuration.oneSignalApps.enumerated() {
+            var syncConfiguration = OneSignalSync.Configuration(owner: configuration.workerID, app: app.name)
             syncConfiguration.linger = configuration.syncLinger
+            syncConfiguration.runsOutbox = index == 0
             services.append(
                 .init(
                     service: OneSignalSync(
-                        configuration: syncConfiguration, client: oneSignal, database: client, store: store, mapping: mapping,
-                        completer: makeHubSpotClient(configuration, logger: logger).map(workflowCompleter), watcher: watcher,
+                        configuration: syncConfiguration, client: makeOneSignalClient(app, configuration, logger: logger),
+                        database: client, store: store, mapping: mapping, completer: completer, watcher: watcher,
                         logger: logger)))
-        } else {
-            logger.warning("ONESIGNAL_APP_ID is not set: the OneSignal sync is off (users wait in sync_status)")
+        }
+        if configuration.oneSignalApps.isEmpty {
+            logger.warning("no OneSignal app is configured (ONESIGNAL_APP_ID or HUBSIGNAL_CONFIG): the OneSignal sync is off")
         }
         services.append(.init(service: application))
         let group = ServiceGroup(
@@ -109,10 +114,12 @@ public enum HubSignalService {
             rateLimiter: HubSpotRateLimiter(limit: configuration.hubSpotRateLimit), logger: logger)
     }
 
-    /// The OneSignal client the configuration describes, or `nil` when no app is configured.
-    public static func makeOneSignalClient(_ configuration: AppConfiguration, logger: Logger) -> OneSignalClient? {
-        guard let app = configuration.oneSignalAppID, let key = configuration.oneSignalAPIKey else { return nil }
-        return OneSignalClient(configuration: .init(baseURL: configuration.oneSignalBaseURL, appID: app, apiKey: key), logger: logger)
+    /// The OneSignal client of one configured app.
+    public static func makeOneSignalClient(
+        _ app: OneSignalAppConfiguration, _ configuration: AppConfiguration, logger: Logger
+    ) -> OneSignalClient {
+        OneSignalClient(
+            configuration: .init(baseURL: configuration.oneSignalBaseURL, appID: app.appID, apiKey: app.apiKey), logger: logger)
     }
 
     /// Completes HubSpot workflow actions through `client` (`POST /automation/v4/actions/callbacks/{id}/complete`).
@@ -122,17 +129,23 @@ public enum HubSignalService {
         }
     }
 
+    /// The configured OneSignal apps as the read models see them (names, ids, tag limits; no secrets).
+    static func targets(_ configuration: AppConfiguration) -> [OneSignalAppTarget] {
+        configuration.oneSignalApps.map { OneSignalAppTarget(name: $0.name, appID: $0.appID, tagLimit: $0.tagLimit) }
+    }
+
     /// Loads and validates the mapping file (`HUBSIGNAL_MAPPING`); the built-in defaults when the default file is absent.
     ///
     /// - Throws: `MappingError` naming the file, the key and what to change.
     public static func loadMapping(_ configuration: AppConfiguration, logger: Logger) throws -> Mapping {
         if !configuration.mappingPathIsExplicit && !FileManager.default.fileExists(atPath: configuration.mappingPath) {
+            let mapping = Mapping.defaults.targeting(oneSignalApps: targets(configuration))
             logger.notice(
                 "no mapping file: using the built-in defaults (set HUBSIGNAL_MAPPING to use one)",
-                metadata: ["mapping.path": "\(configuration.mappingPath)", "mapping.version": "\(Mapping.defaults.version)"])
-            return .defaults
+                metadata: ["mapping.path": "\(configuration.mappingPath)", "mapping.version": "\(mapping.version)"])
+            return mapping
         }
-        let mapping = try Mapping.load(contentsOf: configuration.mappingPath)
+        let mapping = try Mapping.load(contentsOf: configuration.mappingPath).targeting(oneSignalApps: targets(configuration))
         logger.info(
             "mapping loaded", metadata: ["mapping.path": "\(configuration.mappingPath)", "mapping.version": "\(mapping.version)"])
         return mapping
@@ -149,9 +162,13 @@ public enum HubSignalService {
         SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
         HubSpotController(
             store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL,
-            completesNotificationsLater: configuration.hubSpotAccessToken != nil && configuration.oneSignalAppID != nil
+            completesNotificationsLater: configuration.hubSpotAccessToken != nil && !configuration.oneSignalApps.isEmpty,
+            oneSignalApps: configuration.oneSignalApps.map(\.name)
         ).register(on: router)
-        OneSignalController(store: store, secret: configuration.oneSignalWebhookSecret).register(on: router)
+        OneSignalController(
+            store: store, secret: configuration.oneSignalWebhookSecret,
+            apps: configuration.oneSignalApps.map { .init(name: $0.name, appID: $0.appID, secret: $0.webhookSecret) }
+        ).register(on: router)
         if let metrics {
             router.get("metrics") { _, _ -> Response in
                 var text = [UInt8]()

@@ -210,12 +210,16 @@ public struct DeliveryLedger: Sendable {
     /// Makes dead letters (and backed-off retries) of a destination due again now: `hubsignal retry`. `contactID`
     /// narrows it to one contact; `errorContaining` to dead letters whose last error contains the text.
     @discardableResult
+    /// `destination` is `hubspot`, `onesignal` (every app), or `onesignal:<app>` (one app's users).
     public func retry(destination: String, contactID: String? = nil, errorContaining: String? = nil) async throws -> Int {
-        try await client.execute(
+        let parts = destination.split(separator: ":", maxSplits: 1).map(String.init)
+        let kind = parts.count == 2 ? Self.userKind(app: parts[1]) : nil
+        return try await client.execute(
             """
             UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = now(), desired_hash = NULL,
                 updated_at = now()
-            WHERE destination = \(destination) AND state IN ('dead', 'queued')
+            WHERE destination = \(parts.first ?? destination) AND (\(kind)::text IS NULL OR object_kind = \(kind))
+              AND state IN ('dead', 'queued')
               AND (\(contactID)::text IS NULL OR object_key = \(contactID))
               AND (\(errorContaining)::text IS NULL OR strpos(last_error, \(errorContaining)) > 0)
             """, name: "delivery.retry")

@@ -4,7 +4,8 @@ import PQ
 
 /// What `hubsignal status` shows per destination: how many contacts are waiting, pending, in sync or failed (from
 /// `sync_status`), how many pushes are in flight, retrying or dead (from `deliveries`), the last error, and each
-/// worker's rate-limit budget.
+/// worker's rate-limit budget. With several OneSignal apps, each app other than `default` is its own destination,
+/// `onesignal:<app>` (its users, retries and dead letters; workflow notifications count under `onesignal`).
 public struct DeliveryStatus: Sendable, Equatable {
     /// One destination's figures.
     public struct Destination: Sendable, Equatable {
@@ -35,18 +36,21 @@ public struct DeliveryStatus: Sendable, Equatable {
         }
         for name in ["hubspot", "onesignal"] { destinations[name] = destination(name) }
         for row in try await client.query(
-            "SELECT destination, state, count(*) FROM sync_status GROUP BY destination, state", name: "status.sync_status")
+            """
+            SELECT CASE WHEN app IN ('', 'default') THEN destination ELSE destination || ':' || app END, state, count(*)
+            FROM sync_status GROUP BY 1, state
+            """, name: "status.sync_status")
         {
             let (name, state, count) = try row.decode((String, String, Int64).self)
             destinations[name, default: destination(name)].contacts[state] = Int(count)
         }
         for row in try await client.query(
             """
-            SELECT destination,
+            SELECT \(unsafeRaw: Self.destinationName),
                    count(*) FILTER (WHERE leased_until > now()),
                    count(*) FILTER (WHERE state = 'queued' AND attempts > 0 AND (leased_until IS NULL OR leased_until <= now())),
                    count(*) FILTER (WHERE state = 'dead')
-            FROM deliveries GROUP BY destination
+            FROM deliveries GROUP BY 1
             """, name: "status.deliveries")
         {
             let (name, inFlight, retrying, dead) = try row.decode((String, Int64, Int64, Int64).self)
@@ -56,8 +60,8 @@ public struct DeliveryStatus: Sendable, Equatable {
         }
         for row in try await client.query(
             """
-            SELECT DISTINCT ON (destination) destination, last_error, last_attempt_at FROM deliveries
-            WHERE last_error IS NOT NULL ORDER BY destination, last_attempt_at DESC NULLS LAST
+            SELECT DISTINCT ON (1) \(unsafeRaw: Self.destinationName), last_error, last_attempt_at FROM deliveries
+            WHERE last_error IS NOT NULL ORDER BY 1, last_attempt_at DESC NULLS LAST
             """, name: "status.last_error")
         {
             let (name, error, at) = try row.decode((String, String, Date?).self)
@@ -79,4 +83,11 @@ public struct DeliveryStatus: Sendable, Equatable {
         }
         return DeliveryStatus(destinations: destinations.values.sorted { $0.name < $1.name })
     }
+
+    /// A ledger row's destination as `status` names it: OneSignal users of an app other than `default` (object kind
+    /// `user:<app>`) under `onesignal:<app>`.
+    static let destinationName = """
+        CASE WHEN object_kind LIKE 'user:%' AND object_kind <> 'user:default'
+             THEN destination || ':' || substr(object_kind, 6) ELSE destination END
+        """
 }

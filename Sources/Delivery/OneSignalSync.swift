@@ -316,6 +316,11 @@ public struct OneSignalSync: Service {
 
     // MARK: - Status
 
+    /// The worker's name in `delivery_workers`: the owner, and the app unless it is `default`.
+    var workerName: String {
+        configuration.app == "default" ? configuration.owner : "\(configuration.owner)/\(configuration.app)"
+    }
+
     /// Records this worker's rate-limit budget and last error for `hubsignal status`.
     func record(error: String?) async {
         let users = await client.userWrites.budget
@@ -330,7 +335,7 @@ public struct OneSignalSync: Service {
             try await database.execute(
                 """
                 INSERT INTO delivery_workers (destination, worker, budget, last_error, last_error_at, heartbeat_at)
-                VALUES ('onesignal', \(configuration.owner), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
+                VALUES ('onesignal', \(workerName), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
                 ON CONFLICT (destination, worker) DO UPDATE SET budget = EXCLUDED.budget, heartbeat_at = now(),
                     last_error = COALESCE(EXCLUDED.last_error, delivery_workers.last_error),
                     last_error_at = COALESCE(EXCLUDED.last_error_at, delivery_workers.last_error_at)

@@ -41,7 +41,7 @@ struct InstallActions: AsyncParsableCommand {
     var baseURL: String?
     @Option(
         name: .customLong("onesignal-app"),
-        help: "A OneSignal app workflows can choose (repeatable); without any, the actions have no app input.")
+        help: "A OneSignal app workflows can choose (repeatable). Default: the configured apps (HUBSIGNAL_CONFIG) when there are several; with one app, the actions have no app input.")
     var oneSignalApps: [String] = []
     @Flag(help: "Print the two definitions (JSON) without calling HubSpot.")
     var dryRun = false
@@ -51,7 +51,9 @@ struct InstallActions: AsyncParsableCommand {
         let (configuration, logger) = try prepare(options, requireDatabase: false)
         do {
             let publicURL = try Self.publicURL(self.publicURL ?? configuration.publicURL)
-            let definitions = WorkflowActionDefinitions(publicURL: publicURL, appNames: oneSignalApps)
+            let configured = configuration.oneSignalApps.map(\.name)
+            let appNames = oneSignalApps.isEmpty && configured.count > 1 ? configured : oneSignalApps
+            let definitions = WorkflowActionDefinitions(publicURL: publicURL, appNames: appNames)
             if dryRun {
                 let byName = Dictionary(uniqueKeysWithValues: definitions.all.map { ($0.action.rawValue, $0.definition) })
                 let encoder = JSONEncoder()

@@ -96,13 +96,13 @@ struct Retry: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The destination: hubspot or onesignal.") var destination: String
+    @Argument(help: "The destination: hubspot, onesignal (every app), or onesignal:<app> (one OneSignal app).") var destination: String
     @Option(help: "Only this contact (its contact_id).") var contact: String?
     @Option(help: "Only dead letters whose last error contains this text (e.g. INVALID_EMAIL).") var error: String?
 
     func validate() throws {
-        guard ["hubspot", "onesignal"].contains(destination) else {
-            throw ValidationError("the destination must be hubspot or onesignal, not '\(destination)'")
+        guard ["hubspot", "onesignal"].contains(destination) || (destination.hasPrefix("onesignal:") && destination.count > 10) else {
+            throw ValidationError("the destination must be hubspot, onesignal or onesignal:<app>, not '\(destination)'")
         }
     }
 

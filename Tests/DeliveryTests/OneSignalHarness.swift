@@ -19,14 +19,18 @@ struct OneSignalHarness {
     let hubSpot: HubSpotSandbox
     let appID = "8250eaf6-1a58-489e-b136-7c74a864b434"
     let apiKey = "os_v2_app_test_key"
+    /// The second app of `run(twoApps: true)` (key `os_v2_app_beta_key`).
+    static let betaAppID = "3c1f9d2e-7a4b-4e8f-9b6a-2d5c8e1f0a7b"
     let hubSpotToken = "pat-na1-test-token"
 
     static func run(
-        tagLimit: Int = 10, rateLimits: OneSignalSandbox.RateLimits = .oneSignal, _ body: (inout OneSignalHarness) async throws -> Void
+        tagLimit: Int = 10, rateLimits: OneSignalSandbox.RateLimits = .oneSignal, twoApps: Bool = false,
+        _ body: (inout OneSignalHarness) async throws -> Void
     ) async throws {
         try await TestPostgres.withDatabase { database in
-            let sandbox = OneSignalSandbox(
-                configuration: .init(appID: "8250eaf6-1a58-489e-b136-7c74a864b434", apiKey: "os_v2_app_test_key", tagLimit: tagLimit, rateLimits: rateLimits))
+            var apps = [OneSignalSandbox.Configuration.App(id: "8250eaf6-1a58-489e-b136-7c74a864b434", apiKey: "os_v2_app_test_key", tagLimit: tagLimit)]
+            if twoApps { apps.append(.init(id: betaAppID, apiKey: "os_v2_app_beta_key", tagLimit: 2, name: "Beta")) }
+            let sandbox = OneSignalSandbox(configuration: .init(apps: apps, rateLimits: rateLimits))
             _ = try await sandbox.start()
             let hubSpot = HubSpotSandbox(configuration: .init(accessToken: "pat-na1-test-token"))
             try await hubSpot.start()
@@ -45,9 +49,11 @@ struct OneSignalHarness {
 
     var client: PQClient { projection.client }
 
-    func oneSignalClient(timeout: Duration = .seconds(10)) -> OneSignalClient {
+    func oneSignalClient(timeout: Duration = .seconds(10), beta: Bool = false) -> OneSignalClient {
         OneSignalClient(
-            configuration: .init(baseURL: sandbox.baseURL!.absoluteString, appID: appID, apiKey: apiKey, timeout: timeout),
+            configuration: .init(
+                baseURL: sandbox.baseURL!.absoluteString, appID: beta ? Self.betaAppID : appID,
+                apiKey: beta ? "os_v2_app_beta_key" : apiKey, timeout: timeout),
             logger: TestPostgres.logger)
     }
 
@@ -60,9 +66,10 @@ struct OneSignalHarness {
     /// A worker with no coalescing delay, OneSignal's one-second spacing, and fast retries.
     func worker(
         _ owner: String = "test-worker", mapping: Mapping = .defaults, client: OneSignalClient? = nil,
-        maximumAttempts: Int = 20, spacing: Duration = .seconds(1), completes: Bool = true
+        maximumAttempts: Int = 20, spacing: Duration = .seconds(1), completes: Bool = true, app: String? = nil
     ) -> OneSignalSync {
-        var configuration = OneSignalSync.Configuration(owner: owner)
+        var configuration = OneSignalSync.Configuration(owner: owner, app: app ?? mapping.oneSignalApps[0].name)
+        configuration.runsOutbox = app == nil || app == mapping.oneSignalApps[0].name
         configuration.linger = .zero
         configuration.spacing = spacing
         configuration.pollInterval = .milliseconds(20)
@@ -72,7 +79,7 @@ struct OneSignalHarness {
             try await hubSpotClient.completeWorkflowAction(callbackID: callbackID, outputFields: fields)
         }
         return OneSignalSync(
-            configuration: configuration, client: client ?? oneSignalClient(), database: self.client, store: projection.store,
+            configuration: configuration, client: client ?? oneSignalClient(beta: app == "beta"), database: self.client, store: projection.store,
             mapping: mapping, completer: completes ? completer : nil, logger: TestPostgres.logger)
     }
 
