@@ -53,6 +53,32 @@ struct OneSignalAppsTests {
         }
     }
 
+    @Test("tags go to the apps the write key that sent the events picks")
+    func tagsRoutedByWriteKey() async throws {
+        try await OneSignalHarness.run(twoApps: true) { harness in
+            let mapping = try Self.mapping(
+                """
+                version: 1
+                onesignal:
+                  apps: { by_write_key: { wk_0123456789ab: [beta], "*": [acme] } }
+                """)
+            for (user, key) in [("w1", "wk_0123456789ab"), ("w2", "wk_ffffffffffff")] {
+                try await harness.projection.store.append([
+                    NewEvent(
+                        stream: "user:\(user)", type: "segment.identify", source: .segment, idempotencyKey: UUID().uuidString,
+                        occurredAt: Date(), payload: PQJSONB(#"{"type":"identify","userId":"\#(user)","traits":{"plan":"pro"}}"#),
+                        metadata: PQJSONB(#"{"writeKeyID":"\#(key)"}"#))
+                ])
+            }
+            let workers = [harness.worker(mapping: mapping, app: "acme"), harness.worker(mapping: mapping, app: "beta")]
+            try await harness.settle(workers, mapping: mapping)
+            #expect(harness.sandbox.user(appID: OneSignalHarness.betaAppID, externalID: "w1")?.tags == ["plan": "pro"])
+            #expect(harness.sandbox.user(appID: harness.appID, externalID: "w1") == nil)
+            #expect(harness.sandbox.user(appID: harness.appID, externalID: "w2")?.tags == ["plan": "pro"])
+            #expect(harness.sandbox.user(appID: OneSignalHarness.betaAppID, externalID: "w2") == nil)
+        }
+    }
+
     @Test("a workflow action sends through the app it names, the default app otherwise")
     func workflowChoosesApp() async throws {
         try await OneSignalHarness.run(twoApps: true) { harness in
