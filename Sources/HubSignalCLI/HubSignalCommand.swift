@@ -82,6 +82,7 @@ let environmentHelp = """
       HUBSPOT_PORTAL_ID             the HubSpot account (Hub ID), for behavioral event names pe<id>_… (default: none sent)
       ONESIGNAL_APP_ID, ONESIGNAL_API_KEY   the OneSignal app and its REST API key (default: none, OneSignal sync off)
       ONESIGNAL_BASE_URL            OneSignal's API (default https://api.onesignal.com; a sandbox in tests and dev)
+      HUBSIGNAL_CONFIG              YAML file listing several OneSignal apps (onesignal_apps; replaces ONESIGNAL_APP_ID)
       HUBSIGNAL_SYNC_LINGER_MS      a contact is pushed once unchanged this long (coalescing; default 1000)
       HUBSIGNAL_WORKER_ID           this process's name in the delivery ledger and status (default host-pid)
       HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
@@ -250,7 +251,7 @@ struct Dev: AsyncParsableCommand {
         }
         // Likewise the OneSignal sandbox for OneSignal, with a demo app, key and event-stream secret.
         var oneSignal: OneSignalSandbox?
-        if configuration.oneSignalAppID == nil {
+        if configuration.oneSignalApps.isEmpty {
             let app = OneSignalSandbox.Configuration.App(id: Self.oneSignalAppID, apiKey: "os_v2_app_dev_sandbox", name: "HubSignal dev")
             let started = OneSignalSandbox(configuration: .init(apps: [app]))
             do {
