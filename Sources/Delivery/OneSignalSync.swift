@@ -121,6 +121,7 @@ public struct OneSignalSync: Service {
         if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         var claimed = try await pushUsers()
         claimed += try await sendNotifications()
+        claimed += try await pushSegments()
         return claimed
     }
 

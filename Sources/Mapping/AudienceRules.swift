@@ -30,10 +30,15 @@ public struct AudienceRules: Sendable, Equatable {
     public static let defaults = AudienceRules()
 
     /// Audience rules; every argument defaults to what an empty file means.
+    /// Whether each audience also becomes a OneSignal segment filtered on its tag (`onesignal_segments`, default
+    /// `false`; creating segments needs a paid OneSignal plan), so notifications can target the audience by name.
+    public var oneSignalSegments: Bool
+
     public init(
         styles: Set<Style> = [.engage, .aep], hubSpotPropertyPrefix: String = "", hubSpotType: AudiencePropertyType = .bool,
-        oneSignalTagPrefix: String = "", aepAudiences: [String] = []
+        oneSignalTagPrefix: String = "", aepAudiences: [String] = [], oneSignalSegments: Bool = false
     ) {
+        self.oneSignalSegments = oneSignalSegments
         self.styles = styles
         self.hubSpotPropertyPrefix = hubSpotPropertyPrefix
         self.hubSpotType = hubSpotType
@@ -149,7 +154,9 @@ public struct AudienceChange: Sendable, Equatable {
 // MARK: - Reading the mapping file
 
 extension AudienceRules {
-    static let keys = ["styles", "hubspot_property_prefix", "hubspot_type", "onesignal_tag_prefix", "aep_audiences"]
+    static let keys = [
+        "styles", "hubspot_property_prefix", "hubspot_type", "onesignal_tag_prefix", "aep_audiences", "onesignal_segments",
+    ]
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -174,6 +181,7 @@ extension AudienceRules {
             oneSignalTagPrefix = try prefix.string("a tag name prefix such as aud_")
         }
         if let audiences = object["aep_audiences"] { aepAudiences = try audiences.stringList("trait keys") }
+        if let segments = object["onesignal_segments"] { oneSignalSegments = try segments.bool() }
     }
 
     var canonical: JSONValue {
@@ -181,7 +189,7 @@ extension AudienceRules {
             "styles": .array(styles.map(\.rawValue).sorted().map(JSONValue.string)),
             "hubspot_property_prefix": .string(hubSpotPropertyPrefix), "hubspot_type": .string(hubSpotType.rawValue),
             "onesignal_tag_prefix": .string(oneSignalTagPrefix),
-            "aep_audiences": .array(aepAudiences.sorted().map(JSONValue.string)),
+            "aep_audiences": .array(aepAudiences.sorted().map(JSONValue.string)), "onesignal_segments": .bool(oneSignalSegments),
         ])
     }
 }

@@ -106,6 +106,27 @@ public struct OneSignalClient: Sendable {
         return (try? JSONDecoder().decode(Created.self, from: Data(answer.body)))?.identity?.onesignal_id
     }
 
+    // MARK: - Segments
+
+    /// `POST /apps/{app_id}/segments`: a segment of the users whose tag `tag` exists. Returns the segment's id; a
+    /// segment with that name already existing (`409`) throws `conflict`.
+    public func createSegment(name: String, tagExists tag: String) async throws -> String? {
+        struct Filter: Encodable {
+            var field = "tag"
+            var key: String
+            var relation = "exists"
+        }
+        struct Body: Encodable {
+            var name: String
+            var filters: [Filter]
+        }
+        struct Created: Decodable { var id: String? }
+        let answer = try await send(
+            .POST, "/apps/\(escaped(configuration.appID))/segments", body: Body(name: name, filters: [Filter(key: tag)]),
+            limiter: userWrites)
+        return (try? JSONDecoder().decode(Created.self, from: Data(answer.body)))?.id
+    }
+
     // MARK: - Notifications
 
     /// `POST /notifications`. `id == nil` in the result means OneSignal sent nothing (a `200` with `"id": ""`, e.g.

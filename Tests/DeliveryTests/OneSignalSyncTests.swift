@@ -131,6 +131,28 @@ struct OneSignalSyncTests {
         }
     }
 
+    @Test("with onesignal_segments, each audience also becomes a OneSignal segment on its tag, created once")
+    func audienceSegments() async throws {
+        try await OneSignalHarness.run { harness in
+            let mapping = try Mapping.parse("version: 1\naudiences: { onesignal_tag_prefix: aud_, onesignal_segments: true }\n")
+            try harness.sandbox.seedUser(appID: harness.appID, externalID: "u1")
+            try harness.sandbox.seedUser(appID: harness.appID, externalID: "u2")
+            for user in ["u1", "u2"] {
+                try await harness.projection.append(
+                    "segment.identify",
+                    #"{"type":"identify","userId":"\#(user)","traits":{"vip_users":true},"context":{"personas":{"computation_key":"vip_users","computation_class":"audience"}},"messageId":"\#(UUID())"}"#)
+            }
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            let segments = harness.sandbox.segments(appID: harness.appID)
+            #expect(segments.map(\.name) == ["aud_vip_users"])
+            #expect(harness.sandbox.requests.matching(method: "POST", path: "/apps/\(harness.appID)/segments").count == 1)
+            #expect(harness.tags("u1")?["aud_vip_users"] == "true")
+            let recorded = try await harness.projection.count("SELECT count(*) FROM events WHERE type = 'hubsignal.onesignal.segment_created'")
+            #expect(recorded == 1)
+        }
+    }
+
     @Test("OneSignal's own tag limit (tags set outside HubSignal) is a dead letter with the reason")
     func tagLimitRefusal() async throws {
         try await OneSignalHarness.run(tagLimit: 2) { harness in
