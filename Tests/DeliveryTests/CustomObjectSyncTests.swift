@@ -169,7 +169,8 @@ struct CustomObjectSyncTests {
         try await SyncHarness.run { sync in
             Self.defineOrders(sync)
             let mapping = try Self.mapping(associate: "{ to: contacts }")
-            let worker = sync.worker(mapping: mapping)
+            // Retries seconds apart: a loaded machine must not use up the attempts while the test waits.
+            let worker = sync.worker(mapping: mapping, retryDelay: .seconds(2))
             try await sync.settle([worker], mapping: mapping)
             // No email yet: the contact cannot be in HubSpot.
             try await sync.track("u4", "Order Completed", #"{"order_id":"o-9","currency":"USD","status":"paid"}"#)

@@ -48,7 +48,8 @@ struct SyncHarness {
     /// A worker with no coalescing delay and fast retries.
     func worker(
         _ owner: String = "test-worker", mapping: Mapping = .defaults, client: HubSpotClient? = nil,
-        lease: Duration = .seconds(60), maximumAttempts: Int = 20, portalID: String? = "12345678"
+        lease: Duration = .seconds(60), maximumAttempts: Int = 20, portalID: String? = "12345678",
+        retryDelay: Duration = .milliseconds(20)
     ) -> HubSpotSync {
         var configuration = HubSpotSync.Configuration(owner: owner)
         configuration.portalID = portalID
@@ -56,7 +57,7 @@ struct SyncHarness {
         configuration.lease = lease
         configuration.pollInterval = .milliseconds(20)
         configuration.retry = RetryPolicy(
-            initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), maximumAttempts: maximumAttempts)
+            initialDelay: retryDelay, maximumDelay: max(retryDelay, .milliseconds(100)), maximumAttempts: maximumAttempts)
         return HubSpotSync(
             configuration: configuration, client: client ?? hubSpotClient(), database: self.client, store: projection.store,
             mapping: mapping, logger: TestPostgres.logger)
