@@ -595,14 +595,17 @@ struct PeopleTables: Sendable {
                 updatedAt.append(contact.lastSeenAt)
             }
         }
-        // A contact whose traits now route it to other OneSignal apps loses the rows of the apps it left.
-        let keys = zip(zip(ids, destinations), apps).map { "\($0.0)\u{1F}\($0.1)\u{1F}\($1)" }
-        try await connection.execute(
-            """
-            DELETE FROM \(unsafeRaw: table("sync_status"))
-            WHERE contact_id = ANY(\(contacts.map(\.id))::text[])
-              AND NOT (contact_id || chr(31) || destination || chr(31) || app) = ANY(\(keys)::text[])
-            """, name: "people.prune_sync_status")
+        // A contact whose traits now route it to other OneSignal apps loses the rows of the apps it left (with one app
+        // and no routing rule, every contact always has the same rows).
+        if mapping.oneSignalApps.count > 1 || mapping.oneSignal.apps != .all {
+            let keys = zip(zip(ids, destinations), apps).map { "\($0.0)\u{1F}\($0.1)\u{1F}\($1)" }
+            try await connection.execute(
+                """
+                DELETE FROM \(unsafeRaw: table("sync_status"))
+                WHERE contact_id = ANY(\(contacts.map(\.id))::text[])
+                  AND NOT (contact_id || chr(31) || destination || chr(31) || app) = ANY(\(keys)::text[])
+                """, name: "people.prune_sync_status")
+        }
         try await connection.execute(
             """
             INSERT INTO \(unsafeRaw: table("sync_status")) (contact_id, destination, app, state, reason, desired, acknowledged,
