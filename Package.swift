@@ -274,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "TestSupport", "EventStore", "PQ", "Ingestion", "EmbeddedPostgres", "Mapping", "Projections",
+                "App", "TestSupport", "EventStore", "PQ", "Ingestion", "EmbeddedPostgres", "Mapping", "Projections", "HubSpotSandbox", "OneSignalSandbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CompressNIO", package: "compress-nio"),

@@ -106,6 +106,15 @@ public struct OneSignalClient: Sendable {
         return (try? JSONDecoder().decode(Created.self, from: Data(answer.body)))?.identity?.onesignal_id
     }
 
+    // MARK: - Credentials
+
+    /// Whether OneSignal accepts the app id and REST API key: `GET /apps/{app_id}/segments?limit=1` (a view call: one
+    /// request, within the 1 request per second per app that views allow). Throws the `OneSignalError` otherwise
+    /// (`unauthorized` for a wrong key, `notFound` for an unknown app).
+    public func checkCredentials() async throws {
+        _ = try await send(.GET, "/apps/\(escaped(configuration.appID))/segments?limit=1", body: Optional<Int>.none, limiter: notifications)
+    }
+
     // MARK: - Segments
 
     /// `POST /apps/{app_id}/segments`: a segment of the users whose tag `tag` exists. Returns the segment's id; a
@@ -168,16 +177,18 @@ public struct OneSignalClient: Sendable {
     }
 
     /// Sends one request after the limiter allows it, and turns every non-2xx answer into a `OneSignalError`.
-    func send<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body, limiter: OneSignalRateLimiter) async throws -> Answer {
+    func send<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?, limiter: OneSignalRateLimiter) async throws -> Answer {
         try await limiter.acquire()
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Key \(configuration.apiKey)")
         request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
+        }
         let response: HTTPClientResponse
         let bytes: [UInt8]
         do {
@@ -205,6 +216,7 @@ public struct OneSignalClient: Sendable {
 
     /// The path without user ids (for errors and logs: external ids can be personal data).
     static func route(_ path: String) -> String {
+        let path = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         guard let range = path.range(of: "/users/by/") else { return path }
         let rest = path[range.upperBound...]
         let label = rest.split(separator: "/").first.map(String.init) ?? ""

@@ -1,0 +1,142 @@
+import Foundation
+import HubSpot
+import Logging
+import Mapping
+import Migrations
+import OneSignal
+import PQ
+
+/// `hubsignal config check`: whether the configuration works — the database reachable and migrated, the mapping
+/// valid, HubSpot's and every OneSignal app's credentials accepted, and the inbound endpoints able to authenticate.
+public struct ConfigurationCheck: Sendable {
+    /// One finding.
+    public struct Finding: Sendable, Equatable, CustomStringConvertible {
+        public enum Level: String, Sendable {
+            /// Works.
+            case ok
+            /// Works, but something a production set-up usually wants is missing.
+            case warning
+            /// Does not work: `serve` would fail, or a destination would refuse every push.
+            case problem
+        }
+
+        public var level: Level
+        /// What was checked (`database`, `mapping`, `hubspot`, `onesignal:<app>`, …).
+        public var subject: String
+        /// What was found, and for a problem what to do.
+        public var message: String
+
+        public var description: String {
+            let mark = switch level {
+            case .ok: "ok     "
+            case .warning: "warning"
+            case .problem: "PROBLEM"
+            }
+            return "\(mark)  \(subject): \(message)"
+        }
+    }
+
+    let configuration: AppConfiguration
+    let logger: Logger
+
+    public init(configuration: AppConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs every check; never throws (each failure is a finding).
+    public func run() async -> [Finding] {
+        var findings: [Finding] = []
+        findings += await database()
+        findings.append(mapping())
+        findings += inbound()
+        findings += await hubSpot()
+        findings += await oneSignal()
+        return findings
+    }
+
+    func database() async -> [Finding] {
+        guard !configuration.databaseURL.isEmpty else {
+            return [Finding(level: .problem, subject: "database", message: "DATABASE_URL is not set (serve needs it; dev starts its own)")]
+        }
+        let client = HubSignalService.makeClient(configuration, logger: logger)
+        defer { Task { await client.shutdown() } }
+        do {
+            let version = try await client.query("SELECT current_setting('server_version')", name: "config.version")[0]
+                .decode(String.self, at: 0)
+            do {
+                let migrations = try HubSignalService.loadMigrations(configuration)
+                try await Migrator(client: client, migrations: migrations, logger: logger).checkUpToDate()
+                return [Finding(level: .ok, subject: "database", message: "PostgreSQL \(version) reachable; schema current (\(migrations.migrations.count) migrations)")]
+            } catch {
+                return [Finding(level: .problem, subject: "database", message: "PostgreSQL \(version) reachable, but: \(error)")]
+            }
+        } catch {
+            return [Finding(level: .problem, subject: "database", message: "cannot connect: \(error)")]
+        }
+    }
+
+    func mapping() -> Finding {
+        do {
+            let mapping = try HubSignalService.loadMapping(configuration, logger: logger)
+            return Finding(level: .ok, subject: "mapping", message: "\(configuration.mappingPath) valid (version \(mapping.version))")
+        } catch {
+            return Finding(level: .problem, subject: "mapping", message: "\(error)")
+        }
+    }
+
+    func inbound() -> [Finding] {
+        var findings: [Finding] = []
+        findings.append(
+            configuration.writeKeys.isEmpty
+                ? Finding(level: .warning, subject: "segment api", message: "HUBSIGNAL_WRITE_KEYS is empty: every tracking request is refused")
+                : Finding(level: .ok, subject: "segment api", message: "\(configuration.writeKeys.count) write key(s)"))
+        findings.append(
+            configuration.hubSpotClientSecret == nil
+                ? Finding(
+                    level: .warning, subject: "hubspot webhooks",
+                    message: "HUBSPOT_CLIENT_SECRET is not set: HubSpot webhooks and workflow actions are refused")
+                : Finding(level: .ok, subject: "hubspot webhooks", message: "signatures verified with HUBSPOT_CLIENT_SECRET"))
+        for app in configuration.oneSignalApps where app.webhookSecret == nil && configuration.oneSignalWebhookSecret == nil {
+            findings.append(
+                Finding(
+                    level: .warning, subject: "onesignal:\(app.name) events",
+                    message: "no event-stream secret (webhook_secret or ONESIGNAL_WEBHOOK_SECRET): its message events are refused"))
+        }
+        return findings
+    }
+
+    func hubSpot() async -> [Finding] {
+        guard let client = HubSignalService.makeHubSpotClient(configuration, logger: logger) else {
+            return [Finding(level: .warning, subject: "hubspot", message: "HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off")]
+        }
+        do {
+            let properties = try await client.properties(of: "contacts")
+            return [Finding(level: .ok, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) accepts the token (\(properties.count) contact properties)")]
+        } catch let error as HubSpotError {
+            return [Finding(level: .problem, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) refused: \(error.reason)")]
+        } catch {
+            return [Finding(level: .problem, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) unreachable: \(error)")]
+        }
+    }
+
+    func oneSignal() async -> [Finding] {
+        guard !configuration.oneSignalApps.isEmpty else {
+            return [Finding(level: .warning, subject: "onesignal", message: "no OneSignal app configured: the OneSignal sync is off")]
+        }
+        var findings: [Finding] = []
+        for app in configuration.oneSignalApps {
+            let client = HubSignalService.makeOneSignalClient(app, configuration, logger: logger)
+            do {
+                try await client.checkCredentials()
+                findings.append(Finding(level: .ok, subject: "onesignal:\(app.name)", message: "\(app.appID) accepts the REST API key"))
+            } catch let error as OneSignalError {
+                let hint = error.code == .unauthorized ? " (check the app's REST API key)" : error.code == .notFound ? " (check the app id)" : ""
+                findings.append(Finding(level: .problem, subject: "onesignal:\(app.name)", message: "\(app.appID) refused: \(error)\(hint)"))
+            } catch {
+                findings.append(Finding(level: .problem, subject: "onesignal:\(app.name)", message: "unreachable: \(error)"))
+            }
+        }
+        return findings
+    }
+}

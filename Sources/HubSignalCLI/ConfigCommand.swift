@@ -1,0 +1,42 @@
+import App
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `hubsignal config …`.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check HubSignal's configuration.", subcommands: [ConfigCheck.self])
+}
+
+/// `hubsignal config check`: reads the configuration as `serve` does and tries every part of it.
+struct ConfigCheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration: database reachable and migrated, mapping valid, HubSpot and OneSignal credentials accepted.",
+        discussion: """
+            Prints one line per check (ok, warning, PROBLEM) and exits with status 1 when there is a problem. It calls \
+            HubSpot once (the contact property list) and each OneSignal app once (a segment list): read-only calls. \
+            Secrets are never printed.
+
+            \(environmentHelp)
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let configuration: AppConfiguration
+        let logger: Logging.Logger
+        do {
+            (configuration, logger) = try prepare(options, requireDatabase: false)
+        } catch {
+            print("PROBLEM  configuration: \(error)")
+            throw ExitCode.failure
+        }
+        let findings = await ConfigurationCheck(configuration: configuration, logger: logger).run()
+        for finding in findings { print(finding) }
+        if findings.contains(where: { $0.level == .problem }) { throw ExitCode.failure }
+    }
+}
+
+
