@@ -53,6 +53,12 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The elements, or `nil` if this is not a list.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
     /// The string, or `nil` if this is not a string.
     public var stringValue: String? {
         if case .string(let value) = self { return value }

@@ -94,6 +94,24 @@ extension PeopleState {
             companies[id]?.updatedPosition = event.position
             attachCompany(IdentityKey(kind: "hubspot_id", value: hubSpotID), to: id, event: event)
             dirtyCompanies.insert(resolveCompany(id))
+        case .replayRequested(let destination, let app, let contactIDs):
+            for contactID in contactIDs {
+                let id = resolve(contactID)
+                guard contacts[id] != nil else { continue }
+                if destination == "hubspot" {
+                    contacts[id]?.hubSpotAcknowledged = nil
+                    contacts[id]?.hubSpotFailure = nil
+                } else if let app {
+                    contacts[id]?.oneSignalAcknowledged[app] = nil
+                    contacts[id]?.oneSignalFailures[app] = nil
+                } else {
+                    contacts[id]?.oneSignalAcknowledged = [:]
+                    contacts[id]?.oneSignalFailures = [:]
+                }
+                // A change of the contact: the replayed push's result events get keys of their own.
+                contacts[id]?.updatedPosition = event.position
+                dirtyContacts.insert(id)
+            }
         case .ignored:
             break
         }

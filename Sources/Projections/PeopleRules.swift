@@ -22,12 +22,15 @@ enum PeopleInput: Sendable {
     case companyFailed(groupID: String, reason: String)
     /// HubSpot holds the association of a contact with a company.
     case associationSynced(contactID: String, groupID: String)
+    /// `hubsignal replay`: forget what `destination` (`hubspot`, or `onesignal` with `app`; every app when `nil`)
+    /// acknowledged for these contacts, so their desired state is pushed again in full.
+    case replayRequested(destination: String, app: String?, contactIDs: [String])
     case ignored
 
     init(_ event: RecordedEvent) {
         let type = event.type
         guard type.hasPrefix("segment.") || type.hasPrefix("hubspot.") || type.hasPrefix("onesignal.")
-            || type.hasPrefix("hubsignal.hubspot.") || type.hasPrefix("hubsignal.onesignal.")
+            || type.hasPrefix("hubsignal.hubspot.") || type.hasPrefix("hubsignal.onesignal.") || type == "hubsignal.replay_requested"
         else {
             self = .ignored
             return
@@ -71,6 +74,11 @@ enum PeopleInput: Sendable {
             self = .deliveryFailed(
                 destination: type.hasPrefix("hubsignal.hubspot.") ? "hubspot" : "onesignal", contactID: contactID,
                 reason: payload["reason"]?.stringValue ?? "unknown", app: payload["app"]?.stringValue)
+        } else if type == "hubsignal.replay_requested", let destination = payload["destination"]?.stringValue,
+            let contactIDs = payload["contactIds"]?.arrayValue
+        {
+            self = .replayRequested(
+                destination: destination, app: payload["app"]?.stringValue, contactIDs: contactIDs.compactMap(\.stringValue))
         } else if type == "hubsignal.hubspot.company_synced", let groupID = payload["groupId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
@@ -122,6 +130,8 @@ struct PeopleNeeds {
         case .associationSynced(let contactID, let groupID):
             contactIDs.insert(contactID)
             companyKeys.insert(.groupID(groupID))
+        case .replayRequested(_, _, let ids):
+            for id in ids { contactIDs.insert(id) }
         case .ignored:
             break
         }

@@ -1,0 +1,87 @@
+import EventStore
+import Foundation
+import Ingestion
+import PQ
+
+/// `hubsignal replay`: pushes contacts' desired state to a destination again, in full, as if it had never been
+/// acknowledged — after someone edited or deleted data in HubSpot or OneSignal, or to repair a destination.
+///
+/// The sync pushes state, so a replay is a change of what HubSignal believes the destination holds: it appends
+/// `hubsignal.replay_requested` events (`destination`, `app`, `contactIds`; at most 1,000 contacts each), and the
+/// projection forgets those contacts' acknowledged values; in the same transaction the ledger forgets its copy. The
+/// contacts then show as `pending` and the sync sends every desired value once (upserts: harmless if the destination
+/// still had them). Events that went out as events (behavioral events, timeline entries, notifications) are not resent.
+public struct Replay: Sendable {
+    /// Which contacts.
+    public enum Selection: Sendable {
+        /// These contact ids (merged ids resolve to their survivor in the projection).
+        case contacts([String])
+        /// Contacts seen (`contacts.last_seen_at`) in `[since, until)`.
+        case seen(since: Date, until: Date)
+    }
+
+    let client: PQClient
+    let store: EventStore
+
+    public init(client: PQClient, store: EventStore) {
+        self.client = client
+        self.store = store
+    }
+
+    /// The contact ids a selection names that exist in the read models.
+    public func contacts(_ selection: Selection) async throws -> [String] {
+        switch selection {
+        case .contacts(let ids):
+            return try await client.query(
+                "SELECT contact_id FROM contacts WHERE contact_id = ANY(\(ids)::text[]) ORDER BY contact_id", name: "replay.contacts")
+                .map { try $0.decode(String.self, at: 0) }
+        case .seen(let since, let until):
+            return try await client.query(
+                """
+                SELECT contact_id FROM contacts WHERE last_seen_at >= \(since) AND last_seen_at < \(until) ORDER BY contact_id
+                """, name: "replay.window")
+                .map { try $0.decode(String.self, at: 0) }
+        }
+    }
+
+    /// Requests the replay of `contactIDs` to `destination` (`hubspot`, `onesignal` for every app, or
+    /// `onesignal:<app>`). Returns how many contacts it covers.
+    @discardableResult
+    public func request(destination: String, contactIDs: [String], reason: String = "hubsignal replay") async throws -> Int {
+        let parts = destination.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let name = parts.first, ["hubspot", "onesignal"].contains(name), name == "onesignal" || parts.count == 1 else {
+            throw ReplayError("the destination must be hubspot, onesignal or onesignal:<app>, not '\(destination)'")
+        }
+        let app = parts.count == 2 ? parts[1] : nil
+        let requestID = UUID().uuidString
+        for (index, start) in stride(from: 0, to: contactIDs.count, by: 1000).enumerated() {
+            let batch = Array(contactIDs[start..<min(start + 1000, contactIDs.count)])
+            var payload: [String: JSONValue] = [
+                "destination": .string(name), "contactIds": .array(batch.map(JSONValue.string)), "reason": .string(reason),
+            ]
+            if let app { payload["app"] = .string(app) }
+            let event = NewEvent(
+                stream: "replay:\(requestID)", type: "hubsignal.replay_requested", source: .hubsignal,
+                idempotencyKey: "replay:\(requestID):\(index)", occurredAt: Date(),
+                payload: PQJSONB(bytes: try JSONValue.object(payload).serialized()))
+            let kind = name == "hubspot" ? "contact" : app.map { DeliveryLedger.userKind(app: $0) }
+            try await client.withTransaction { connection in
+                _ = try await store.append([event], on: connection)
+                // `nil` kind: every app's users (object kinds user:<app>).
+                try await connection.execute(
+                    """
+                    UPDATE deliveries SET acknowledged = NULL, desired_hash = NULL, updated_at = now()
+                    WHERE destination = \(name) AND object_key = ANY(\(batch)::text[])
+                      AND (object_kind = \(kind) OR (\(kind)::text IS NULL AND starts_with(object_kind, 'user:')))
+                    """, name: "replay.ledger")
+            }
+        }
+        return contactIDs.count
+    }
+}
+
+/// A replay that cannot be requested as asked.
+public struct ReplayError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
