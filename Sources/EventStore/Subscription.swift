@@ -71,6 +71,8 @@ public final class Subscription: Sendable, Service {
     let processedCounter: Counter
     let failureCounter: Counter
     let lagGauge: Gauge
+    /// Events in the log after the last batch this process handled.
+    let lagEventsGauge: Gauge
 
     /// Creates a subscription. Nothing runs until `run()` or `processNextBatch()`.
     public init(
@@ -90,6 +92,7 @@ public final class Subscription: Sendable, Service {
         processedCounter = Counter(label: "hubsignal_subscription_events_processed_total", dimensions: dimensions, factory: factory)
         failureCounter = Counter(label: "hubsignal_subscription_failures_total", dimensions: dimensions, factory: factory)
         lagGauge = Gauge(label: "hubsignal_subscription_lag_seconds", dimensions: dimensions, factory: factory)
+        lagEventsGauge = Gauge(label: "hubsignal_subscription_lag_events", dimensions: dimensions, factory: factory)
     }
 
     /// Reads and handles the next batch in one transaction.
@@ -121,11 +124,16 @@ public final class Subscription: Sendable, Service {
             try await handler(page.events, connection)
             try await saveCheckpoint(page.nextCursor, processed: page.events.count, on: connection)
             lagGauge.record(max(0, Date().timeIntervalSince(last.recordedAt)))
+            // Events committed after this batch's last one (the log's head is one backward index step).
+            let head = try await connection.query("SELECT COALESCE(max(position), 0) FROM events", name: "subscription.head")
+            lagEventsGauge.record(max(0, try head[0].decode(Int64.self, at: 0) - last.position))
             return .processed(count: page.events.count, checkpoint: page.nextCursor)
         }
         switch outcome {
         case .processed(let count, _): processedCounter.increment(by: count)
-        case .idle: lagGauge.record(0)
+        case .idle:
+            lagGauge.record(0)
+            lagEventsGauge.record(0)
         case .busy: break
         }
         return outcome

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -52,6 +53,8 @@ public struct HubSpotClient: Sendable {
     /// e.g. an unknown property) is thrown.
     public func upsert(_ inputs: [HubSpotUpsertInput], objectType: String) async throws -> HubSpotBatchResult {
         precondition(inputs.count <= configuration.batchSize, "a HubSpot batch holds at most \(configuration.batchSize) inputs")
+        Recorder(label: "hubsignal_delivery_batch_size", dimensions: [("destination", "hubspot"), ("object", objectType)])
+            .record(inputs.count)
         struct Body: Encodable { var inputs: [HubSpotUpsertInput] }
         let answer = try await send(.POST, "/crm/v3/objects/\(objectType)/batch/upsert", body: Body(inputs: inputs))
         return try decode(HubSpotBatchResult.self, from: answer)
@@ -231,18 +234,25 @@ public struct HubSpotClient: Sendable {
         }
         let response: HTTPClientResponse
         let bytes: [UInt8]
+        let started = ContinuousClock.now
         do {
             response = try await httpClient.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.nanoseconds)))
             var buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
             bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            DestinationMetrics.hubSpot.record(method: "\(method)", status: nil, since: started)
             throw HubSpotError(code: .timeout, message: "\(method) \(path): no answer within \(configuration.timeout)")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            DestinationMetrics.hubSpot.record(method: "\(method)", status: nil, since: started)
             throw HubSpotError(code: .network, message: "\(method) \(path): \(error)")
         }
+        DestinationMetrics.hubSpot.record(method: "\(method)", status: Int(response.status.code), since: started)
         let headers = response.headers
+        if let remaining = headers.first(name: "X-HubSpot-RateLimit-Remaining").flatMap({ Int($0) }) {
+            DestinationMetrics.hubSpot.remaining.record(remaining)
+        }
         let interval = headers.first(name: "X-HubSpot-RateLimit-Interval-Milliseconds").flatMap { Int($0) }
         if limiter == .standard {
             await rateLimiter.update(
@@ -281,5 +291,34 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The Prometheus series of a destination's API calls: `hubsignal_destination_requests_total{destination, method,
+/// status}` (status: the HTTP code, or `error` when no answer came), `hubsignal_destination_request_duration_seconds`,
+/// `hubsignal_destination_rate_limited_total` (429s) and `hubsignal_destination_rate_limit_remaining` (HubSpot's
+/// `X-HubSpot-RateLimit-Remaining`).
+struct DestinationMetrics: Sendable {
+    let destination: String
+    let remaining: Gauge
+    let duration: Timer
+    let rateLimited: Counter
+
+    init(destination: String) {
+        self.destination = destination
+        remaining = Gauge(label: "hubsignal_destination_rate_limit_remaining", dimensions: [("destination", destination)])
+        duration = Timer(label: "hubsignal_destination_request_duration_seconds", dimensions: [("destination", destination)])
+        rateLimited = Counter(label: "hubsignal_destination_rate_limited_total", dimensions: [("destination", destination)])
+    }
+
+    static let hubSpot = DestinationMetrics(destination: "hubspot")
+
+    func record(method: String, status: Int?, since started: ContinuousClock.Instant) {
+        duration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+        Counter(
+            label: "hubsignal_destination_requests_total",
+            dimensions: [("destination", destination), ("method", method), ("status", status.map(String.init) ?? "error")]
+        ).increment()
+        if status == 429 { rateLimited.increment() }
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -191,18 +192,27 @@ public struct OneSignalClient: Sendable {
         }
         let response: HTTPClientResponse
         let bytes: [UInt8]
+        let started = ContinuousClock.now
+        defer {
+            // The same series as the HubSpot client's (destination="onesignal").
+            Timer(label: "hubsignal_destination_request_duration_seconds", dimensions: [("destination", "onesignal")])
+                .recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+        }
         do {
             response = try await httpClient.execute(request, timeout: .nanoseconds(Self.nanoseconds(configuration.timeout)))
             var buffer = try await response.body.collect(upTo: 4 * 1024 * 1024)
             bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            Self.count(method: "\(method)", status: nil)
             throw OneSignalError(code: .timeout, message: "\(method) \(Self.route(path)): no answer within \(configuration.timeout)")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            Self.count(method: "\(method)", status: nil)
             throw OneSignalError(code: .network, message: "\(method) \(Self.route(path)): \(error)")
         }
         let status = Int(response.status.code)
+        Self.count(method: "\(method)", status: status)
         guard (200..<300).contains(status) else {
             let error = OneSignalError.from(status: status, body: bytes, retryAfterHeader: response.headers.first(name: "Retry-After"))
             if status == 429 { await limiter.rateLimited(retryAfter: error.retryAfter) }
@@ -221,6 +231,18 @@ public struct OneSignalClient: Sendable {
         let rest = path[range.upperBound...]
         let label = rest.split(separator: "/").first.map(String.init) ?? ""
         return String(path[..<range.upperBound]) + label + "/…"
+    }
+
+    /// `hubsignal_destination_requests_total{destination="onesignal", method, status}` and, for 429s,
+    /// `hubsignal_destination_rate_limited_total`.
+    static func count(method: String, status: Int?) {
+        Counter(
+            label: "hubsignal_destination_requests_total",
+            dimensions: [("destination", "onesignal"), ("method", method), ("status", status.map(String.init) ?? "error")]
+        ).increment()
+        if status == 429 {
+            Counter(label: "hubsignal_destination_rate_limited_total", dimensions: [("destination", "onesignal")]).increment()
+        }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

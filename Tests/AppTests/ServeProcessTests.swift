@@ -111,6 +111,16 @@ import TestSupport
                 tags = try rows.first?.decode(String?.self, at: 0)
                 if tags == nil { try await Task.sleep(for: .milliseconds(100)) }
             }
+            // The calls are in /metrics: per destination, method and status, with durations and the projection's lag.
+            let metrics = try Self.rawHTTP(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            for series in [
+                #"hubsignal_destination_requests_total{destination="hubspot",method="POST",status="200"}"#,
+                #"hubsignal_destination_requests_total{destination="onesignal",method="PATCH",status="404"}"#,
+                "hubsignal_destination_request_duration_seconds", "hubsignal_delivery_batch_size",
+                #"hubsignal_subscription_lag_events{subscription="people"}"#,
+            ] {
+                #expect(metrics.contains(series), "missing from /metrics: \(series)")
+            }
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
             #expect(tags?.contains(#""first_name": "Ada""#) == true, "the user reached the OneSignal sandbox: \(tags ?? "nothing")")
