@@ -55,6 +55,9 @@ public struct AppConfiguration: Sendable {
     /// `HUBSIGNAL_SYNC_LINGER_MS`: how long a contact must be unchanged before it is pushed (coalescing). Defaults to
     /// 1000 ms.
     public var syncLinger: Duration = .seconds(1)
+    /// `HUBSIGNAL_SYNC_LEASE_SECONDS`: how long a worker holds what it claimed before another process may take it over
+    /// (after a crash, the work waits this long). Defaults to 120 seconds.
+    public var syncLease: Duration = .seconds(120)
     /// `HUBSIGNAL_WORKER_ID`: this process's name in the delivery ledger and `hubsignal status`. Defaults to
     /// `<hostname>-<pid>`.
     public var workerID: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
@@ -176,6 +179,12 @@ public struct AppConfiguration: Sendable {
             configuration.syncLinger = .milliseconds(value)
         }
         if let worker = environment["HUBSIGNAL_WORKER_ID"], !worker.isEmpty { configuration.workerID = worker }
+        if let lease = environment["HUBSIGNAL_SYNC_LEASE_SECONDS"], !lease.isEmpty {
+            guard let value = Int(lease), value >= 5 else {
+                throw ConfigurationError("HUBSIGNAL_SYNC_LEASE_SECONDS=\(lease) must be a number of seconds, 5 or more (longer than a push takes)")
+            }
+            configuration.syncLease = .seconds(value)
+        }
         if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
             configuration.migrationsDirectory = directory
         }

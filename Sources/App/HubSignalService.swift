@@ -71,6 +71,7 @@ public enum HubSignalService {
         if let hubSpot = makeHubSpotClient(configuration, logger: logger) {
             var syncConfiguration = HubSpotSync.Configuration(owner: configuration.workerID)
             syncConfiguration.linger = configuration.syncLinger
+            syncConfiguration.lease = configuration.syncLease
             syncConfiguration.portalID = configuration.hubSpotPortalID
             services.append(
                 .init(
@@ -86,6 +87,7 @@ public enum HubSignalService {
         for (index, app) in configuration.oneSignalApps.enumerated() {
             var syncConfiguration = OneSignalSync.Configuration(owner: configuration.workerID, app: app.name)
             syncConfiguration.linger = configuration.syncLinger
+            syncConfiguration.lease = configuration.syncLease
             syncConfiguration.runsOutbox = index == 0
             services.append(
                 .init(
