@@ -173,6 +173,7 @@ let package = Package(
                 "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "Delivery", "Ingestion",
                 "HubSpotSandbox", "OneSignalSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -219,6 +219,7 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Where the private PostgreSQL keeps its data (reused on the next start).") var dataDirectory = ".hubsignal/pg"
     @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or 8080).") var port: Int?
+    @Flag(help: "Do not post the small demo data set (two people, a company, an order) to the service.") var noDemoData = false
 
     func run() async throws {
         var (configuration, logger) = try prepare(options, requireDatabase: false)
@@ -289,7 +290,12 @@ struct Dev: AsyncParsableCommand {
             let oneSignalCheck = oneSignal.map { _ in
                 "curl -s -H 'Authorization: Key os_v2_app_dev_sandbox' '\(oneSignalURL)/apps/\(oneSignalApp)/users/by/external_id/ada'"
             }
+            let postsDemoData = !noDemoData
+            let demoLogger = logger
             try await HubSignalService.serve(configuration, logger: logger, metrics: metricsRegistry) { port in
+                if postsDemoData {
+                    Task { await DemoData.post(port: port, writeKey: writeKey, logger: demoLogger) }
+                }
                 // Written unbuffered, so it shows up at once even when standard output is a file or a pipe.
                 FileHandle.standardOutput.write(Data(
                     """

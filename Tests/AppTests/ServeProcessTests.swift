@@ -98,7 +98,7 @@ import TestSupport
                 let rows = try await database.client.query(
                     """
                     SELECT c.hubspot_contact_id FROM contacts c JOIN sync_status s USING (contact_id)
-                    WHERE s.destination = 'hubspot' AND s.state = 'in_sync'
+                    WHERE s.destination = 'hubspot' AND s.state = 'in_sync' AND c.user_id = 'ada'
                     """)
                 synced = try rows.first?.decode(String?.self, at: 0)
                 if synced == nil { try await Task.sleep(for: .milliseconds(100)) }
@@ -107,7 +107,10 @@ import TestSupport
             var tags: String?
             while ContinuousClock.now < deadline + .seconds(30), tags == nil {
                 let rows = try await database.client.query(
-                    "SELECT acknowledged::text FROM sync_status WHERE destination = 'onesignal' AND state = 'in_sync'")
+                    """
+                    SELECT s.acknowledged::text FROM sync_status s JOIN contacts c USING (contact_id)
+                    WHERE s.destination = 'onesignal' AND s.state = 'in_sync' AND c.user_id = 'ada'
+                    """)
                 tags = try rows.first?.decode(String?.self, at: 0)
                 if tags == nil { try await Task.sleep(for: .milliseconds(100)) }
             }
@@ -121,6 +124,10 @@ import TestSupport
             ] {
                 #expect(metrics.contains(series), "missing from /metrics: \(series)")
             }
+            // The demo data set dev posts to itself went through the API too.
+            let demo = try await database.client.query(
+                "SELECT count(*) FROM events WHERE idempotency_key LIKE 'dev-demo-%'")[0].decode(Int64.self, at: 0)
+            #expect(demo == 4)
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
             #expect(tags?.contains(#""first_name": "Ada""#) == true, "the user reached the OneSignal sandbox: \(tags ?? "nothing")")
