@@ -60,6 +60,21 @@ public struct HubSpotClient: Sendable {
         return try decode(HubSpotBatchResult.self, from: answer)
     }
 
+    /// `POST /crm/v3/objects/contacts/gdpr-delete`: permanently deletes the contact with this email (HubSpot's GDPR
+    /// deletion; it also blocks the email from being re-created by forms). A contact HubSpot does not have (`404`)
+    /// counts as deleted.
+    public func gdprDeleteContact(email: String) async throws {
+        struct Body: Encodable {
+            var objectId: String
+            var idProperty = "email"
+        }
+        do {
+            _ = try await send(.POST, "/crm/v3/objects/contacts/gdpr-delete", body: Body(objectId: email))
+        } catch let error as HubSpotError where error.code == .notFound {
+            return
+        }
+    }
+
     // MARK: - Properties
 
     /// `GET /crm/v3/properties/{objectType}`: every property of the object type.

@@ -107,6 +107,16 @@ public struct OneSignalClient: Sendable {
         return (try? JSONDecoder().decode(Created.self, from: Data(answer.body)))?.identity?.onesignal_id
     }
 
+    /// `DELETE /apps/{app_id}/users/by/{label}/{id}`: deletes the user and its subscriptions. A user OneSignal does
+    /// not have (`404`) counts as deleted.
+    public func deleteUser(_ alias: Alias) async throws {
+        do {
+            _ = try await send(.DELETE, userPath(alias), body: Optional<Int>.none, limiter: userWrites)
+        } catch let error as OneSignalError where error.code == .notFound {
+            return
+        }
+    }
+
     // MARK: - Credentials
 
     /// Whether OneSignal accepts the app id and REST API key: `GET /apps/{app_id}/segments?limit=1` (a view call: one

@@ -94,6 +94,8 @@ extension PeopleState {
             companies[id]?.updatedPosition = event.position
             attachCompany(IdentityKey(kind: "hubspot_id", value: hubSpotID), to: id, event: event)
             dirtyCompanies.insert(resolveCompany(id))
+        case .erasure(let contactIDs):
+            erase(Set(contactIDs.map { resolve($0) } + contactIDs))
         case .replayRequested(let destination, let app, let contactIDs):
             for contactID in contactIDs {
                 let id = resolve(contactID)
@@ -470,5 +472,27 @@ extension PeopleState {
         // (`resolve`) when read and when written, so nothing needs rewriting here.
         redirects[merged.id] = survivor.id
         merges.append(ContactMerge(from: merged.id, into: survivor.id, reason: reason, position: event.position, at: event.occurredAt))
+    }
+}
+
+extension PeopleState {
+    /// Removes contacts from the working set and the pending changes, and queues their rows for deletion
+    /// (`hubsignal erase`): identities, merges, devices and activities that point at them go too.
+    mutating func erase(_ ids: Set<String>) {
+        guard !ids.isEmpty else { return }
+        for id in ids {
+            contacts[id] = nil
+            dirtyContacts.remove(id)
+        }
+        for (key, record) in identities where ids.contains(record.contactID) || ids.contains(resolve(record.contactID)) {
+            identities[key] = nil
+            dirtyIdentities.remove(key)
+            absentIdentities.insert(key)
+        }
+        for (merged, into) in redirects where ids.contains(merged) || ids.contains(into) { redirects[merged] = nil }
+        merges.removeAll { ids.contains($0.from) || ids.contains($0.into) }
+        devices = devices.filter { !ids.contains($0.value.contactID) }
+        activities.removeAll { $0.contactID.map(ids.contains) ?? false }
+        erasedContacts.formUnion(ids)
     }
 }

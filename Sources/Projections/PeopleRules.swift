@@ -25,12 +25,14 @@ enum PeopleInput: Sendable {
     /// `hubsignal replay`: forget what `destination` (`hubspot`, or `onesignal` with `app`; every app when `nil`)
     /// acknowledged for these contacts, so their desired state is pushed again in full.
     case replayRequested(destination: String, app: String?, contactIDs: [String])
+    /// `hubsignal erase`: these contacts' personal data is gone from the log; remove them from the read models.
+    case erasure(contactIDs: [String])
     case ignored
 
     init(_ event: RecordedEvent) {
         let type = event.type
         guard type.hasPrefix("segment.") || type.hasPrefix("hubspot.") || type.hasPrefix("onesignal.")
-            || type.hasPrefix("hubsignal.hubspot.") || type.hasPrefix("hubsignal.onesignal.") || type == "hubsignal.replay_requested"
+            || type.hasPrefix("hubsignal.hubspot.") || type.hasPrefix("hubsignal.onesignal.") || type == "hubsignal.replay_requested" || type == "hubsignal.erasure"
         else {
             self = .ignored
             return
@@ -74,6 +76,8 @@ enum PeopleInput: Sendable {
             self = .deliveryFailed(
                 destination: type.hasPrefix("hubsignal.hubspot.") ? "hubspot" : "onesignal", contactID: contactID,
                 reason: payload["reason"]?.stringValue ?? "unknown", app: payload["app"]?.stringValue)
+        } else if type == "hubsignal.erasure", let contactIDs = payload["contactIds"]?.arrayValue {
+            self = .erasure(contactIDs: contactIDs.compactMap(\.stringValue))
         } else if type == "hubsignal.replay_requested", let destination = payload["destination"]?.stringValue,
             let contactIDs = payload["contactIds"]?.arrayValue
         {
@@ -130,7 +134,7 @@ struct PeopleNeeds {
         case .associationSynced(let contactID, let groupID):
             contactIDs.insert(contactID)
             companyKeys.insert(.groupID(groupID))
-        case .replayRequested(_, _, let ids):
+        case .replayRequested(_, _, let ids), .erasure(let ids):
             for id in ids { contactIDs.insert(id) }
         case .ignored:
             break

@@ -187,6 +187,8 @@ struct PeopleState: Sendable {
     var companyMerges: [ContactMerge] = []
     var devices: [String: DeviceRecord] = [:]
     var activities: [ActivityRecord] = []
+    /// Contacts erased (`hubsignal erase`): their rows are deleted from every table at the next flush.
+    var erasedContacts: Set<String> = []
 
     /// Follows merges to the contact that holds `id` now.
     func resolve(_ id: String) -> String {
@@ -205,6 +207,7 @@ struct PeopleState: Sendable {
     var hasChanges: Bool {
         !dirtyIdentities.isEmpty || !dirtyContacts.isEmpty || !dirtyCompanies.isEmpty || !merges.isEmpty
             || !devices.isEmpty || !activities.isEmpty || !dirtyCompanyIdentities.isEmpty || !companyMerges.isEmpty
+            || !erasedContacts.isEmpty
     }
 
     mutating func clearChanges() {
@@ -216,6 +219,7 @@ struct PeopleState: Sendable {
         companyMerges.removeAll(keepingCapacity: true)
         devices.removeAll(keepingCapacity: true)
         activities.removeAll(keepingCapacity: true)
+        erasedContacts.removeAll(keepingCapacity: true)
     }
 
     /// How many contacts and companies the cache holds (the projector empties it above its limit).

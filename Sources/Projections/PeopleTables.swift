@@ -181,6 +181,7 @@ struct PeopleTables: Sendable {
     func flush(_ state: inout PeopleState, mapping: Mapping, on connection: PQConnection) async throws {
         guard state.hasChanges else { return }
         state.tablesAreEmpty = false
+        if !state.erasedContacts.isEmpty { try await deleteErased(Array(state.erasedContacts), on: connection) }
         if !state.merges.isEmpty { try await writeMerges(state, on: connection) }
         if !state.dirtyIdentities.isEmpty {
             let keys = Array(state.dirtyIdentities)
@@ -672,5 +673,20 @@ struct PeopleTables: Sendable {
                     last_seen_at = EXCLUDED.last_seen_at, hubspot_associated = EXCLUDED.hubspot_associated
                 """, name: "people.write_company_links")
         }
+    }
+}
+
+extension PeopleTables {
+    /// Deletes every row of erased contacts (`hubsignal erase`) from the people tables.
+    func deleteErased(_ ids: [String], on connection: PQConnection) async throws {
+        for name in ["contacts", "audience_memberships", "contact_companies", "devices", "message_activity", "sync_status", "identities"] {
+            try await connection.execute(
+                "DELETE FROM \(unsafeRaw: table(name)) WHERE contact_id = ANY(\(ids)::text[])", name: "people.erase_\(name)")
+        }
+        try await connection.execute(
+            """
+            DELETE FROM \(unsafeRaw: table("contact_merges"))
+            WHERE merged_contact_id = ANY(\(ids)::text[]) OR into_contact_id = ANY(\(ids)::text[])
+            """, name: "people.erase_merges")
     }
 }

@@ -1,0 +1,57 @@
+import App
+import ArgumentParser
+import Delivery
+import EventStore
+import Foundation
+
+/// `hubsignal erase`: removes a person's personal data (GDPR erasure).
+struct EraseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "Erase a person's personal data: their events in the log (redacted in place), read-model rows, rejections, queued work.",
+        discussion: """
+            The log's events about the person keep their positions, types and times, with payload and metadata replaced \
+            by {"erased": "<erasure id>"}; the erasure is recorded as a hubsignal.erasure event (ids and counts only), and \
+            the running projection deletes the person's read-model rows. With --forward, the person is also deleted at \
+            HubSpot (GDPR delete by email) and at every configured OneSignal app (delete user by external id). The \
+            database role needs EXECUTE on hubsignal_erase_events (see README, "Erasure").
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The person's email.") var email: String?
+    @Option(help: "The person's Segment userId.") var userId: String?
+    @Option(help: "The person's contact_id.") var contact: String?
+    @Flag(help: "Also delete the person at HubSpot and OneSignal (with the configured credentials).") var forward = false
+
+    func validate() throws {
+        guard [email, userId, contact].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("name the person with exactly one of --email, --user-id or --contact")
+        }
+    }
+
+    func run() async throws {
+        let (configuration, logger) = try prepare(options, requireDatabase: true)
+        let client = HubSignalService.makeClient(configuration, logger: logger)
+        do {
+            let person: Erasure.Person =
+                if let email { .email(email) } else if let userId { .userID(userId) } else { .contactID(contact!) }
+            let mapping = try HubSignalService.loadMapping(configuration, logger: logger)
+            let oneSignal = forward
+                ? configuration.oneSignalApps.map {
+                    (app: $0.name, client: HubSignalService.makeOneSignalClient($0, configuration, logger: logger),
+                     byEmail: mapping.oneSignal.matchBy == .email)
+                } : []
+            let hubSpot = forward ? HubSignalService.makeHubSpotClient(configuration, logger: logger) : nil
+            let report = try await Erasure(client: client, store: EventStore(client: client, logger: logger))
+                .erase(person, hubSpot: hubSpot, oneSignal: oneSignal)
+            print(
+                "erasure \(report.erasureID): \(report.contactIDs.count) contact(s), \(report.events) event(s) redacted, "
+                    + "\(report.otherRows) other row(s) deleted"
+                    + (report.forwarded.isEmpty ? "" : "; deleted at \(report.forwarded.joined(separator: ", "))"))
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw fail(error)
+        }
+    }
+}
