@@ -287,11 +287,12 @@ struct HubSpotSyncTests {
             try await sync.projection.project()
             // A worker claims and dies before pushing (its claim is all that is left of it).
             let ledger = DeliveryLedger(client: sync.client)
-            let claimed = try await ledger.claimHubSpotContacts(limit: 100, linger: .zero, lease: .seconds(1), owner: "killed")
+            // (A lease of seconds: a loaded machine must not let it pass before the survivor's first round.)
+            let claimed = try await ledger.claimHubSpotContacts(limit: 100, linger: .zero, lease: .seconds(4), owner: "killed")
             #expect(claimed.count == 4)
             let survivor = sync.worker("survivor")
             #expect(try await survivor.runOnce() == 0)  // leased: not taken
-            try await Task.sleep(for: .milliseconds(1_100))
+            try await Task.sleep(for: .milliseconds(4_100))
             try await sync.settle([survivor])
             #expect(sync.sandbox.contacts().count == 4)
             #expect(try await sync.projection.count("SELECT count(*) FROM deliveries WHERE lease_owner IS NOT NULL") == 0)
