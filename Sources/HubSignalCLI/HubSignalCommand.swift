@@ -18,7 +18,7 @@ struct HubSignalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubsignal",
         abstract: "HubSignal: an event-sourced sync service between Segment-style events, HubSpot and OneSignal.",
-        subcommands: [Serve.self, Dev.self, Migrate.self, Rebuild.self, Status.self, Retry.self, Sandbox.self, HubSpotCommand.self])
+        subcommands: [Serve.self, Dev.self, Migrate.self, Rebuild.self, Status.self, Retry.self, Events.self, Sandbox.self, HubSpotCommand.self])
 }
 
 /// Options every command shares.
