@@ -24,9 +24,9 @@ import PQ
 ///    about — Segment calls on `user:<userId>` or `anonymous:<anonymousId>`, HubSpot contact webhooks and workflow
 ///    actions on `hubspot-contact:<id>`, OneSignal events on `user:<external id>` or `onesignal-user:<id>`, result
 ///    events on `contact:<contactId>` or `hubspot-contact:<id>` — so this finds the whole history, however old;
-/// 2. the **most recent `recentWindow` positions**, through the primary key (or `events_log_order` after a cursor), on
-///    any stream: a bounded scan that also finds events appended under other stream names (imports, tools, tests).
-///    Older events on other streams are not found; widen the window to look further back.
+/// 2. the **most recent `recentWindow` positions** of every other stream, through the primary key (or
+///    `events_log_order` after a cursor): a bounded scan that also finds events appended under other stream names
+///    (imports, tools, tests). Older events on other streams are not found; widen the window to look further back.
 ///
 /// Reads stop at the oldest running transaction (like every reader of the log, see "Reading the log without ever
 /// skipping an event" in the README), so following with the returned cursor never skips an event that commits late.
@@ -246,10 +246,12 @@ public struct ContactAuditTrail: Sendable {
     /// columns carry the head (the newest cursor below the horizon) on every row, and on one all-NULL row when the
     /// page is empty.
     ///
-    /// Candidates: the contact's streams through `events_stream` (the whole history), and the most recent
-    /// `recentWindow` positions on any stream through the primary key (after a cursor, `events_log_order` serves the
-    /// row comparison): a bounded scan, see the type's documentation. Then the payload decides (every value a bind
-    /// parameter). Planned for its values each time, like the delivery claims: the best plan depends on them.
+    /// Two disjoint branches, whose conditions PostgreSQL pushes into each: the contact's streams through
+    /// `events_stream` (the whole history), and the most recent `recentWindow` positions of the other streams through
+    /// the primary key — a bounded scan, see the type's documentation; after a cursor near the head both read only the
+    /// new rows through `events_log_order`. The payload then decides (every value a bind parameter). Planned for its
+    /// values each time, like the delivery claims: the best plan depends on them. (On 500,000 events: the history of a
+    /// contact in about 80 ms, mostly the 100,000-position window; a `--follow` poll in well under a millisecond.)
     private func query(_ contact: Contact, after cursor: LogCursor, limit: Int, newestFirst: Bool) -> PQQuery {
         let userIDs = contact.values("user_id")
         let anonymousIDs = contact.values("anonymous_id")
@@ -258,22 +260,22 @@ public struct ContactAuditTrail: Sendable {
         let oneSignalIDs = contact.values("onesignal_id")
         let externalIDs = userIDs + contact.externalIDs
         let order = newestFirst ? "DESC" : "ASC"
+        let columns = "position, transaction_id, stream, type, source, occurred_at, recorded_at, payload"
         let query: PQQuery = """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-            candidates AS (
-                SELECT position FROM events WHERE stream = ANY(\(contact.streams)::text[])
-                UNION
-                SELECT position FROM events
-                WHERE position > (SELECT COALESCE(max(position), 0) FROM events) - \(recentWindow)::bigint
-                  AND (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
-            ),
             head AS MATERIALIZED (
                 SELECT transaction_id, position FROM events, horizon WHERE transaction_id < horizon.xmin
                 ORDER BY transaction_id DESC, position DESC LIMIT 1
             ),
             page AS MATERIALIZED (
                 SELECT e.position, e.transaction_id, e.stream, e.type, e.source, e.occurred_at, e.recorded_at, e.payload
-                FROM events e JOIN candidates USING (position)
+                FROM (
+                    SELECT \(unsafeRaw: columns) FROM events WHERE stream = ANY(\(contact.streams)::text[])
+                    UNION ALL
+                    SELECT \(unsafeRaw: columns) FROM events
+                    WHERE position > (SELECT COALESCE(max(position), 0) FROM events) - \(recentWindow)::bigint
+                      AND stream <> ALL(\(contact.streams)::text[])
+                ) AS e
                 WHERE (e.transaction_id, e.position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
                   AND e.transaction_id < (SELECT xmin FROM horizon)
                   AND (
