@@ -260,7 +260,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MappingTests", dependencies: ["Mapping", "Ingestion"], swiftSettings: swiftSettings),
+        .testTarget(name: "MappingTests", dependencies: ["Mapping", "Ingestion", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProjectionsTests",
             dependencies: ["Projections", "Mapping", "EventStore", "PQ", "Ingestion", "TestSupport"],

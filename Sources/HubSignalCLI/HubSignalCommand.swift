@@ -19,7 +19,8 @@ struct HubSignalCommand: AsyncParsableCommand {
         commandName: "hubsignal",
         abstract: "HubSignal: an event-sourced sync service between Segment-style events, HubSpot and OneSignal.",
         subcommands: [
-            Serve.self, Dev.self, Migrate.self, Rebuild.self, Status.self, Retry.self, Sandbox.self, HubSpotCommand.self, ConfigCommand.self, ReplayCommand.self, EraseCommand.self,
+            Serve.self, Dev.self, Migrate.self, Rebuild.self, Status.self, Retry.self, ReplayCommand.self, Events.self,
+            EraseCommand.self, ConfigCommand.self, Sandbox.self, HubSpotCommand.self,
         ])
 }
 
