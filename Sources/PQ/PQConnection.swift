@@ -148,7 +148,11 @@ public final class PQConnection: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             do {
                 return try await threadPool.runIfActive { [self] in
-                    try lock.withLock { try body(self) }
+                    try lock.withLock {
+                        // Cancelled while waiting for a thread: the server has nothing to cancel yet, so do not start.
+                        if flags.withLockedValue({ $0.wasCanceled }) { throw CancellationError() }
+                        return try body(self)
+                    }
                 }
             } catch let error as PQError {
                 throw error
