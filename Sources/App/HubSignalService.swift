@@ -99,6 +99,7 @@ public enum HubSignalService {
         if configuration.oneSignalApps.isEmpty {
             logger.warning("no OneSignal app is configured (ONESIGNAL_APP_ID or HUBSIGNAL_CONFIG): the OneSignal sync is off")
         }
+        services.append(.init(service: PrivacyDeletions(store: store, watcher: watcher, logger: logger)))
         services.append(.init(service: application))
         let group = ServiceGroup(
             configuration: .init(

@@ -22,6 +22,8 @@ public struct Erasure: Sendable {
         case email(String)
         case userID(String)
         case contactID(String)
+        /// The contact HubSpot knows by this id (a privacy-deletion webhook).
+        case hubSpotID(String)
     }
 
     /// What an erasure did.
@@ -70,6 +72,8 @@ public struct Erasure: Sendable {
             seed = try await contacts(kind: "email", value: email.trimmingCharacters(in: .whitespaces).lowercased())
         case .userID(let id):
             seed = try await contacts(kind: "user_id", value: id)
+        case .hubSpotID(let id):
+            seed = try await contacts(kind: "hubspot_id", value: id)
         }
         guard !seed.isEmpty else { return Identities() }
         // The contacts merged into these, and the ones these were merged into.
@@ -224,6 +228,7 @@ public struct Erasure: Sendable {
         case .email: return "email"
         case .userID: return "userId"
         case .contactID: return "contact id"
+        case .hubSpotID: return "HubSpot id"
         }
     }
 }

@@ -96,4 +96,27 @@ struct ErasureTests {
             await #expect(throws: ErasureError.self) { try await erasure.erase(.userID("nobody")) }
         }
     }
+
+    @Test("a HubSpot privacy-deletion webhook erases the contact with that HubSpot id")
+    func privacyDeletionWebhook() async throws {
+        try await OneSignalHarness.run { harness in
+            let deletions = PrivacyDeletions(store: harness.projection.store, logger: TestPostgres.logger)
+            try await deletions.processNextBatch()  // starts at the end of the log
+            try await harness.identify("ada-lovelace-1815", #"{"email":"ada.lovelace@example.com","firstName":"Augusta"}"#)
+            try await harness.identify("bob-builder-1", #"{"email":"bob@example.com"}"#)
+            try await harness.projection.project()
+            let ada = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = 'ada-lovelace-1815'")[0]
+            try await harness.projection.append(
+                "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(ada)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
+            try await harness.projection.project()
+            try await harness.projection.append(
+                "hubspot.webhook.contact.privacyDeletion",
+                #"{"eventId":1,"subscriptionType":"contact.privacyDeletion","objectId":501501,"occurredAt":1790000000000}"#,
+                source: .hubspot)
+            while case .processed = try await deletions.processNextBatch() {}
+            try await harness.projection.project()
+            #expect(try await Self.mentions(harness.client, Self.personal) == [:])
+            #expect(try await harness.projection.strings("SELECT user_id FROM contacts WHERE user_id IS NOT NULL") == ["bob-builder-1"])
+        }
+    }
 }
