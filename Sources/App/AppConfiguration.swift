@@ -80,12 +80,19 @@ public struct AppConfiguration: Sendable {
         self.databaseURL = databaseURL
     }
 
-    /// Reads the configuration from environment variables.
+    /// Reads the configuration from environment variables, and the configuration file `HUBSIGNAL_CONFIG` names: its
+    /// `environment` section gives variables the environment does not set (the environment wins), its
+    /// `onesignal_apps` the OneSignal apps.
     ///
     /// - Parameter requireDatabase: whether a missing `DATABASE_URL` is an error.
     public static func fromEnvironment(
-        _ environment: [String: String] = ProcessInfo.processInfo.environment, requireDatabase: Bool = true
+        _ processEnvironment: [String: String] = ProcessInfo.processInfo.environment, requireDatabase: Bool = true
     ) throws -> AppConfiguration {
+        var environment = processEnvironment
+        if let path = processEnvironment["HUBSIGNAL_CONFIG"], !path.isEmpty {
+            let fileVariables = try OneSignalAppsFile.variables(path: path, environment: processEnvironment)
+            environment.merge(fileVariables) { fromProcess, _ in fromProcess }
+        }
         let databaseURL = environment["DATABASE_URL"] ?? ""
         if requireDatabase, databaseURL.isEmpty {
             throw ConfigurationError(

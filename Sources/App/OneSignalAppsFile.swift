@@ -27,9 +27,13 @@ public struct OneSignalAppConfiguration: Sendable, Equatable, CustomStringConver
     public var description: String { "\(name) (\(appID))" }
 }
 
-/// The configuration file (`HUBSIGNAL_CONFIG`, YAML): the OneSignal apps of a several-app set-up.
+/// The configuration file (`HUBSIGNAL_CONFIG`, YAML): settings (the documented environment variables, which the
+/// environment overrides) and the OneSignal apps of a several-app set-up.
 ///
 /// ```yaml
+/// environment:               # any documented variable; the process environment wins
+///   HUBSIGNAL_PORT: 8080
+///   HUBSPOT_RATE_LIMIT: 190
 /// onesignal_apps:            # the first is the default (workflow actions without an `app` input)
 ///   - name: acme-ios
 ///     app_id: 8250eaf6-1a58-489e-b136-7c74a864b434
@@ -59,8 +63,8 @@ enum OneSignalAppsFile {
             if document == nil { return [] }
             throw ConfigurationError("\(path): expected a mapping with the key onesignal_apps")
         }
-        for key in root.keys where key != "onesignal_apps" {
-            throw ConfigurationError("\(path): unknown key '\(key)'; this file holds onesignal_apps")
+        for key in root.keys where key != "onesignal_apps" && key != "environment" {
+            throw ConfigurationError("\(path): unknown key '\(key)'; this file holds environment and onesignal_apps")
         }
         guard let list = root["onesignal_apps"] else { return [] }
         guard let entries = list as? [[String: Any]] else {
@@ -109,6 +113,40 @@ enum OneSignalAppsFile {
                     webhookSecret: try text("webhook_secret", required: false), tagLimit: tagLimit))
         }
         return apps
+    }
+
+    /// The file's `environment` section: documented variable names → values (`${NAME}` expanded).
+    static func variables(path: String, environment: [String: String]) throws -> [String: String] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("HUBSIGNAL_CONFIG=\(path) cannot be read: \(error.localizedDescription)")
+        }
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError("\(path) is not valid YAML: \(error)")
+        }
+        guard let section = (document as? [String: Any])?["environment"] else { return [:] }
+        guard let entries = section as? [String: Any] else {
+            throw ConfigurationError("\(path): environment must be a mapping of variable names to values")
+        }
+        var variables: [String: String] = [:]
+        for (name, value) in entries {
+            guard name == "DATABASE_URL" || ["HUBSIGNAL_", "HUBSPOT_", "ONESIGNAL_"].contains(where: name.hasPrefix),
+                name != "HUBSIGNAL_CONFIG"
+            else {
+                throw ConfigurationError(
+                    "\(path): environment.\(name) is not a HubSignal variable (DATABASE_URL, HUBSIGNAL_*, HUBSPOT_*, ONESIGNAL_*)")
+            }
+            guard value is String || value is Int || value is Bool || value is Double else {
+                throw ConfigurationError("\(path): environment.\(name) must be a single value")
+            }
+            variables[name] = try expand("\(value)", at: "\(path): environment.\(name)", environment: environment)
+        }
+        return variables
     }
 
     /// Replaces `${NAME}` with the environment variable `NAME` (which must be set).

@@ -69,6 +69,27 @@ struct OneSignalAppsConfigurationTests {
         #expect(single.oneSignalApps.first?.webhookSecret == "s")
     }
 
+    @Test("the file's environment section sets documented variables; the process environment wins")
+    func fileEnvironment() throws {
+        let path = try Self.writeConfig(
+            """
+            environment:
+              HUBSIGNAL_PORT: 9090
+              HUBSPOT_RATE_LIMIT: 190
+              HUBSIGNAL_WRITE_KEYS: ${DEMO_KEYS}
+            """)
+        let configuration = try AppConfiguration.fromEnvironment([
+            "DATABASE_URL": "postgresql://x", "HUBSIGNAL_CONFIG": path, "HUBSIGNAL_PORT": "7070", "DEMO_KEYS": "k1,k2",
+        ])
+        #expect(configuration.port == 7070)
+        #expect(configuration.hubSpotRateLimit == 190)
+        #expect(configuration.writeKeys == ["k1", "k2"])
+        let bad = try Self.writeConfig("environment:\n  PATH: /tmp\n")
+        #expect(throws: ConfigurationError.self) {
+            try AppConfiguration.fromEnvironment(["DATABASE_URL": "postgresql://x", "HUBSIGNAL_CONFIG": bad])
+        }
+    }
+
     static func event(app: String, id: String = UUID().uuidString, externalID: String) -> String {
         #"{"event_id":"\#(id)","kind":"message.push.clicked","timestamp":1708559115,"app_id":"\#(app)","external_id":"\#(externalID)","message_id":"m-1"}"#
     }
