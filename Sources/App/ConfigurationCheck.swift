@@ -38,6 +38,8 @@ public struct ConfigurationCheck: Sendable {
 
     let configuration: AppConfiguration
     let logger: Logger
+    /// How long a credential check waits for HubSpot or OneSignal.
+    static let timeout: Duration = .seconds(5)
 
     public init(configuration: AppConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -107,9 +109,13 @@ public struct ConfigurationCheck: Sendable {
     }
 
     func hubSpot() async -> [Finding] {
-        guard let client = HubSignalService.makeHubSpotClient(configuration, logger: logger) else {
+        guard let token = configuration.hubSpotAccessToken else {
             return [Finding(level: .warning, subject: "hubspot", message: "HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off")]
         }
+        // A short timeout: an unreachable API is a finding, not a half-minute wait.
+        let client = HubSpotClient(
+            configuration: .init(baseURL: configuration.hubSpotBaseURL, accessToken: token, timeout: Self.timeout),
+            rateLimiter: HubSpotRateLimiter(limit: configuration.hubSpotRateLimit), logger: logger)
         do {
             let properties = try await client.properties(of: "contacts")
             return [Finding(level: .ok, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) accepts the token (\(properties.count) contact properties)")]
@@ -126,7 +132,9 @@ public struct ConfigurationCheck: Sendable {
         }
         var findings: [Finding] = []
         for app in configuration.oneSignalApps {
-            let client = HubSignalService.makeOneSignalClient(app, configuration, logger: logger)
+            let client = OneSignalClient(
+                configuration: .init(baseURL: configuration.oneSignalBaseURL, appID: app.appID, apiKey: app.apiKey, timeout: Self.timeout),
+                logger: logger)
             do {
                 try await client.checkCredentials()
                 findings.append(Finding(level: .ok, subject: "onesignal:\(app.name)", message: "\(app.appID) accepts the REST API key"))
