@@ -156,7 +156,9 @@ extension PeopleState {
             contact.traits.merge(traits) { _, new in new }
             if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
             // A newer trait takes its tag back from a track property or a HubSpot workflow's edit.
-            for tag in mapping.oneSignal.tags(traits: traits).tags.keys { contact.oneSignalEventTags[tag] = nil }
+            if !contact.oneSignalEventTags.isEmpty {
+                for tag in mapping.oneSignal.tags(traits: traits).tags.keys { contact.oneSignalEventTags[tag] = nil }
+            }
         }
         if type == "track", mapping.oneSignal.trackProperties != .none, let properties = message["properties"]?.objectValue {
             let tags = mapping.oneSignal.tags(traits: [:], trackProperties: properties, applyingLimit: false).tags
