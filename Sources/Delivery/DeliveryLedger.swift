@@ -239,6 +239,36 @@ public struct DeliveryLedger: Sendable {
         UNION ALL SELECT now() LIMIT 1
         """
 
+    /// A result event of a sync worker (source `hubsignal`), with the worker, the mapping version and `metadata` as
+    /// metadata.
+    static func resultEvent(
+        _ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue], metadata: [String: JSONValue]
+    ) -> NewEvent {
+        NewEvent(
+            stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
+            payload: PQJSONB(bytes: (try? JSONValue.object(payload).serialized()) ?? Array("{}".utf8)),
+            metadata: PQJSONB(bytes: (try? JSONValue.object(metadata).serialized()) ?? Array("{}".utf8)))
+    }
+
+    /// Records a worker's rate-limit budget and last error for `hubsignal status` (`delivery_workers`); a failure to
+    /// record is not the push's failure, so it is only returned.
+    func recordWorker(destination: String, worker: String, budget: [String: JSONValue], error: String?) async -> (any Error)? {
+        let json = PQJSONB(bytes: (try? JSONValue.object(budget).serialized()) ?? Array("{}".utf8))
+        do {
+            try await client.execute(
+                """
+                INSERT INTO delivery_workers (destination, worker, budget, last_error, last_error_at, heartbeat_at)
+                VALUES (\(destination), \(worker), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
+                ON CONFLICT (destination, worker) DO UPDATE SET budget = EXCLUDED.budget, heartbeat_at = now(),
+                    last_error = COALESCE(EXCLUDED.last_error, delivery_workers.last_error),
+                    last_error_at = COALESCE(EXCLUDED.last_error_at, delivery_workers.last_error_at)
+                """, name: "delivery.worker_status")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     static func object(_ jsonb: PQJSONB) -> [String: JSONValue] {
         (try? JSONValue.parse(jsonb.bytes))?.objectValue ?? [:]
     }

@@ -442,12 +442,9 @@ public struct HubSpotSync: Service {
 
     /// A result event of this worker, with the worker and the mapping version as metadata.
     func resultEvent(_ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
-        NewEvent(
-            stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
-            payload: PQJSONB(bytes: (try? JSONValue.object(payload).serialized()) ?? Array("{}".utf8)),
-            metadata: PQJSONB(bytes: (try? JSONValue.object([
-                "worker": .string(configuration.owner), "mappingVersion": .string(mapping.version),
-            ]).serialized()) ?? Array("{}".utf8)))
+        DeliveryLedger.resultEvent(
+            type, stream: stream, idempotencyKey: idempotencyKey, payload: payload,
+            metadata: ["worker": .string(configuration.owner), "mappingVersion": .string(mapping.version)])
     }
 
     /// HubSpot's string form of a desired value (`""` clears a property).
@@ -470,18 +467,8 @@ public struct HubSpotSync: Service {
         var object: [String: JSONValue] = ["limit": .int(Int64(budget.limit)), "remaining": .int(Int64(budget.remaining))]
         if let daily = budget.dailyRemaining { object["dailyRemaining"] = .int(Int64(daily)) }
         if let until = budget.dailyExhaustedUntil { object["dailyExhaustedUntil"] = .string(ISO8601Timestamp.format(until)) }
-        let json = PQJSONB(bytes: (try? JSONValue.object(object).serialized()) ?? Array("{}".utf8))
-        do {
-            try await database.execute(
-                """
-                INSERT INTO delivery_workers (destination, worker, budget, last_error, last_error_at, heartbeat_at)
-                VALUES ('hubspot', \(configuration.owner), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
-                ON CONFLICT (destination, worker) DO UPDATE SET budget = EXCLUDED.budget, heartbeat_at = now(),
-                    last_error = COALESCE(EXCLUDED.last_error, delivery_workers.last_error),
-                    last_error_at = COALESCE(EXCLUDED.last_error_at, delivery_workers.last_error_at)
-                """, name: "delivery.worker_status")
-        } catch {
-            logger.debug("could not record the worker's status", metadata: ["error": "\(error)"])
+        if let failure = await ledger.recordWorker(destination: "hubspot", worker: configuration.owner, budget: object, error: error) {
+            logger.debug("could not record the worker's status", metadata: ["error": "\(failure)"])
         }
     }
 }

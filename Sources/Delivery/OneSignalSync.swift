@@ -307,12 +307,11 @@ public struct OneSignalSync: Service {
 
     /// A result event of this worker, with the worker and the mapping version as metadata.
     func resultEvent(_ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
-        NewEvent(
-            stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
-            payload: PQJSONB(bytes: (try? JSONValue.object(payload).serialized()) ?? Array("{}".utf8)),
-            metadata: PQJSONB(bytes: (try? JSONValue.object([
+        DeliveryLedger.resultEvent(
+            type, stream: stream, idempotencyKey: idempotencyKey, payload: payload,
+            metadata: [
                 "worker": .string(configuration.owner), "mappingVersion": .string(mapping.version), "app": .string(configuration.app),
-            ]).serialized()) ?? Array("{}".utf8)))
+            ])
     }
 
     // MARK: - Status
@@ -326,23 +325,13 @@ public struct OneSignalSync: Service {
     func record(error: String?) async {
         let users = await client.userWrites.budget
         let sends = await client.notifications.budget
-        let object: JSONValue = .object([
+        let budget: [String: JSONValue] = [
             "app": .string(configuration.app),
             "userWritesAvailable": .int(Int64(users.available)), "notificationsAvailable": .int(Int64(sends.available)),
             "paused": .bool(users.paused || sends.paused),
-        ])
-        let json = PQJSONB(bytes: (try? object.serialized()) ?? Array("{}".utf8))
-        do {
-            try await database.execute(
-                """
-                INSERT INTO delivery_workers (destination, worker, budget, last_error, last_error_at, heartbeat_at)
-                VALUES ('onesignal', \(workerName), \(json), \(error), CASE WHEN \(error)::text IS NULL THEN NULL ELSE now() END, now())
-                ON CONFLICT (destination, worker) DO UPDATE SET budget = EXCLUDED.budget, heartbeat_at = now(),
-                    last_error = COALESCE(EXCLUDED.last_error, delivery_workers.last_error),
-                    last_error_at = COALESCE(EXCLUDED.last_error_at, delivery_workers.last_error_at)
-                """, name: "delivery.worker_status")
-        } catch {
-            logger.debug("could not record the worker's status", metadata: ["error": "\(error)"])
+        ]
+        if let failure = await ledger.recordWorker(destination: "onesignal", worker: workerName, budget: budget, error: error) {
+            logger.debug("could not record the worker's status", metadata: ["error": "\(failure)"])
         }
     }
 }

@@ -113,7 +113,13 @@ struct ErasureTests {
                 "hubspot.webhook.contact.privacyDeletion",
                 #"{"eventId":1,"subscriptionType":"contact.privacyDeletion","objectId":501501,"occurredAt":1790000000000}"#,
                 source: .hubspot)
-            while case .processed = try await deletions.processNextBatch() {}
+            // Until the erasure is in the log (a reader can be held back by other tests' transactions).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await harness.projection.count("SELECT count(*) FROM events WHERE type = 'hubsignal.erasure'") == 0 {
+                try #require(ContinuousClock.now < deadline, "the privacy deletion was not erased within 30 s")
+                if case .processed = try await deletions.processNextBatch() { continue }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await harness.projection.project()
             #expect(try await Self.mentions(harness.client, Self.personal) == [:])
             #expect(try await harness.projection.strings("SELECT user_id FROM contacts WHERE user_id IS NOT NULL") == ["bob-builder-1"])
