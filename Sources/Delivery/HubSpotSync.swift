@@ -85,33 +85,11 @@ public struct HubSpotSync: Service {
 
     public func run() async throws {
         logger.info("HubSpot sync started", metadata: ["worker": "\(configuration.owner)", "rate_limit": "\(client.rateLimiter.configuredLimit)"])
-        // The outbox follows the log on its own (woken by NOTIFY); the rounds below send what it queued.
-        try await withThrowingDiscardingTaskGroup { group in
-            if let outbox {
-                group.addTask { try await outbox.run() }
-            }
-            await rounds()
-            group.cancelAll()
-        }
+        // The outbox follows the log on its own (woken by NOTIFY); the rounds send what it queued.
+        try await SyncRounds.run(
+            name: "HubSpot sync", outbox: outbox, pollInterval: configuration.pollInterval, logger: logger,
+            round: { try await runOnce(steppingOutbox: false) }, record: { await record(error: $0) })
         logger.info("HubSpot sync stopped", metadata: ["worker": "\(configuration.owner)"])
-    }
-
-    /// Runs rounds until shutdown, pausing `pollInterval` whenever a round found nothing to do.
-    private func rounds() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var idle = true
-            do {
-                idle = try await runOnce(steppingOutbox: false) == 0
-            } catch is CancellationError {
-                break
-            } catch {
-                logger.error("HubSpot sync round failed; trying again", metadata: ["error": "\(error)"])
-                await record(error: "\(error)")
-            }
-            if idle {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
-            }
-        }
     }
 
     /// One round: a batch of companies, contacts, associations and behavioral events. Returns how many objects were claimed

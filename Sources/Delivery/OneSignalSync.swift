@@ -87,29 +87,10 @@ public struct OneSignalSync: Service {
 
     public func run() async throws {
         logger.info("OneSignal sync started", metadata: ["worker": "\(configuration.owner)", "app": "\(configuration.app)"])
-        try await withThrowingDiscardingTaskGroup { group in
-            if let outbox { group.addTask { try await outbox.run() } }
-            await rounds()
-            group.cancelAll()
-        }
+        try await SyncRounds.run(
+            name: "OneSignal sync", outbox: outbox, pollInterval: configuration.pollInterval, logger: logger,
+            round: { try await runOnce(steppingOutbox: false) }, record: { await record(error: $0) })
         logger.info("OneSignal sync stopped", metadata: ["worker": "\(configuration.owner)"])
-    }
-
-    private func rounds() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var idle = true
-            do {
-                idle = try await runOnce(steppingOutbox: false) == 0
-            } catch is CancellationError {
-                break
-            } catch {
-                logger.error("OneSignal sync round failed; trying again", metadata: ["error": "\(error)"])
-                await record(error: "\(error)")
-            }
-            if idle {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
-            }
-        }
     }
 
     /// One round: a batch of users' tags and of workflow notifications. Returns how many objects were claimed (0: no
