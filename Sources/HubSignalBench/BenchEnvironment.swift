@@ -5,6 +5,8 @@ import Synchronization
 import Logging
 import Migrations
 import PQ
+import Projections
+import ServiceLifecycle
 
 /// A scratch database on a durable PostgreSQL (a private server, or `DATABASE_URL`), migrated, and dropped afterwards.
 struct BenchEnvironment {
@@ -153,5 +155,29 @@ final class WorkCursor: Sendable {
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// Runs the people projection and a sync worker in the background until the task is cancelled.
+func runInBackground(_ projection: PeopleProjectionService, _ sync: some Service) -> Task<Void, any Error> {
+    Task {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await projection.makeSubscription().run() }
+            group.addTask { try await sync.run() }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Appends `events` in batches of 500, each stamped as it is sent, like live traffic (the syncs' coalescing delay
+/// counts from this time).
+func appendAsLiveTraffic(_ events: [NewEvent], to store: EventStore) async throws {
+    for start in stride(from: 0, to: events.count, by: 500) {
+        let now = Date()
+        try await store.append(events[start..<min(start + 500, events.count)].map { event in
+            var event = event
+            event.occurredAt = now
+            return event
+        })
     }
 }

@@ -61,22 +61,8 @@ struct HubSpotBench: AsyncParsableCommand {
             print("appending \(events.count) identify events for \(contacts) contacts while the projection and the sync run…")
             let started = ContinuousClock.now
             let startedAt = Date()
-            let background = Task {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await projection.makeSubscription().run() }
-                    group.addTask { try await sync.run() }
-                    try await group.waitForAll()
-                }
-            }
-            for start in stride(from: 0, to: events.count, by: 500) {
-                // Stamped as they are sent, like live traffic (the sync's coalescing delay counts from this time).
-                let now = Date()
-                try await store.append(events[start..<min(start + 500, events.count)].map { event in
-                    var event = event
-                    event.occurredAt = now
-                    return event
-                })
-            }
+            let background = runInBackground(projection, sync)
+            try await appendAsLiveTraffic(events, to: store)
             let appended = (ContinuousClock.now - started).seconds
             let head = try await environment.client.query("SELECT max(position) FROM events")[0].decode(Int64.self, at: 0)
             var projected: Double?

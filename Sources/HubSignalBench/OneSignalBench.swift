@@ -62,21 +62,8 @@ struct OneSignalBench: AsyncParsableCommand {
 
             print("appending \(events.count) identify events for \(users) users while the projection and the OneSignal sync run…")
             let started = ContinuousClock.now
-            let background = Task {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await projection.makeSubscription().run() }
-                    group.addTask { try await sync.run() }
-                    try await group.waitForAll()
-                }
-            }
-            for start in stride(from: 0, to: events.count, by: 500) {
-                let now = Date()
-                try await store.append(events[start..<min(start + 500, events.count)].map { event in
-                    var event = event
-                    event.occurredAt = now
-                    return event
-                })
-            }
+            let background = runInBackground(projection, sync)
+            try await appendAsLiveTraffic(events, to: store)
             let appended = (ContinuousClock.now - started).seconds
             while true {
                 let inSync = try await environment.client.query(
