@@ -33,14 +33,26 @@ public enum JSONResponse {
             body: ErrorBody(error: .init(code: error.code, message: error.message), rejected: rejected), headers: headers)
     }
 
-    /// Maps a storage failure: retryable ones (database down, pool exhausted) are `503` with `Retry-After`, so that
-    /// clients retry; the rest `500`. Neither says more than that: details go to the log.
+    /// Maps a storage failure. When the database cannot take writes for now — connection lost, pool exhausted,
+    /// server starting or stopping, read-only (a failover, or an operator), out of disk space or other resources — the
+    /// answer is `503` with `Retry-After` and a message naming the cause, so that clients retry and operators see
+    /// why; nothing was stored. Anything else is `500`. Neither says more: details go to the log.
     static func storageFailure(_ error: any Error) -> Response {
-        if let error = error as? PQError, error.isRetryable || error.code == .poolClosed {
-            return self.error(
-                IngestionError(status: 503, code: "unavailable", message: "the event log is unavailable; retry later"),
-                headers: [.retryAfter: "5"])
+        guard let error = error as? PQError else {
+            return self.error(IngestionError(status: 500, code: "internal_error", message: "the events could not be stored; retry later"))
         }
-        return self.error(IngestionError(status: 500, code: "internal_error", message: "the events could not be stored; retry later"))
+        let cause: String?
+        switch error.sqlState {
+        case "25006": cause = "the database is read-only (a failover in progress, or writes disabled by an operator)"
+        case "53100": cause = "the database is out of disk space"
+        case let state? where state.hasPrefix("53"): cause = "the database is out of resources (SQLSTATE \(state))"
+        default: cause = error.isRetryable || error.code == .poolClosed ? "the database cannot be reached" : nil
+        }
+        guard let cause else {
+            return self.error(IngestionError(status: 500, code: "internal_error", message: "the events could not be stored; retry later"))
+        }
+        return self.error(
+            IngestionError(status: 503, code: "unavailable", message: "the event log is unavailable: \(cause); nothing was stored; retry later"),
+            headers: [.retryAfter: "5"])
     }
 }

@@ -58,6 +58,9 @@ public struct AppConfiguration: Sendable {
     /// `HUBSIGNAL_SYNC_LEASE_SECONDS`: how long a worker holds what it claimed before another process may take it over
     /// (after a crash, the work waits this long). Defaults to 120 seconds.
     public var syncLease: Duration = .seconds(120)
+    /// `HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS`: how long a HubSpot or OneSignal request may take before it counts as
+    /// failed and is retried (its outcome unknown: retries are upserts or carry idempotency keys). Defaults to 30 seconds.
+    public var destinationTimeout: Duration = .seconds(30)
     /// `HUBSIGNAL_WORKER_ID`: this process's name in the delivery ledger and `hubsignal status`. Defaults to
     /// `<hostname>-<pid>`.
     public var workerID: String = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
@@ -191,6 +194,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("HUBSIGNAL_SYNC_LEASE_SECONDS=\(lease) must be a number of seconds, 5 or more (longer than a push takes)")
             }
             configuration.syncLease = .seconds(value)
+        }
+        if let timeout = environment["HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS"], !timeout.isEmpty {
+            guard let value = Int(timeout), (1...600).contains(value) else {
+                throw ConfigurationError("HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS=\(timeout) must be a number of seconds from 1 to 600")
+            }
+            configuration.destinationTimeout = .seconds(value)
         }
         if let directory = environment["HUBSIGNAL_MIGRATIONS_DIR"], !directory.isEmpty {
             configuration.migrationsDirectory = directory

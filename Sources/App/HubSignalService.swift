@@ -113,7 +113,7 @@ public enum HubSignalService {
     public static func makeHubSpotClient(_ configuration: AppConfiguration, logger: Logger) -> HubSpotClient? {
         guard let token = configuration.hubSpotAccessToken else { return nil }
         return HubSpotClient(
-            configuration: .init(baseURL: configuration.hubSpotBaseURL, accessToken: token),
+            configuration: .init(baseURL: configuration.hubSpotBaseURL, accessToken: token, timeout: configuration.destinationTimeout),
             rateLimiter: HubSpotRateLimiter(limit: configuration.hubSpotRateLimit), logger: logger)
     }
 
@@ -122,7 +122,9 @@ public enum HubSignalService {
         _ app: OneSignalAppConfiguration, _ configuration: AppConfiguration, logger: Logger
     ) -> OneSignalClient {
         OneSignalClient(
-            configuration: .init(baseURL: configuration.oneSignalBaseURL, appID: app.appID, apiKey: app.apiKey), logger: logger)
+            configuration: .init(
+                baseURL: configuration.oneSignalBaseURL, appID: app.appID, apiKey: app.apiKey, timeout: configuration.destinationTimeout),
+            logger: logger)
     }
 
     /// Completes HubSpot workflow actions through `client` (`POST /automation/v4/actions/callbacks/{id}/complete`).
@@ -188,6 +190,14 @@ public enum HubSignalService {
             let migrator = Migrator(client: client, migrations: migrations, logger: logger)
             do {
                 try await migrator.checkUpToDate()
+                // A standby or a read-only database cannot store events: ingestion would answer 503.
+                let readOnly = try await client.query(
+                    "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'", name: "readyz.read_only")
+                if try readOnly.first?.decode(Bool.self, at: 0) == true {
+                    return JSONResponse.make(
+                        status: .serviceUnavailable,
+                        body: HealthResponse(status: "database_read_only", detail: "the database accepts no writes (a standby, or read-only)"))
+                }
                 return JSONResponse.make(status: .ok, body: HealthResponse(status: "ready"))
             } catch let error as MigrationError {
                 return JSONResponse.make(status: .serviceUnavailable, body: HealthResponse(status: "schema_behind", detail: error.message))

@@ -44,13 +44,18 @@ public final class EmbeddedPostgres: Sendable {
     public let port: Int
     /// The server's data directory.
     public let dataDirectory: String
+    /// The folder of the PostgreSQL programs the server runs from.
+    public let binDirectory: String
     private let process: Process
     private let control: FileHandle
 
-    private init(connectionString: String, port: Int, dataDirectory: String, process: Process, control: FileHandle) {
+    private init(
+        connectionString: String, port: Int, dataDirectory: String, binDirectory: String, process: Process, control: FileHandle
+    ) {
         self.connectionString = connectionString
         self.port = port
         self.dataDirectory = dataDirectory
+        self.binDirectory = binDirectory
         self.process = process
         self.control = control
     }
@@ -96,6 +101,47 @@ public final class EmbeddedPostgres: Sendable {
                 process.waitUntilExit()
                 continuation.resume()
             }
+        }
+    }
+
+    /// How the server shuts down in ``restart(mode:)``, as `pg_ctl -m` names it.
+    public enum ShutdownMode: String, Sendable {
+        /// Sessions are ended, open transactions rolled back, and a checkpoint written.
+        case fast
+        /// Every process quits at once, without a checkpoint: the next start runs crash recovery, as after a power
+        /// loss of the server alone.
+        case immediate
+    }
+
+    /// Stops the server with `mode` and starts it again on the same data directory, port and settings; returns once
+    /// it accepts connections. Every client connection is lost. For fault tests.
+    public func restart(mode: ShutdownMode) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c",
+            #"""
+            if [ "$(id -u)" = 0 ]; then run() { runuser -u postgres -- "$@"; }; else run() { "$@"; }; fi
+            run "$1/pg_ctl" -D "$2" -l "$2/server.log" -m "$3" -w -t 60 restart >/dev/null 2>&1 \
+              || { echo "pg_ctl restart failed; the server log says:" >&2; tail -n 15 "$2/server.log" >&2; exit 1; }
+            """#,
+            "hubsignal-postgres-restart", binDirectory, dataDirectory, mode.rawValue,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        try process.run()
+        let message = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            DispatchQueue.global().async {
+                let data = errors.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+        guard process.terminationStatus == 0 else {
+            throw EmbeddedPostgresError(
+                "PostgreSQL did not restart (data directory \(dataDirectory)): " + message.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 
@@ -156,7 +202,8 @@ public final class EmbeddedPostgres: Sendable {
             metadata: ["postgres.port": "\(port)", "postgres.data": "\(dataDirectory)", "postgres.durable": "\(configuration.isDurable)"])
         return EmbeddedPostgres(
             connectionString: "postgresql://\(configuration.user)@127.0.0.1:\(port)/\(configuration.database)",
-            port: port, dataDirectory: dataDirectory, process: process, control: input.fileHandleForWriting)
+            port: port, dataDirectory: dataDirectory, binDirectory: binDirectory, process: process,
+            control: input.fileHandleForWriting)
     }
 
     /// The supervisor: starts the server, prints READY, waits for its standard input to close, stops the server.

@@ -50,6 +50,36 @@ public enum TestPostgres {
         }
     }
 
+    /// Starts a PostgreSQL server of its own for `body` (durable: `synchronous_commit` on, so a crash of the server
+    /// loses no committed transaction), with a migrated database, and stops and deletes it afterwards. For tests that
+    /// restart or break the server, which the shared one cannot allow.
+    public static func withPrivateServer<T>(
+        maximumConnections: Int = 8, _ body: (EmbeddedPostgres, TestDatabase) async throws -> T
+    ) async throws -> T {
+        var configuration = EmbeddedPostgres.Configuration(isDurable: true)
+        // The OS does not crash in these tests, only the server: fsync can stay off; commits are still flushed to
+        // the kernel before they are acknowledged.
+        configuration.settings["fsync"] = "off"
+        configuration.settings["max_connections"] = "100"
+        let server = try await EmbeddedPostgres.start(configuration, logger: logger)
+        var clientConfiguration = PQClient.Configuration(connectionString: server.connectionString)
+        clientConfiguration.maximumConnections = maximumConnections
+        clientConfiguration.connectionWaitTimeout = .seconds(30)
+        let client = PQClient(configuration: clientConfiguration, logger: logger)
+        let database = TestDatabase(name: "hubsignal", connectionString: server.connectionString, client: client)
+        do {
+            try await Migrator(client: client, migrations: try migrations(), logger: logger).migrate()
+            let result = try await body(server, database)
+            await client.shutdown()
+            await server.stop()
+            return result
+        } catch {
+            await client.shutdown()
+            await server.stop()
+            throw error
+        }
+    }
+
     /// The repository's `migrations` folder.
     public static var migrationsDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../migrations").standardizedFileURL
