@@ -184,7 +184,7 @@ let package = Package(
             name: "HubSignalBench",
             dependencies: [
                 "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
-                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion",
+                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion", "FaultHarness",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -237,6 +237,15 @@ let package = Package(
 
         // MARK: - Tests
         .target(
+            name: "FaultHarness",
+            dependencies: [
+                "PQ", "Ingestion", "HubSpotSandbox", "OneSignalSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TestSupport",
             dependencies: [
                 "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Mapping", "Projections",
@@ -270,6 +279,15 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: [
                 "Delivery", "HubSpot", "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FaultTests",
+            dependencies: [
+                "FaultHarness", "TestSupport", "PQ", "EventStore", "EmbeddedPostgres", "Ingestion", "HubSpotSandbox", "OneSignalSandbox",
+                "SandboxKit", "Migrations",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
