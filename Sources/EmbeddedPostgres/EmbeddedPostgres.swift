@@ -48,9 +48,12 @@ public final class EmbeddedPostgres: Sendable {
     public let binDirectory: String
     private let process: Process
     private let control: FileHandle
+    private let replies: FileHandle
+    private let restarting = NSLock()
 
     private init(
-        connectionString: String, port: Int, dataDirectory: String, binDirectory: String, process: Process, control: FileHandle
+        connectionString: String, port: Int, dataDirectory: String, binDirectory: String, process: Process, control: FileHandle,
+        replies: FileHandle
     ) {
         self.connectionString = connectionString
         self.port = port
@@ -58,6 +61,7 @@ public final class EmbeddedPostgres: Sendable {
         self.binDirectory = binDirectory
         self.process = process
         self.control = control
+        self.replies = replies
     }
 
     /// Starts a server and returns once it accepts connections.
@@ -115,33 +119,40 @@ public final class EmbeddedPostgres: Sendable {
 
     /// Stops the server with `mode` and starts it again on the same data directory, port and settings; returns once
     /// it accepts connections. Every client connection is lost. For fault tests.
+    ///
+    /// The supervisor runs `pg_ctl restart` (a command on its standard input), so no further child process of this
+    /// one is involved.
     public func restart(mode: ShutdownMode) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [
-            "-c",
-            #"""
-            if [ "$(id -u)" = 0 ]; then run() { runuser -u postgres -- "$@"; }; else run() { "$@"; }; fi
-            run "$1/pg_ctl" -D "$2" -l "$2/server.log" -m "$3" -w -t 60 restart >/dev/null 2>&1 \
-              || { echo "pg_ctl restart failed; the server log says:" >&2; tail -n 15 "$2/server.log" >&2; exit 1; }
-            """#,
-            "hubsignal-postgres-restart", binDirectory, dataDirectory, mode.rawValue,
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        try process.run()
-        let message = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+        let control = self.control
+        let replies = self.replies
+        let lock = restarting
+        let reply = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
             DispatchQueue.global().async {
-                let data = errors.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+                lock.lock()
+                defer { lock.unlock() }
+                do {
+                    try control.write(contentsOf: Data("restart \(mode.rawValue)\n".utf8))
+                } catch {
+                    continuation.resume(returning: "the supervisor is gone (\(error))")
+                    return
+                }
+                var seen = ""
+                while true {
+                    let data = replies.availableData
+                    if data.isEmpty {
+                        continuation.resume(returning: "the supervisor is gone")
+                        return
+                    }
+                    seen += String(decoding: data, as: UTF8.self)
+                    if let line = seen.split(separator: "\n").first(where: { $0.hasPrefix("RESTART") }) {
+                        continuation.resume(returning: String(line))
+                        return
+                    }
+                }
             }
         }
-        guard process.terminationStatus == 0 else {
-            throw EmbeddedPostgresError(
-                "PostgreSQL did not restart (data directory \(dataDirectory)): " + message.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard reply == "RESTARTED" else {
+            throw EmbeddedPostgresError("PostgreSQL did not restart (data directory \(dataDirectory)): \(reply)")
         }
     }
 
@@ -203,7 +214,7 @@ public final class EmbeddedPostgres: Sendable {
         return EmbeddedPostgres(
             connectionString: "postgresql://\(configuration.user)@127.0.0.1:\(port)/\(configuration.database)",
             port: port, dataDirectory: dataDirectory, binDirectory: binDirectory, process: process,
-            control: input.fileHandleForWriting)
+            control: input.fileHandleForWriting, replies: output.fileHandleForReading)
     }
 
     /// The supervisor: starts the server, prints READY, waits for its standard input to close, stops the server.
@@ -233,7 +244,17 @@ public final class EmbeddedPostgres: Sendable {
           "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U "$PGUSER_NAME" "$DB" >&2 || exit 1
         fi
         echo READY
-        cat >/dev/null
+        # Commands on standard input: "restart fast|immediate" (fault tests). End of input stops the server.
+        while read -r COMMAND MODE; do
+          case "$COMMAND" in
+            restart)
+              if as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -m "$MODE" -w -t 60 restart >/dev/null 2>&1; then
+                echo RESTARTED
+              else
+                echo "RESTART_FAILED: $(tail -n 5 "$DATA/server.log" | tr '\n' ' ')"
+              fi ;;
+          esac
+        done
         """#
 
     // MARK: - Helpers
