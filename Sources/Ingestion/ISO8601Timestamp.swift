@@ -80,11 +80,17 @@ public enum ISO8601Timestamp {
 
     /// Formats a date as `2026-11-23T16:04:47.123Z` (UTC, milliseconds), as Segment does for `receivedAt`.
     ///
-    /// > Note: `date` must be storable (``isStorable(_:)``).
+    /// > Note: A date that is not storable (``isStorable(_:)``) is written as the nearest storable one (NaN as the
+    /// > earliest), so that a client's value converted elsewhere (say, a trait mapped as a date) can never crash this.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = Int(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
-        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        let interval = date.timeIntervalSince1970
+        let clamped =
+            interval.isNaN ? earliest.timeIntervalSince1970 : min(max(interval, earliest.timeIntervalSince1970), latest.timeIntervalSince1970)
+        let milliseconds = Int64((clamped * 1000).rounded(.down))
+        // Floor division: before 1970 the remainder is negative (1969-12-31T23:59:59.500Z is -500 ms).
+        let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let seconds = Int(remainder < 0 ? quotient - 1 : quotient)
+        let millis = Int(remainder < 0 ? remainder + 1000 : remainder)
         let (days, secondsOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let adjustedDays = secondsOfDay < 0 ? days - 1 : days
         let daySeconds = secondsOfDay < 0 ? secondsOfDay + 86_400 : secondsOfDay

@@ -456,6 +456,9 @@ import TestSupport
             Self.expectRefused(
                 try await server.send(.track, body: Array(#"{"userId": "u", "event": "E", "timestamp": "9999-12-31T23:59:59Z", "sentAt": "0001-01-01T00:00:00Z"}"#.utf8)),
                 code: "invalid_message", mentioning: ["timestamp"])
+            // Before 1970, with milliseconds: stored as sent.
+            let early = #"{"userId": "u", "event": "E", "messageId": "early", "timestamp": "1969-12-31T23:59:59.5Z"}"#
+            #expect(try await server.send(.track, body: Array(early.utf8)).status == .ok)
             for occurredAt in ["1e300", "-1e300", "9223372036854775807", "-9223372036854775808", "\"nan\"", "\"inf\"", "\"1e400\"", "253402300800000"] {
                 let delivery = #"[{"eventId": 1, "subscriptionId": 2, "occurredAt": \#(occurredAt), "subscriptionType": "contact.creation", "objectId": 3}]"#
                 let answer = try await server.send(.hubSpotWebhook, body: Array(delivery.utf8))
@@ -466,7 +469,9 @@ import TestSupport
                 let event = #"{"event_id": "ev-\#(index)", "kind": "message.push.sent", "timestamp": \#(timestamp)}"#
                 Self.expectRefused(try await server.send(.oneSignal, body: Array(event.utf8)), code: "invalid_event", mentioning: ["timestamp"], timestamp)
             }
-            #expect(try await server.counts().events == 1)
+            #expect(try await server.counts().events == 2)
+            let stored = try await server.database.client.query("SELECT payload->>'timestamp' FROM events WHERE idempotency_key = 'early'")
+            #expect(try stored.first?.decode(String.self, at: 0) == "1969-12-31T23:59:59.500Z")
         }
     }
 

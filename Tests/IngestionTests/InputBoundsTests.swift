@@ -18,6 +18,20 @@ import Testing
         #expect(!ISO8601Timestamp.isStorable(ISO8601Timestamp.latest.addingTimeInterval(0.001)))
     }
 
+    /// `format` is also reached with dates converted from client values outside ingestion (a trait mapped as a
+    /// datetime): it must never trap.
+    @Test func formattingAnyDateNeverTraps() {
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: 1e300)) == "9999-12-31T23:59:59.999Z")
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59.999Z")
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: -1e300)) == "0001-01-01T00:00:00.000Z")
+        #expect(ISO8601Timestamp.format(Date(timeIntervalSince1970: .nan)) == "0001-01-01T00:00:00.000Z")
+        #expect(ISO8601Timestamp.format(ISO8601Timestamp.parse("0000-06-01T00:00:00Z")!) == "0001-01-01T00:00:00.000Z")
+        #expect(ISO8601Timestamp.format(ISO8601Timestamp.parse("2026-11-23T16:04:47.123Z")!) == "2026-11-23T16:04:47.123Z")
+        // Before 1970 with milliseconds (the remainder of the division is negative).
+        #expect(ISO8601Timestamp.format(ISO8601Timestamp.parse("1969-12-31T23:59:59.5Z")!) == "1969-12-31T23:59:59.500Z")
+        #expect(ISO8601Timestamp.format(ISO8601Timestamp.parse("1900-01-01T00:00:00.123Z")!) == "1900-01-01T00:00:00.123Z")
+    }
+
     @Test func aClockSkewCorrectionOutOfRangeRejectsTheMessage() throws {
         let body = try JSONValue.parse(
             Array(#"{"batch": [{"type": "track", "userId": "u", "event": "E", "timestamp": "0001-01-01T00:00:00Z", "sentAt": "9999-12-31T23:59:59Z"}]}"#.utf8))
