@@ -159,12 +159,22 @@ public struct HubSpotController: Sendable {
             throw IngestionError(
                 status: 401, code: "unauthorized", message: "HubSpot requests are refused: HUBSPOT_CLIENT_SECRET is not configured")
         }
-        // The signature covers the bytes as sent, so read them without decompressing.
+        // The signature covers the bytes as sent, and HubSpot never compresses them: a compressed body is refused
+        // before anything is decompressed.
+        if let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces),
+            !encoding.isEmpty, encoding != "identity"
+        {
+            throw IngestionError(
+                status: 415, code: "unsupported_encoding",
+                message: "Content-Encoding \(encoding.prefix(64)) is not supported: HubSpot requests are signed and sent uncompressed")
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw IngestionError(status: 400, code: "request_too_large", message: "the request body is over the limit of \(limit) bytes")
+            throw IngestionError(
+                status: 400, code: "request_too_large",
+                message: "the request body is over the limit of \(limit) bytes (\(limit / 1024) KB) per request")
         }
         let body = Array(buffer.readableBytesView)
         let headers = HubSpotSignature.Headers(
@@ -194,7 +204,7 @@ public struct HubSpotController: Sendable {
         do {
             return try JSONValue.parse(body)
         } catch {
-            throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON")
+            throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON: \(error)")
         }
     }
 

@@ -28,7 +28,7 @@ enum RequestBody {
         default:
             throw IngestionError(
                 status: 415, code: "unsupported_encoding",
-                message: "Content-Encoding \(encoding) is not supported; send gzip, deflate or an uncompressed body")
+                message: "Content-Encoding \(encoding.prefix(64)) is not supported; send gzip, deflate or an uncompressed body")
         }
         do {
             return try buffer.decompress(with: algorithm, maxSize: limit)

@@ -64,11 +64,33 @@ public enum ISO8601Timestamp {
         return Date(timeIntervalSince1970: seconds)
     }
 
+    /// The earliest instant an event may carry: 0001-01-01T00:00:00Z.
+    public static let earliest = Date(timeIntervalSince1970: Double(daysFromCivil(year: 1, month: 1, day: 1) * 86_400))
+    /// The latest instant an event may carry: 9999-12-31T23:59:59.999Z.
+    public static let latest = Date(timeIntervalSince1970: Double(daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400) - 0.001)
+
+    /// Whether `date` lies between the years 1 and 9999: what `format(_:)` writes (four-digit years) and what is
+    /// stored. Dates a client computes from numbers (epoch values, clock-skew corrections) can lie far outside, or
+    /// be NaN.
+    public static func isStorable(_ date: Date) -> Bool {
+        // On the raw seconds: `Date`'s derived `>=` and `<=` hold for NaN.
+        let seconds = date.timeIntervalSince1970
+        return seconds >= earliest.timeIntervalSince1970 && seconds <= latest.timeIntervalSince1970
+    }
+
     /// Formats a date as `2026-11-23T16:04:47.123Z` (UTC, milliseconds), as Segment does for `receivedAt`.
+    ///
+    /// > Note: A date that is not storable (``isStorable(_:)``) is written as the nearest storable one (NaN as the
+    /// > earliest), so that a client's value converted elsewhere (say, a trait mapped as a date) can never crash this.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = Int(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
-        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        let interval = date.timeIntervalSince1970
+        let clamped =
+            interval.isNaN ? earliest.timeIntervalSince1970 : min(max(interval, earliest.timeIntervalSince1970), latest.timeIntervalSince1970)
+        let milliseconds = Int64((clamped * 1000).rounded(.down))
+        // Floor division: before 1970 the remainder is negative (1969-12-31T23:59:59.500Z is -500 ms).
+        let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let seconds = Int(remainder < 0 ? quotient - 1 : quotient)
+        let millis = Int(remainder < 0 ? remainder + 1000 : remainder)
         let (days, secondsOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let adjustedDays = secondsOfDay < 0 ? days - 1 : days
         let daySeconds = secondsOfDay < 0 ? secondsOfDay + 86_400 : secondsOfDay

@@ -63,6 +63,9 @@ public enum SegmentNormalizer {
     public static let maximumMessageBytes = 32 * 1024
     /// Segment's limit for one request: 500 KB (applied to the decompressed body too).
     public static let maximumRequestBytes = 500 * 1024
+    /// The longest `userId`, `anonymousId`, `previousId`, `groupId` or `messageId`: 1 KB. They become keys of the
+    /// event log's indexes (stream, idempotency key), which PostgreSQL limits to about 2.7 KB.
+    public static let maximumIdentifierBytes = 1024
 
     /// The outcome of normalizing one request.
     public struct Result: Sendable {
@@ -150,9 +153,13 @@ public enum SegmentNormalizer {
         _ input: [String: JSONValue], index: Int, expectedType: SegmentMessageType?, batch: BatchDefaults?, receivedAt: Date
     ) -> MessageOutcome {
         var message = input
-        let suppliedID = message["messageId"]?.identifierValue
+        var suppliedID = message["messageId"]?.identifierValue
         func reject(_ reason: String) -> MessageOutcome {
             .rejected(RejectedMessage(index: index, messageId: suppliedID, reason: reason, message: .object(input)))
+        }
+        if let id = suppliedID, id.utf8.count > maximumIdentifierBytes {
+            suppliedID = nil
+            return reject(Self.overlong("messageId", id))
         }
 
         // Type: from the endpoint, or from the message in a batch.
@@ -162,7 +169,7 @@ public enum SegmentNormalizer {
         } else {
             guard let name = message["type"]?.stringValue else { return reject("\"type\" is required in a batch message") }
             guard let parsed = SegmentMessageType(rawValue: name.lowercased()) else {
-                return reject("\"type\" must be one of identify, track, page, screen, group, alias (got \"\(name)\")")
+                return reject("\"type\" must be one of identify, track, page, screen, group, alias (got \"\(name.prefix(64))\")")
             }
             type = parsed
         }
@@ -197,6 +204,7 @@ public enum SegmentNormalizer {
                 continue
             }
             guard let identifier = value.identifierValue else { return reject("\"\(field)\" must be a string") }
+            guard identifier.utf8.count <= maximumIdentifierBytes else { return reject(Self.overlong(field, identifier)) }
             message[field] = .string(identifier)
             identities[field] = identifier
         }
@@ -255,6 +263,9 @@ public enum SegmentNormalizer {
         } else {
             occurredAt = receivedAt
         }
+        guard ISO8601Timestamp.isStorable(occurredAt) else {
+            return reject("\"timestamp\" (corrected for clock skew with \"sentAt\") must fall between the years 1 and 9999")
+        }
         message["timestamp"] = .string(ISO8601Timestamp.format(occurredAt))
         message["receivedAt"] = .string(ISO8601Timestamp.format(receivedAt))
         let messageID = suppliedID ?? "hubsignal-" + UUID().uuidString.lowercased()
@@ -269,5 +280,9 @@ public enum SegmentNormalizer {
         return .accepted(
             NormalizedMessage(
                 index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: .object(message)))
+    }
+
+    static func overlong(_ field: String, _ value: String) -> String {
+        "\"\(field)\" is \(value.utf8.count) bytes; the limit is \(maximumIdentifierBytes) bytes"
     }
 }

@@ -15,6 +15,17 @@ public struct InboundEvent: Sendable, Hashable {
 
 /// Validates HubSpot webhook v3 deliveries: a JSON array of events (`shared/contracts/hubspot.md` §7).
 public enum HubSpotWebhookParser {
+    /// The longest id HubSpot may send (`eventId`, `subscriptionId`, `objectId`, `subscriptionType`, `callbackId`, …):
+    /// 256 bytes. HubSpot's are short numbers and names; four of them make an event's idempotency key, an index key that
+    /// PostgreSQL limits to about 2.7 KB.
+    public static let maximumIdentifierBytes = 256
+
+    /// `nil` when `value` is within `maximumIdentifierBytes`, else the reason.
+    static func overlong(_ field: String, _ value: String?) -> String? {
+        guard let value, value.utf8.count > maximumIdentifierBytes else { return nil }
+        return "\"\(field)\" is \(value.utf8.count) bytes; the limit is \(maximumIdentifierBytes) bytes"
+    }
+
     /// The outcome of one delivery: events to store and events refused (with reasons).
     public struct Result: Sendable {
         public var accepted: [InboundEvent]
@@ -28,8 +39,10 @@ public enum HubSpotWebhookParser {
         var result = Result(accepted: [], rejected: [])
         for (index, item) in items.enumerated() {
             func reject(_ reason: String) {
+                let eventID = item["eventId"]?.identifierValue
                 result.rejected.append(
-                    RejectedMessage(index: index, messageId: item["eventId"]?.identifierValue, reason: reason, message: item))
+                    RejectedMessage(
+                        index: index, messageId: overlong("eventId", eventID) == nil ? eventID : nil, reason: reason, message: item))
             }
             guard item.objectValue != nil else {
                 reject("the event is not a JSON object")
@@ -46,13 +59,19 @@ public enum HubSpotWebhookParser {
                 continue
             }
             guard let occurredAt = item["occurredAt"].flatMap(Self.milliseconds) else {
-                reject("\"occurredAt\" must be epoch milliseconds")
+                reject("\"occurredAt\" must be epoch milliseconds (between the years 1 and 9999)")
                 continue
             }
             let objectID = item["objectId"]?.identifierValue ?? item["primaryObjectId"]?.identifierValue
             let subscriptionID = item["subscriptionId"]?.identifierValue ?? "-"
             guard let objectID else {
                 reject("\"objectId\" is required")
+                continue
+            }
+            if let reason = overlong("eventId", eventID) ?? overlong("subscriptionType", subscriptionType)
+                ?? overlong("objectId", objectID) ?? overlong("subscriptionId", subscriptionID)
+            {
+                reject(reason)
                 continue
             }
             let objectType = String(subscriptionType.split(separator: ".").first!)
@@ -66,13 +85,20 @@ public enum HubSpotWebhookParser {
         return result
     }
 
+    /// The date of epoch milliseconds given as a number or a string; `nil` for anything else, NaN, or a date outside
+    /// the years 1 to 9999.
     static func milliseconds(_ value: JSONValue) -> Date? {
+        let milliseconds: Double
         switch value {
-        case .int(let milliseconds): return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-        case .double(let milliseconds): return Date(timeIntervalSince1970: milliseconds / 1000)
-        case .string(let text): return Double(text).map { Date(timeIntervalSince1970: $0 / 1000) }
+        case .int(let number): milliseconds = Double(number)
+        case .double(let number): milliseconds = number
+        case .string(let text):
+            guard let number = Double(text) else { return nil }
+            milliseconds = number
         default: return nil
         }
+        let date = Date(timeIntervalSince1970: milliseconds / 1000)
+        return ISO8601Timestamp.isStorable(date) ? date : nil
     }
 }
 
@@ -108,6 +134,11 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
             throw .badRequest("invalid_body", "\"object.objectId\" is required")
         }
         let objectType = (object["objectType"]?.stringValue ?? "CONTACT").lowercased()
+        if let reason = HubSpotWebhookParser.overlong("callbackId", callbackID) ?? HubSpotWebhookParser.overlong("object.objectId", objectID)
+            ?? HubSpotWebhookParser.overlong("object.objectType", objectType)
+        {
+            throw .badRequest("invalid_body", reason)
+        }
         guard let inputs = body["inputFields"]?.objectValue ?? body["fields"]?.objectValue else {
             throw .badRequest("invalid_body", "\"inputFields\" is required")
         }
@@ -194,6 +225,10 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
 /// the flat template the README documents (`event_id`, `kind`, `timestamp`, …) or with the docs' dotted keys
 /// (`event.id`, `event.kind`, …).
 public enum OneSignalEventParser {
+    /// The longest `event_id`, `external_id`, `onesignal_id` or `message_id`: 1 KB (they become index keys of the event
+    /// log, which PostgreSQL limits to about 2.7 KB).
+    public static let maximumIdentifierBytes = 1024
+
     public static func parse(_ body: JSONValue, receivedAt: Date) throws(IngestionError) -> InboundEvent {
         guard let object = body.objectValue else {
             throw .badRequest("invalid_body", "a OneSignal event must be a JSON object")
@@ -202,25 +237,33 @@ public enum OneSignalEventParser {
         guard let eventID = field("event_id", "event.id")?.identifierValue else {
             throw .badRequest("invalid_event", "\"event_id\" is required")
         }
+        for (flat, dotted) in [("event_id", "event.id"), ("external_id", "event.external_id"), ("onesignal_id", "event.onesignal_id"), ("message_id", "message.id")] {
+            if let value = field(flat, dotted)?.identifierValue, value.utf8.count > maximumIdentifierBytes {
+                throw .badRequest("invalid_event", "\"\(flat)\" is \(value.utf8.count) bytes; the limit is \(maximumIdentifierBytes) bytes")
+            }
+        }
         guard let kind = field("kind", "event.kind")?.stringValue, kind.hasPrefix("message."),
             kind.allSatisfy({ $0.isLetter || $0 == "." || $0 == "_" })
         else {
             throw .badRequest("invalid_event", "\"kind\" must be a OneSignal message event kind such as message.push.clicked")
         }
         var occurredAt = receivedAt
-        if let datetime = field("datetime", "event.datetime")?.stringValue, let parsed = ISO8601Timestamp.parse(datetime) {
+        if let datetime = field("datetime", "event.datetime")?.stringValue, let parsed = ISO8601Timestamp.parse(datetime),
+            ISO8601Timestamp.isStorable(parsed)
+        {
             occurredAt = parsed
         } else if let timestamp = field("timestamp", "event.timestamp") {
+            let seconds: Double?
             switch timestamp {
-            case .int(let seconds): occurredAt = Date(timeIntervalSince1970: Double(seconds))
-            case .double(let seconds): occurredAt = Date(timeIntervalSince1970: seconds)
-            case .string(let text):
-                guard let seconds = Double(text) else {
-                    throw .badRequest("invalid_event", "\"timestamp\" must be unix seconds")
-                }
-                occurredAt = Date(timeIntervalSince1970: seconds)
-            default: throw .badRequest("invalid_event", "\"timestamp\" must be unix seconds")
+            case .int(let value): seconds = Double(value)
+            case .double(let value): seconds = value
+            case .string(let text): seconds = Double(text)
+            default: seconds = nil
             }
+            guard let seconds, case let date = Date(timeIntervalSince1970: seconds), ISO8601Timestamp.isStorable(date) else {
+                throw .badRequest("invalid_event", "\"timestamp\" must be unix seconds (between the years 1 and 9999)")
+            }
+            occurredAt = date
         }
         let stream: String
         if let externalID = field("external_id", "event.external_id")?.identifierValue {
