@@ -103,6 +103,8 @@ public struct CompanyRules: Sendable, Equatable {
         if let colon = text.lastIndex(of: ":") { text = text[..<colon] }
         while text.hasSuffix(".") { text = text.dropLast() }
         if text.hasPrefix("www.") { text = text.dropFirst(4) }
+        // A DNS name has at most 253 characters; anything longer is not a domain (and could not be indexed).
+        guard text.utf8.count <= 253 else { return nil }
         let host = String(text)
         guard host.contains("."), !host.hasPrefix("."), !host.contains(".."),
             host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })

@@ -19,7 +19,9 @@ struct IdentityKey: Hashable, Sendable {
     static func normalizedEmail(_ raw: String) -> String? {
         let isPlain = raw.utf8.allSatisfy { $0 > 0x20 && $0 < 0x80 && !($0 >= 0x41 && $0 <= 0x5A) }
         let email = isPlain ? raw : raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        guard email.count >= 3, let at = email.firstIndex(of: "@"), at != email.startIndex,
+        // Longer than RFC 5321 allows (254 bytes) is not an address: kept as a trait, never as an identity (whose
+        // index could not hold an arbitrarily long value).
+        guard email.utf8.count <= 254, email.count >= 3, let at = email.firstIndex(of: "@"), at != email.startIndex,
             email.index(after: at) != email.endIndex, !email.contains(" ")
         else { return nil }
         return email

@@ -50,42 +50,58 @@ struct SearchAndRateLimitTests {
     @Test func searchLagsBehindWritesWhenConfigured() async throws {
         let configuration = HubSpotSandbox.Configuration(
             accessToken: testToken, searchRequestsPerSecond: 100, searchIndexingDelay: .milliseconds(400))
-        try await withSandbox(configuration) { sandbox, client in
-            try sandbox.seedObject(ofType: "contacts", properties: ["email": "old@example.com"], at: Date(timeIntervalSinceNow: -60))
-            let byName = #"{"filterGroups":[{"filters":[{"propertyName":"firstname","operator":"EQ","value":"Ada"}]}]}"#
-            let upsert = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Ada"])]))
-            #expect(upsert.status == 200)
-            let early = try await client.post("/crm/v3/objects/contacts/search", "{}")
-            #expect(early.json.array("results").compactMap { $0.object("properties").string("email") } == ["old@example.com"])
-            try await Task.sleep(for: .milliseconds(500))
-            let later = try await client.post("/crm/v3/objects/contacts/search", byName)
-            #expect(later.json["total"] as? Int == 1)
+        // The first search must come within the 400 ms lag; on a machine too busy for that, the round is repeated.
+        var measured = false
+        for _ in 0..<5 where !measured {
+            try await withSandbox(configuration) { sandbox, client in
+                try sandbox.seedObject(ofType: "contacts", properties: ["email": "old@example.com"], at: Date(timeIntervalSinceNow: -60))
+                let byName = #"{"filterGroups":[{"filters":[{"propertyName":"firstname","operator":"EQ","value":"Ada"}]}]}"#
+                let written = ContinuousClock.now
+                let upsert = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Ada"])]))
+                #expect(upsert.status == 200)
+                let early = try await client.post("/crm/v3/objects/contacts/search", "{}")
+                guard ContinuousClock.now - written < .milliseconds(300) else { return }
+                measured = true
+                #expect(early.json.array("results").compactMap { $0.object("properties").string("email") } == ["old@example.com"])
+                try await Task.sleep(for: .milliseconds(500))
+                let later = try await client.post("/crm/v3/objects/contacts/search", byName)
+                #expect(later.json["total"] as? Int == 1)
 
-            let rename = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Augusta"])]))
-            #expect(rename.status == 200)
-            let stale = try await client.post("/crm/v3/objects/contacts/search", byName)
-            #expect(stale.json["total"] as? Int == 1)
-            try await Task.sleep(for: .milliseconds(500))
-            let fresh = try await client.post("/crm/v3/objects/contacts/search", byName)
-            #expect(fresh.json["total"] as? Int == 0)
+                let rename = try await client.post("/crm/v3/objects/contacts/batch/upsert", upsertBody([("ada@example.com", ["firstname": "Augusta"])]))
+                #expect(rename.status == 200)
+                let stale = try await client.post("/crm/v3/objects/contacts/search", byName)
+                #expect(stale.json["total"] as? Int == 1)
+                try await Task.sleep(for: .milliseconds(500))
+                let fresh = try await client.post("/crm/v3/objects/contacts/search", byName)
+                #expect(fresh.json["total"] as? Int == 0)
+            }
         }
+        #expect(measured, "five rounds each took longer than the search lag")
     }
 
     @Test func searchHasItsOwnPerSecondLimit() async throws {
-        try await withSandbox(.init(accessToken: testToken, rateLimit: 2, searchRequestsPerSecond: 3)) { sandbox, client in
-            var statuses: [Int] = []
-            for _ in 0..<4 {
-                statuses.append(try await client.post("/crm/v3/objects/contacts/search", "{}").status)
+        // The four searches must fall within one second; on a machine too busy for that, the round is repeated.
+        var measured = false
+        for _ in 0..<5 where !measured {
+            try await withSandbox(.init(accessToken: testToken, rateLimit: 2, searchRequestsPerSecond: 3)) { sandbox, client in
+                var statuses: [Int] = []
+                let start = ContinuousClock.now
+                for _ in 0..<4 {
+                    statuses.append(try await client.post("/crm/v3/objects/contacts/search", "{}").status)
+                }
+                guard ContinuousClock.now - start < .milliseconds(900) else { return }
+                measured = true
+                #expect(statuses == [200, 200, 200, 429])
+                let limited = try #require(sandbox.requests.all.last)
+                #expect(limited.status == 429)
+                #expect(sandbox.rateLimitedResponses == 1)
+                // The ten-secondly window was not touched by search.
+                let list = try await client.get("/crm/v3/objects/contacts")
+                #expect(list.status == 200)
+                #expect(list.header("X-HubSpot-RateLimit-Remaining") == "1")
             }
-            #expect(statuses == [200, 200, 200, 429])
-            let limited = try #require(sandbox.requests.all.last)
-            #expect(limited.status == 429)
-            #expect(sandbox.rateLimitedResponses == 1)
-            // The ten-secondly window was not touched by search.
-            let list = try await client.get("/crm/v3/objects/contacts")
-            #expect(list.status == 200)
-            #expect(list.header("X-HubSpot-RateLimit-Remaining") == "1")
         }
+        #expect(measured, "five rounds each took longer than the one-second window")
     }
 
     @Test func tenSecondlyWindowAnswers429WithHubSpotsBody() async throws {

@@ -74,15 +74,23 @@ struct RateLimitTests {
     func notifications() async throws {
         let configuration = TestApps.configuration(
             rateLimits: .init(userWritesPerSecond: nil, viewsPerSecond: nil, notificationsPerSecond: 2))
-        try await withSandbox(configuration) { sandbox, client in
-            try sandbox.seedUser(appID: TestApps.a.id, externalID: "n1", subscriptions: [.init(type: "iOSPush", token: "t1")])
-            let body = #"{"app_id":"\#(TestApps.a.id)","include_aliases":{"external_id":["n1"]},"target_channel":"push","contents":{"en":"Hi"}}"#
-            var statuses: [Int] = []
-            for _ in 0..<3 {
-                statuses.append(try await client.send(.POST, "/notifications", body: body).status)
+        // The three requests must fall within one second; on a machine too busy for that, the round is repeated.
+        var measured = false
+        for _ in 0..<5 where !measured {
+            try await withSandbox(configuration) { sandbox, client in
+                try sandbox.seedUser(appID: TestApps.a.id, externalID: "n1", subscriptions: [.init(type: "iOSPush", token: "t1")])
+                let body = #"{"app_id":"\#(TestApps.a.id)","include_aliases":{"external_id":["n1"]},"target_channel":"push","contents":{"en":"Hi"}}"#
+                var statuses: [Int] = []
+                let start = ContinuousClock.now
+                for _ in 0..<3 {
+                    statuses.append(try await client.send(.POST, "/notifications", body: body).status)
+                }
+                guard ContinuousClock.now - start < .milliseconds(900) else { return }
+                measured = true
+                #expect(statuses == [200, 200, 429])
+                #expect(sandbox.notifications(appID: TestApps.a.id).count == 2)
             }
-            #expect(statuses == [200, 200, 429])
-            #expect(sandbox.notifications(appID: TestApps.a.id).count == 2)
         }
+        #expect(measured, "five rounds each took longer than the one-second window")
     }
 }

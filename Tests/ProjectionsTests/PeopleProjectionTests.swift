@@ -35,6 +35,23 @@ import Testing
         }
     }
 
+    @Test func overlongEmailsAndWebsitesAreTraitsNotIdentitiesAndNeverStallTheProjection() async throws {
+        try await TestPostgres.withDatabase { database in
+            var log = ProjectionHarness(database)
+            // Random text does not compress: an index entry for it would exceed PostgreSQL's limit (~2.7 KB).
+            let long = (0..<140).map { _ in UUID().uuidString.lowercased() }.joined()
+            try await log.append("segment.identify", #"{"type":"identify","userId":"u-long","traits":{"email":"\#(long)@example.com"}}"#)
+            try await log.append(
+                "segment.group", #"{"type":"group","userId":"u-long","groupId":"g-long","traits":{"website":"https://\#(long).example.com"}}"#)
+            try await log.append("segment.identify", #"{"type":"identify","userId":"u-next","traits":{"email":"next@example.com"}}"#)
+            try await log.project()
+            #expect(try await log.strings("SELECT user_id FROM contacts ORDER BY user_id") == ["u-long", "u-next"])
+            #expect(try await log.count("SELECT count(*) FROM contacts WHERE user_id = 'u-long' AND email IS NULL AND length(traits->>'email') > 5000") == 1)
+            #expect(try await log.count("SELECT count(*) FROM identities WHERE kind = 'email'") == 1)
+            #expect(try await log.count("SELECT count(*) FROM companies WHERE group_id = 'g-long' AND domain IS NULL") == 1)
+        }
+    }
+
     @Test func aliasMergesIntoTheOlderContactAndIsRecorded() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
