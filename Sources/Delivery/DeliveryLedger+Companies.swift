@@ -29,7 +29,7 @@ extension DeliveryLedger {
                     WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
                     OFFSET 0
                 ) d ON true
-                WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
+                WHERE (co.hubspot_pending OR d.state = 'queued') AND co.group_id IS NOT NULL AND co.group_id <> ''
                   AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                   AND (d.object_key IS NULL
                        OR (d.state = 'queued' AND d.next_attempt_at <= now()
@@ -45,7 +45,8 @@ extension DeliveryLedger {
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                 SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
+                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts + (d.leased_until IS NOT NULL)::int ELSE 0 END,
+                    updated_at = now()
                 WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
             RETURNING object_key, attempts

@@ -28,7 +28,9 @@ public struct DeliveryLedger: Sendable {
         public var acknowledged: [String: JSONValue]
         /// md5 of the desired values as claimed.
         public var desiredHash: String
-        /// Failed attempts so far.
+        /// Failed attempts so far (a worker that died holding the contact counts as one). When above zero, the
+        /// outcome of an earlier attempt is unknown: the destination may hold values it sent, whatever the read model
+        /// says was acknowledged.
         public var attempts: Int
     }
 
@@ -95,7 +97,9 @@ public struct DeliveryLedger: Sendable {
                     WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
                     OFFSET 0
                 ) d ON true
-                WHERE s.destination = \(destination) AND s.app = \(app) AND s.state IN ('pending', 'failed')
+                -- In sync by the read model, but with a retry due or a dead worker's lease: an earlier attempt's
+                -- outcome is unknown (the destination may hold what it sent), so the desired values go out again.
+                WHERE s.destination = \(destination) AND s.app = \(app) AND (s.state IN ('pending', 'failed') OR d.state = 'queued')
                   AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                   AND (d.object_key IS NULL
                        OR (d.state = 'queued' AND d.next_attempt_at <= now()
@@ -119,7 +123,9 @@ public struct DeliveryLedger: Sendable {
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                 SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
+                    -- An expired lease is an attempt whose worker died: it counts, and its outcome is unknown.
+                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts + (d.leased_until IS NOT NULL)::int ELSE 0 END,
+                    updated_at = now()
                 WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash
                        AND (d.last_attempt_at IS NULL

@@ -12,7 +12,7 @@ extension HubSpotSync {
         let target = Target.companies(idProperty: mapping.companies.groupIDProperty)
         var desired: [Push] = []
         for company in claimed {
-            var properties = Self.changes(desired: company.desired, acknowledged: company.acknowledged)
+            var properties = Self.changes(desired: company.desired, acknowledged: company.acknowledged, attempts: company.attempts)
             // Upserts create the company with the key property set; it need not be sent as a change.
             properties[target.idProperty] = nil
             desired.append(

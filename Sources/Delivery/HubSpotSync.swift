@@ -184,16 +184,17 @@ public struct HubSpotSync: Service {
             pushes.append(
                 Push(
                     key: contact.contactID, target: .contacts, id: email, subject: ("contactId", contact.contactID),
-                    properties: Self.changes(desired: contact.desired, acknowledged: contact.acknowledged),
+                    properties: Self.changes(desired: contact.desired, acknowledged: contact.acknowledged, attempts: contact.attempts),
                     acknowledged: contact.acknowledged, desiredHash: contact.desiredHash,
                     updatedPosition: contact.updatedPosition, attempts: contact.attempts))
         }
         await upsert(pushes, into: &round)
     }
 
-    /// The desired values HubSpot does not hold yet.
-    static func changes(desired: [String: JSONValue], acknowledged: [String: JSONValue]) -> [String: JSONValue] {
-        desired.filter { name, value in (acknowledged[name] ?? .null) != value }
+    /// The desired values HubSpot does not hold yet; after a failed or interrupted attempt (`attempts` > 0), whose
+    /// outcome is unknown, every desired value (an earlier attempt may have landed values since changed back).
+    static func changes(desired: [String: JSONValue], acknowledged: [String: JSONValue], attempts: Int = 0) -> [String: JSONValue] {
+        attempts > 0 ? desired : desired.filter { name, value in (acknowledged[name] ?? .null) != value }
     }
 
     /// Prepares the properties of `pushes` (creating or dropping unknown ones) and sends them.

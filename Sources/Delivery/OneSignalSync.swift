@@ -158,13 +158,16 @@ public struct OneSignalSync: Service {
     /// OneSignal refuses a whole update that would take a user past the tag limit, counting before the update's own
     /// removals ("delete first, in a separate request, then add"): when the tags HubSignal set plus the new ones would
     /// exceed `tagLimit`, this push only removes, and the new tags follow in the next one.
+    ///
+    /// After a failed or interrupted attempt (`attempts` > 0), whose outcome is unknown, every desired tag is sent
+    /// again: an earlier attempt may have landed values that have since changed back to what was acknowledged.
     static func changes(
-        desired: [String: JSONValue], acknowledged: [String: JSONValue], tagLimit: Int
+        desired: [String: JSONValue], acknowledged: [String: JSONValue], tagLimit: Int, attempts: Int = 0
     ) -> (updates: [String: String?], remaining: Int) {
         var removals: [String] = []
         var sets: [String] = []
         var newKeys = 0
-        for (tag, value) in desired where (acknowledged[tag] ?? .null) != value {
+        for (tag, value) in desired where attempts > 0 || (acknowledged[tag] ?? .null) != value {
             if value == .null {
                 removals.append(tag)
             } else {
@@ -203,7 +206,7 @@ public struct OneSignalSync: Service {
             return UserResult(contactID: user.contactID, outcome: .done(desiredHash: user.desiredHash))
         }
         let (updates, remaining) = Self.changes(
-            desired: user.desired, acknowledged: user.acknowledged, tagLimit: tagLimit)
+            desired: user.desired, acknowledged: user.acknowledged, tagLimit: tagLimit, attempts: user.attempts)
         // More than one request's worth: the rest goes out in the next push (another hash keeps the contact due).
         let hash = remaining > 0 ? "partial:\(user.desiredHash)" : user.desiredHash
         var acknowledged = user.acknowledged

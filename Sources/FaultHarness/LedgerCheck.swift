@@ -52,8 +52,8 @@ public struct LedgerReport: Sendable, CustomStringConvertible {
 
 /// Waits for a run to settle and compares its three ledgers.
 public enum LedgerCheck {
-    /// Waits until nothing is left to do: every subscription has read the whole log, no contact is `pending`, and the
-    /// outboxes are empty — twice in a row, `interval` apart. Returns whether that happened before `timeout`.
+    /// Waits until nothing is left to do: every subscription has read the whole log, no contact is `pending`, no push
+    /// is in flight or waiting for a retry (`deliveries.state = 'queued'`), and the outboxes are empty — twice in a row, `interval` apart. Returns whether that happened before `timeout`.
     @discardableResult
     public static func waitUntilSettled(client: PQClient, timeout: Duration = .seconds(120), interval: Duration = .milliseconds(300))
         async throws -> Bool
@@ -66,7 +66,8 @@ public enum LedgerCheck {
                 """
                 SELECT (SELECT COALESCE(max(position), 0) FROM events),
                        (SELECT count(*) FROM subscription_checkpoints WHERE position < (SELECT COALESCE(max(position), 0) FROM events)),
-                       (SELECT count(*) FROM sync_status WHERE state = 'pending'),
+                       (SELECT count(*) FROM sync_status WHERE state = 'pending')
+                         + (SELECT count(*) FROM deliveries WHERE state = 'queued'),
                        (SELECT count(*) FROM onesignal_outbox) + (SELECT count(*) FROM hubspot_event_outbox),
                        (SELECT count(*) FROM subscription_checkpoints WHERE name = 'people')
                 """, name: "faults.settled")

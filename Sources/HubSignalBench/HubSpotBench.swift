@@ -3,6 +3,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Delivery
 import EventStore
+import FaultHarness
 import Foundation
 import HubSpot
 import HubSpotSandbox
@@ -82,7 +83,9 @@ struct HubSpotBench: AsyncParsableCommand {
             let seconds = (ContinuousClock.now - started).seconds
             background.cancel()
             _ = await background.result
-            let mismatches = try await Self.compare(sandbox: sandbox, client: environment.client)
+            let mismatches = try await LedgerCheck.compare(
+                client: environment.client, acknowledged: [], hubSpot: sandbox, oneSignal: nil
+            ).hubSpotDiffering.count
             let calls = sandbox.requests.count
             let upserts = sandbox.requests.matching(method: "POST", path: "/crm/v3/objects/contacts/batch/upsert").map(\.receivedAt)
             if let first = upserts.first, let last = upserts.last {
@@ -119,23 +122,6 @@ struct HubSpotBench: AsyncParsableCommand {
                 ], json: json)
             if mismatches > 0 { throw BenchError("\(mismatches) contacts in HubSpot differ from the read model") }
         }
-    }
-
-    /// Contacts whose HubSpot values differ from the read model's desired values.
-    static func compare(sandbox: HubSpotSandbox, client: PQClient) async throws -> Int {
-        var mismatches = 0
-        for row in try await client.query(
-            "SELECT c.email, s.desired FROM sync_status s JOIN contacts c USING (contact_id) WHERE s.destination = 'hubspot'")
-        {
-            let (email, desired) = try row.decode((String, PQJSONB).self)
-            let values = (try JSONValue.parse(desired.bytes)).objectValue ?? [:]
-            guard let record = sandbox.contact(email: email) else {
-                mismatches += 1
-                continue
-            }
-            if values.contains(where: { name, value in (record[name] ?? "") != (value.stringValue ?? "") }) { mismatches += 1 }
-        }
-        return mismatches
     }
 
     struct NaiveRun {

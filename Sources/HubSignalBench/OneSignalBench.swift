@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Delivery
 import EventStore
+import FaultHarness
 import Foundation
 import Ingestion
 import Logging
@@ -75,7 +76,9 @@ struct OneSignalBench: AsyncParsableCommand {
             let seconds = (ContinuousClock.now - started).seconds
             background.cancel()
             _ = await background.result
-            let mismatches = try await Self.compare(sandbox: sandbox, client: environment.client)
+            let mismatches = try await LedgerCheck.compare(
+                client: environment.client, acknowledged: [], hubSpot: nil, oneSignal: sandbox, oneSignalApps: ["default": Self.appID]
+            ).oneSignalDiffering.count
             let calls = sandbox.requests.count
             let creates = sandbox.requests.matching(method: "POST", path: "/apps/\(Self.appID)/users").count
             let rateLimited = sandbox.rateLimitedResponses
@@ -115,22 +118,6 @@ struct OneSignalBench: AsyncParsableCommand {
         _ = try await sandbox.start()
         for index in 0..<users { try sandbox.seedUser(appID: appID, externalID: "user-\(index)") }
         return sandbox
-    }
-
-    /// Users whose tags in the sandbox differ from the read model's desired tags.
-    static func compare(sandbox: OneSignalSandbox, client: PQClient) async throws -> Int {
-        var mismatches = 0
-        for row in try await client.query(
-            "SELECT c.user_id, s.desired FROM sync_status s JOIN contacts c USING (contact_id) WHERE s.destination = 'onesignal'")
-        {
-            let (userID, desired) = try row.decode((String, PQJSONB).self)
-            var wanted: [String: String] = [:]
-            for (tag, value) in (try JSONValue.parse(desired.bytes)).objectValue ?? [:] {
-                if let text = value.stringValue { wanted[tag] = text }
-            }
-            if sandbox.user(appID: appID, externalID: userID)?.tags != wanted { mismatches += 1 }
-        }
-        return mismatches
     }
 
     struct NaiveRun {

@@ -172,6 +172,34 @@ struct HubSpotSyncTests {
         }
     }
 
+    @Test func aValueChangedBackAfterAnAttemptWithAnUnknownOutcomeIsSentAgain() async throws {
+        try await SyncHarness.run { sync in
+            try await sync.identify("aba", #"{"email":"aba@example.com","firstName":"A"}"#)
+            let worker = sync.worker()
+            try await sync.settle([worker])
+            #expect(sync.sandbox.contact(email: "aba@example.com")?["firstname"] == "A")
+            // B reaches HubSpot, but the answer is lost: HubSignal cannot know whether it landed.
+            sync.sandbox.faults.inject(.dropConnection(afterHandling: true), pathPrefix: "/crm/v3/objects/contacts/batch/upsert")
+            try await sync.identify("aba", #"{"firstName":"B"}"#)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while sync.sandbox.faults.pendingCount > 0, ContinuousClock.now < deadline {
+                try await sync.projection.project()
+                _ = try await worker.runOnce()
+            }
+            #expect(sync.sandbox.contact(email: "aba@example.com")?["firstname"] == "B")
+            // Back to A before the retry: the read model now equals what HubSpot last acknowledged (A), yet HubSpot
+            // holds B. The retry must still send A.
+            try await sync.identify("aba", #"{"firstName":"A"}"#)
+            while sync.sandbox.contact(email: "aba@example.com")?["firstname"] != "A", ContinuousClock.now < deadline {
+                try await sync.projection.project()
+                _ = try await worker.runOnce()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(sync.sandbox.contact(email: "aba@example.com")?["firstname"] == "A")
+            #expect(try await sync.projection.count("SELECT count(*) FROM sync_status WHERE destination = 'hubspot' AND state = 'in_sync'") == 1)
+        }
+    }
+
     @Test func aTimeoutMidBatchIsRetriedAndTheRetryIsHarmless() async throws {
         try await SyncHarness.run { sync in
             for index in 1...10 {

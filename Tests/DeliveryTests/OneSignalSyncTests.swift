@@ -12,6 +12,35 @@ import TestSupport
 
 @Suite("OneSignal sync: tags and workflow notifications against the OneSignal sandbox", .serialized)
 struct OneSignalSyncTests {
+    @Test("a tag changed back after a push with an unknown outcome is sent again")
+    func aTagChangedBackAfterAnUnknownOutcomeIsSentAgain() async throws {
+        try await OneSignalHarness.run { harness in
+            try harness.sandbox.seedUser(appID: harness.appID, externalID: "aba")
+            // (OneSignal's one write per user per second holds: the worker spaces its writes.)
+            let worker = harness.worker()
+            try await harness.identify("aba", #"{"firstName":"A"}"#)
+            try await harness.settle([worker])
+            #expect(harness.sandbox.user(appID: harness.appID, externalID: "aba")?.tags["first_name"] == "A")
+            // B reaches OneSignal, but the answer is lost.
+            harness.sandbox.faults.inject(.dropConnection(afterHandling: true), pathPrefix: "/apps/")
+            try await harness.identify("aba", #"{"firstName":"B"}"#)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while harness.sandbox.faults.pendingCount > 0, ContinuousClock.now < deadline {
+                try await harness.projection.project()
+                _ = try await worker.runOnce()
+            }
+            #expect(harness.sandbox.user(appID: harness.appID, externalID: "aba")?.tags["first_name"] == "B")
+            // Back to A: equal to what OneSignal last acknowledged, yet OneSignal holds B.
+            try await harness.identify("aba", #"{"firstName":"A"}"#)
+            while harness.sandbox.user(appID: harness.appID, externalID: "aba")?.tags["first_name"] != "A", ContinuousClock.now < deadline {
+                try await harness.projection.project()
+                _ = try await worker.runOnce()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(harness.sandbox.user(appID: harness.appID, externalID: "aba")?.tags["first_name"] == "A")
+        }
+    }
+
     @Test("traits become tags by every rule: renames, strings, email/phone and nested values left out, null removes")
     func tagsFromTraits() async throws {
         try await OneSignalHarness.run { harness in
