@@ -38,6 +38,8 @@ final class SoakRun: Sendable {
     let http: HTTPClient
     let load: SegmentLoad
     let recorder = SoakRecorder()
+    /// The processes a fault or the supervisor is stopping or restarting: the other leaves them alone.
+    let claims = ProcessClaims()
     let runID: String
     let started: ContinuousClock.Instant
 
@@ -134,10 +136,12 @@ final class SoakRun: Sendable {
         let reporter = Task { await self.report() }
         async let faults: Void = self.injectFaults(until: loadEnd)
         async let notifications: Void = self.sendNotifications(until: loadEnd)
+        async let supervision: Void = self.supervise(until: loadEnd)
         await self.sendLoad(until: loadEnd)
         let loadSeconds = (ContinuousClock.now - started).seconds
         await notifications
         await faults
+        await supervision
         reporter.cancel()
         var reportState = await reporter.value
         await printLine(&reportState, memory: sampleMemory())
@@ -278,6 +282,30 @@ final class SoakRun: Sendable {
         return false
     }
 
+    // MARK: - Supervision
+
+    /// Restarts a process that ended without a fault (what a supervisor such as systemd does), and records it: the
+    /// soak must hold up when something else stops a process, and say so.
+    private func supervise(until end: ContinuousClock.Instant) async {
+        while ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(500))
+            for (index, process) in processes.enumerated() where !process.isRunning && claims.claim(index) {
+                defer { claims.release(index) }
+                guard !process.isRunning else { continue }
+                let how = process.exitDescription ?? "?"
+                say("p\(index) ended without a fault (\(how)); restarting it")
+                recorder.recordUnplannedExit(String(format: "%.1f s: ", elapsed) + "p\(index) \(how)")
+                do {
+                    try process.restart()
+                    try await process.waitUntilReady(timeout: .seconds(120))
+                    say("  p\(index) restarted (pid \(process.processIdentifier))")
+                } catch {
+                    say("  p\(index) could not be restarted: \(error)")
+                }
+            }
+        }
+    }
+
     // MARK: - Faults
 
     /// The faults, in the order they come round (`--fault NAME` picks some).
@@ -316,6 +344,11 @@ final class SoakRun: Sendable {
                     // With several processes p0 is never killed: its memory over the whole run is the verdict's witness.
                     let target = processes.count == 1 ? 0 : 1 + kills % (processes.count - 1)
                     kills += 1
+                    guard claims.claim(target) else {
+                        say("  p\(target) is being restarted by the supervisor: no kill this time")
+                        break
+                    }
+                    defer { claims.release(target) }
                     let process = processes[target]
                     await process.kill()
                     say("  p\(target) killed (SIGKILL); \(recorder.inFlight) requests in flight")
@@ -512,6 +545,7 @@ final class SoakRun: Sendable {
             never acknowledged \(snapshot.unacknowledgedBatches); most in flight \(snapshot.maxInFlight)
                        workflow notifications acknowledged \(notificationsAcknowledged) (\(notificationsInLog) in the log), \
             not acknowledged \(snapshot.notificationsUnacknowledged)
+            exits      unplanned (no fault; restarted by the bench): \(snapshot.unplannedExits.isEmpty ? "none" : snapshot.unplannedExits.joined(separator: "; "))
             faults     \(snapshot.faults.count)\(snapshot.faults.isEmpty ? "" : ": " + snapshot.faults.joined(separator: "; "))
             event log  \(database.events) rows, \(format(Double(database.eventsBytes) / 1_048_576, digits: 1)) MB with indexes \
             (\(format(Double(database.eventsBytes) / Double(max(database.events, 1)), digits: 0)) bytes per event)
@@ -535,7 +569,7 @@ final class SoakRun: Sendable {
             "onesignal_differing": Double(ledgers.oneSignalDiffering.count), "unsettled": Double(ledgers.unsettled.count),
             "notifications": Double(notificationsAcknowledged), "notifications_sent": Double(ledgers.notificationsSent),
             "notifications_duplicated": Double(ledgers.notificationsDuplicated.count), "settled": settled ? 1 : 0,
-            "settle_s": (settleSeconds * 10).rounded() / 10,
+            "settle_s": (settleSeconds * 10).rounded() / 10, "unplanned_exits": Double(snapshot.unplannedExits.count),
         ]
         return Outcome(lines: lines, figures: figures, failure: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
@@ -546,4 +580,14 @@ extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
+}
+
+/// Which serve processes are being stopped or restarted, and by whom it does not matter: one at a time.
+final class ProcessClaims: Sendable {
+    private let claimed = Mutex<Set<Int>>([])
+
+    /// Claims process `index`; `false` when it is claimed already.
+    func claim(_ index: Int) -> Bool { claimed.withLock { $0.insert(index).inserted } }
+
+    func release(_ index: Int) { _ = claimed.withLock { $0.remove(index) } }
 }

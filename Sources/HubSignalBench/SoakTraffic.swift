@@ -89,6 +89,7 @@ final class SoakRecorder: Sendable {
         var notificationLatencies: [Double] = []
         var memory: [MemorySample] = []
         var faults: [String] = []
+        var unplannedExits: [String] = []
     }
 
     private let state = Mutex(State())
@@ -131,6 +132,8 @@ final class SoakRecorder: Sendable {
     func record(_ sample: MemorySample) { state.withLock { $0.memory.append(sample) } }
 
     func recordFault(_ line: String) { state.withLock { $0.faults.append(line) } }
+
+    func recordUnplannedExit(_ line: String) { state.withLock { $0.unplannedExits.append(line) } }
 
     /// The interval since the last call, and a new one started.
     func takeInterval() -> Interval {
