@@ -515,8 +515,8 @@ final class SoakRun: Sendable {
         var memoryLines: [String] = []
         var witness: (start: Double, end: Double, span: Double)?
         for index in processes.indices {
-            guard let trend = memoryTrend(of: index, samples: snapshot.memory) else {
-                memoryLines.append("p\(index): too few samples after the warm-up for a verdict")
+            guard let trend = memoryTrend(of: index, samples: snapshot.memory), trend.span >= 120 else {
+                memoryLines.append("p\(index): its last run (since a restart) is too short after the warm-up for a verdict (2 minutes at least)")
                 continue
             }
             if index == 0 { witness = trend }
