@@ -119,6 +119,7 @@ final class SoakRun: Sendable {
     /// Prints `text` prefixed with the elapsed time.
     func say(_ text: String) {
         print("[\(format(elapsed, digits: 1).leftPadded(to: 6)) s] \(text)")
+        fflush(nil)  // at once, also when standard output is a file (`… | tee soak.log`)
     }
 
     // MARK: - The run
@@ -516,7 +517,7 @@ final class SoakRun: Sendable {
         var witness: (start: Double, end: Double, span: Double)?
         for index in processes.indices {
             guard let trend = memoryTrend(of: index, samples: snapshot.memory), trend.span >= 120 else {
-                memoryLines.append("p\(index): its last run (since a restart) is too short after the warm-up for a verdict (2 minutes at least)")
+                memoryLines.append("p\(index): after the warm-up, its run since its last start is too short for a verdict (2 minutes at least)")
                 continue
             }
             if index == 0 { witness = trend }
