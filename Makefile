@@ -4,8 +4,9 @@
 SWIFT ?= swift
 SYSTEM_PACKAGES := postgresql libpq-dev pkg-config zlib1g-dev
 BENCH_ARGS ?= append --json
+SOAK_ARGS ?= --minutes 10
 
-.PHONY: run test deps build bench clean
+.PHONY: run test deps build bench soak clean
 
 ## run: the service on its embedded default (a private PostgreSQL in ./.hubsignal/pg, migrated)
 run: deps
@@ -21,6 +22,13 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product hubsignal-bench
 	$(SWIFT) run -c release --skip-build hubsignal-bench $(BENCH_ARGS)
+
+## soak: the soak bench, on demand (not in CI): real serve processes, a steady load with background faults, memory and
+## the three-ledger check (SOAK_ARGS="--minutes 3 --json" for a shorter run). serve is built next to the bench.
+soak: deps
+	$(SWIFT) build -c release --product hubsignal
+	$(SWIFT) build -c release --product hubsignal-bench
+	$(SWIFT) run -c release --skip-build hubsignal-bench soak $(SOAK_ARGS)
 
 build: deps
 	$(SWIFT) build

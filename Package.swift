@@ -185,7 +185,7 @@ let package = Package(
             name: "HubSignalBench",
             dependencies: [
                 "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
-                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion", "FaultHarness",
+                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion", "FaultHarness", "SandboxKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

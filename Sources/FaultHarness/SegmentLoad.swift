@@ -9,6 +9,12 @@ public struct SegmentCall: Sendable {
     /// The call's JSON object, `messageId` included.
     public var json: String
 
+    /// A call given as its JSON object (which must carry `"messageId":` `messageID`).
+    public init(messageID: String, json: String) {
+        self.messageID = messageID
+        self.json = json
+    }
+
     /// An identify call with an email and a first name.
     public static func identify(userID: String, email: String, firstName: String, messageID: String) -> SegmentCall {
         SegmentCall(

@@ -71,6 +71,18 @@ public final class ServeProcess: @unchecked Sendable {
     /// Whether the current run is alive.
     public var isRunning: Bool { lock.withLock { process.isRunning } }
 
+    /// How the current run ended ("exit status 0", "signal 15"), or `nil` while it runs.
+    public var exitDescription: String? {
+        lock.withLock {
+            guard !process.isRunning else { return nil }
+            switch process.terminationReason {
+            case .exit: return "exit status \(process.terminationStatus)"
+            case .uncaughtSignal: return "signal \(process.terminationStatus)"
+            @unknown default: return "status \(process.terminationStatus)"
+            }
+        }
+    }
+
     /// Waits until `GET /readyz` answers 200 (database reachable, migrations current).
     public func waitUntilReady(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
