@@ -45,7 +45,8 @@ extension DeliveryLedger {
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                 SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts + (d.leased_until IS NOT NULL)::int ELSE 0 END,
+                    attempts = CASE WHEN d.state <> 'queued' THEN 0
+                                    WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
                     updated_at = now()
                 WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)

@@ -30,7 +30,7 @@ public struct DeliveryLedger: Sendable {
         public var desiredHash: String
         /// Failed attempts so far (a worker that died holding the contact counts as one). When above zero, the
         /// outcome of an earlier attempt is unknown: the destination may hold values it sent, whatever the read model
-        /// says was acknowledged.
+        /// says was acknowledged. `-1`: a confirmation push after such a push (see ``Outcome/confirm(after:desiredHash:acknowledged:)``).
         public var attempts: Int
     }
 
@@ -124,7 +124,8 @@ public struct DeliveryLedger: Sendable {
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                 SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
                     -- An expired lease is an attempt whose worker died: it counts, and its outcome is unknown.
-                    attempts = CASE WHEN d.state = 'queued' THEN d.attempts + (d.leased_until IS NOT NULL)::int ELSE 0 END,
+                    attempts = CASE WHEN d.state <> 'queued' THEN 0
+                                    WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
                     updated_at = now()
                 WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash
@@ -151,6 +152,9 @@ public struct DeliveryLedger: Sendable {
         case retry(after: Duration, reason: String)
         /// Not attempted (e.g. another object in the batch had the same key): try again soon, not counting it.
         case postpone(after: Duration)
+        /// Pushed after an attempt whose outcome was unknown: done, but the desired values go out once more after
+        /// `after`, in case the earlier request is applied late (after its timeout) over this one.
+        case confirm(after: Duration, desiredHash: String, acknowledged: [String: JSONValue]? = nil)
     }
 
     /// Records the outcomes of a push and appends its result events in one transaction, so a result is never in the
@@ -176,9 +180,10 @@ public struct DeliveryLedger: Sendable {
         var acknowledged: [PQJSONB?] = []
         for (key, outcome) in outcomes {
             keys.append(key)
-            if case .done(_, let values?) = outcome {
+            switch outcome {
+            case .done(_, let values?), .confirm(_, _, let values?):
                 acknowledged.append(PQJSONB(bytes: (try? JSONValue.object(values).serialized()) ?? Array("{}".utf8)))
-            } else {
+            default:
                 acknowledged.append(nil)
             }
             switch outcome {
@@ -192,17 +197,22 @@ public struct DeliveryLedger: Sendable {
             case .postpone(let delay):
                 states.append("queued"); hashes.append(nil); delays.append(Self.seconds(delay)); counts.append(0)
                 errors.append(nil)
+            case .confirm(let delay, let hash, _):
+                // attempts = -1 marks the confirmation: it sends every desired value, and its success is final.
+                states.append("confirm"); hashes.append(hash); delays.append(Self.seconds(delay)); counts.append(0)
+                errors.append(nil)
             }
         }
         try await connection.execute(
             """
-            UPDATE deliveries d SET state = o.state,
+            UPDATE deliveries d SET state = CASE WHEN o.state = 'confirm' THEN 'queued' ELSE o.state END,
                 desired_hash = COALESCE(o.desired_hash, d.desired_hash),
-                attempts = CASE WHEN o.state = 'done' THEN 0 ELSE d.attempts + o.counted END,
+                attempts = CASE WHEN o.state = 'done' THEN 0 WHEN o.state = 'confirm' THEN -1
+                                ELSE greatest(d.attempts, 0) + o.counted END,
                 next_attempt_at = now() + make_interval(secs => o.delay),
                 leased_until = NULL, lease_owner = NULL,
-                last_error = CASE WHEN o.state = 'done' THEN NULL ELSE COALESCE(o.error, d.last_error) END,
-                last_attempt_at = CASE WHEN o.counted > 0 OR o.state = 'done' THEN now() ELSE d.last_attempt_at END,
+                last_error = CASE WHEN o.state IN ('done', 'confirm') THEN NULL ELSE COALESCE(o.error, d.last_error) END,
+                last_attempt_at = CASE WHEN o.counted > 0 OR o.state IN ('done', 'confirm') THEN now() ELSE d.last_attempt_at END,
                 acknowledged = COALESCE(o.acknowledged, d.acknowledged),
                 updated_at = now()
             FROM unnest(\(keys)::text[], \(states)::text[], \(PQNullableArray(hashes))::text[], \(delays)::float8[],

@@ -192,9 +192,10 @@ public struct HubSpotSync: Service {
     }
 
     /// The desired values HubSpot does not hold yet; after a failed or interrupted attempt (`attempts` > 0), whose
-    /// outcome is unknown, every desired value (an earlier attempt may have landed values since changed back).
+    /// outcome is unknown, and in the confirmation push that follows (`-1`), every desired value (an earlier attempt
+    /// may have landed values since changed back).
     static func changes(desired: [String: JSONValue], acknowledged: [String: JSONValue], attempts: Int = 0) -> [String: JSONValue] {
-        attempts > 0 ? desired : desired.filter { name, value in (acknowledged[name] ?? .null) != value }
+        attempts != 0 ? desired : desired.filter { name, value in (acknowledged[name] ?? .null) != value }
     }
 
     /// Prepares the properties of `pushes` (creating or dropping unknown ones) and sends them.
@@ -352,7 +353,11 @@ public struct HubSpotSync: Service {
         round.events.append(resultEvent(type, for: push, key: hubSpotID, payload: payload))
         // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done, and what
         // HubSpot holds now (the next push's difference is computed against it, before the projection has caught up).
-        round.outcomes[push.key] = .done(desiredHash: push.desiredHash, acknowledged: acknowledged)
+        // After an attempt with an unknown outcome, that request may still be applied late, over this one.
+        round.outcomes[push.key] =
+            push.attempts > 0
+            ? .confirm(after: client.configuration.timeout, desiredHash: push.desiredHash, acknowledged: acknowledged)
+            : .done(desiredHash: push.desiredHash, acknowledged: acknowledged)
         outcomes(push.target, "synced").increment()
     }
 

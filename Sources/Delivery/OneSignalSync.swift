@@ -167,7 +167,7 @@ public struct OneSignalSync: Service {
         var removals: [String] = []
         var sets: [String] = []
         var newKeys = 0
-        for (tag, value) in desired where attempts > 0 || (acknowledged[tag] ?? .null) != value {
+        for (tag, value) in desired where attempts != 0 || (acknowledged[tag] ?? .null) != value {
             if value == .null {
                 removals.append(tag)
             } else {
@@ -232,7 +232,12 @@ public struct OneSignalSync: Service {
             if let oneSignalID { payload["onesignalId"] = .string(oneSignalID) }
             let event = resultEvent("hubsignal.onesignal.user_synced", user: user, key: remaining > 0 ? "partial" : "synced", payload: payload)
             counter("synced").increment()
-            return UserResult(contactID: user.contactID, outcome: .done(desiredHash: hash, acknowledged: acknowledged), events: [event])
+            // After an attempt with an unknown outcome, that request may still be applied late, over this one.
+            let outcome: DeliveryLedger.Outcome =
+                user.attempts > 0
+                ? .confirm(after: client.configuration.timeout, desiredHash: hash, acknowledged: acknowledged)
+                : .done(desiredHash: hash, acknowledged: acknowledged)
+            return UserResult(contactID: user.contactID, outcome: outcome, events: [event])
         } catch {
             return failed(user, updates: updates, error: error)
         }
