@@ -45,8 +45,9 @@ extension FaultSuite {
                     #expect(await cluster.send(FaultCluster.identifyBatches(users: 0..<30, round: 1)) == 0)
                     try await FaultCluster.waitUntil("the upsert reached HubSpot") { cluster.hubSpot.faults.pendingCount == 0 }
                     await serve.kill()
-                    #expect(try await cluster.count("SELECT count(*) FROM events WHERE type = 'hubsignal.hubspot.contact_synced'") == 0,
-                        "killed before the result was recorded")
+                    // (Under load the contacts can go out in more than one batch: only the delayed one is unrecorded.)
+                    #expect(try await cluster.count("SELECT count(*) FROM events WHERE type = 'hubsignal.hubspot.contact_synced'") < 30,
+                        "killed before the result of the delayed push was recorded")
                     try serve.restart()
                     try await serve.waitUntilReady()
                     try await cluster.settleAndCheck()
