@@ -297,6 +297,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App", "TestSupport", "EventStore", "PQ", "Ingestion", "EmbeddedPostgres", "Mapping", "Projections", "HubSpotSandbox", "OneSignalSandbox",
+                "FaultHarness",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CompressNIO", package: "compress-nio"),

@@ -23,6 +23,11 @@ public enum RawHTTP {
 
     /// Sends raw request bytes to 127.0.0.1:`port`.
     public static func send(port: Int, bytes: [UInt8], timeout: Duration = .seconds(30)) throws -> Response {
+        try parse(exchange(port: port, bytes: bytes, timeout: timeout))
+    }
+
+    /// Sends raw request bytes to 127.0.0.1:`port` and returns the response bytes as received, unparsed.
+    public static func exchange(port: Int, bytes: [UInt8], timeout: Duration = .seconds(30)) throws -> [UInt8] {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
         defer { close(descriptor) }
@@ -51,7 +56,7 @@ public enum RawHTTP {
             if count == 0 { break }
             received.append(contentsOf: buffer[0..<count])
         }
-        return try parse(received)
+        return received
     }
 
     static func parse(_ bytes: [UInt8]) throws -> Response {

@@ -1,4 +1,5 @@
 import EmbeddedPostgres
+import FaultHarness
 import Foundation
 import PQ
 import Testing
@@ -24,32 +25,7 @@ import TestSupport
     }
 
     static func rawHTTP(port: Int, request: String) throws -> String {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EIO) }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw POSIXError(.EIO) }
-            sent += written
-        }
-        var response = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(descriptor, &buffer, buffer.count)
-            if count <= 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: response, as: UTF8.self)
+        String(decoding: try RawHTTP.exchange(port: port, bytes: Array(request.utf8)), as: UTF8.self)
     }
 
     /// Starts `hubsignal serve` on `database` with a write key, the test migrations and quiet logs; `environment`
