@@ -22,20 +22,32 @@ extension DeliveryLedger {
         let statement: PQQuery =
             """
             WITH candidates AS (
-                SELECT co.company_id, md5(co.hubspot_properties::text) AS desired_hash
-                FROM companies co
-                LEFT JOIN LATERAL (
-                    SELECT * FROM deliveries d
-                    WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
-                    OFFSET 0
-                ) d ON true
-                WHERE (co.hubspot_pending OR d.state = 'queued') AND co.group_id IS NOT NULL AND co.group_id <> ''
-                  AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
-                  AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
-                           AND (d.leased_until IS NULL OR d.leased_until < now()))
-                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(co.hubspot_properties::text)))
-                ORDER BY co.last_seen_at
+                SELECT * FROM (
+                    SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text) AS desired_hash
+                    FROM companies co
+                    LEFT JOIN LATERAL (
+                        SELECT * FROM deliveries d
+                        WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
+                        OFFSET 0
+                    ) d ON true
+                    WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
+                      AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
+                      AND (d.object_key IS NULL
+                           OR (d.state = 'queued' AND d.next_attempt_at <= now()
+                               AND (d.leased_until IS NULL OR d.leased_until < now()))
+                           OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(co.hubspot_properties::text)))
+                    UNION ALL
+                    -- Not pending by the read model, but a retry is due or a dead worker's lease expired: the outcome
+                    -- of an earlier attempt is unknown, so the desired values go out again.
+                    SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text)
+                    FROM deliveries d
+                    JOIN companies co ON co.company_id = d.object_key
+                    WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.state = 'queued'
+                      AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                      AND NOT co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
+                      AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
+                ) due
+                ORDER BY last_seen_at
                 LIMIT \(Int64(limit))
             )
             INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,

@@ -90,24 +90,35 @@ public struct DeliveryLedger: Sendable {
         let statement: PQQuery =
             """
             WITH eligible AS (
-                SELECT s.contact_id, s.updated_at, md5(s.desired::text) AS desired_hash
-                FROM sync_status s
-                LEFT JOIN LATERAL (
-                    SELECT * FROM deliveries d
-                    WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
-                    OFFSET 0
-                ) d ON true
-                -- In sync by the read model, but with a retry due or a dead worker's lease: an earlier attempt's
-                -- outcome is unknown (the destination may hold what it sent), so the desired values go out again.
-                WHERE s.destination = \(destination) AND s.app = \(app) AND (s.state IN ('pending', 'failed') OR d.state = 'queued')
-                  AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
-                  AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
-                           AND (d.leased_until IS NULL OR d.leased_until < now()))
-                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(s.desired::text)
-                           AND (d.last_attempt_at IS NULL
-                                OR d.last_attempt_at <= now() - make_interval(secs => \(Self.seconds(spacing))))))
-                ORDER BY s.updated_at
+                SELECT * FROM (
+                    SELECT s.contact_id, s.updated_at, md5(s.desired::text) AS desired_hash
+                    FROM sync_status s
+                    LEFT JOIN LATERAL (
+                        SELECT * FROM deliveries d
+                        WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
+                        OFFSET 0
+                    ) d ON true
+                    WHERE s.destination = \(destination) AND s.app = \(app) AND s.state IN ('pending', 'failed')
+                      AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
+                      AND (d.object_key IS NULL
+                           OR (d.state = 'queued' AND d.next_attempt_at <= now()
+                               AND (d.leased_until IS NULL OR d.leased_until < now()))
+                           OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(s.desired::text)
+                               AND (d.last_attempt_at IS NULL
+                                    OR d.last_attempt_at <= now() - make_interval(secs => \(Self.seconds(spacing))))))
+                    UNION ALL
+                    -- In sync by the read model, but with a retry due or a dead worker's lease: an earlier attempt's
+                    -- outcome is unknown (the destination may hold what it sent), so the desired values go out again.
+                    -- A branch of its own, so that both stay index scans (sync_status_state, deliveries_state).
+                    SELECT s.contact_id, s.updated_at, md5(s.desired::text)
+                    FROM deliveries d
+                    JOIN sync_status s ON s.contact_id = d.object_key AND s.destination = \(destination) AND s.app = \(app)
+                    WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.state = 'queued'
+                      AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                      AND s.state = 'in_sync'
+                      AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
+                ) due
+                ORDER BY updated_at
                 LIMIT \(Int64(limit))
             ), candidates AS (
                 -- A partial batch waits one more coalescing delay for company: fewer, fuller calls.
