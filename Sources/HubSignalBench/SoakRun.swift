@@ -3,7 +3,6 @@ import EmbeddedPostgres
 import FaultHarness
 import Foundation
 import HubSpotSandbox
-import Ingestion
 import NIOCore
 import OneSignalSandbox
 import PQ
@@ -252,10 +251,7 @@ final class SoakRun: Sendable {
     }
 
     private func sendNotificationAction(callbackID: String, objectID: Int, externalID: String, ports: @Sendable () -> [Int]) async -> Bool {
-        let body =
-            #"{"callbackId":"\#(callbackID)","object":{"objectId":\#(objectID),"objectType":"CONTACT"},"#
-            + #""inputFields":{"content":"hello \#(externalID)","external_id":"\#(externalID)"}}"#
-        let path = "/hubspot/actions/send-notification"
+        let action = WorkflowActionRequest(callbackID: callbackID, objectID: objectID, externalID: externalID)
         let deadline = ContinuousClock.now + .seconds(120)
         var attempt = 0
         while ContinuousClock.now < deadline {
@@ -263,16 +259,14 @@ final class SoakRun: Sendable {
             if !candidates.isEmpty {
                 let port = candidates[attempt % candidates.count]
                 attempt += 1
-                // Each attempt signed afresh, as HubSpot does.
-                let timestamp = String(Int64(Date().timeIntervalSince1970 * 1000))
-                let signature = HubSpotSignature.v3(
-                    secret: Self.clientSecret, method: "POST", uri: Self.publicURL + path, body: Array(body.utf8), timestamp: timestamp)
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(WorkflowActionRequest.path)")
                 request.method = .POST
-                request.headers.add(name: "X-HubSpot-Signature-v3", value: signature)
-                request.headers.add(name: "X-HubSpot-Request-Timestamp", value: timestamp)
+                // Each attempt signed afresh, as HubSpot does.
+                for header in action.signatureHeaders(clientSecret: Self.clientSecret, publicURL: Self.publicURL) {
+                    request.headers.add(name: header.name, value: header.value)
+                }
                 request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: body))
+                request.body = .bytes(ByteBuffer(string: action.body))
                 if let response = try? await http.execute(request, timeout: .seconds(10)) {
                     _ = try? await response.body.collect(upTo: 1 << 20)
                     if response.status.code == 200 { return true }

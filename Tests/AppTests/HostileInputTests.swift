@@ -325,10 +325,8 @@ import TestSupport
     /// CR and LF in header values never come back as response headers or log lines, and the server keeps answering.
     /// (`HTTPFields` cannot even hold them, so these requests are written to a socket byte by byte.)
     @Test func crAndLFInHeaderValuesReachNeitherResponsesNorLogs() async throws {
-        let logs = CapturedLines()
-        var logger = Logger(label: "hostile") { _ in LineCapturingLogHandler(lines: logs) }
-        logger.logLevel = .trace
-        try await Server.with(logger: logger) { server in
+        let logs = CapturedLogs()
+        try await Server.with(logger: logs.logger(label: "hostile")) { server in
             let port = try #require(server.client.port)
             let body = #"{"userId": "u1", "event": "E"}"#
             let key = Data("\(Server.writeKey):".utf8).base64EncodedString()
@@ -494,30 +492,5 @@ import TestSupport
             Self.expectRefused(try await server.send(.oneSignal, body: Array(event.utf8)), code: "invalid_event", mentioning: ["external_id"])
             #expect(try await server.counts().events == 0)
         }
-    }
-}
-
-/// Log lines kept in memory.
-final class CapturedLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
-}
-
-/// A log handler that keeps each entry (message and metadata) as one line.
-struct LineCapturingLogHandler: LogHandler {
-    let lines: CapturedLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        lines.append("\(event.level) \(event.message) " + merged.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
 }

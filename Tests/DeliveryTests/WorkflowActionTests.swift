@@ -3,8 +3,8 @@ import HubSpot
 import HubSpotSandbox
 import Logging
 import SandboxKit
-import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Workflow action definitions")
 struct WorkflowActionDefinitionsTests {
@@ -115,8 +115,7 @@ struct HubSpotAutomationClientTests {
         let sandbox = HubSpotSandbox(configuration: .init(accessToken: Self.token, developerAPIKey: Self.developerKey))
         try await sandbox.start()
         let logs = CapturedLogs()
-        var logger = Logger(label: "workflow-action-tests") { _ in CapturingLogHandler(logs: logs) }
-        logger.logLevel = .trace
+        let logger = logs.logger(label: "workflow-action-tests")
         let client = HubSpotClient(
             configuration: .init(baseURL: sandbox.baseURL, accessToken: Self.token, timeout: .seconds(10), batchSize: batchSize),
             rateLimiter: HubSpotRateLimiter(limit: 1_000), logger: logger)
@@ -237,39 +236,5 @@ struct HubSpotAutomationClientTests {
             }
             #expect(error.code == .validation)
         }
-    }
-}
-
-// MARK: - Log capture
-
-/// Every log line of a test, as text (message and metadata).
-final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    func append(_ line: String) {
-        lines.withLock { $0.append(line) }
-    }
-
-    /// All lines, one per line.
-    var text: String {
-        lines.withLock { $0.joined(separator: "\n") }
-    }
-}
-
-/// A log handler that keeps every line in a ``CapturedLogs``.
-struct CapturingLogHandler: LogHandler {
-    let logs: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        logs.append("\(event.level) \(event.message) \(fields)" + (event.error.map { " error=\($0)" } ?? ""))
     }
 }

@@ -2,7 +2,6 @@ import EmbeddedPostgres
 import FaultHarness
 import Foundation
 import HubSpotSandbox
-import Ingestion
 import OneSignalSandbox
 import PQ
 import Synchronization
@@ -118,17 +117,12 @@ final class FaultCluster: Sendable {
 
     /// A workflow "send notification" action to `externalID`, signed as HubSpot signs it (v3); returns the status.
     func sendNotificationAction(callbackID: String, objectID: Int, externalID: String, port: Int) throws -> Int {
-        let body =
-            #"{"callbackId":"\#(callbackID)","object":{"objectId":\#(objectID),"objectType":"CONTACT"},"#
-            + #""inputFields":{"content":"hello \#(externalID)","external_id":"\#(externalID)"}}"#
-        let path = "/hubspot/actions/send-notification"
-        let timestamp = String(Int64(Date().timeIntervalSince1970 * 1000))
-        let signature = HubSpotSignature.v3(
-            secret: Self.clientSecret, method: "POST", uri: Self.publicURL + path, body: Array(body.utf8), timestamp: timestamp)
+        let action = WorkflowActionRequest(callbackID: callbackID, objectID: objectID, externalID: externalID)
+        let signature = action.signatureHeaders(clientSecret: Self.clientSecret, publicURL: Self.publicURL)
+            .map { "\($0.name): \($0.value)\r\n" }.joined()
         let request =
-            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-HubSpot-Signature-v3: \(signature)\r\n"
-            + "X-HubSpot-Request-Timestamp: \(timestamp)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
-            + "Connection: close\r\n\r\n\(body)"
+            "POST \(WorkflowActionRequest.path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\(signature)"
+            + "Content-Type: application/json\r\nContent-Length: \(action.body.utf8.count)\r\nConnection: close\r\n\r\n\(action.body)"
         return try RawHTTP.send(port: port, request: request).status
     }
 
