@@ -10,6 +10,12 @@ import PQ
 /// it returns, the batch is committed and durable. An event whose `(source, idempotencyKey)` is already stored — earlier,
 /// or earlier in the same batch — is reported as a duplicate and not stored again.
 ///
+/// Concurrent appends share statements (group commit): at most `appendWriters` statements run at once, and appends that
+/// arrive meanwhile are written together by the next free writer, one statement and one commit for all of them. Each
+/// caller still gets its own outcomes once they are committed. If a shared statement fails because of the data of one
+/// batch (SQLSTATE classes 22, 23, 54), each batch is written again on its own, so only that batch's caller sees the
+/// error.
+///
 /// **Reads.** Positions come from a sequence and are taken before commit, so they can become visible out of order. A
 /// reader that checkpointed position 11 would skip 10 forever if 10's transaction committed later. Readers therefore
 /// take only events whose transaction is older than every transaction still running
@@ -20,10 +26,18 @@ public struct EventStore: Sendable {
     let logger: Logger
     let appendedCounter: Counter
     let duplicateCounter: Counter
+    let groupCommit: GroupCommit
 
-    public init(client: PQClient, logger: Logger, metricsFactory: (any MetricsFactory)? = nil) {
+    /// - Parameter appendWriters: how many append statements may run at once (group commit); appends beyond it wait and
+    ///   are then written together. At least 1; by default one per core of this machine, and at least 2 (so that one
+    ///   statement runs while another commits).
+    public init(
+        client: PQClient, logger: Logger, metricsFactory: (any MetricsFactory)? = nil,
+        appendWriters: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    ) {
         self.client = client
         self.logger = logger
+        groupCommit = GroupCommit(maximumWriters: max(1, appendWriters))
         let factory = metricsFactory ?? MetricsSystem.factory
         appendedCounter = Counter(label: "hubsignal_events_appended_total", dimensions: [], factory: factory)
         duplicateCounter = Counter(label: "hubsignal_events_duplicate_total", dimensions: [], factory: factory)
@@ -31,12 +45,44 @@ public struct EventStore: Sendable {
 
     // MARK: - Appending
 
-    /// Appends a batch in its own transaction and returns one outcome per event, in order. Durable on return.
+    /// Appends a batch and returns one outcome per event, in order. Durable (committed) on return; the commit may be
+    /// shared with concurrent appends (see "group commit" above).
     @discardableResult
     public func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
-        return try await client.withConnection { connection in
-            try await append(events, on: connection)
+        try Self.validate(events)
+        let store = self
+        return try await groupCommit.append(events) { group in await store.write(group) }
+    }
+
+    /// Writes a group of batches with one statement and returns one result per batch. When the statement fails
+    /// because of the data of one batch, writes each batch alone, so that the error reaches that batch's caller only.
+    func write(_ group: [[NewEvent]]) async -> [Result<[AppendOutcome], any Error>] {
+        func alone(_ events: [NewEvent]) async -> Result<[AppendOutcome], any Error> {
+            do {
+                return .success(try await client.withConnection { connection in try await append(events, on: connection) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        if group.count == 1 { return [await alone(group[0])] }
+        do {
+            let outcomes = try await client.withConnection { connection in
+                try await append(group.flatMap { $0 }, on: connection)
+            }
+            var results: [Result<[AppendOutcome], any Error>] = []
+            var start = 0
+            for batch in group {
+                results.append(.success(Array(outcomes[start..<(start + batch.count)])))
+                start += batch.count
+            }
+            return results
+        } catch let error as PQError where ["22", "23", "54"].contains(error.sqlState?.prefix(2) ?? "") {
+            var results: [Result<[AppendOutcome], any Error>] = []
+            for batch in group { results.append(await alone(batch)) }
+            return results
+        } catch {
+            return group.map { _ in .failure(error) }
         }
     }
 

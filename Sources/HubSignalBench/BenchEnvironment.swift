@@ -62,10 +62,12 @@ struct BenchEnvironment {
     }
 
     /// Lets the server settle before a measured phase, so that the phases do not pay for each other: vacuums the
-    /// event log (otherwise autovacuum of the rows just appended runs during the next phase) and writes a checkpoint
-    /// (needs superuser or `pg_checkpoint`; skipped with a note otherwise).
-    func quiesce() async throws {
-        try await client.execute("VACUUM (ANALYZE) events")
+    /// event log and `tables` (otherwise autovacuum of the rows just written runs during the next phase) and writes a
+    /// checkpoint (needs superuser or `pg_checkpoint`; skipped with a note otherwise).
+    func quiesce(also tables: [String] = []) async throws {
+        for table in ["events"] + tables {
+            try await client.execute("VACUUM (ANALYZE) \(identifier: table)")
+        }
         do {
             try await client.execute("CHECKPOINT")
         } catch let error as PQError where error.code == .server {
@@ -73,31 +75,114 @@ struct BenchEnvironment {
         }
     }
 
-    /// The reference: copies `events` into a plain table (same columns; no keys, no indexes) with raw
-    /// `COPY … FROM STDIN`, split over `streams` parallel COPY streams. Returns rows per second.
-    func copyReference(_ events: [NewEvent], streams: Int) async throws -> Double {
-        try await client.execute(
-            """
-            CREATE TABLE copy_reference (stream text, type text, source text, idempotency_key text,
-                                         occurred_at timestamptz, payload jsonb, metadata jsonb)
-            """)
-        try await quiesce()
+    /// Measures `ours` and the raw-COPY reference in `rounds` alternating rounds over consecutive slices of
+    /// `events` (ours on a slice, then COPY of the same slice, then the next slice), each phase after `quiesce()`,
+    /// and returns the seconds each spent in total. Alternating puts both under the same conditions — on a shared
+    /// machine the speed available drifts by ±25 % over a minute — and both tables grow to the same size.
+    func measureInRounds(
+        _ events: [NewEvent], rounds: Int, copyStreams: Int, unit: Int = 1,
+        ours: (Range<Int>) async throws -> Void
+    ) async throws -> (ours: Double, reference: Double) {
+        let measured = try await measureInRounds(events, rounds: rounds, copyStreams: copyStreams, unit: unit, withCPU: ours)
+        return (measured.ours, measured.reference)
+    }
+
+    /// `measureInRounds`, also returning the CPU time the whole machine spent in each (user and system time of every
+    /// process, from `/proc/stat`; time stolen by the hypervisor and idle time excluded), or nil where `/proc/stat`
+    /// cannot be read. CPU per event is steadier than wall time on a shared machine, so it shows what a change saves.
+    func measureInRounds(
+        _ events: [NewEvent], rounds: Int, copyStreams: Int, unit: Int = 1, vacuuming tables: [String] = [],
+        withCPU ours: (Range<Int>) async throws -> Void
+    ) async throws -> (ours: Double, reference: Double, oursCPU: Double?, referenceCPU: Double?) {
+        let reference = try await CopyReference(environment: self, events: events)
+        // Slices are whole multiples of `unit` (a batch or a request), so the rounds together cover every unit once.
+        let units = (events.count + unit - 1) / unit
+        let rounds = max(1, min(rounds, units))
+        var oursSeconds = 0.0
+        var referenceSeconds = 0.0
+        var oursCPU: Double? = 0
+        var referenceCPU: Double? = 0
+        for round in 0..<rounds {
+            let range = min(events.count, units * round / rounds * unit)..<min(events.count, units * (round + 1) / rounds * unit)
+            try await quiesce(also: [CopyReference.table] + tables)
+            var cpuStart = MachineCPU.busySeconds()
+            let start = ContinuousClock.now
+            try await ours(range)
+            oursSeconds += (ContinuousClock.now - start).seconds
+            oursCPU = zip(oursCPU, cpuStart, MachineCPU.busySeconds()).map { $0 + $2 - $1 }
+            try await quiesce(also: [CopyReference.table] + tables)
+            cpuStart = MachineCPU.busySeconds()
+            referenceSeconds += try await reference.copy(range, streams: copyStreams)
+            referenceCPU = zip(referenceCPU, cpuStart, MachineCPU.busySeconds()).map { $0 + $2 - $1 }
+        }
+        try await reference.drop()
+        return (oursSeconds, referenceSeconds, oursCPU, referenceCPU)
+    }
+}
+
+/// The CPU time the machine has spent busy since boot, from `/proc/stat`.
+enum MachineCPU {
+    /// User, nice, system, irq and softirq time of all CPUs in seconds (idle, iowait and steal excluded), or nil.
+    static func busySeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count >= 7 else { return nil }
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / ticksPerSecond
+    }
+}
+
+/// `a + (c - b)` style arithmetic over optionals: nil when any is nil.
+private func zip(_ a: Double?, _ b: Double?, _ c: Double?) -> (Double, Double, Double)? {
+    guard let a, let b, let c else { return nil }
+    return (a, b, c)
+}
+
+/// The reference table of the benches: the event columns, no keys, no indexes, filled with raw `COPY … FROM STDIN`.
+struct CopyReference {
+    static let table = "copy_reference"
+    let client: PQClient
+    let events: [NewEvent]
+    let occurredAtText: [String]
+
+    /// Prepares the rows; creates the reference table unless `creatingTable` is false (to copy into another table).
+    init(environment: BenchEnvironment, events: [NewEvent], creatingTable: Bool = true) async throws {
+        client = environment.client
+        self.events = events
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let occurredAtText = events.map { formatter.string(from: $0.occurredAt) }
-        let count = events.count
-        let share = (count + streams - 1) / streams
-        let client = self.client
+        occurredAtText = events.map { formatter.string(from: $0.occurredAt) }
+        if creatingTable {
+            try await createTable()
+        }
+    }
+
+    private func createTable() async throws {
+        try await client.execute(
+            """
+            CREATE TABLE \(identifier: Self.table) (stream text, type text, source text, idempotency_key text,
+                                         occurred_at timestamptz, payload jsonb, metadata jsonb)
+            """)
+    }
+
+    /// Copies `range` of the events into `table` (the reference table by default) over `streams` parallel COPY
+    /// streams; returns the seconds it took.
+    func copy(_ range: Range<Int>, streams: Int, into table: String = CopyReference.table) async throws -> Double {
+        let share = (range.count + streams - 1) / streams
+        let (client, events, occurredAtText) = (self.client, self.events, self.occurredAtText)
         let start = ContinuousClock.now
         let copied = try await withThrowingTaskGroup(of: Int.self) { group in
             for stream in 0..<streams {
-                let range = (stream * share)..<min(count, (stream + 1) * share)
+                let slice = min(range.upperBound, range.lowerBound + stream * share)..<min(range.upperBound, range.lowerBound + (stream + 1) * share)
+                if slice.isEmpty { continue }
                 group.addTask {
                     try await client.withConnection { connection in
                         try await connection.copyIn(
-                            "COPY copy_reference (stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
+                            "COPY \(identifier: table) (stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
                         ) { writer in
-                            for index in range {
+                            for index in slice {
                                 let event = events[index]
                                 writer.append(event.stream)
                                 writer.append(event.type)
@@ -115,9 +200,12 @@ struct BenchEnvironment {
             return try await group.reduce(0, +)
         }
         let seconds = (ContinuousClock.now - start).seconds
-        guard copied == count else { throw BenchError("COPY reported \(copied) rows, expected \(count)") }
-        try await client.execute("DROP TABLE copy_reference")
-        return Double(count) / seconds
+        guard copied == range.count else { throw BenchError("COPY reported \(copied) rows, expected \(range.count)") }
+        return seconds
+    }
+
+    func drop() async throws {
+        try await client.execute("DROP TABLE \(identifier: Self.table)")
     }
 }
 
@@ -180,4 +268,21 @@ func appendAsLiveTraffic(_ events: [NewEvent], to store: EventStore) async throw
             return event
         })
     }
+}
+
+/// "machine CPU per event: ours X µs, reference Y µs (Z×)", or a note that it could not be measured.
+func cpuLine(ours: Double?, reference: Double?, count: Int) -> String {
+    guard let ours, let reference, count > 0, reference > 0 else { return "machine CPU per event: not measured (no /proc/stat)" }
+    let oursMicros = ours / Double(count) * 1e6
+    let referenceMicros = reference / Double(count) * 1e6
+    return "machine CPU per event (all processes): ours \(format(oursMicros, digits: 1)) µs, raw COPY \(format(referenceMicros, digits: 1)) µs (COPY / ours = \(format(referenceMicros / oursMicros, digits: 3)))"
+}
+
+/// The CPU figures for `--json`: machine CPU microseconds per event of ours and of the reference (empty when unmeasured).
+func cpuFigures(ours: Double?, reference: Double?, count: Int) -> [String: Double] {
+    guard let ours, let reference, count > 0 else { return [:] }
+    return [
+        "cpu_us_per_event": (ours / Double(count) * 1e7).rounded() / 10,
+        "copy_cpu_us_per_event": (reference / Double(count) * 1e7).rounded() / 10,
+    ]
 }

@@ -22,6 +22,8 @@ struct IngestBench: AsyncParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Events per /v1/batch request.") var batchSize = 100
     @Option(help: "Concurrent HTTP clients.") var clients = 8
+    @Option(help: "Alternating rounds of HTTP ingestion and COPY over consecutive slices of the events (both measured under the same conditions).")
+    var rounds = 5
 
     func run() async throws {
         var logger = Logger(label: "hubsignal.bench")
@@ -29,6 +31,7 @@ struct IngestBench: AsyncParsableCommand {
         let count = options.events
         let batchSize = self.batchSize
         let clients = self.clients
+        let rounds = self.rounds
         try await BenchEnvironment.with(options: options, maximumConnections: clients, logger: logger) { environment in
             print("generating \(count) events…")
             let events = EventGenerator.make(count: count)
@@ -62,34 +65,39 @@ struct IngestBench: AsyncParsableCommand {
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
             let authorization = "Basic " + Data((writeKey + ":").utf8).base64EncodedString()
             let url = "http://127.0.0.1:\(port)/v1/batch"
-            let next = WorkCursor()
             let latencies = LatencyLog()
-            try await environment.quiesce()
-            let start = ContinuousClock.now
+            let streams = ProcessInfo.processInfo.activeProcessorCount
+            let measured: (ours: Double, reference: Double, oursCPU: Double?, referenceCPU: Double?)
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<clients {
-                        group.addTask {
-                            var mine: [Double] = []
-                            while case let index = next.take(), index < bodies.count {
-                                var request = HTTPClientRequest(url: url)
-                                request.method = .POST
-                                request.headers.add(name: "Authorization", value: authorization)
-                                request.headers.add(name: "Content-Type", value: "application/json")
-                                request.body = .bytes(bodies[index])
-                                let sent = ContinuousClock.now
-                                let response = try await http.execute(request, timeout: .seconds(60))
-                                let body = try await response.body.collect(upTo: 1 << 20)
-                                guard response.status == .ok else {
-                                    throw BenchError("request \(index) answered \(response.status): \(String(buffer: body))")
+                // The HTTP clients and the reference in alternating rounds over consecutive slices of the requests.
+                measured = try await environment.measureInRounds(events, rounds: rounds, copyStreams: streams, unit: batchSize) { (range: Range<Int>) in
+                    let requests = (range.lowerBound / batchSize)..<((range.upperBound + batchSize - 1) / batchSize)
+                    let next = WorkCursor()
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<clients {
+                            group.addTask {
+                                var mine: [Double] = []
+                                while case let offset = next.take(), offset < requests.count {
+                                    let index = requests.lowerBound + offset
+                                    var request = HTTPClientRequest(url: url)
+                                    request.method = .POST
+                                    request.headers.add(name: "Authorization", value: authorization)
+                                    request.headers.add(name: "Content-Type", value: "application/json")
+                                    request.body = .bytes(bodies[index])
+                                    let sent = ContinuousClock.now
+                                    let response = try await http.execute(request, timeout: .seconds(60))
+                                    let body = try await response.body.collect(upTo: 1 << 20)
+                                    guard response.status == .ok else {
+                                        throw BenchError("request \(index) answered \(response.status): \(String(buffer: body))")
+                                    }
+                                    mine.append((ContinuousClock.now - sent).seconds * 1000)
                                 }
-                                mine.append((ContinuousClock.now - sent).seconds * 1000)
+                                let collected = mine
+                                latencies.append(collected)
                             }
-                            let collected = mine
-                            latencies.append(collected)
                         }
+                        try await group.waitForAll()
                     }
-                    try await group.waitForAll()
                 }
             } catch {
                 try? await http.shutdown()
@@ -97,7 +105,7 @@ struct IngestBench: AsyncParsableCommand {
                 _ = try? await server.value
                 throw error
             }
-            let seconds = (ContinuousClock.now - start).seconds
+            let seconds = measured.ours
             try await http.shutdown()
             await serviceGroup.triggerGracefulShutdown()
             try await server.value
@@ -107,22 +115,23 @@ struct IngestBench: AsyncParsableCommand {
             let sorted = latencies.sorted
             let p50 = sorted[sorted.count / 2]
             let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
-            let streams = ProcessInfo.processInfo.activeProcessorCount
-            let copyRowsPerSecond = try await environment.copyReference(events, streams: streams)
+            let copyRowsPerSecond = Double(count) / measured.reference
             let eventsPerSecond = Double(count) / seconds
             let ratio = eventsPerSecond / copyRowsPerSecond
             try report(
                 """
                 ingest  \(count) events via POST /v1/batch (\(batchSize) per request), \(clients) HTTP clients: \(format(eventsPerSecond)) events/s (\(format(seconds, digits: 2)) s)
                         acknowledgement latency p50 \(format(p50, digits: 1)) ms, p99 \(format(p99, digits: 1)) ms
-                COPY    the same rows into a plain table, \(streams) COPY stream(s): \(format(copyRowsPerSecond)) rows/s
+                COPY    the same rows into a plain table, \(streams) COPY stream(s): \(format(copyRowsPerSecond)) rows/s (\(rounds) alternating rounds)
+                cpu     \(cpuLine(ours: measured.oursCPU, reference: measured.referenceCPU, count: count))
                 ratio   HTTP ingestion / raw COPY = \(format(ratio, digits: 3))   (targets: ≥ 20,000 events/s and ≥ 0.3)
                 """,
                 figures: [
                     "events_per_s": eventsPerSecond.rounded(), "p50_ms": (p50 * 10).rounded() / 10, "p99_ms": (p99 * 10).rounded() / 10,
                     "copy_rows_per_s": copyRowsPerSecond.rounded(), "ratio": (ratio * 1000).rounded() / 1000,
-                    "events": Double(count), "batch_size": Double(batchSize), "clients": Double(clients),
-                ], json: options.json)
+                    "events": Double(count), "batch_size": Double(batchSize), "clients": Double(clients), "rounds": Double(rounds),
+                ].merging(cpuFigures(ours: measured.oursCPU, reference: measured.referenceCPU, count: count)) { first, _ in first },
+                json: options.json)
         }
     }
 }

@@ -72,9 +72,7 @@ public enum JSONValue: Sendable, Hashable {
     public var identifierValue: String? {
         switch self {
         case .string(let value):
-            // Fast path: any byte that is not an ASCII space or tab makes it non-blank (no Foundation call).
-            if value.utf8.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 < 0x80 }) { return value }
-            return value.trimmingCharacters(in: .whitespaces).isEmpty ? nil : value
+            return value.isBlank ? nil : value
         case .int(let value): return String(value)
         case .double(let value) where value.rounded() == value && abs(value) < 1e15: return String(Int64(value))
         default: return nil
@@ -101,5 +99,14 @@ extension JSONValue {
         case .bool(let flag): return flag ? "true" : "false"
         case .null, .array, .object: return nil
         }
+    }
+}
+
+extension String {
+    /// Whether the string is empty or only spaces and tabs (Unicode's `whitespaces`, as `trimmingCharacters(in:)` sees
+    /// them). Any ASCII byte other than a space or a tab decides it without a Foundation call.
+    var isBlank: Bool {
+        if utf8.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 < 0x80 }) { return false }
+        return trimmingCharacters(in: .whitespaces).isEmpty
     }
 }

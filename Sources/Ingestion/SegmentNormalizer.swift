@@ -199,7 +199,7 @@ public enum SegmentNormalizer {
         var identities: [String: String] = [:]
         for field in ["userId", "anonymousId", "previousId", "groupId"] {
             guard let value = message[field] else { continue }
-            if value.isNull || value.stringValue?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            if value.isNull || value.stringValue?.isBlank == true {
                 message[field] = nil
                 continue
             }
@@ -219,7 +219,7 @@ public enum SegmentNormalizer {
         }
         switch type {
         case .track:
-            guard let event = message["event"]?.stringValue, !event.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let event = message["event"]?.stringValue, !event.isBlank else {
                 return reject("a track call needs a non-empty \"event\"")
             }
         case .group:
