@@ -76,23 +76,15 @@ struct BenchEnvironment {
     }
 
     /// Measures `ours` and the raw-COPY reference in `rounds` alternating rounds over consecutive slices of
-    /// `events` (ours on a slice, then COPY of the same slice, then the next slice), each phase after `quiesce()`,
-    /// and returns the seconds each spent in total. Alternating puts both under the same conditions — on a shared
-    /// machine the speed available drifts by ±25 % over a minute — and both tables grow to the same size.
-    func measureInRounds(
-        _ events: [NewEvent], rounds: Int, copyStreams: Int, unit: Int = 1,
-        ours: (Range<Int>) async throws -> Void
-    ) async throws -> (ours: Double, reference: Double) {
-        let measured = try await measureInRounds(events, rounds: rounds, copyStreams: copyStreams, unit: unit, withCPU: ours)
-        return (measured.ours, measured.reference)
-    }
-
-    /// `measureInRounds`, also returning the CPU time the whole machine spent in each (user and system time of every
-    /// process, from `/proc/stat`; time stolen by the hypervisor and idle time excluded), or nil where `/proc/stat`
-    /// cannot be read. CPU per event is steadier than wall time on a shared machine, so it shows what a change saves.
+    /// `events` (ours on a slice, then COPY of the same slice, then the next slice), each phase after `quiesce()`
+    /// (which also vacuums `tables`). Returns the seconds each spent in total and the CPU time the whole machine spent
+    /// in each (user and system time of every process from `/proc/stat`, idle and stolen time excluded; nil where
+    /// `/proc/stat` cannot be read). Alternating puts both under the same conditions — on a shared machine the speed
+    /// available drifts by ±25 % over a minute — and both tables grow to the same size; CPU per event is steadier than
+    /// wall time, so it shows what a change saves.
     func measureInRounds(
         _ events: [NewEvent], rounds: Int, copyStreams: Int, unit: Int = 1, vacuuming tables: [String] = [],
-        withCPU ours: (Range<Int>) async throws -> Void
+        ours: (Range<Int>) async throws -> Void
     ) async throws -> (ours: Double, reference: Double, oursCPU: Double?, referenceCPU: Double?) {
         let reference = try await CopyReference(environment: self, events: events)
         // Slices are whole multiples of `unit` (a batch or a request), so the rounds together cover every unit once.
@@ -109,11 +101,11 @@ struct BenchEnvironment {
             let start = ContinuousClock.now
             try await ours(range)
             oursSeconds += (ContinuousClock.now - start).seconds
-            oursCPU = zip(oursCPU, cpuStart, MachineCPU.busySeconds()).map { $0 + $2 - $1 }
+            oursCPU = MachineCPU.add(since: cpuStart, to: oursCPU)
             try await quiesce(also: [CopyReference.table] + tables)
             cpuStart = MachineCPU.busySeconds()
             referenceSeconds += try await reference.copy(range, streams: copyStreams)
-            referenceCPU = zip(referenceCPU, cpuStart, MachineCPU.busySeconds()).map { $0 + $2 - $1 }
+            referenceCPU = MachineCPU.add(since: cpuStart, to: referenceCPU)
         }
         try await reference.drop()
         return (oursSeconds, referenceSeconds, oursCPU, referenceCPU)
@@ -132,12 +124,12 @@ enum MachineCPU {
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / ticksPerSecond
     }
-}
 
-/// `a + (c - b)` style arithmetic over optionals: nil when any is nil.
-private func zip(_ a: Double?, _ b: Double?, _ c: Double?) -> (Double, Double, Double)? {
-    guard let a, let b, let c else { return nil }
-    return (a, b, c)
+    /// `total` plus the busy time since `start`; nil when any of them cannot be known.
+    static func add(since start: Double?, to total: Double?) -> Double? {
+        guard let start, let total, let now = busySeconds() else { return nil }
+        return total + now - start
+    }
 }
 
 /// The reference table of the benches: the event columns, no keys, no indexes, filled with raw `COPY … FROM STDIN`.
