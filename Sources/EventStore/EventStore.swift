@@ -13,7 +13,8 @@ import PQ
 /// Concurrent appends share statements (group commit): at most `appendWriters` statements run at once, and appends that
 /// arrive meanwhile are written together by the next free writer, one statement and one commit for all of them. Each
 /// caller still gets its own outcomes once they are committed. If a shared statement fails because of the data of one
-/// batch (SQLSTATE classes 22, 23, 54), each batch is written again on its own, so only that batch's caller sees the
+/// batch (SQLSTATE classes 22, 23, 54) or is rolled back (class 40, e.g. a deadlock with another shared statement that
+/// holds the same keys in another order), each batch is written again on its own, so only a bad batch's caller sees an
 /// error.
 ///
 /// **Reads.** Positions come from a sequence and are taken before commit, so they can become visible out of order. A
@@ -77,7 +78,11 @@ public struct EventStore: Sendable {
                 start += batch.count
             }
             return results
-        } catch let error as PQError where ["22", "23", "54"].contains(error.sqlState?.prefix(2) ?? "") {
+        } catch let error as PQError where ["22", "23", "40", "54"].contains(error.sqlState?.prefix(2) ?? "") {
+            // Data (22, 23, 54), or a rollback (40): a deadlock between two shared statements that hold the same keys in
+            // different orders (a retried request queued beside its first copy). Written one by one, each batch holds
+            // its keys only for its own short statement; a deadlock that still happens reaches its caller as an error
+            // to retry.
             var results: [Result<[AppendOutcome], any Error>] = []
             for batch in group { results.append(await alone(batch)) }
             return results
