@@ -143,9 +143,40 @@ final class FaultCluster: Sendable {
             client: database.client, acknowledged: load.ledger.acknowledged, hubSpot: hubSpot, oneSignal: oneSignal,
             oneSignalApps: ["default": Self.appID])
         let logs = processes.map { "serve :\($0.port):\n\($0.logTail(lines: 8))" }.joined(separator: "\n")
-        #expect(settled, "the work did not settle within \(timeout):\n\(report)\n\(logs)", sourceLocation: sourceLocation)
+        // What holds the projection back when nothing settles: transactions anywhere on the server (the read horizon is
+        // the oldest of them) and the log's progress against the projection's checkpoint.
+        let diagnosis = try await Self.horizonDiagnosis(database.client)
+        #expect(settled, "the work did not settle within \(timeout):\n\(report)\n\(logs)\n\(diagnosis)", sourceLocation: sourceLocation)
         #expect(report.isClean, "the ledgers differ:\n\(report)\n\(logs)", sourceLocation: sourceLocation)
         return report
+    }
+
+    /// The transactions open on the whole server (oldest first) and the log head against each subscriber's checkpoint.
+    static func horizonDiagnosis(_ client: PQClient) async throws -> String {
+        let transactions = try await client.query(
+            """
+            SELECT datname, state, backend_xid::text, backend_xmin::text,
+                   round(extract(epoch FROM now() - xact_start)::numeric, 1)::text, left(query, 120)
+            FROM pg_stat_activity
+            WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
+            ORDER BY xact_start LIMIT 10
+            """)
+        var lines = ["open transactions on the server (database, state, xid, xmin, seconds open, query):"]
+        for row in transactions {
+            let (database, state, xid, xmin, seconds, query) = try row.decode((String?, String?, String?, String?, String?, String?).self)
+            lines.append("  \(database ?? "-") \(state ?? "-") xid=\(xid ?? "-") xmin=\(xmin ?? "-") \(seconds ?? "?") s: \(query ?? "")")
+        }
+        let horizon = try await client.query(
+            """
+            SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+                   (SELECT max(transaction_id)::text FROM events), (SELECT max(position)::text FROM events)
+            """)[0].decode((String?, String?, String?).self)
+        lines.append("read horizon (xmin) \(horizon.0 ?? "-"); newest event transaction \(horizon.1 ?? "-"), position \(horizon.2 ?? "-")")
+        for row in try await client.query("SELECT name, transaction_id::text, position::text FROM subscription_checkpoints ORDER BY name") {
+            let (name, transaction, position) = try row.decode((String, String?, String?).self)
+            lines.append("  checkpoint \(name): transaction \(transaction ?? "-"), position \(position ?? "-")")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Waits until `condition` holds (polling), at most `timeout`.
