@@ -53,7 +53,12 @@ public struct LedgerReport: Sendable, CustomStringConvertible {
 /// Waits for a run to settle and compares its three ledgers.
 public enum LedgerCheck {
     /// Waits until nothing is left to do: every subscription has read the whole log, no contact is `pending`, no push
-    /// is in flight or waiting for a retry (`deliveries.state = 'queued'`), and the outboxes are empty — twice in a row, `interval` apart. Returns whether that happened before `timeout`.
+    /// is in flight or waiting for a retry (`deliveries.state = 'queued'`), and the outboxes are empty — twice in a row,
+    /// `interval` apart. Returns whether that happened before `timeout`.
+    ///
+    /// "Read the whole log" compares in the readers' order, `(transaction_id, position)`: a reader that is done can hold
+    /// a checkpoint whose position is below the highest one (events appended late by a transaction that began early
+    /// come before it in that order).
     @discardableResult
     public static func waitUntilSettled(client: PQClient, timeout: Duration = .seconds(120), interval: Duration = .milliseconds(300))
         async throws -> Bool
@@ -65,7 +70,8 @@ public enum LedgerCheck {
             let rows = try? await client.query(
                 """
                 SELECT (SELECT COALESCE(max(position), 0) FROM events),
-                       (SELECT count(*) FROM subscription_checkpoints WHERE position < (SELECT COALESCE(max(position), 0) FROM events)),
+                       (SELECT count(*) FROM subscription_checkpoints c WHERE EXISTS (
+                            SELECT 1 FROM events e WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position))),
                        (SELECT count(*) FROM sync_status WHERE state = 'pending')
                          + (SELECT count(*) FROM deliveries WHERE state = 'queued'),
                        (SELECT count(*) FROM onesignal_outbox) + (SELECT count(*) FROM hubspot_event_outbox),
