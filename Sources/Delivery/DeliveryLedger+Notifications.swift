@@ -81,12 +81,17 @@ extension DeliveryLedger {
         return byEmail ? email : userID
     }
 
-    /// Whether the people projection has read the log past `position` (so a contact it does not know is unknown).
+    /// Whether the people projection has read the event at `position` (so a contact it does not know is unknown):
+    /// whether that event is at or before its checkpoint in the readers' order, `(transaction_id, position)` — a
+    /// checkpoint's position can be below that of an event already read, when that event's transaction began earlier.
     func projected(past position: Int64) async throws -> Bool {
         let rows = try await client.query(
-            "SELECT position FROM subscription_checkpoints WHERE name = 'people'", name: "delivery.people_checkpoint")
-        guard let row = rows.first else { return false }
-        return try row.decode(Int64.self, at: 0) >= position
+            """
+            SELECT EXISTS (SELECT 1 FROM events e, subscription_checkpoints c
+                           WHERE c.name = 'people' AND e.position = \(position)
+                             AND (e.transaction_id, e.position) <= (c.transaction_id, c.position))
+            """, name: "delivery.people_checkpoint")
+        return try rows[0].decode(Bool.self, at: 0)
     }
 
     /// Appends `events` (when not already in the log) and records OneSignal's answer on the outbox row, in one

@@ -257,8 +257,14 @@ public struct DeliveryLedger: Sendable {
     /// through a larger backlog. A contact counts as unchanged for the coalescing delay only when no *projected*
     /// change is that recent — so a projection catching up on a burst does not make half-applied contacts look
     /// settled (they would be pushed twice), while contacts that have waited half a minute go anyway.
+    ///
+    /// "Every event" is judged in the readers' order, `(transaction_id, position)`: a projection that has read
+    /// everything can hold a checkpoint whose position is below the highest (a transaction that began early appended
+    /// last), and judged by position alone it would look behind until the next event arrived — nothing pushed meanwhile.
+    /// The backlog's size stays an estimate by position.
     static let projectedUntil = """
-        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events e WHERE e.position > c.position) THEN now()
+        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position))
+                        THEN now()
                     WHEN NOT EXISTS (SELECT 1 FROM events e WHERE e.position > c.position + 1000)
                         THEN (SELECT e.occurred_at FROM events e WHERE e.position = c.position)
                     ELSE (SELECT e.occurred_at FROM events e WHERE e.position = c.position) - interval '30 seconds' END
