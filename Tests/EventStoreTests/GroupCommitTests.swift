@@ -145,15 +145,3 @@ private func withWriterHeld(
     }
     return results
 }
-
-private func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TimeoutError(description: "timed out: \(what)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-private struct TimeoutError: Error, CustomStringConvertible {
-    var description: String
-}

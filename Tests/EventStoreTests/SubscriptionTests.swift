@@ -114,9 +114,9 @@ import TestSupport
             // Let the subscription go idle and the listener connect.
             try await Task.sleep(for: .milliseconds(500))
             try await store.append([makeEvent(key: "wake-1")])
-            try await Self.waitUntil { seen.keys == ["wake-1"] }
+            try await waitUntil("the first event is handled") { seen.keys == ["wake-1"] }
             try await store.append([makeEvent(key: "wake-2"), makeEvent(key: "wake-3")])
-            try await Self.waitUntil { seen.keys.count == 3 }
+            try await waitUntil("three events are handled") { seen.keys.count == 3 }
             running.cancel()
             watching.cancel()
             _ = try? await running.value
@@ -129,16 +129,6 @@ import TestSupport
         return try #require(page.events.first { $0.idempotencyKey == key }).cursor
     }
 
-    static func waitUntil(timeout: Duration = .seconds(60), _ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(timeout)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
 }
 
 /// Collects idempotency keys from a handler.

@@ -184,13 +184,11 @@ final class FaultCluster: Sendable {
         _ what: String, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
         _ condition: () async throws -> Bool
     ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-                throw FaultHarnessError("timed out waiting for: \(what)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        do {
+            try await TestSupport.waitUntil(what, timeout: timeout, condition)
+        } catch let timedOut as PollingTimeout {
+            Issue.record("\(timedOut)", sourceLocation: sourceLocation)
+            throw timedOut
         }
     }
 
