@@ -58,8 +58,10 @@ public struct SegmentController: Sendable {
 
         let result: SegmentNormalizer.Result
         do {
-            let json = try await RequestBody.json(request, limit: SegmentNormalizer.maximumRequestBytes)
-            result = try SegmentNormalizer.normalize(json, endpoint: endpoint, receivedAt: receivedAt)
+            let body = try await RequestBody.collect(request, limit: SegmentNormalizer.maximumRequestBytes)
+            result = try body.withUnsafeReadableBytes { bytes in
+                Result { () throws(IngestionError) in try SegmentNormalizer.normalize(bytes, endpoint: endpoint, receivedAt: receivedAt) }
+            }.get()
         } catch {
             return JSONResponse.error(error)
         }
@@ -81,16 +83,11 @@ public struct SegmentController: Sendable {
         }
 
         let metadata = EventIntake.metadata(["writeKeyID": writeKeyID!, "requestID": context.id, "endpoint": path])
-        let events: [NewEvent]
-        do {
-            events = try result.accepted.map { message in
-                NewEvent(
-                    stream: message.stream, type: "segment.\(message.type.rawValue)", source: .segment,
-                    idempotencyKey: message.messageID, occurredAt: message.occurredAt,
-                    payload: PQJSONB(bytes: try message.payload.serialized()), metadata: metadata)
-            }
-        } catch {
-            return JSONResponse.error(IngestionError(status: 400, code: "invalid_json", message: "the body could not be re-encoded"))
+        let events = result.accepted.map { message in
+            NewEvent(
+                stream: message.stream, type: "segment.\(message.type.rawValue)", source: .segment,
+                idempotencyKey: message.messageID, occurredAt: message.occurredAt, payload: PQJSONB(bytes: message.payload),
+                metadata: metadata)
         }
         do {
             try await intake.store(

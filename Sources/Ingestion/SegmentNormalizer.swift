@@ -24,9 +24,10 @@ public struct NormalizedMessage: Sendable, Hashable {
     public var stream: String
     /// The clock-skew-corrected `timestamp`.
     public var occurredAt: Date
-    /// The message as stored: merged batch context and integrations, `messageId`, `receivedAt`, corrected
-    /// `timestamp` and `originalTimestamp`; the write key removed.
-    public var payload: JSONValue
+    /// The message as stored, as JSON text: merged batch context and integrations, `messageId`, `receivedAt`,
+    /// corrected `timestamp` and `originalTimestamp`; the write key removed. Members the normalization does not
+    /// change are the bytes the client sent.
+    public var payload: [UInt8]
 }
 
 /// A message of a batch that failed validation. Encodes (for responses) as `{"index", "messageId", "reason"}`.
@@ -57,9 +58,15 @@ public struct RejectedMessage: Sendable, Hashable, Encodable {
     }
 }
 
+
 /// Validates and normalizes Segment HTTP Tracking API requests (see `shared/contracts/segment.md`).
+///
+/// The body is read once, validated as strictly as `JSONValue.parse` validates (valid UTF-8, no `\u0000`, no lone
+/// surrogates, at most 64 levels), and each stored message is written from the bytes the client sent: the members
+/// normalization does not change (properties, traits, the rest of the context…) are copied as they are, and only the
+/// ones it sets are written anew. Numbers are therefore stored exactly as sent.
 public enum SegmentNormalizer {
-    /// Segment's limit for one message: 32 KB.
+    /// Segment's limit for one message: 32 KB, measured on the message's JSON text as sent.
     public static let maximumMessageBytes = 32 * 1024
     /// Segment's limit for one request: 500 KB (applied to the decompressed body too).
     public static let maximumRequestBytes = 500 * 1024
@@ -75,66 +82,83 @@ public enum SegmentNormalizer {
         public var bodyWriteKey: String?
     }
 
-    /// Validates and normalizes a request body.
+    /// Validates and normalizes a request body (JSON text).
     ///
-    /// - Throws: `IngestionError` for problems of the whole request: a wrong top-level shape or a message over
-    ///   32 KB. Problems of single messages of a batch are returned as `rejected`.
-    public static func normalize(_ body: JSONValue, endpoint: SegmentEndpoint, receivedAt: Date) throws(IngestionError) -> Result {
-        guard case .object(var top) = body else {
-            throw .badRequest("invalid_body", "the body must be a JSON object")
+    /// - Throws: `IngestionError` for problems of the whole request: invalid JSON (`invalid_json`), a wrong top-level
+    ///   shape (`invalid_body`) or a message over 32 KB (`message_too_large`). Problems of single messages of a batch
+    ///   are returned as `rejected`.
+    public static func normalize(_ body: UnsafeRawBufferPointer, endpoint: SegmentEndpoint, receivedAt: Date) throws(IngestionError)
+        -> Result
+    {
+        let bytes = body.assumingMemoryBound(to: UInt8.self)
+        let read: SegmentRequestReader.Body
+        do {
+            read = try SegmentRequestReader.read(bytes, batch: endpoint == .batch)
+        } catch {
+            throw IngestionError(status: 400, code: "invalid_json", message: "the body is not valid JSON: \(error)")
         }
-        let bodyWriteKey = top["writeKey"]?.stringValue
-        top["writeKey"] = nil
-        switch endpoint {
-        case .single(let type):
-            let size = JSONValue.object(top).serializedSize
+        let received = Received(date: receivedAt, text: ISO8601Timestamp.format(receivedAt))
+        switch read {
+        case .notAnObject:
+            throw .badRequest("invalid_body", "the body must be a JSON object")
+        case .message(let message):
+            guard case .single(let type) = endpoint else { preconditionFailure("a single message is read only for a single-message endpoint") }
+            let bodyWriteKey = message[.writeKey]?.parsed?.stringValue
+            let size = message.span.count
             guard size <= maximumMessageBytes else {
                 throw .badRequest(
                     "message_too_large", "the message is \(size) bytes; the limit is \(maximumMessageBytes) bytes (32 KB) per message")
             }
-            switch normalizeMessage(top, index: 0, expectedType: type, batch: nil, receivedAt: receivedAt) {
-            case .accepted(let message):
-                return Result(accepted: [message], rejected: [], bodyWriteKey: bodyWriteKey)
+            switch normalizeMessage(message, in: bytes, index: 0, expectedType: type, batch: nil, received: received) {
+            case .accepted(let normalized):
+                return Result(accepted: [normalized], rejected: [], bodyWriteKey: bodyWriteKey)
             case .rejected(let rejection):
                 // A single-message request has nothing else to store: the whole request is invalid.
                 throw .badRequest("invalid_message", rejection.reason)
             }
-        case .batch:
-            guard let batchValue = top["batch"] else {
+        case .batch(let batch):
+            guard let elements = batch.elements else {
                 throw .badRequest("invalid_body", "a batch request needs a \"batch\" array of messages")
             }
-            guard case .array(let messages) = batchValue else {
-                throw .badRequest("invalid_body", "\"batch\" must be an array of messages")
-            }
-            if let context = top["context"], context.objectValue == nil, !context.isNull {
+            guard let elements else { throw .badRequest("invalid_body", "\"batch\" must be an array of messages") }
+            if let context = batch.context, context.shape == .other {
                 throw .badRequest("invalid_body", "the batch's \"context\" must be an object")
             }
-            if let integrations = top["integrations"], integrations.objectValue == nil, !integrations.isNull {
+            if let integrations = batch.integrations, integrations.shape == .other {
                 throw .badRequest("invalid_body", "the batch's \"integrations\" must be an object")
             }
-            let batch = BatchDefaults(
-                context: top["context"]?.objectValue, integrations: top["integrations"]?.objectValue,
-                sentAt: top["sentAt"]?.stringValue)
-            var result = Result(accepted: [], rejected: [], bodyWriteKey: bodyWriteKey)
-            for (index, raw) in messages.enumerated() {
-                let size = raw.serializedSize
+            let defaults = BatchDefaults(
+                context: batch.context?.object, integrations: batch.integrations?.object, sentAt: batch.sentAt?.stringValue)
+            var result = Result(accepted: [], rejected: [], bodyWriteKey: batch.writeKey?.stringValue)
+            result.accepted.reserveCapacity(elements.count)
+            for (index, element) in elements.enumerated() {
+                let size = element.span.count
                 guard size <= maximumMessageBytes else {
                     throw .badRequest(
                         "message_too_large",
                         "message \(index) is \(size) bytes; the limit is \(maximumMessageBytes) bytes (32 KB) per message")
                 }
-                guard case .object(var message) = raw else {
-                    result.rejected.append(RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: raw))
-                    continue
-                }
-                message["writeKey"] = nil
-                switch normalizeMessage(message, index: index, expectedType: nil, batch: batch, receivedAt: receivedAt) {
-                case .accepted(let normalized): result.accepted.append(normalized)
-                case .rejected(let rejection): result.rejected.append(rejection)
+                switch element {
+                case .notAnObject(let span):
+                    let value = (try? JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[span]))) ?? .null
+                    result.rejected.append(RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: value))
+                case .message(let message):
+                    switch normalizeMessage(message, in: bytes, index: index, expectedType: nil, batch: defaults, received: received) {
+                    case .accepted(let normalized): result.accepted.append(normalized)
+                    case .rejected(let rejection): result.rejected.append(rejection)
+                    }
                 }
             }
             return result
         }
+    }
+
+    /// Validates and normalizes a request body (JSON text).
+    public static func normalize(_ body: [UInt8], endpoint: SegmentEndpoint, receivedAt: Date) throws(IngestionError) -> Result {
+        let result = body.withUnsafeBytes { bytes in
+            Swift.Result { () throws(IngestionError) -> Result in try normalize(bytes, endpoint: endpoint, receivedAt: receivedAt) }
+        }
+        return try result.get()
     }
 
     /// What became of one message.
@@ -143,19 +167,28 @@ public enum SegmentNormalizer {
         case rejected(RejectedMessage)
     }
 
+    /// The batch-level members every message of a batch inherits.
     struct BatchDefaults {
-        var context: [String: JSONValue]?
-        var integrations: [String: JSONValue]?
+        var context: SegmentRequestReader.RawObject?
+        var integrations: SegmentRequestReader.RawObject?
         var sentAt: String?
     }
 
+    /// The time the request was received, and its text as stored in `receivedAt`.
+    struct Received {
+        var date: Date
+        var text: String
+    }
+
+    typealias Field = SegmentRequestReader.Field
+
     static func normalizeMessage(
-        _ input: [String: JSONValue], index: Int, expectedType: SegmentMessageType?, batch: BatchDefaults?, receivedAt: Date
+        _ message: SegmentRequestReader.RawMessage, in bytes: UnsafeBufferPointer<UInt8>, index: Int,
+        expectedType: SegmentMessageType?, batch: BatchDefaults?, received: Received
     ) -> MessageOutcome {
-        var message = input
-        var suppliedID = message["messageId"]?.identifierValue
+        var suppliedID = message[.messageId]?.parsed?.identifierValue
         func reject(_ reason: String) -> MessageOutcome {
-            .rejected(RejectedMessage(index: index, messageId: suppliedID, reason: reason, message: .object(input)))
+            .rejected(RejectedMessage(index: index, messageId: suppliedID, reason: reason, message: asReceived(message, in: bytes)))
         }
         if let id = suppliedID, id.utf8.count > maximumIdentifierBytes {
             suppliedID = nil
@@ -167,67 +200,58 @@ public enum SegmentNormalizer {
         if let expectedType {
             type = expectedType
         } else {
-            guard let name = message["type"]?.stringValue else { return reject("\"type\" is required in a batch message") }
+            guard let name = message[.type]?.parsed?.stringValue else { return reject("\"type\" is required in a batch message") }
             guard let parsed = SegmentMessageType(rawValue: name.lowercased()) else {
                 return reject("\"type\" must be one of identify, track, page, screen, group, alias (got \"\(name.prefix(64))\")")
             }
             type = parsed
         }
-        message["type"] = .string(type.rawValue)
 
-        // Objects.
-        for field in ["context", "integrations", "traits", "properties"] {
-            if let value = message[field] {
-                if value.isNull {
-                    message[field] = nil
-                } else if value.objectValue == nil {
-                    return reject("\"\(field)\" must be an object")
-                }
-            }
-        }
-        // Batch-level context and integrations apply to every message; the message's own keys win.
-        if let batch {
-            for (field, defaults) in [("context", batch.context), ("integrations", batch.integrations)] {
-                guard let defaults, !defaults.isEmpty else { continue }
-                var merged = defaults
-                for (key, value) in message[field]?.objectValue ?? [:] { merged[key] = value }
-                message[field] = .object(merged)
+        // Objects: null means absent.
+        var objects: [Field: Range<Int>] = [:]
+        for field in [Field.context, .integrations, .traits, .properties] {
+            guard let value = message[field]?.value else { continue }
+            switch SegmentRequestReader.shape(of: value, in: bytes) {
+            case .object: objects[field] = value
+            case .null: break
+            case .other: return reject("\"\(field)\" must be an object")
             }
         }
 
-        // Identities: strings or numbers; null means absent.
-        var identities: [String: String] = [:]
-        for field in ["userId", "anonymousId", "previousId", "groupId"] {
-            guard let value = message[field] else { continue }
-            if value.isNull || value.stringValue?.isBlank == true {
-                message[field] = nil
-                continue
-            }
+        // Identities: strings or numbers; null or blank means absent.
+        var identities: [Field: String] = [:]
+        for field in [Field.userId, .anonymousId, .previousId, .groupId] {
+            guard let value = message[field]?.parsed else { continue }
+            if value.isNull || value.stringValue?.isBlank == true { continue }
             guard let identifier = value.identifierValue else { return reject("\"\(field)\" must be a string") }
-            guard identifier.utf8.count <= maximumIdentifierBytes else { return reject(Self.overlong(field, identifier)) }
-            message[field] = .string(identifier)
+            guard identifier.utf8.count <= maximumIdentifierBytes else { return reject(Self.overlong("\(field)", identifier)) }
             identities[field] = identifier
         }
         switch type {
         case .alias:
-            guard identities["userId"] != nil else { return reject("an alias call needs \"userId\"") }
-            guard identities["previousId"] != nil else { return reject("an alias call needs \"previousId\"") }
+            guard identities[.userId] != nil else { return reject("an alias call needs \"userId\"") }
+            guard identities[.previousId] != nil else { return reject("an alias call needs \"previousId\"") }
         default:
-            guard identities["userId"] != nil || identities["anonymousId"] != nil else {
+            guard identities[.userId] != nil || identities[.anonymousId] != nil else {
                 return reject("\"userId\" or \"anonymousId\" is required")
             }
         }
+        // The message's own context (batch-level context and integrations are merged in when it is written).
+        let context = objects[.context] == nil ? nil : message[.context]?.object
+        var traits = objects[.traits]
         switch type {
         case .track:
-            guard let event = message["event"]?.stringValue, !event.isBlank else {
+            guard let event = message[.event]?.parsed?.stringValue, !event.isBlank else {
                 return reject("a track call needs a non-empty \"event\"")
             }
         case .group:
-            guard identities["groupId"] != nil else { return reject("a group call needs \"groupId\"") }
+            guard identities[.groupId] != nil else { return reject("a group call needs \"groupId\"") }
         case .identify:
-            // RudderStack's server SDKs send identify traits only in context.traits.
-            if message["traits"] == nil, let contextTraits = message["context"]?["traits"], contextTraits.objectValue != nil {
-                message["traits"] = contextTraits
+            // RudderStack's server SDKs send identify traits only in context.traits (the message's or the batch's).
+            if traits == nil, let contextTraits = context?.last("traits") ?? batch?.context?.last("traits"),
+                SegmentRequestReader.shape(of: contextTraits.value, in: bytes) == .object
+            {
+                traits = contextTraits.value
             }
         case .page, .screen, .alias:
             break
@@ -235,54 +259,164 @@ public enum SegmentNormalizer {
 
         // Timestamps and Segment's clock-skew correction: timestamp = receivedAt − (sentAt − timestamp).
         var timestamp: Date?
-        if let value = message["timestamp"], !value.isNull {
+        if let value = message[.timestamp]?.parsed, !value.isNull {
             guard let text = value.stringValue, let parsed = ISO8601Timestamp.parse(text) else {
                 return reject("\"timestamp\" must be an ISO 8601 date-time with a time zone")
             }
             timestamp = parsed
         }
         var sentAt: Date?
-        let sentAtText: String? = message["sentAt"]?.stringValue ?? batch?.sentAt
+        let sentAtText: String? = message[.sentAt]?.parsed?.stringValue ?? batch?.sentAt
         if let sentAtText {
             guard let parsed = ISO8601Timestamp.parse(sentAtText) else {
                 return reject("\"sentAt\" must be an ISO 8601 date-time with a time zone")
             }
             sentAt = parsed
-            message["sentAt"] = .string(sentAtText)
-        } else if let value = message["sentAt"], !value.isNull {
+        } else if let value = message[.sentAt]?.parsed, !value.isNull {
             return reject("\"sentAt\" must be an ISO 8601 date-time with a time zone")
         }
         let occurredAt: Date
+        var originalTimestamp = message[.originalTimestamp]?.value
         if let timestamp {
             if let sentAt {
-                occurredAt = receivedAt.addingTimeInterval(-sentAt.timeIntervalSince(timestamp))
-                if message["originalTimestamp"] == nil { message["originalTimestamp"] = message["timestamp"] }
+                occurredAt = received.date.addingTimeInterval(-sentAt.timeIntervalSince(timestamp))
+                if originalTimestamp == nil { originalTimestamp = message[.timestamp]?.value }
             } else {
                 occurredAt = timestamp
             }
         } else {
-            occurredAt = receivedAt
+            occurredAt = received.date
         }
         guard ISO8601Timestamp.isStorable(occurredAt) else {
             return reject("\"timestamp\" (corrected for clock skew with \"sentAt\") must fall between the years 1 and 9999")
         }
-        message["timestamp"] = .string(ISO8601Timestamp.format(occurredAt))
-        message["receivedAt"] = .string(ISO8601Timestamp.format(receivedAt))
         let messageID = suppliedID ?? "hubsignal-" + UUID().uuidString.lowercased()
-        message["messageId"] = .string(messageID)
+
+        // The stored message: every member normalization does not set, as sent; then the ones it sets.
+        var writer = MessageWriter(bytes: bytes, capacity: message.span.count + 160)
+        for (member, isField) in message.members where !isField { writer.copy(member: member.text) }
+        writer.name("type")
+        writer.string(type.rawValue)
+        for field in [Field.userId, .anonymousId, .previousId, .groupId] {
+            guard let identifier = identities[field] else { continue }
+            writer.name("\(field)")
+            writer.string(identifier)
+        }
+        writer.name("messageId")
+        writer.string(messageID)
+        for (name, value) in [("event", message[.event]?.value), ("traits", traits), ("properties", objects[.properties])] {
+            guard let value else { continue }
+            writer.name(name)
+            writer.copy(value: value)
+        }
+        for field in [Field.context, .integrations] {
+            let inherited = field == .context ? batch?.context : batch?.integrations
+            if let defaults = inherited, !defaults.members.isEmpty {
+                writer.name("\(field)")
+                writer.merged(defaults, objects[field] == nil ? .init() : message[field]?.object ?? .init())
+            } else if let own = objects[field] {
+                writer.name("\(field)")
+                writer.copy(value: own)
+            }
+        }
+        if let sentAtText {
+            writer.name("sentAt")
+            writer.string(sentAtText)
+        } else if let value = message[.sentAt]?.value {
+            writer.name("sentAt")
+            writer.copy(value: value)
+        }
+        if let originalTimestamp {
+            writer.name("originalTimestamp")
+            writer.copy(value: originalTimestamp)
+        }
+        writer.name("timestamp")
+        writer.string(ISO8601Timestamp.format(occurredAt))
+        writer.name("receivedAt")
+        writer.string(received.text)
 
         let stream: String
-        if let userID = identities["userId"] {
+        if let userID = identities[.userId] {
             stream = "user:" + userID
         } else {
-            stream = "anonymous:" + identities["anonymousId"]!
+            stream = "anonymous:" + identities[.anonymousId]!
         }
         return .accepted(
             NormalizedMessage(
-                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: .object(message)))
+                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: writer.finish()))
+    }
+
+    /// The message as received, without its write key: what `rejections` records of a refused message.
+    static func asReceived(_ message: SegmentRequestReader.RawMessage, in bytes: UnsafeBufferPointer<UInt8>) -> JSONValue {
+        var writer = MessageWriter(bytes: bytes, capacity: message.span.count)
+        for (member, _) in message.members where member.name != "writeKey" { writer.copy(member: member.text) }
+        let text = writer.finish()
+        // The members were validated while reading, so this parses.
+        return (try? JSONValue.parse(text)) ?? .null
     }
 
     static func overlong(_ field: String, _ value: String) -> String {
         "\"\(field)\" is \(value.utf8.count) bytes; the limit is \(maximumIdentifierBytes) bytes"
+    }
+}
+
+/// Writes one stored message: an object of members copied from the request body or written anew.
+struct MessageWriter {
+    let bytes: UnsafeBufferPointer<UInt8>
+    private var output: [UInt8]
+    private var members = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>, capacity: Int) {
+        self.bytes = bytes
+        output = []
+        output.reserveCapacity(capacity)
+        output.append(UInt8(ascii: "{"))
+    }
+
+    /// Copies a member of the body (`"name": value`) as sent.
+    mutating func copy(member: Range<Int>) {
+        if members > 0 { output.append(UInt8(ascii: ",")) }
+        members += 1
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member]))
+    }
+
+    /// Starts a member written anew: its name; one value (`string`, `copy(value:)` or `merged`) must follow.
+    mutating func name(_ name: String) {
+        if members > 0 { output.append(UInt8(ascii: ",")) }
+        members += 1
+        JSONWriter.writeString(name, into: &output)
+        output.append(UInt8(ascii: ":"))
+    }
+
+    /// A string value, escaped as JSON needs.
+    mutating func string(_ text: String) { JSONWriter.writeString(text, into: &output) }
+
+    /// A value of the body, as sent.
+    mutating func copy(value: Range<Int>) { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[value])) }
+
+    /// An object of the batch's defaults and the message's own members; a member of the message replaces the
+    /// default of the same name.
+    mutating func merged(_ defaults: SegmentRequestReader.RawObject, _ own: SegmentRequestReader.RawObject) {
+        output.append(UInt8(ascii: "{"))
+        var count = 0
+        let ownNames = own.members.count > 8 ? Set(own.members.map(\.name)) : nil
+        for member in defaults.members {
+            let overridden = ownNames?.contains(member.name) ?? own.members.contains { $0.name == member.name }
+            if overridden { continue }
+            if count > 0 { output.append(UInt8(ascii: ",")) }
+            count += 1
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.text]))
+        }
+        for member in own.members {
+            if count > 0 { output.append(UInt8(ascii: ",")) }
+            count += 1
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.text]))
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    mutating func finish() -> [UInt8] {
+        output.append(UInt8(ascii: "}"))
+        return output
     }
 }

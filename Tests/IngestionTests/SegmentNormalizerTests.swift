@@ -5,12 +5,12 @@ import Testing
 @Suite struct SegmentNormalizerTests {
     let receivedAt = ISO8601Timestamp.parse("2026-11-23T12:00:10.000Z")!
 
-    func parse(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
+    func parse(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     /// What analytics-python 2.x sends for `analytics.identify(...)` + `track(...)` (its `batch` upload): ids may be
     /// null, timestamps carry microseconds and a `+00:00` offset, and `sentAt` is at the batch level.
     @Test func analyticsPythonBatchIsNormalizedWithClockSkewCorrection() throws {
-        let body = try parse(
+        let body = parse(
             """
             {"batch": [
               {"integrations": {}, "anonymousId": null, "context": {"library": {"name": "analytics-python", "version": "2.3.2"}},
@@ -30,17 +30,17 @@ import Testing
         #expect(identify.stream == "user:user-42")
         // The client's clock is 5 s behind the server's (sent at 12:00:05 by its clock, received at 12:00:10).
         #expect(abs(identify.occurredAt.timeIntervalSince(ISO8601Timestamp.parse("2026-11-23T12:00:05.123456Z")!)) < 0.000_01)
-        #expect(identify.payload["originalTimestamp"] == .string("2026-11-23T12:00:00.123456+00:00"))
-        #expect(identify.payload["timestamp"] == .string("2026-11-23T12:00:05.123Z"))
-        #expect(identify.payload["receivedAt"] == .string("2026-11-23T12:00:10.000Z"))
-        #expect(identify.payload["sentAt"] == .string("2026-11-23T12:00:05.000000+00:00"))
-        #expect(identify.payload["anonymousId"] == nil)
-        #expect(result.accepted[1].payload["event"] == .string("Signed Up"))
+        #expect((try identify.json)["originalTimestamp"] == .string("2026-11-23T12:00:00.123456+00:00"))
+        #expect((try identify.json)["timestamp"] == .string("2026-11-23T12:00:05.123Z"))
+        #expect((try identify.json)["receivedAt"] == .string("2026-11-23T12:00:10.000Z"))
+        #expect((try identify.json)["sentAt"] == .string("2026-11-23T12:00:05.000000+00:00"))
+        #expect((try identify.json)["anonymousId"] == nil)
+        #expect((try result.accepted[1].json)["event"] == .string("Signed Up"))
     }
 
     /// RudderStack's Python SDK sends identify traits only in `context.traits`.
     @Test func rudderStackIdentifyTraitsComeFromContext() throws {
-        let body = try parse(
+        let body = parse(
             """
             {"userId": "u1", "anonymousId": "a1", "channel": "server", "type": "identify",
              "context": {"traits": {"email": "grace@example.com", "lastName": "Hopper"}, "library": {"name": "rudder-analytics-python", "version": "2.1.0"}},
@@ -50,20 +50,20 @@ import Testing
         let result = try SegmentNormalizer.normalize(body, endpoint: .single(.identify), receivedAt: receivedAt)
         #expect(result.bodyWriteKey == "secret-key")
         let message = try #require(result.accepted.first)
-        #expect(message.payload["traits"]?["email"] == .string("grace@example.com"))
-        #expect(message.payload["writeKey"] == nil)
-        #expect(message.payload["originalTimestamp"] == .string("2026-11-23T11:59:59.000Z"))
+        #expect((try message.json)["traits"]?["email"] == .string("grace@example.com"))
+        #expect((try message.json)["writeKey"] == nil)
+        #expect((try message.json)["originalTimestamp"] == .string("2026-11-23T11:59:59.000Z"))
     }
 
     @Test func batchContextAndIntegrationsMergeWithTheMessageWinning() throws {
-        let body = try parse(
+        let body = parse(
             """
             {"batch": [{"type": "track", "event": "E", "anonymousId": "anon-1", "context": {"ip": "10.0.0.1"}, "integrations": {"HubSpot": false}}],
              "context": {"ip": "192.0.2.1", "locale": "de-DE"}, "integrations": {"All": true, "HubSpot": true}}
             """)
         let message = try #require(try SegmentNormalizer.normalize(body, endpoint: .batch, receivedAt: receivedAt).accepted.first)
-        #expect(message.payload["context"] == .object(["ip": .string("10.0.0.1"), "locale": .string("de-DE")]))
-        #expect(message.payload["integrations"] == .object(["All": .bool(true), "HubSpot": .bool(false)]))
+        #expect((try message.json)["context"] == .object(["ip": .string("10.0.0.1"), "locale": .string("de-DE")]))
+        #expect((try message.json)["integrations"] == .object(["All": .bool(true), "HubSpot": .bool(false)]))
         #expect(message.stream == "anonymous:anon-1")
         // No timestamp: it happened when it was received; a messageId is assigned.
         #expect(message.occurredAt == receivedAt)
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func invalidMessagesAreRejectedWithReasonsAndTheRestAccepted() throws {
-        let body = try parse(
+        let body = parse(
             """
             {"batch": [
               {"type": "track", "userId": "u1", "event": "OK", "messageId": "m1"},
@@ -104,21 +104,21 @@ import Testing
     }
 
     @Test func requestLevelProblemsThrow() throws {
-        let notObject = try parse("[1, 2]")
+        let notObject = parse("[1, 2]")
         let error = #expect(throws: IngestionError.self) {
             try SegmentNormalizer.normalize(notObject, endpoint: .batch, receivedAt: receivedAt)
         }
         #expect(error?.status == 400)
         #expect(throws: IngestionError.self) {
-            try SegmentNormalizer.normalize(try parse(#"{"batch": {}}"#), endpoint: .batch, receivedAt: receivedAt)
+            try SegmentNormalizer.normalize(parse(#"{"batch": {}}"#), endpoint: .batch, receivedAt: receivedAt)
         }
         #expect(throws: IngestionError.self) {
-            try SegmentNormalizer.normalize(try parse(#"{"type": "track"}"#), endpoint: .single(.track), receivedAt: receivedAt)
+            try SegmentNormalizer.normalize(parse(#"{"type": "track"}"#), endpoint: .single(.track), receivedAt: receivedAt)
         }
         let huge = String(repeating: "x", count: 33 * 1024)
         let oversize = #expect(throws: IngestionError.self) {
             try SegmentNormalizer.normalize(
-                try parse(#"{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"blob": "\#(huge)"}}]}"#),
+                parse(#"{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"blob": "\#(huge)"}}]}"#),
                 endpoint: .batch, receivedAt: receivedAt)
         }
         #expect(oversize?.code == "message_too_large")
@@ -127,12 +127,17 @@ import Testing
 
     @Test func aliasNeedsBothIdentities() throws {
         let ok = try SegmentNormalizer.normalize(
-            try parse(#"{"userId": "u2", "previousId": "anon-9"}"#), endpoint: .single(.alias), receivedAt: receivedAt)
+            parse(#"{"userId": "u2", "previousId": "anon-9"}"#), endpoint: .single(.alias), receivedAt: receivedAt)
         #expect(ok.accepted.first?.stream == "user:u2")
         #expect(throws: IngestionError.self) {
-            try SegmentNormalizer.normalize(try parse(#"{"previousId": "anon-9"}"#), endpoint: .single(.alias), receivedAt: receivedAt)
+            try SegmentNormalizer.normalize(parse(#"{"previousId": "anon-9"}"#), endpoint: .single(.alias), receivedAt: receivedAt)
         }
     }
+}
+
+extension NormalizedMessage {
+    /// The stored message, parsed.
+    var json: JSONValue { get throws { try JSONValue.parse(payload) } }
 }
 
 @Suite struct ISO8601TimestampTests {
