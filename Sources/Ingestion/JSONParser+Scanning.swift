@@ -111,24 +111,28 @@ extension JSONParser {
         throw fail("unterminated string")
     }
 
-    /// Validates a number. Integers of up to 18 characters always fit `Int64`; anything else gets `parseNumber()`'s
-    /// range check.
+    /// Validates a number. A number without an exponent and of at most 300 characters is always within `Double`'s
+    /// range; anything else gets `parseNumber()`'s range check (which fails on the same bytes as this grammar).
     mutating func scanNumber() throws(Failure) {
         let start = index
-        var isInteger = true
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { throw fail("invalid number") }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
         } else {
             throw fail("invalid number")
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isInteger = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let fraction = index
+            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
+            guard index > fraction else { throw fail("invalid number") }
         }
-        if isInteger && index - start <= 18 { return }
+        let hasExponent = index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
+        if !hasExponent && index - start <= 300 { return }
         index = start
         _ = try parseNumber()
     }

@@ -201,30 +201,30 @@ public enum SegmentNormalizer {
             type = expectedType
         } else {
             guard let name = message[.type]?.parsed?.stringValue else { return reject("\"type\" is required in a batch message") }
-            guard let parsed = SegmentMessageType(rawValue: name.lowercased()) else {
+            guard let parsed = SegmentMessageType(rawValue: name) ?? SegmentMessageType(rawValue: name.lowercased()) else {
                 return reject("\"type\" must be one of identify, track, page, screen, group, alias (got \"\(name.prefix(64))\")")
             }
             type = parsed
         }
 
         // Objects: null means absent.
-        var objects: [Field: Range<Int>] = [:]
+        var objects = SegmentRequestReader.FieldTable<Range<Int>>()
         for field in [Field.context, .integrations, .traits, .properties] {
             guard let value = message[field]?.value else { continue }
             switch SegmentRequestReader.shape(of: value, in: bytes) {
             case .object: objects[field] = value
             case .null: break
-            case .other: return reject("\"\(field)\" must be an object")
+            case .other: return reject("\"\(field.name)\" must be an object")
             }
         }
 
         // Identities: strings or numbers; null or blank means absent.
-        var identities: [Field: String] = [:]
+        var identities = SegmentRequestReader.FieldTable<String>()
         for field in [Field.userId, .anonymousId, .previousId, .groupId] {
             guard let value = message[field]?.parsed else { continue }
             if value.isNull || value.stringValue?.isBlank == true { continue }
-            guard let identifier = value.identifierValue else { return reject("\"\(field)\" must be a string") }
-            guard identifier.utf8.count <= maximumIdentifierBytes else { return reject(Self.overlong("\(field)", identifier)) }
+            guard let identifier = value.identifierValue else { return reject("\"\(field.name)\" must be a string") }
+            guard identifier.utf8.count <= maximumIdentifierBytes else { return reject(Self.overlong(field.name, identifier)) }
             identities[field] = identifier
         }
         switch type {
@@ -299,7 +299,7 @@ public enum SegmentNormalizer {
         writer.string(type.rawValue)
         for field in [Field.userId, .anonymousId, .previousId, .groupId] {
             guard let identifier = identities[field] else { continue }
-            writer.name("\(field)")
+            writer.name(field.name)
             writer.string(identifier)
         }
         writer.name("messageId")
@@ -312,10 +312,10 @@ public enum SegmentNormalizer {
         for field in [Field.context, .integrations] {
             let inherited = field == .context ? batch?.context : batch?.integrations
             if let defaults = inherited, !defaults.members.isEmpty {
-                writer.name("\(field)")
+                writer.name(field.name)
                 writer.merged(defaults, objects[field] == nil ? .init() : message[field]?.object ?? .init())
             } else if let own = objects[field] {
-                writer.name("\(field)")
+                writer.name(field.name)
                 writer.copy(value: own)
             }
         }

@@ -46,12 +46,44 @@ struct SegmentRequestReader {
             }
         }
 
+        /// The member's name in a message.
+        var name: String {
+            switch self {
+            case .writeKey: "writeKey"
+            case .type: "type"
+            case .messageId: "messageId"
+            case .userId: "userId"
+            case .anonymousId: "anonymousId"
+            case .previousId: "previousId"
+            case .groupId: "groupId"
+            case .event: "event"
+            case .timestamp: "timestamp"
+            case .sentAt: "sentAt"
+            case .originalTimestamp: "originalTimestamp"
+            case .receivedAt: "receivedAt"
+            case .context: "context"
+            case .integrations: "integrations"
+            case .traits: "traits"
+            case .properties: "properties"
+            }
+        }
+
         /// Whether normalization needs the value built (small scalars it validates), not only its bytes.
         var isParsed: Bool {
             switch self {
             case .writeKey, .type, .messageId, .userId, .anonymousId, .previousId, .groupId, .event, .timestamp, .sentAt: true
             case .originalTimestamp, .receivedAt, .context, .integrations, .traits, .properties: false
             }
+        }
+    }
+
+    /// Values by field, in one slot per `Field` (no hashing).
+    struct FieldTable<Value> {
+        private var slots = [Value?](repeating: nil, count: Field.allCases.count)
+
+        subscript(field: Field) -> Value? {
+            get { slots[field.rawValue] }
+            set { slots[field.rawValue] = newValue }
         }
     }
 
@@ -72,10 +104,10 @@ struct SegmentRequestReader {
         var span: Range<Int>
         /// All members, in order; those with a `Field` name are never copied as sent.
         var members: [(member: Member, isField: Bool)] = []
-        /// The last occurrence of each field, by `Field.rawValue`.
-        var fields: [FieldValue?] = Array(repeating: nil, count: Field.allCases.count)
+        /// The last occurrence of each field.
+        var fields = FieldTable<FieldValue>()
 
-        subscript(field: Field) -> FieldValue? { fields[field.rawValue] }
+        subscript(field: Field) -> FieldValue? { fields[field] }
     }
 
     /// An element of `batch`: a message, or something else (rejected as "not a JSON object").
@@ -193,7 +225,7 @@ struct SegmentRequestReader {
             value.value = valueStart..<parser.index
             let member = Member(name: name, start: memberStart, value: value.value)
             message.members.append((member, field != nil))
-            if let field { message.fields[field.rawValue] = value }
+            if let field { message.fields[field] = value }
         }
         message.span = start..<parser.index
         return message

@@ -53,6 +53,13 @@ import Testing
         // Invalid UTF-8 inside a string, and nesting at the limit.
         try expectParity(Array(#"{"userId": "u", "event": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), endpoint: .single(.track))
         try expectParity(Array(#"{"userId": "u", "event": ""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8), endpoint: .single(.track))
+        // Long numbers without an exponent: within Double's range up to 308 digits, out of it above.
+        for digits in [299, 300, 301, 308, 309, 310, 400] {
+            let number = "1" + String(repeating: "0", count: digits - 1)
+            for text in [number, "-" + number, number + ".5", "0." + number] {
+                try expectParity(Array(#"{"userId": "u", "event": "E", "properties": {"n": \#(text)}}"#.utf8), endpoint: .single(.track))
+            }
+        }
         for depth in [61, 62, 63] {
             let nested = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
             try expectParity(Array(#"{"userId": "u", "event": "E", "properties": {"n": \#(nested)}}"#.utf8), endpoint: .single(.track))
