@@ -112,27 +112,11 @@ extension JSONParser {
     }
 
     /// Validates a number. A number without an exponent and of at most 300 characters is always within `Double`'s
-    /// range; anything else gets `parseNumber()`'s range check (which fails on the same bytes as this grammar).
+    /// range; anything else gets `parseNumber()`'s range check.
     mutating func scanNumber() throws(Failure) {
         let start = index
-        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw fail("invalid number") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) {
-            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
-        } else {
-            throw fail("invalid number")
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            let fraction = index
-            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
-            guard index > fraction else { throw fail("invalid number") }
-        }
-        let hasExponent = index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
-        if !hasExponent && index - start <= 300 { return }
+        let form = try skipNumber()
+        if !form.hasExponent && index - start <= 300 { return }
         index = start
         _ = try parseNumber()
     }

@@ -199,35 +199,44 @@ struct JSONParser {
 
     mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
+        let form = try skipNumber()
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        if form.isInteger, let integer = Int64(text) { return .int(integer) }
+        guard let double = Double(text), double.isFinite else { throw fail("number out of range") }
+        return .double(double)
+    }
+
+    /// Advances over a number (RFC 8259's grammar) and says what it has.
+    mutating func skipNumber() throws(Failure) -> (isInteger: Bool, hasExponent: Bool) {
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
         var isInteger = true
+        var hasExponent = false
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { throw fail("invalid number") }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]) {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
         } else {
             throw fail("invalid number")
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { throw fail("invalid number") }
+            let fraction = index
+            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
+            guard index > fraction else { throw fail("invalid number") }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             isInteger = false
+            hasExponent = true
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let digits = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            guard index > digits else { throw fail("invalid number") }
+            let exponent = index
+            while index < bytes.count, digits.contains(bytes[index]) { index += 1 }
+            guard index > exponent else { throw fail("invalid number") }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .int(integer) }
-        guard let double = Double(text), double.isFinite else { throw fail("number out of range") }
-        return .double(double)
+        return (isInteger, hasExponent)
     }
 
     mutating func parseString() throws(Failure) -> String {
