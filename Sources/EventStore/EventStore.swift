@@ -285,6 +285,19 @@ public struct EventStore: Sendable {
         return try rows[0].decode(Int64.self, at: 0)
     }
 
+    /// How many events a reader whose checkpoint is `cursor` has not read yet: those after it in readers'
+    /// `(transaction_id, position)` order; every event for `nil`. (Not `head − checkpoint position`: a caught-up reader
+    /// can hold a lower position than the newest event, when a transaction that began earlier appended last.)
+    public func unreadCount(after cursor: LogCursor?) async throws -> Int64 {
+        let cursor = cursor ?? .origin
+        let rows = try await client.query(
+            """
+            SELECT count(*) FROM events
+            WHERE (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
+            """, name: "events.unread_count")
+        return try rows[0].decode(Int64.self, at: 0)
+    }
+
     /// The cursor of the newest event a reader can see now, and whether newer committed or running appends are still
     /// hidden behind an older running transaction (then the cursor is not yet "now").
     public func currentCursor(on connection: PQConnection) async throws -> (cursor: LogCursor, isHeldBack: Bool) {

@@ -65,16 +65,21 @@ struct HubSpotBench: AsyncParsableCommand {
             let background = runInBackground(projection, sync)
             try await appendAsLiveTraffic(events, to: store)
             let appended = (ContinuousClock.now - started).seconds
-            let head = try await environment.client.query("SELECT max(position) FROM events")[0].decode(Int64.self, at: 0)
             var projected: Double?
             // Final state: every contact in sync, then HubSpot's values compared with the read model's.
             while true {
                 let inSync = try await environment.client.query(
                     "SELECT count(*) FROM sync_status WHERE destination = 'hubspot' AND state = 'in_sync'")[0].decode(Int64.self, at: 0)
                 if projected == nil {
+                    // Caught up: no event after the projection's checkpoint in readers' (transaction_id, position) order.
                     let checkpoint = try await environment.client.query(
-                        "SELECT COALESCE(max(position), 0) FROM subscription_checkpoints WHERE name = 'people'")[0].decode(Int64.self, at: 0)
-                    if checkpoint >= head { projected = (ContinuousClock.now - started).seconds }
+                        "SELECT transaction_id, position FROM subscription_checkpoints WHERE name = 'people'"
+                    ).first.map { try $0.decode((UInt64, Int64).self) }
+                    if let checkpoint,
+                        try await store.unreadCount(after: LogCursor(transactionID: checkpoint.0, position: checkpoint.1)) == 0
+                    {
+                        projected = (ContinuousClock.now - started).seconds
+                    }
                 }
                 if inSync == Int64(contacts) { break }
                 if ContinuousClock.now - started > .seconds(900) { throw BenchError("the sync did not finish within 15 minutes") }

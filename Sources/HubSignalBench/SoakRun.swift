@@ -426,8 +426,10 @@ final class SoakRun: Sendable {
             SELECT pg_total_relation_size('events'), (SELECT count(*) FROM events),
                    (SELECT count(*) FROM sync_status WHERE state = 'pending'),
                    (SELECT count(*) FROM sync_status WHERE state = 'failed'),
-                   (SELECT COALESCE(max(position), 0) FROM events)
-                       - COALESCE((SELECT max(position) FROM subscription_checkpoints WHERE name = 'people'), 0)
+                   (SELECT count(*) FROM events e
+                    WHERE (e.transaction_id, e.position) > (
+                        COALESCE((SELECT transaction_id FROM subscription_checkpoints WHERE name = 'people'), '0'::xid8),
+                        COALESCE((SELECT position FROM subscription_checkpoints WHERE name = 'people'), 0)))
             """)[0].decode((Int64, Int64, Int64, Int64, Int64).self)
         return DatabaseFigures(eventsBytes: row.0, events: row.1, pending: row.2, failed: row.3, projectionLag: row.4)
     }

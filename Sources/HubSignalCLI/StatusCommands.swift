@@ -24,9 +24,7 @@ struct Status: AsyncParsableCommand {
         let client = HubSignalService.makeClient(configuration, logger: logger)
         do {
             let projection = try await ProjectionRebuild.status(client: client)
-            let head = try await client.query("SELECT COALESCE(max(position), 0) FROM events", name: "status.head")[0]
-                .decode(Int64.self, at: 0)
-            let lag = max(0, head - (projection.checkpoint?.position ?? 0))
+            let lag = try await EventStore(client: client, logger: logger).unreadCount(after: projection.checkpoint)
             let delivery = try await DeliveryStatus.read(client: client)
             await client.shutdown()
             if json {
