@@ -64,6 +64,40 @@ import TestSupport
         }
     }
 
+    /// Members the normalization does not change are stored as sent: numbers keep their exact digits (beyond `Int64`
+    /// and `Double`), escapes and Unicode their characters, and a batch's context merges into the message's.
+    @Test func untouchedMembersAreStoredExactlyAsSent() async throws {
+        try await withServer { client, database in
+            let body = #"""
+                {"batch": [{"type": "track", "userId": 42, "event": "Order \"Completed\" \u2713", "messageId": "m-1",
+                  "properties": {"big": 123456789012345678901234567890, "price": 1.10, "tiny": 1e-7, "name": "caf\u00e9 ✓", "list": [1, {"a": null}]},
+                  "context": {"ip": "10.0.0.1"}, "channel": "server"}],
+                 "context": {"ip": "192.0.2.1", "locale": "de-DE"}}
+                """#
+            try await client.execute(uri: "/v1/batch", method: .post, headers: Self.basic(Self.writeKey), body: ByteBuffer(string: body)) {
+                response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
+            let row = try await database.client.query(
+                """
+                SELECT payload->'properties'->>'big', payload->'properties'->>'price', payload->'properties'->>'tiny',
+                       payload->'properties'->>'name', payload->'properties'->>'list', payload->>'event', payload->>'userId',
+                       payload->'context'->>'ip', payload->'context'->>'locale', payload->>'channel', stream
+                FROM events
+                """)[0]
+            let values = try row.decode((String, String, String, String, String, String, String, String, String, String, String).self)
+            #expect(values.0 == "123456789012345678901234567890")
+            #expect(values.1 == "1.10")
+            #expect(values.2 == "0.0000001")
+            #expect(values.3 == "café ✓")
+            #expect(values.4 == #"[1, {"a": null}]"#)
+            #expect(values.5 == #"Order "Completed" ✓"#)
+            #expect(values.6 == "42" && values.10 == "user:42")
+            #expect(values.7 == "10.0.0.1" && values.8 == "de-DE")
+            #expect(values.9 == "server")
+        }
+    }
+
     @Test func theWriteKeyMayComeInTheBody() async throws {
         try await withServer { client, database in
             let body = #"{"batch": [{"type": "track", "userId": "u1", "event": "E", "messageId": "m-1"}], "writeKey": "second-key"}"#
