@@ -5,15 +5,7 @@ import Ingestion
 /// into a `JSONValue` tree, changed the tree and serialized it. Kept as the oracle of `SegmentNormalizerParityTests`:
 /// both must accept, reject and store the same things.
 enum TreeSegmentNormalizer {
-    /// Segment's limit for one message: 32 KB.
-    
-    /// Segment's limit for one request: 500 KB (applied to the decompressed body too).
-    
-    /// The longest `userId`, `anonymousId`, `previousId`, `groupId` or `messageId`: 1 KB. They become keys of the
-    /// event log's indexes (stream, idempotency key), which PostgreSQL limits to about 2.7 KB.
-    
-
-    /// The outcome of normalizing one request.
+    /// A message as the tree normalizer stored it: the same fields as `NormalizedMessage`, the payload a tree.
     struct TreeMessage {
         var index: Int
         var type: SegmentMessageType
@@ -23,6 +15,7 @@ enum TreeSegmentNormalizer {
         var payload: JSONValue
     }
 
+    /// The outcome of normalizing one request.
     struct Result {
         var accepted: [TreeMessage]
         var rejected: [RejectedMessage]
