@@ -134,8 +134,9 @@ extension PeopleState {
                     merge(resolve(record.contactID), with: resolve(contactID), reason: "alias", event: event)
                 }
             }
-            if identities[.userID(previous)] == nil && identities[.anonymousID(previous)] == nil {
-                attach(.anonymousID(previous), to: resolve(contactID), event: event, reason: "alias")
+            // Segment's `previousId` is a previous userId or anonymousId: later calls may name it as either.
+            for previousKey in [IdentityKey.userID(previous), .anonymousID(previous)] where identities[previousKey] == nil {
+                attach(previousKey, to: resolve(contactID), event: event, reason: "alias")
             }
         } else {
             guard !keys.isEmpty else { return }
