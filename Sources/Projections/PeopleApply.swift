@@ -11,7 +11,7 @@ extension PeopleState {
         case .segment(let type, let message, let keys, let traits):
             applySegment(type: type, message: message, keys: keys, traits: traits, event: event, mapping: mapping)
         case .hubSpotContact(let subscription, let payload):
-            applyHubSpotContact(subscription: subscription, payload: payload, event: event)
+            applyHubSpotContact(subscription: subscription, payload: payload, event: event, mapping: mapping)
         case .hubSpotAction(let action, let payload):
             guard let objectID = payload["object"]?["objectId"]?.identifierValue else { return }
             let contactID = resolveContact([.hubSpotID(objectID)], event: event, reason: "hubspot_id")
@@ -276,7 +276,9 @@ extension PeopleState {
 
     // MARK: - HubSpot and OneSignal
 
-    private mutating func applyHubSpotContact(subscription: String, payload: [String: JSONValue], event: RecordedEvent) {
+    private mutating func applyHubSpotContact(
+        subscription: String, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping
+    ) {
         let keys = hubSpotContactKeys(payload)
         guard !keys.isEmpty else { return }
         let reason = subscription == "contact.merge" ? "hubspot_merge" : nil
@@ -286,7 +288,11 @@ extension PeopleState {
         guard var contact = contacts.removeValue(forKey: id) else { return }
         switch subscription {
         case "contact.propertyChange":
-            if let name = payload["propertyName"]?.stringValue {
+            // HubSignal's own write coming back (possibly after a change made in HubSpot meanwhile, or before HubSignal
+            // recorded HubSpot's acknowledgement) is not a value HubSpot chose: it replaces none that HubSpot did.
+            if let name = payload["propertyName"]?.stringValue,
+                !contact.isEchoOfHubSignal(property: name, value: payload["propertyValue"] ?? .null, mapping: mapping)
+            {
                 contact.hubSpotValues[name] = payload["propertyValue"] ?? .null
                 if name == "email", let email = payload["propertyValue"]?.stringValue.flatMap(IdentityKey.normalizedEmail) {
                     contact.email = contact.email ?? email
@@ -497,5 +503,19 @@ extension PeopleState {
         devices = devices.filter { !ids.contains($0.value.contactID) }
         activities.removeAll { $0.contactID.map(ids.contains) ?? false }
         erasedContacts.formUnion(ids)
+    }
+}
+
+extension ContactRecord {
+    /// Whether a HubSpot webhook's value for `property` is HubSignal's own write coming back: the value HubSpot last
+    /// acknowledged from HubSignal, or the one HubSignal wants there now (pushed, or about to be, when the webhook
+    /// overtakes the push's result event). Compared as text, as both sides reach HubSpot.
+    func isEchoOfHubSignal(property: String, value: JSONValue, mapping: Mapping) -> Bool {
+        let text = value.scalarText ?? ""
+        if let pushed = hubSpotAcknowledged?[property], (pushed.scalarText ?? "") == text { return true }
+        if let desired = PeopleTables.hubSpotProperties(of: self, mapping: mapping)[property], (desired.scalarText ?? "") == text {
+            return true
+        }
+        return false
     }
 }

@@ -245,6 +245,53 @@ struct OneSignalSyncTests {
         }
     }
 
+    @Test("an echo of HubSignal's own push after a change made in HubSpot changes nothing: the tag keeps HubSpot's value")
+    func anEchoAfterAHubSpotChangeKeepsTheTag() async throws {
+        try await OneSignalHarness.run { harness in
+            let mapping = try Mapping.parse(
+                """
+                version: 1
+                hubspot_to_onesignal:
+                  properties: { firstname: hs_firstname }
+                """)
+            try harness.sandbox.seedUser(appID: harness.appID, externalID: "u1")
+            let contact = try await harness.identify("u1", #"{"email":"u1@example.com","firstName":"Ada"}"#)
+            try await harness.projection.append(
+                "hubsignal.hubspot.contact_synced",
+                #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com","firstname":"Ada"}}"#,
+                source: .hubsignal)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            // A change made in HubSpot becomes the tag.
+            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("firstname", "Augusta"), source: .hubspot)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            #expect(harness.tags("u1")?["hs_firstname"] == "Augusta")
+            let writes = harness.userWrites().count
+            let desired: PQQuery = """
+                SELECT count(*) FROM sync_status WHERE destination = 'onesignal' AND desired->>'hs_firstname' = 'Augusta'
+                """
+
+            // Then HubSpot reports the value HubSignal pushed before (its own echo, delivered late): nothing changes.
+            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("firstname", "Ada"), source: .hubspot)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            #expect(harness.tags("u1")?["hs_firstname"] == "Augusta")
+            #expect(harness.userWrites().count == writes)
+            #expect(try await harness.projection.count(desired) == 1)
+
+            // A new trait HubSignal pushes to HubSpot, echoed before HubSignal records HubSpot's acknowledgement: the
+            // trait's own tag changes, the tag from HubSpot still does not.
+            try await harness.identify("u1", #"{"firstName":"Grace"}"#)
+            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("firstname", "Grace"), source: .hubspot)
+            try await harness.projection.append(
+                "hubsignal.hubspot.contact_synced",
+                #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com","firstname":"Grace"}}"#,
+                source: .hubsignal)
+            try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
+            #expect(harness.tags("u1")?["first_name"] == "Grace")
+            #expect(harness.tags("u1")?["hs_firstname"] == "Augusta")
+            #expect(try await harness.projection.count(desired) == 1)
+        }
+    }
+
     static func propertyChange(_ name: String, _ value: String) -> String {
         #"{"eventId":\#(Int.random(in: 1...1_000_000_000)),"subscriptionType":"contact.propertyChange","objectId":501,"propertyName":"\#(name)","propertyValue":"\#(value)","occurredAt":1790000000000,"portalId":1}"#
     }
