@@ -6,16 +6,21 @@ import OneSignal
 import PQ
 
 /// `hubsignal erase`: removes a person's personal data from HubSignal — the log's events about them (redacted in
-/// place through `hubsignal_erase_events`, positions and counts intact), rejected messages, queued outbox rows and
-/// ledger rows that name them — and records `hubsignal.erasure` (`erasureId`, `contactIds`, `events`: opaque ids and
-/// counts only), which makes the people projection delete the read-model rows (contacts, identities, audiences,
+/// place through `hubsignal_erase_events`, positions and counts intact), rejected messages, queued outbox rows, their
+/// `sync_status` rows and ledger rows — and records `hubsignal.erasure` (`erasureId`, `contactIds`, `events`: opaque ids
+/// and counts only), which makes the people projection delete the read-model rows (contacts, identities, audiences,
 /// company links, devices, message activity, sync status, merges). Optionally forwards the deletion to HubSpot (GDPR
-/// delete by email) and OneSignal (delete user by external id).
+/// delete by HubSpot id and by email) and OneSignal (delete user by external id).
 ///
-/// Finding the person's events takes one scan of the log (an administrative operation, not a hot path): events whose
-/// stream is one of theirs, or whose payload names one of their identities (userId, anonymousId, previousId, email in
-/// traits or context.traits, HubSpot object id, OneSignal external or user id) or their contact ids. An event about
-/// them and someone else (a group call) is redacted whole.
+/// An event names the person when its stream is one of theirs, or its payload names one of their identities (userId,
+/// anonymousId, previousId, email in traits or context.traits, HubSpot object id, OneSignal external or user id) or
+/// their contact ids, or it is a result HubSignal recorded about an erased event (`position`: custom object records,
+/// failures). An event about them and someone else (a group call) is redacted whole. Scans read the whole log (an
+/// administrative operation, not a hot path).
+///
+/// An erased event keeps its idempotency key (an id generated per message, not personal data), so a client's retry of
+/// an erased message is a duplicate and stores nothing; a key that contains one of the person's identities is
+/// replaced by `erased:<position>`.
 public struct Erasure: Sendable {
     /// Who to erase.
     public enum Person: Sendable {
@@ -36,6 +41,9 @@ public struct Erasure: Sendable {
         public var otherRows: Int
         /// Where the deletion was forwarded (`hubspot`, `onesignal:<app>`).
         public var forwarded: [String]
+        /// Destinations asked for that HubSignal could not forward to: it knew no id of the person there (no HubSpot id
+        /// nor email; no external id or email for a OneSignal app).
+        public var notForwarded: [String] = []
     }
 
     let client: PQClient
@@ -133,52 +141,29 @@ public struct Erasure: Sendable {
         """
     }
 
-    /// Erases the person. `forward` also deletes them at HubSpot (by email) and at each OneSignal app (by external id).
-    /// Throws `ErasureError.unknown` when HubSignal knows no such person.
+    /// Erases the person. `forward` also deletes them at HubSpot (by HubSpot id when known, and by email) and at each
+    /// OneSignal app (by external id, or by email when the app matches users by email). Throws `ErasureError` when
+    /// HubSignal knows no such person, or when work about them is still running after `settleTimeout`.
+    ///
+    /// Complete, not a snapshot: the events are found inside the erasure transaction and found again until a scan
+    /// finds none; then, after every transaction that was running meanwhile has ended (and every claim a sync worker
+    /// held on the person's work has been recorded or has lapsed), the log is scanned once more and what those
+    /// committed is erased too. Events ordered before the erasure (`transaction_id` below its own) that name the
+    /// person, and any later event naming their contact ids or an erased event's position (a sync worker's result),
+    /// are erased; a later, new event about the same person starts a new contact.
     public func erase(
-        _ person: Person, hubSpot: HubSpotClient? = nil, oneSignal: [(app: String, client: OneSignalClient, byEmail: Bool)] = []
+        _ person: Person, hubSpot: HubSpotClient? = nil, oneSignal: [(app: String, client: OneSignalClient, byEmail: Bool)] = [],
+        settleTimeout: Duration = .seconds(300)
     ) async throws -> Report {
         let found = try await identities(of: person)
         guard !found.contactIDs.isEmpty else { throw ErasureError("HubSignal knows no contact with that \(Self.describe(person))") }
         let erasureID = UUID().uuidString.lowercased()
-        // $1 user ids, $2 anonymous ids, $3 emails, $4 contact ids, $5 HubSpot ids, $6 OneSignal ids, $7 streams.
-        let parameters = [
-            found.userIDs, found.anonymousIDs, found.emails, found.contactIDs, found.hubSpotIDs, found.oneSignalIDs, found.streams,
-        ].map(\.pqParameter)
-        // The person's events: one scan of the log.
-        let positions = try await client.query(
-            PQQuery(
-                unsafeSQL: """
-                    SELECT position FROM events
-                    WHERE NOT starts_with(stream, 'erased:') AND (stream = ANY($7) OR \(Self.mentions("payload")))
-                    """, parameters: parameters), name: "erase.find_events"
-        ).map { try $0.decode(Int64.self, at: 0) }
-        var events = 0
-        var otherRows = 0
-        try await client.withTransaction { connection in
-            events = Int(
-                try await connection.query("SELECT hubsignal_erase_events(\(positions)::bigint[], \(erasureID))", name: "erase.events")[0]
-                    .decode(Int64.self, at: 0))
-            otherRows += try await connection.execute(
-                PQQuery(unsafeSQL: "DELETE FROM rejections WHERE \(Self.mentions("message"))", parameters: Array(parameters.prefix(6))),
-                name: "erase.rejections")
-            otherRows += try await connection.execute(
-                """
-                DELETE FROM hubspot_event_outbox
-                WHERE user_id = ANY(\(found.userIDs)::text[]) OR anonymous_id = ANY(\(found.anonymousIDs)::text[])
-                   OR email = ANY(\(found.emails)::text[])
-                """, name: "erase.hubspot_outbox")
-            otherRows += try await connection.execute(
-                """
-                DELETE FROM onesignal_outbox
-                WHERE hubspot_object_id = ANY(\(found.hubSpotIDs)::text[]) OR external_id = ANY(\(found.userIDs + found.emails)::text[])
-                   OR email = ANY(\(found.emails)::text[])
-                """, name: "erase.onesignal_outbox")
-            otherRows += try await connection.execute(
-                "DELETE FROM deliveries WHERE object_key = ANY(\(found.contactIDs)::text[])", name: "erase.deliveries")
+        var sweep = Sweep(erasureID: erasureID, identities: found)
+        let erasureTransaction = try await client.withTransaction { connection -> UInt64 in
+            try await sweep.run(before: nil, on: connection)
             let payload: JSONValue = .object([
                 "erasureId": .string(erasureID), "contactIds": .array(found.contactIDs.map(JSONValue.string)),
-                "events": .int(Int64(events)),
+                "events": .int(Int64(sweep.events)),
             ])
             _ = try await store.append(
                 [
@@ -186,26 +171,185 @@ public struct Erasure: Sendable {
                         stream: "erasure:\(erasureID)", type: "hubsignal.erasure", source: .hubsignal, idempotencyKey: "erasure:\(erasureID)",
                         occurredAt: Date(), payload: PQJSONB(bytes: try payload.serialized()))
                 ], on: connection)
+            let current = try await connection.query("SELECT pg_current_xact_id()::text", name: "erase.transaction")[0]
+                .decode(String.self, at: 0)
+            guard let transaction = UInt64(current) else { throw ErasureError("unexpected transaction id \(current)") }
+            return transaction
         }
+        try await settle(after: erasureTransaction, claims: sweep.claimed, timeout: settleTimeout)
+        while true {
+            let before = (sweep.events, sweep.otherRows)
+            try await client.withTransaction { connection in try await sweep.run(before: erasureTransaction, on: connection) }
+            if (sweep.events, sweep.otherRows) == before { break }
+        }
+        let events = sweep.events
+        let otherRows = sweep.otherRows
         // Forwarding happens after HubSignal's own erasure is committed; a failure here leaves that done and says so.
         var forwarded: [String] = []
+        var notForwarded: [String] = []
         if let hubSpot {
-            for email in found.emails {
-                try await Self.retrying { try await hubSpot.gdprDeleteContact(email: email) } retryAfter: { error in
-                    (error as? HubSpotError).flatMap { $0.isRetryable ? ($0.retryAfter ?? .seconds(1)) : nil }
-                }
+            let retryAfter: (any Error) -> Duration? = { error in
+                (error as? HubSpotError).flatMap { $0.isRetryable ? ($0.retryAfter ?? .seconds(1)) : nil }
             }
-            forwarded.append("hubspot")
+            for id in found.hubSpotIDs {
+                try await Self.retrying({ try await hubSpot.gdprDeleteContact(hubSpotID: id) }, retryAfter: retryAfter)
+            }
+            for email in found.emails {
+                try await Self.retrying({ try await hubSpot.gdprDeleteContact(email: email) }, retryAfter: retryAfter)
+            }
+            if found.hubSpotIDs.isEmpty && found.emails.isEmpty { notForwarded.append("hubspot") } else { forwarded.append("hubspot") }
         }
         for (app, client, byEmail) in oneSignal {
-            for id in byEmail ? found.emails : found.userIDs {
+            let ids = byEmail ? found.emails : found.userIDs
+            for id in ids {
                 try await Self.retrying { try await client.deleteUser(.externalID(id)) } retryAfter: { error in
                     (error as? OneSignalError).flatMap { $0.isRetryable ? ($0.retryAfter ?? .seconds(1)) : nil }
                 }
             }
-            forwarded.append("onesignal:\(app)")
+            if ids.isEmpty { notForwarded.append("onesignal:\(app)") } else { forwarded.append("onesignal:\(app)") }
         }
-        return Report(erasureID: erasureID, contactIDs: found.contactIDs, events: events, otherRows: otherRows, forwarded: forwarded)
+        return Report(
+            erasureID: erasureID, contactIDs: found.contactIDs, events: events, otherRows: otherRows, forwarded: forwarded,
+            notForwarded: notForwarded)
+    }
+
+    /// Waits until every transaction that was running when the erasure committed has ended (the read horizon,
+    /// `pg_snapshot_xmin`, passed the erasure's transaction) and every ledger row a worker held a live claim on has been
+    /// recorded or has lapsed, so that the final sweep sees whatever they appended.
+    func settle(after transaction: UInt64, claims: Set<ClaimedRow>, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        let kinds = claims.map(\.kind)
+        let keys = claims.map(\.key)
+        while true {
+            let rows = try await client.query(
+                """
+                SELECT pg_snapshot_xmin(pg_current_snapshot()) > \(String(transaction))::xid8,
+                       NOT EXISTS (SELECT 1 FROM deliveries d
+                                   JOIN unnest(\(kinds)::text[], \(keys)::text[]) AS c(kind, key)
+                                     ON d.object_kind = c.kind AND d.object_key = c.key
+                                   WHERE d.leased_until > now())
+                """, name: "erase.settled")
+            let (horizonPassed, claimsEnded) = try rows[0].decode((Bool, Bool).self)
+            if horizonPassed && claimsEnded { return }
+            guard ContinuousClock.now < deadline else {
+                throw ErasureError(
+                    "the erasure is committed, but "
+                        + (horizonPassed ? "a sync worker still holds work about the person" : "a transaction that began before it is still running")
+                        + " after \(timeout); what it appends later about them is not erased")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// A ledger row (`deliveries`) a sync worker held a live claim on when the erasure ran.
+    struct ClaimedRow: Hashable, Sendable {
+        var kind: String
+        var key: String
+    }
+
+    /// One erasure's passes over the log and the tables derived from it: what it erased so far.
+    struct Sweep {
+        let erasureID: String
+        let identities: Identities
+        /// Erased events' positions and, of erased workflow actions, their callback ids (the notification ledger's keys).
+        var positions: [Int64] = []
+        var callbackIDs: [String] = []
+        var events = 0
+        var otherRows = 0
+        /// Ledger rows left alone because a worker held them: the erasure waits for them and deletes them afterwards.
+        var claimed: Set<ClaimedRow> = []
+
+        init(erasureID: String, identities: Identities) {
+            self.erasureID = erasureID
+            self.identities = identities
+        }
+
+        /// Erases, on `connection` (in its transaction), the events that name the person until a scan finds none, then
+        /// the rows of other tables about them. `before`: identities count only in events ordered before that
+        /// transaction (`nil`: all); contact ids and erased positions count in any event.
+        mutating func run(before transaction: UInt64?, on connection: PQConnection) async throws {
+            let found = identities
+            // $1 user ids, $2 anonymous ids, $3 emails, $4 contact ids, $5 HubSpot ids, $6 OneSignal ids, $7 streams,
+            // $8 erased positions (text), $9 the contacts' streams, $10 the transaction bound.
+            let identityParameters = [
+                found.userIDs, found.anonymousIDs, found.emails, found.contactIDs, found.hubSpotIDs, found.oneSignalIDs, found.streams,
+            ].map(\.pqParameter)
+            let bound = String(transaction ?? UInt64.max)
+            // Identities that, contained in an idempotency key, make the key personal (too short ones would match anything).
+            let names = (found.userIDs + found.anonymousIDs + found.emails + found.hubSpotIDs + found.oneSignalIDs).filter { $0.count >= 4 }
+            while true {
+                let rows = try await connection.query(
+                    PQQuery(
+                        unsafeSQL: """
+                            SELECT position, CASE WHEN starts_with(type, 'hubspot.action.') THEN idempotency_key END
+                            FROM events
+                            WHERE NOT starts_with(stream, 'erased:') AND type <> 'hubsignal.erasure'
+                              AND ((transaction_id < $10::xid8 AND (stream = ANY($7) OR \(Erasure.mentions("payload"))))
+                                   OR stream = ANY($9) OR payload->>'contactId' = ANY($4)
+                                   OR (source = 'hubsignal' AND payload->>'position' = ANY($8)))
+                            """,
+                        parameters: identityParameters + [
+                            positions.map(String.init).pqParameter, found.contactIDs.map { "contact:" + $0 }.pqParameter, bound.pqParameter,
+                        ]), name: "erase.find_events")
+                var found: [Int64] = []
+                for row in rows {
+                    let (position, callbackID) = try row.decode((Int64, String?).self)
+                    found.append(position)
+                    if let callbackID { callbackIDs.append(callbackID) }
+                }
+                guard !found.isEmpty else { break }
+                positions += found
+                events += Int(
+                    try await connection.query(
+                        "SELECT hubsignal_erase_events(\(found)::bigint[], \(erasureID), \(names)::text[])", name: "erase.events")[0]
+                        .decode(Int64.self, at: 0))
+            }
+            otherRows += try await connection.execute(
+                PQQuery(
+                    unsafeSQL: "DELETE FROM rejections WHERE \(Erasure.mentions("message"))", parameters: Array(identityParameters.prefix(6))),
+                name: "erase.rejections")
+            otherRows += try await connection.execute(
+                """
+                DELETE FROM hubspot_event_outbox
+                WHERE user_id = ANY(\(found.userIDs)::text[]) OR anonymous_id = ANY(\(found.anonymousIDs)::text[])
+                   OR email = ANY(\(found.emails)::text[]) OR position = ANY(\(positions)::bigint[])
+                """, name: "erase.hubspot_outbox")
+            otherRows += try await connection.execute(
+                """
+                DELETE FROM onesignal_outbox
+                WHERE hubspot_object_id = ANY(\(found.hubSpotIDs)::text[]) OR external_id = ANY(\(found.userIDs + found.emails)::text[])
+                   OR email = ANY(\(found.emails)::text[]) OR position = ANY(\(positions)::bigint[])
+                   OR callback_id = ANY(\(callbackIDs)::text[])
+                """, name: "erase.onesignal_outbox")
+            // Without their sync_status rows the contacts cannot be claimed again before the projection applies the erasure.
+            otherRows += try await connection.execute(
+                "DELETE FROM sync_status WHERE contact_id = ANY(\(found.contactIDs)::text[])", name: "erase.sync_status")
+            // The person's ledger rows: their contacts (every destination and app), their events and custom object
+            // records (keyed by position, or position:rule), their workflow notifications (keyed by callback id). The
+            // ones a worker holds are left to it until it has recorded its outcome (its result events are erased then).
+            let contactIDs = found.contactIDs
+            let eventKeys = positions.map(String.init)
+            let held = try await connection.query(
+                """
+                SELECT d.object_kind, d.object_key FROM deliveries d
+                WHERE (d.object_key = ANY(\(contactIDs)::text[])
+                       OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
+                       OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[])))
+                  AND d.leased_until > now()
+                """, name: "erase.claimed_deliveries")
+            for row in held {
+                let (kind, key) = try row.decode((String, String).self)
+                claimed.insert(ClaimedRow(kind: kind, key: key))
+            }
+            otherRows += try await connection.execute(
+                """
+                DELETE FROM deliveries d
+                WHERE (d.object_key = ANY(\(contactIDs)::text[])
+                       OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
+                       OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[])))
+                  AND (d.leased_until IS NULL OR d.leased_until <= now())
+                """, name: "erase.deliveries")
+        }
     }
 
     /// Runs `body` up to five times while `retryAfter` says the error can pass (rate limits, 5xx, timeouts), waiting

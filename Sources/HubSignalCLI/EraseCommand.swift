@@ -13,7 +13,7 @@ struct EraseCommand: AsyncParsableCommand {
             The log's events about the person keep their positions, types and times, with payload and metadata replaced \
             by {"erased": "<erasure id>"}; the erasure is recorded as a hubsignal.erasure event (ids and counts only), and \
             the running projection deletes the person's read-model rows. With --forward, the person is also deleted at \
-            HubSpot (GDPR delete by email) and at every configured OneSignal app (delete user by external id). The \
+            HubSpot (GDPR delete by HubSpot id and by email) and at every configured OneSignal app (delete user by external id). The \
             database role needs EXECUTE on hubsignal_erase_events (see README, "Erasure").
             """)
 
@@ -47,7 +47,9 @@ struct EraseCommand: AsyncParsableCommand {
             print(
                 "erasure \(report.erasureID): \(report.contactIDs.count) contact(s), \(report.events) event(s) redacted, "
                     + "\(report.otherRows) other row(s) deleted"
-                    + (report.forwarded.isEmpty ? "" : "; deleted at \(report.forwarded.joined(separator: ", "))"))
+                    + (report.forwarded.isEmpty ? "" : "; deleted at \(report.forwarded.joined(separator: ", "))")
+                    + (report.notForwarded.isEmpty
+                        ? "" : "; NOT deleted at \(report.notForwarded.joined(separator: ", ")) (HubSignal knew no id of the person there)"))
             await client.shutdown()
         } catch {
             await client.shutdown()

@@ -75,6 +75,17 @@ public struct HubSpotClient: Sendable {
         }
     }
 
+    /// `POST /crm/v3/objects/contacts/gdpr-delete` by HubSpot's record id (no `idProperty`): permanently deletes that
+    /// contact. A contact HubSpot does not have (`404`) counts as deleted.
+    public func gdprDeleteContact(hubSpotID: String) async throws {
+        struct Body: Encodable { var objectId: String }
+        do {
+            _ = try await send(.POST, "/crm/v3/objects/contacts/gdpr-delete", body: Body(objectId: hubSpotID))
+        } catch let error as HubSpotError where error.code == .notFound {
+            return
+        }
+    }
+
     // MARK: - Properties
 
     /// `GET /crm/v3/properties/{objectType}`: every property of the object type.
