@@ -10,8 +10,16 @@ import PQ
 /// actions (`POST /hubspot/actions/send-notification`, `POST /hubspot/actions/edit-tags`).
 ///
 /// Every request must carry a valid signature made with `HUBSPOT_CLIENT_SECRET`: webhooks v3 (timestamp at most 5
-/// minutes old), workflow actions v3 when its headers are present, else v2. The signed URI is the one HubSpot called:
-/// `HUBSIGNAL_PUBLIC_URL` plus the request's path and query, or, without it, the request's own scheme and host.
+/// minutes old), workflow actions v3 when its headers are present, else v2. The signed URI is `HUBSIGNAL_PUBLIC_URL`
+/// plus the request's path and query, never anything taken from request headers (`Host`, `X-Forwarded-*`): without a
+/// public URL every request is refused (`401`).
+///
+/// A public app's secret signs the requests of every portal that installs the app, so a signed request must also come
+/// from the configured portal (`HUBSPOT_PORTAL_ID`), else it is refused (`403 foreign_portal`, recorded in
+/// `rejections`): a workflow action by its `origin.portalId`; a webhook delivery event by event (each event naming
+/// another portal, or none, is refused and recorded, the others are stored; a delivery none of whose events is stored
+/// and one of which names another portal is answered `403`). Without a configured portal every signed request is
+/// refused that way.
 public struct HubSpotController: Sendable {
     /// Webhook deliveries hold up to 100 events.
     static let maximumWebhookBytes = 1024 * 1024
@@ -21,26 +29,30 @@ public struct HubSpotController: Sendable {
     let intake: EventIntake
     let clientSecret: String?
     let publicURL: String?
+    let portalID: String?
     let completesNotificationsLater: Bool
     let oneSignalApps: [String]
 
     /// - Parameters:
     ///   - clientSecret: the HubSpot app's client secret; `nil` refuses every request.
-    ///   - publicURL: the external base URL HubSpot calls (e.g. `https://hubsignal.example.com`), if behind a proxy.
+    ///   - publicURL: the external base URL HubSpot calls (e.g. `https://hubsignal.example.com`), which its signatures
+    ///     cover; `nil` refuses every request.
+    ///   - portalID: the HubSpot account (Hub ID) whose requests are accepted; `nil` refuses every request.
     ///   - completesNotificationsLater: whether the OneSignal sync completes "Send OneSignal notification" actions
     ///     through HubSpot's callback API (it has HubSpot credentials): the action then answers `BLOCK` and the
     ///     workflow waits for the notification's id; otherwise `SUCCESS` as soon as the action is recorded.
     ///   - oneSignalApps: the configured OneSignal app names; an action whose `app` input names another fails with the
     ///     list (empty: any name passes).
     public init(
-        store: EventStore, clientSecret: String?, publicURL: String?, completesNotificationsLater: Bool = false,
+        store: EventStore, clientSecret: String?, publicURL: String?, portalID: String?, completesNotificationsLater: Bool = false,
         oneSignalApps: [String] = []
     ) {
         self.intake = EventIntake(store: store)
         self.completesNotificationsLater = completesNotificationsLater
         self.oneSignalApps = oneSignalApps
         self.clientSecret = clientSecret?.isEmpty == true ? nil : clientSecret
-        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.publicURL = publicURL.flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.portalID = portalID?.isEmpty == true ? nil : portalID
     }
 
     /// Adds the routes to `router`.
@@ -79,7 +91,10 @@ public struct HubSpotController: Sendable {
         let path = "/webhooks/hubspot"
         do {
             let (body, version) = try await verifiedBody(request, limit: Self.maximumWebhookBytes, allowV2: false, context: context)
-            let parsed = try HubSpotWebhookParser.parse(try Self.json(body))
+            var parsed = try HubSpotWebhookParser.parse(try Self.json(body))
+            if let refusal = parsed.refuseOtherPortals(than: portalID), parsed.accepted.isEmpty {
+                return await refuseForeignPortal(parsed.rejected, reason: refusal, endpoint: path, context: context)
+            }
             let metadata = EventIntake.metadata(["requestID": context.id, "endpoint": path, "signatureVersion": version])
             let events = try EventIntake.newEvents(parsed.accepted, source: .hubspot, metadata: metadata)
             do {
@@ -102,6 +117,11 @@ public struct HubSpotController: Sendable {
         do {
             let (body, version) = try await verifiedBody(request, limit: Self.maximumActionBytes, allowV2: true, context: context)
             let json = try Self.json(body)
+            // A body that is no JSON object is no workflow action at all: `parse` answers 400 for it.
+            if json.objectValue != nil, let refusal = HubSpotPortal.refusal(sent: json["origin"]?["portalId"], configured: portalID) {
+                let rejection = RejectedMessage(index: 0, messageId: json["callbackId"]?.stringValue, reason: refusal, message: json)
+                return await refuseForeignPortal([rejection], reason: refusal, endpoint: action.path, context: context)
+            }
             var (parsed, mistake) = Self.parse(action, json, receivedAt: receivedAt)
             let inputs = json["inputFields"]?.objectValue ?? json["fields"]?.objectValue
             if parsed != nil, !oneSignalApps.isEmpty, let app = inputs?["app"]?.stringValue?.trimmingCharacters(in: .whitespaces),
@@ -144,6 +164,20 @@ public struct HubSpotController: Sendable {
         }
     }
 
+    /// Records `rejected` (a request of another portal than the configured one) and answers `403 foreign_portal`.
+    func refuseForeignPortal(
+        _ rejected: [RejectedMessage], reason: String, endpoint: String, context: some RequestContext
+    ) async -> Response {
+        context.logger.info("refused a signed HubSpot request of another portal", metadata: ["reason": "\(reason)"])
+        do {
+            try await intake.store([], rejected: rejected, source: .hubspot, endpoint: endpoint, writeKeyID: nil, requestID: context.id)
+        } catch {
+            // Nothing of this request would be stored anyway: the refusal stands.
+            context.logger.error("recording a HubSpot request of another portal failed", metadata: ["error": "\(error)"])
+        }
+        return JSONResponse.error(IngestionError(status: 403, code: "foreign_portal", message: reason))
+    }
+
     /// The action's event, or the ingestion error that refused it.
     static func parse(_ action: HubSpotWorkflowAction, _ json: JSONValue, receivedAt: Date) -> (InboundEvent?, IngestionError?) {
         do {
@@ -158,6 +192,11 @@ public struct HubSpotController: Sendable {
         guard let clientSecret else {
             throw IngestionError(
                 status: 401, code: "unauthorized", message: "HubSpot requests are refused: HUBSPOT_CLIENT_SECRET is not configured")
+        }
+        guard let publicURL else {
+            throw IngestionError(
+                status: 401, code: "unauthorized",
+                message: "HubSpot requests are refused: HUBSIGNAL_PUBLIC_URL (the URL HubSpot's signatures cover) is not configured")
         }
         // The signature covers the bytes as sent, and HubSpot never compresses them: a compressed body is refused
         // before anything is decompressed.
@@ -182,22 +221,13 @@ public struct HubSpotController: Sendable {
             signature: request.headers[Self.signature], version: request.headers[Self.signatureVersion])
         do {
             let version = try HubSpotSignature.verify(
-                headers: headers, secret: clientSecret, method: request.method.rawValue, uri: signedURI(request), body: body,
+                headers: headers, secret: clientSecret, method: request.method.rawValue, uri: publicURL + (request.head.path ?? "/"), body: body,
                 allowV2: allowV2)
             return (body, version)
         } catch {
             context.logger.info("refused a HubSpot request with a bad signature", metadata: ["reason": "\(error)"])
             throw IngestionError(status: 401, code: "invalid_signature", message: error.description)
         }
-    }
-
-    /// The full URI HubSpot called.
-    func signedURI(_ request: Request) -> String {
-        let target = request.head.path ?? "/"
-        if let publicURL { return publicURL + target }
-        let scheme = request.headers[Self.forwardedProto] ?? request.head.scheme ?? "http"
-        let host = request.headers[Self.forwardedHost] ?? request.head.authority ?? "localhost"
-        return "\(scheme)://\(host)\(target)"
     }
 
     static func json(_ body: [UInt8]) throws(IngestionError) -> JSONValue {
@@ -212,6 +242,4 @@ public struct HubSpotController: Sendable {
     static let timestamp = HTTPField.Name("X-HubSpot-Request-Timestamp")!
     static let signature = HTTPField.Name("X-HubSpot-Signature")!
     static let signatureVersion = HTTPField.Name("X-HubSpot-Signature-Version")!
-    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
-    static let forwardedHost = HTTPField.Name("X-Forwarded-Host")!
 }

@@ -22,8 +22,8 @@ public struct AppConfiguration: Sendable {
     /// `HUBSIGNAL_WRITE_KEYS`: comma-separated write keys the Segment-compatible API accepts. Defaults to none, which
     /// refuses every ingestion request.
     public var writeKeys: [String] = []
-    /// `HUBSIGNAL_PUBLIC_URL`: the external base URL HubSpot calls; HubSpot's signatures cover the full URI, so behind
-    /// a proxy or load balancer set it. Defaults to `nil`: derived from each request.
+    /// `HUBSIGNAL_PUBLIC_URL`: the external base URL HubSpot calls; HubSpot's signatures cover the full URI, which is
+    /// never taken from request headers. Defaults to `nil`: HubSpot's requests are refused.
     public var publicURL: String?
     /// `HUBSPOT_CLIENT_SECRET`: verifies HubSpot webhook and workflow-action signatures. Defaults to `nil`: HubSpot's
     /// requests are refused.
@@ -37,8 +37,9 @@ public struct AppConfiguration: Sendable {
     public var hubSpotAccessToken: String?
     /// `HUBSPOT_BASE_URL`: HubSpot's API. Defaults to `https://api.hubapi.com`.
     public var hubSpotBaseURL: String = "https://api.hubapi.com"
-    /// `HUBSPOT_PORTAL_ID`: the HubSpot account (Hub ID); behavioral event names are `pe<portal id>_…`. Defaults to
-    /// `nil`: no behavioral events are sent.
+    /// `HUBSPOT_PORTAL_ID`: the HubSpot account (Hub ID); behavioral event names are `pe<portal id>_…`, and webhooks and
+    /// workflow actions are accepted from this portal only. Defaults to `nil`: no behavioral events are sent and
+    /// HubSpot's requests are refused.
     public var hubSpotPortalID: String?
     /// `HUBSPOT_RATE_LIMIT`: requests per 10 seconds HubSignal allows itself (100, 110, 190 or 250 by plan and app
     /// type). Defaults to 100.

@@ -93,12 +93,18 @@ public struct ConfigurationCheck: Sendable {
             configuration.writeKeys.isEmpty
                 ? Finding(level: .warning, subject: "segment api", message: "HUBSIGNAL_WRITE_KEYS is empty: every tracking request is refused")
                 : Finding(level: .ok, subject: "segment api", message: "\(configuration.writeKeys.count) write key(s)"))
-        findings.append(
-            configuration.hubSpotClientSecret == nil
-                ? Finding(
-                    level: .warning, subject: "hubspot webhooks",
-                    message: "HUBSPOT_CLIENT_SECRET is not set: HubSpot webhooks and workflow actions are refused")
-                : Finding(level: .ok, subject: "hubspot webhooks", message: "signatures verified with HUBSPOT_CLIENT_SECRET"))
+        // Without a secret HubSpot's calls are simply off; with one but no public URL or portal id they are refused
+        // although the operator meant to take them: a problem.
+        if let refusal = configuration.hubSpotInboundRefusal {
+            findings.append(
+                Finding(level: configuration.hubSpotClientSecret == nil ? .warning : .problem, subject: "hubspot webhooks", message: refusal))
+        } else {
+            findings.append(
+                Finding(
+                    level: .ok, subject: "hubspot webhooks",
+                    message: "signatures over \(configuration.publicURL ?? "") verified with HUBSPOT_CLIENT_SECRET; portal "
+                        + "\(configuration.hubSpotPortalID ?? "") only"))
+        }
         for app in configuration.oneSignalApps where app.webhookSecret == nil && configuration.oneSignalWebhookSecret == nil {
             findings.append(
                 Finding(

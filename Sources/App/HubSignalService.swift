@@ -50,8 +50,8 @@ public enum HubSignalService {
         if configuration.writeKeys.isEmpty {
             logger.warning("HUBSIGNAL_WRITE_KEYS is empty: the Segment-compatible API refuses every request")
         }
-        if configuration.hubSpotClientSecret == nil {
-            logger.warning("HUBSPOT_CLIENT_SECRET is not set: HubSpot webhooks and workflow actions are refused")
+        if let refusal = configuration.hubSpotInboundRefusal {
+            logger.warning("\(refusal)")
         }
         if configuration.oneSignalWebhookSecret == nil {
             logger.warning("ONESIGNAL_WEBHOOK_SECRET is not set: OneSignal events are refused")
@@ -167,6 +167,7 @@ public enum HubSignalService {
         SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
         HubSpotController(
             store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL,
+            portalID: configuration.hubSpotPortalID,
             completesNotificationsLater: configuration.hubSpotAccessToken != nil && !configuration.oneSignalApps.isEmpty,
             oneSignalApps: configuration.oneSignalApps.map(\.name)
         ).register(on: router)

@@ -7,12 +7,17 @@ public struct WorkflowActionRequest: Sendable {
     /// The path HubSignal serves the action on.
     public static let path = "/hubspot/actions/send-notification"
 
-    /// The body: a push "hello <externalID>" to `externalID`, for HubSpot object `objectID`.
+    /// The portal the harnesses' requests come from (the HubSpot sandbox's default): serve them with this
+    /// `HUBSPOT_PORTAL_ID`, or HubSignal refuses them as another portal's.
+    public static let portalID = 12_345_678
+
+    /// The body: a push "hello <externalID>" to `externalID`, for HubSpot object `objectID`, from `portalID`.
     public var body: String
 
-    public init(callbackID: String, objectID: Int, externalID: String) {
+    public init(callbackID: String, objectID: Int, externalID: String, portalID: Int = WorkflowActionRequest.portalID) {
         body =
-            #"{"callbackId":"\#(callbackID)","object":{"objectId":\#(objectID),"objectType":"CONTACT"},"#
+            #"{"callbackId":"\#(callbackID)","origin":{"portalId":\#(portalID)},"#
+            + #""object":{"objectId":\#(objectID),"objectType":"CONTACT"},"#
             + #""inputFields":{"content":"hello \#(externalID)","external_id":"\#(externalID)"}}"#
     }
 

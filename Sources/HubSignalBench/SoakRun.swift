@@ -75,6 +75,7 @@ final class SoakRun: Sendable {
             "HUBSIGNAL_WRITE_KEYS": writeKey, "HUBSIGNAL_MIGRATIONS_DIR": settings.migrationsPath,
             "HUBSIGNAL_LOG_LEVEL": settings.serveLogLevel, "HUBSIGNAL_PUBLIC_URL": publicURL,
             "HUBSPOT_ACCESS_TOKEN": hubSpotToken, "HUBSPOT_BASE_URL": hubSpot.baseURL, "HUBSPOT_CLIENT_SECRET": clientSecret,
+            "HUBSPOT_PORTAL_ID": String(WorkflowActionRequest.portalID),
             // The processes share HubSpot's limit: each allows itself its share.
             "HUBSPOT_RATE_LIMIT": String(max(1, settings.hubSpotRateLimit / settings.processes)),
             "ONESIGNAL_APP_ID": appID, "ONESIGNAL_API_KEY": apiKey, "ONESIGNAL_BASE_URL": oneSignal.baseURL!.absoluteString,

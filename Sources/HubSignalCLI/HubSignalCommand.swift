@@ -72,7 +72,7 @@ let environmentHelp = """
       DATABASE_URL                  libpq connection string or URI (required for serve; dev starts its own)
       HUBSIGNAL_HOST / HUBSIGNAL_PORT   where HTTP listens (default 127.0.0.1 / 8080)
       HUBSIGNAL_WRITE_KEYS          comma-separated write keys for the Segment-compatible API (default: none, refuses all)
-      HUBSIGNAL_PUBLIC_URL          external base URL HubSpot calls; signatures cover the full URI (default: from the request)
+      HUBSIGNAL_PUBLIC_URL          external base URL HubSpot calls; signatures cover the full URI (default: none, HubSpot refused)
       HUBSPOT_CLIENT_SECRET         verifies HubSpot webhook and workflow-action signatures (default: none, refuses all)
       ONESIGNAL_WEBHOOK_SECRET      secret OneSignal event streams send as Authorization: Bearer (default: none, refuses all)
       HUBSIGNAL_DB_MAX_CONNECTIONS  PostgreSQL pool size (default 10)
@@ -82,7 +82,8 @@ let environmentHelp = """
       HUBSPOT_ACCESS_TOKEN          private-app token HubSignal writes to HubSpot with (default: none, HubSpot sync off)
       HUBSPOT_BASE_URL              HubSpot's API (default https://api.hubapi.com; a sandbox in tests and dev)
       HUBSPOT_RATE_LIMIT            requests per 10 s HubSignal allows itself (default 100)
-      HUBSPOT_PORTAL_ID             the HubSpot account (Hub ID), for behavioral event names pe<id>_… (default: none sent)
+      HUBSPOT_PORTAL_ID             the HubSpot account (Hub ID): the only portal whose webhooks and workflow actions are
+                                    accepted, and behavioral event names pe<id>_… (default: none, HubSpot refused, none sent)
       ONESIGNAL_APP_ID, ONESIGNAL_API_KEY   the OneSignal app and its REST API key (default: none, OneSignal sync off)
       ONESIGNAL_BASE_URL            OneSignal's API (default https://api.onesignal.com; a sandbox in tests and dev)
       HUBSIGNAL_CONFIG              YAML file listing several OneSignal apps (onesignal_apps; replaces ONESIGNAL_APP_ID)

@@ -30,6 +30,28 @@ public enum HubSpotWebhookParser {
     public struct Result: Sendable {
         public var accepted: [InboundEvent]
         public var rejected: [RejectedMessage]
+
+        /// Moves the accepted events whose `portalId` is not `portalID` (or absent; every event when `portalID` is
+        /// `nil`) to `rejected`, each with the reason.
+        ///
+        /// - Returns: the reason the first of them was refused, or `nil` when every accepted event names `portalID`.
+        public mutating func refuseOtherPortals(than portalID: String?) -> String? {
+            var first: String?
+            var kept: [InboundEvent] = []
+            for event in accepted {
+                if let refusal = HubSpotPortal.refusal(sent: event.payload["portalId"], configured: portalID) {
+                    first = first ?? refusal
+                    rejected.append(
+                        RejectedMessage(
+                            index: event.index, messageId: event.payload["eventId"]?.identifierValue, reason: refusal, message: event.payload))
+                } else {
+                    kept.append(event)
+                }
+            }
+            accepted = kept
+            rejected.sort { $0.index < $1.index }
+            return first
+        }
     }
 
     public static func parse(_ body: JSONValue) throws(IngestionError) -> Result {
@@ -99,6 +121,26 @@ public enum HubSpotWebhookParser {
         }
         let date = Date(timeIntervalSince1970: milliseconds / 1000)
         return ISO8601Timestamp.isStorable(date) ? date : nil
+    }
+}
+
+/// The HubSpot account a webhook event or workflow action comes from. A public app's client secret signs the requests
+/// of every portal that installs the app, so a valid signature does not make a request this HubSignal's: its
+/// `portalId` (webhooks) or `origin.portalId` (workflow actions) must be the configured one (`HUBSPOT_PORTAL_ID`).
+/// Refusals never name the configured portal.
+public enum HubSpotPortal {
+    /// Why a request naming `sent` is refused when `configured` is this HubSignal's portal, or `nil` when it is accepted.
+    public static func refusal(sent: JSONValue?, configured: String?) -> String? {
+        guard let configured else {
+            return "HUBSPOT_PORTAL_ID is not configured: HubSignal accepts no HubSpot portal's requests"
+        }
+        guard let portal = sent?.identifierValue else {
+            return "the request names no HubSpot portal (portalId): HubSignal accepts only the one of HUBSPOT_PORTAL_ID"
+        }
+        guard portal == configured else {
+            return "portal \(portal.prefix(64)) is not the HubSpot account this HubSignal serves (HUBSPOT_PORTAL_ID)"
+        }
+        return nil
     }
 }
 

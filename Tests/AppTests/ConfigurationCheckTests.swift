@@ -25,6 +25,7 @@ struct ConfigurationCheckTests {
             var environment = [
                 "DATABASE_URL": database.connectionString, "HUBSIGNAL_MIGRATIONS_DIR": migrations, "HUBSIGNAL_WRITE_KEYS": "k1",
                 "HUBSPOT_CLIENT_SECRET": "s", "HUBSPOT_ACCESS_TOKEN": "pat-good", "HUBSPOT_BASE_URL": hubSpot.baseURL,
+                "HUBSIGNAL_PUBLIC_URL": "https://hubsignal.example.com", "HUBSPOT_PORTAL_ID": "12345678",
                 "ONESIGNAL_APP_ID": appID, "ONESIGNAL_API_KEY": "os_v2_app_good", "ONESIGNAL_BASE_URL": oneSignal.baseURL!.absoluteString,
                 "ONESIGNAL_WEBHOOK_SECRET": "w",
             ]
@@ -41,6 +42,17 @@ struct ConfigurationCheckTests {
             #expect(problems.map(\.subject) == ["hubspot", "onesignal:default"])
             #expect(problems.last?.message.contains("REST API key") == true)
             #expect(!wrong.description.contains("pat-wrong") && !wrong.description.contains("os_v2_app_wrong"), "secrets are never shown")
+
+            // A client secret without the URL its signatures cover, or without the portal to accept: every HubSpot call
+            // would be refused; without a secret HubSpot's calls are merely off.
+            for unset in ["HUBSIGNAL_PUBLIC_URL", "HUBSPOT_PORTAL_ID"] {
+                let incomplete = try await check([unset: ""]).first { $0.subject == "hubspot webhooks" }
+                #expect(incomplete?.level == .problem, "\(unset)")
+                #expect(incomplete?.message.contains("\(unset) is not set") == true, "\(String(describing: incomplete))")
+            }
+            let off = try await check(["HUBSPOT_CLIENT_SECRET": "", "HUBSIGNAL_PUBLIC_URL": ""]).first { $0.subject == "hubspot webhooks" }
+            #expect(off?.level == .warning)
+            #expect(off?.message.contains("HUBSPOT_CLIENT_SECRET is not set") == true)
 
             let mappingPath = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).yaml").path
             try "onesignal:\n  tag_limit: 0\n".write(toFile: mappingPath, atomically: true, encoding: .utf8)

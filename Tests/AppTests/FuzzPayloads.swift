@@ -216,7 +216,7 @@ struct PayloadFuzzer {
             if chance(0.3) { inputs.append(("external_id", .string(uniqueID("u")))) }
             return .object([
                 ("callbackId", .string(uniqueID("ap"))),
-                ("origin", .object([("portalId", .number("47355542")), ("actionDefinitionId", .number("201903771"))])),
+                ("origin", .object([("portalId", .number("27356661")), ("actionDefinitionId", .number("201903771"))])),
                 ("context", .object([("workflowId", .number("1640937852")), ("source", .string("WORKFLOWS"))])),
                 ("object", .object([("objectId", .number(String(uniqueNumber()))), ("objectType", .string("CONTACT"))])),
                 ("inputFields", .object(inputs)),

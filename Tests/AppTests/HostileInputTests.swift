@@ -30,11 +30,11 @@ import TestSupport
         case .batch, .import:
             return #"{"batch": [{"type": "track", "userId": "u-\#(id)", "messageId": "m-\#(id)", "event": "E", "properties": {"note": "\#(marker)"}}]}"#
         case .hubSpotWebhook:
-            return #"[{"eventId": 1, "subscriptionId": 2, "occurredAt": 1700000000000, "subscriptionType": "contact.propertyChange", "objectId": 3, "propertyName": "note", "propertyValue": "\#(marker)", "x": "\#(id)"}]"#
+            return #"[{"eventId": 1, "subscriptionId": 2, "portalId": 27356661, "occurredAt": 1700000000000, "subscriptionType": "contact.propertyChange", "objectId": 3, "propertyName": "note", "propertyValue": "\#(marker)", "x": "\#(id)"}]"#
         case .sendNotification:
-            return #"{"callbackId": "ap-\#(id)", "object": {"objectId": 9, "objectType": "CONTACT"}, "inputFields": {"content": "\#(marker)"}}"#
+            return #"{"callbackId": "ap-\#(id)", "origin": {"portalId": 27356661}, "object": {"objectId": 9, "objectType": "CONTACT"}, "inputFields": {"content": "\#(marker)"}}"#
         case .editTags:
-            return #"{"callbackId": "ap-\#(id)", "object": {"objectId": 9, "objectType": "CONTACT"}, "inputFields": {"tags": "{\"note\": \"x\"}", "note": "\#(marker)"}}"#
+            return #"{"callbackId": "ap-\#(id)", "origin": {"portalId": 27356661}, "object": {"objectId": 9, "objectType": "CONTACT"}, "inputFields": {"tags": "{\"note\": \"x\"}", "note": "\#(marker)"}}"#
         case .oneSignal:
             return #"{"event_id": "ev-\#(id)", "kind": "message.push.clicked", "timestamp": 1708559115, "external_id": "u-\#(id)", "title": "\#(marker)"}"#
         }
@@ -134,8 +134,8 @@ import TestSupport
                 try await server.send(.sendNotification, body: Self.padded(Self.payload(.sendNotification), to: 256 * 1024 + 1)),
                 code: "request_too_large", mentioning: ["262144 bytes", "256 KB"])
             // Webhook deliveries: 1 MB, however many events the array holds.
-            let event = #"{"eventId":1,"subscriptionId":2,"occurredAt":1700000000000,"subscriptionType":"contact.creation","objectId":3}"#
-            var array = Array("[\(Array(repeating: event, count: 9_000).joined(separator: ","))]".utf8)
+            let event = #"{"eventId":1,"subscriptionId":2,"portalId":27356661,"occurredAt":1700000000000,"subscriptionType":"contact.creation","objectId":3}"#
+            var array = Array("[\(Array(repeating: event, count: 8_000).joined(separator: ","))]".utf8)
             #expect(array.count < 1024 * 1024)
             array += Array(repeating: UInt8(ascii: " "), count: 1024 * 1024 - array.count)
             let answer = try await server.send(.hubSpotWebhook, body: array)
@@ -143,7 +143,7 @@ import TestSupport
             array.append(UInt8(ascii: " "))
             Self.expectRefused(
                 try await server.send(.hubSpotWebhook, body: array), code: "request_too_large", mentioning: ["1048576 bytes", "1024 KB"])
-            // The 9,000 copies of one event are one event.
+            // The 8,000 copies of one event are one event.
             #expect(try await server.counts().events == 2)
         }
     }
@@ -296,7 +296,7 @@ import TestSupport
             body += Array(#", "event": "#.utf8) + FuzzJSON.string(sql).bytes + Array(#", "properties": {"q": "\" OR 1=1 --"}}]}"#.utf8)
             #expect(try await server.send(.batch, body: body).status == .ok)
 
-            let hubSpot = #"[{"eventId": 1, "subscriptionId": 2, "occurredAt": 1700000000000, "subscriptionType": "contact.propertyChange", "objectId": 3, "propertyName": "firstname", "propertyValue": "'); DROP TABLE events; --"}]"#
+            let hubSpot = #"[{"eventId": 1, "subscriptionId": 2, "portalId": 27356661, "occurredAt": 1700000000000, "subscriptionType": "contact.propertyChange", "objectId": 3, "propertyName": "firstname", "propertyValue": "'); DROP TABLE events; --"}]"#
             #expect(try await server.send(.hubSpotWebhook, body: Array(hubSpot.utf8)).status == .ok)
             let oneSignal = #"{"event_id": "'); DROP TABLE events; --", "kind": "message.push.sent", "external_id": "'); DROP TABLE events; --"}"#
             #expect(try await server.send(.oneSignal, body: Array(oneSignal.utf8)).status == .ok)
@@ -483,10 +483,10 @@ import TestSupport
                 #expect(answer.status == .ok, "\(field): \(answer.body)")
                 #expect(answer.body.contains(field) && answer.body.contains("1024 bytes"), "\(field): \(answer.body)")
             }
-            let webhook = #"[{"eventId": "\#(long)", "subscriptionId": 2, "occurredAt": 1700000000000, "subscriptionType": "contact.creation", "objectId": 3}]"#
+            let webhook = #"[{"eventId": "\#(long)", "subscriptionId": 2, "portalId": 27356661, "occurredAt": 1700000000000, "subscriptionType": "contact.creation", "objectId": 3}]"#
             let webhookAnswer = try await server.send(.hubSpotWebhook, body: Array(webhook.utf8))
             #expect(webhookAnswer.status == .ok && webhookAnswer.body.contains("eventId"), "\(webhookAnswer.body)")
-            let action = #"{"callbackId": "\#(long)", "object": {"objectId": 9}, "inputFields": {"content": "hi"}}"#
+            let action = #"{"callbackId": "\#(long)", "origin": {"portalId": 27356661}, "object": {"objectId": 9}, "inputFields": {"content": "hi"}}"#
             Self.expectRefused(try await server.send(.sendNotification, body: Array(action.utf8)), code: "invalid_body", mentioning: ["callbackId"])
             let event = #"{"event_id": "e", "kind": "message.push.sent", "external_id": "\#(long)"}"#
             Self.expectRefused(try await server.send(.oneSignal, body: Array(event.utf8)), code: "invalid_event", mentioning: ["external_id"])

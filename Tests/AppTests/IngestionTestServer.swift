@@ -55,6 +55,8 @@ struct IngestionTestServer: Sendable {
     static let clientSecret = "hubspot-client-secret"
     static let publicURL = "https://hubsignal.example.com"
     static let oneSignalSecret = "onesignal-stream-secret"
+    /// The HubSpot account whose requests the server accepts; the payloads' `portalId` / `origin.portalId`.
+    static let portalID = "27356661"
 
     let client: any TestClientProtocol
     let database: TestDatabase
@@ -68,6 +70,7 @@ struct IngestionTestServer: Sendable {
             configuration.writeKeys = [writeKey]
             configuration.hubSpotClientSecret = clientSecret
             configuration.publicURL = publicURL
+            configuration.hubSpotPortalID = portalID
             configuration.oneSignalWebhookSecret = oneSignalSecret
             configuration.port = 0
             let application = HubSignalService.makeApplication(

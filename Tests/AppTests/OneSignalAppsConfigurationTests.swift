@@ -148,6 +148,7 @@ struct OneSignalAppsConfigurationTests {
             var configuration = try AppConfiguration.fromEnvironment([
                 "DATABASE_URL": database.connectionString, "HUBSIGNAL_CONFIG": path, "ACME_KEY": "k", "ACME_STREAM": "s",
                 "HUBSPOT_CLIENT_SECRET": "hubspot-secret", "HUBSIGNAL_PUBLIC_URL": "https://hubsignal.example.com",
+                "HUBSPOT_PORTAL_ID": "27356661",
             ])
             configuration.port = 0
             let application = HubSignalService.makeApplication(
@@ -155,7 +156,7 @@ struct OneSignalAppsConfigurationTests {
             try await application.test(.live) { client in
                 let path = "/hubspot/actions/send-notification"
                 for (app, expected) in [("gamma", "FAIL_CONTINUE"), ("beta", "SUCCESS")] {
-                    let body = #"{"callbackId":"ap-\#(app)","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"content":"hi","app":"\#(app)"}}"#
+                    let body = #"{"callbackId":"ap-\#(app)","origin":{"portalId":27356661},"object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"content":"hi","app":"\#(app)"}}"#
                     let timestamp = String(Int64(Date().timeIntervalSince1970 * 1000))
                     let signature = HubSpotSignature.v3(
                         secret: "hubspot-secret", method: "POST", uri: "https://hubsignal.example.com" + path, body: Array(body.utf8),

@@ -14,14 +14,22 @@ import TestSupport
     static let clientSecret = "hubspot-client-secret"
     static let publicURL = "https://hubsignal.example.com"
     static let oneSignalSecret = "onesignal-stream-secret"
+    /// The HubSpot account the server accepts requests from (`HUBSPOT_PORTAL_ID`).
+    static let portalID = "27356661"
 
-    func withServer(_ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void) async throws {
+    /// A live server with every inbound secret; `adjust` changes its configuration first.
+    func withServer(
+        _ adjust: @Sendable (inout AppConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
+    ) async throws {
         try await TestPostgres.withDatabase { database in
             var configuration = AppConfiguration(databaseURL: database.connectionString)
             configuration.hubSpotClientSecret = Self.clientSecret
             configuration.publicURL = Self.publicURL
+            configuration.hubSpotPortalID = Self.portalID
             configuration.oneSignalWebhookSecret = Self.oneSignalSecret
             configuration.port = 0
+            adjust(&configuration)
             let application = HubSignalService.makeApplication(
                 configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
             try await application.test(.live) { client in try await body(client, database) }
@@ -106,7 +114,7 @@ import TestSupport
             ) { response in
                 #expect(response.status == .badRequest)
             }
-            let mixed = #"[{"eventId":1,"subscriptionId":2,"subscriptionType":"company.creation","objectId":7,"occurredAt":1700000000000},{"objectId":8}]"#
+            let mixed = #"[{"eventId":1,"subscriptionId":2,"portalId":27356661,"subscriptionType":"company.creation","objectId":7,"occurredAt":1700000000000},{"objectId":8}]"#
             try await client.execute(
                 uri: "/webhooks/hubspot", method: .post, headers: Self.signedV3(mixed, path: "/webhooks/hubspot"), body: ByteBuffer(string: mixed)
             ) { response in
@@ -122,7 +130,7 @@ import TestSupport
 
     static let action = #"""
         {"callbackId":"ap-47355542-1589400750477-3-0",
-         "origin":{"portalId":47355542,"actionDefinitionId":201903771,"actionDefinitionVersion":4},
+         "origin":{"portalId":27356661,"actionDefinitionId":201903771,"actionDefinitionVersion":4},
          "context":{"workflowId":1640937852,"actionId":3,"source":"WORKFLOWS"},
          "object":{"objectId":108456792064,"objectType":"CONTACT"},
          "fields":{"content":"test message"},"inputFields":{"content":"test message"}}
@@ -145,14 +153,14 @@ import TestSupport
             }
             #expect(try await Self.types(database) == ["hubspot.action.send_notification"])
 
-            let tags = #"{"callbackId":"ap-2","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tags":"{\"vip\":\"1\"}"}}"#
+            let tags = #"{"callbackId":"ap-2","origin":{"portalId":27356661},"object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tags":"{\"vip\":\"1\"}"}}"#
             let tagsPath = "/hubspot/actions/edit-tags"
             try await client.execute(uri: tagsPath, method: .post, headers: Self.signedV3(tags, path: tagsPath), body: ByteBuffer(string: tags)) {
                 response in
                 #expect(response.status == .ok)
             }
             // Wrong inputs: the workflow goes on with the reason (FAIL_CONTINUE), nothing but a rejection is stored.
-            let badTags = #"{"callbackId":"ap-3","object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tags":"{vip: 1}"}}"#
+            let badTags = #"{"callbackId":"ap-3","origin":{"portalId":27356661},"object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"tags":"{vip: 1}"}}"#
             try await client.execute(
                 uri: tagsPath, method: .post, headers: Self.signedV3(badTags, path: tagsPath), body: ByteBuffer(string: badTags)
             ) { response in
@@ -163,7 +171,7 @@ import TestSupport
             }
             let rejected = try await database.client.query("SELECT reason FROM rejections WHERE source = 'hubspot'")
             #expect(rejected.count == 1)
-            let noCallback = #"{"object":{"objectId":9},"inputFields":{"content":"hi"}}"#
+            let noCallback = #"{"origin":{"portalId":27356661},"object":{"objectId":9},"inputFields":{"content":"hi"}}"#
             try await client.execute(uri: path, method: .post, headers: Self.signedV3(noCallback, path: path), body: ByteBuffer(string: noCallback)) {
                 response in
                 #expect(response.status == .badRequest)
@@ -177,6 +185,113 @@ import TestSupport
                 #expect(response.status == .unauthorized)
             }
             #expect(try await Self.types(database) == ["hubspot.action.send_notification", "hubspot.action.edit_tags"])
+        }
+    }
+
+    // MARK: - Foreign portals (a public app's secret signs every installing portal's requests)
+
+    static func rejections(_ database: TestDatabase) async throws -> [(endpoint: String, reason: String)] {
+        try await database.client.query("SELECT endpoint, reason FROM rejections WHERE source = 'hubspot' ORDER BY id")
+            .map { try $0.decode((String, String).self) }
+    }
+
+    @Test func signedRequestsOfAnotherPortalAreRefusedAndRecorded() async throws {
+        try await withServer { client, database in
+            func send(_ body: String, to path: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: path, method: .post, headers: Self.signedV3(body, path: path), body: ByteBuffer(string: body)) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            // Another portal's workflow actions: a push with its own text to one of our users, a tag edit.
+            let push = #"{"callbackId":"ap-666-1-3-0","origin":{"portalId":666},"object":{"objectId":9,"objectType":"CONTACT"},"inputFields":{"content":"pay here","external_id":"ada"}}"#
+            let tags = #"{"callbackId":"ap-666-2-3-0","origin":{"portalId":"666"},"object":{"objectId":9},"inputFields":{"tags":"{\"vip\":null}"}}"#
+            let unnamed = #"{"callbackId":"ap-x","object":{"objectId":9},"inputFields":{"content":"hi"}}"#
+            for (body, path, mention) in [
+                (push, "/hubspot/actions/send-notification", "portal 666"), (tags, "/hubspot/actions/edit-tags", "portal 666"),
+                (unnamed, "/hubspot/actions/send-notification", "names no HubSpot portal"),
+            ] {
+                let (status, text) = try await send(body, to: path)
+                #expect(status == .forbidden, "\(text)")
+                #expect(text.contains("foreign_portal") && text.contains(mention), "\(text)")
+                #expect(!text.contains(Self.portalID), "a refusal names the configured portal: \(text)")
+            }
+            // Another portal's privacy deletion would erase one of our people: refused, the whole delivery.
+            let erase = #"[{"eventId":70,"subscriptionId":5,"portalId":666,"occurredAt":1700000000000,"subscriptionType":"contact.privacyDeletion","objectId":512}]"#
+            let (status, text) = try await send(erase, to: "/webhooks/hubspot")
+            #expect(status == .forbidden && text.contains("portal 666"), "\(text)")
+            #expect(try await Self.types(database).isEmpty)
+            let recorded = try await Self.rejections(database)
+            #expect(recorded.map(\.endpoint) == [
+                "/hubspot/actions/send-notification", "/hubspot/actions/edit-tags", "/hubspot/actions/send-notification", "/webhooks/hubspot",
+            ])
+            #expect(recorded.allSatisfy { $0.reason.contains("portal") })
+
+            // A delivery mixing portals: our portal's events are stored, the other's refused one by one and recorded.
+            let mixed = #"[{"eventId":71,"subscriptionId":5,"portalId":666,"occurredAt":1700000000000,"subscriptionType":"contact.privacyDeletion","objectId":512},{"eventId":72,"subscriptionId":5,"portalId":27356661,"occurredAt":1700000000000,"subscriptionType":"contact.creation","objectId":513},{"eventId":73,"subscriptionId":5,"occurredAt":1700000000000,"subscriptionType":"contact.deletion","objectId":514}]"#
+            let (mixedStatus, mixedText) = try await send(mixed, to: "/webhooks/hubspot")
+            #expect(mixedStatus == .ok, "\(mixedText)")
+            #expect(mixedText.contains(#""index":0"#) && mixedText.contains(#""index":2"#) && !mixedText.contains(#""index":1"#), "\(mixedText)")
+            #expect(try await Self.types(database) == ["hubspot.webhook.contact.creation"])
+            #expect(try await Self.rejections(database).count == 6)
+        }
+    }
+
+    @Test func withoutAPortalIDEverySignedHubSpotRequestIsRefused() async throws {
+        try await withServer({ $0.hubSpotPortalID = nil }) { client, database in
+            for (body, path) in [(Self.delivery, "/webhooks/hubspot"), (Self.action, "/hubspot/actions/send-notification")] {
+                try await client.execute(uri: path, method: .post, headers: Self.signedV3(body, path: path), body: ByteBuffer(string: body)) {
+                    response in
+                    #expect(response.status == .forbidden)
+                    #expect(String(buffer: response.body).contains("HUBSPOT_PORTAL_ID is not configured"))
+                }
+            }
+            #expect(try await Self.types(database).isEmpty)
+            #expect(try await Self.rejections(database).count == 3)  // the delivery's two events and the action
+        }
+    }
+
+    // MARK: - The signed URI
+
+    @Test func withoutAPublicURLNoSignatureIsAcceptedWhateverTheForwardedHeadersSay() async throws {
+        try await withServer({ $0.publicURL = nil }) { client, database in
+            let path = "/webhooks/hubspot"
+            // Signed by HubSpot for another deployment's URL (or captured there), replayed here with forwarded headers
+            // naming that URL; and signed for this server's own Host.
+            let attacker = "https://other.example.net"
+            let timestamp = String(Int64(Date().timeIntervalSince1970 * 1000))
+            var forwarded = Self.signedV3(Self.delivery, path: path)
+            forwarded[HTTPField.Name("X-HubSpot-Signature-v3")!] = HubSpotSignature.v3(
+                secret: Self.clientSecret, method: "POST", uri: attacker + path, body: Array(Self.delivery.utf8), timestamp: timestamp)
+            forwarded[HTTPField.Name("X-HubSpot-Request-Timestamp")!] = timestamp
+            forwarded[HTTPField.Name("X-Forwarded-Host")!] = "other.example.net"
+            forwarded[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            var ownHost = forwarded
+            ownHost[HTTPField.Name("X-HubSpot-Signature-v3")!] = HubSpotSignature.v3(
+                secret: Self.clientSecret, method: "POST", uri: "http://localhost" + path, body: Array(Self.delivery.utf8), timestamp: timestamp)
+            ownHost[HTTPField.Name("X-Forwarded-Host")!] = nil
+            ownHost[HTTPField.Name("X-Forwarded-Proto")!] = nil
+            for headers in [forwarded, ownHost] {
+                try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: Self.delivery)) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("HUBSIGNAL_PUBLIC_URL"))
+                }
+            }
+            #expect(try await Self.types(database).isEmpty)
+        }
+        // With it, forwarded headers change nothing: only a signature over HUBSIGNAL_PUBLIC_URL passes.
+        try await withServer { client, database in
+            let path = "/webhooks/hubspot"
+            let timestamp = String(Int64(Date().timeIntervalSince1970 * 1000))
+            var headers = Self.signedV3(Self.delivery, path: path)
+            headers[HTTPField.Name("X-HubSpot-Signature-v3")!] = HubSpotSignature.v3(
+                secret: Self.clientSecret, method: "POST", uri: "https://other.example.net" + path, body: Array(Self.delivery.utf8),
+                timestamp: timestamp)
+            headers[HTTPField.Name("X-HubSpot-Request-Timestamp")!] = timestamp
+            headers[HTTPField.Name("X-Forwarded-Host")!] = "other.example.net"
+            try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: Self.delivery)) { response in
+                #expect(response.status == .unauthorized)
+            }
+            #expect(try await Self.types(database).isEmpty)
         }
     }
 

@@ -30,7 +30,7 @@ final class FaultCluster: Sendable {
             "DATABASE_URL": database.connectionString, "HUBSIGNAL_WRITE_KEYS": writeKey,
             "HUBSIGNAL_MIGRATIONS_DIR": TestPostgres.migrationsDirectory.path, "HUBSIGNAL_LOG_LEVEL": "info",
             "HUBSPOT_ACCESS_TOKEN": "pat-faults", "HUBSPOT_BASE_URL": hubSpot.baseURL, "HUBSPOT_CLIENT_SECRET": clientSecret,
-            "HUBSIGNAL_PUBLIC_URL": publicURL, "ONESIGNAL_APP_ID": appID, "ONESIGNAL_API_KEY": "os_v2_app_faults",
+            "HUBSIGNAL_PUBLIC_URL": publicURL, "HUBSPOT_PORTAL_ID": String(WorkflowActionRequest.portalID), "ONESIGNAL_APP_ID": appID, "ONESIGNAL_API_KEY": "os_v2_app_faults",
             "ONESIGNAL_BASE_URL": oneSignal.baseURL!.absoluteString, "HUBSIGNAL_SYNC_LINGER_MS": "200",
             "HUBSIGNAL_SYNC_LEASE_SECONDS": "5", "HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS": "2",
         ]
