@@ -11,6 +11,11 @@ public struct AppConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// `HUBSIGNAL_PORT`. Defaults to `8080`.
     public var port: Int = 8080
+    /// `HUBSIGNAL_ADMIN_HOST`: where the operations listener (`/metrics`, `/readyz`, `/healthz`) listens. Defaults to
+    /// `127.0.0.1`: only the machine (or the pod, given `0.0.0.0`) reaches it.
+    public var adminHost: String = "127.0.0.1"
+    /// `HUBSIGNAL_ADMIN_PORT`: the operations listener's port, never the public one. Defaults to `9090`.
+    public var adminPort: Int = 9090
     /// `HUBSIGNAL_DB_MAX_CONNECTIONS`: the PostgreSQL pool size. Defaults to `10`.
     public var databaseMaximumConnections: Int = 10
     /// `HUBSIGNAL_LOG_LEVEL`. Defaults to `info`.
@@ -110,6 +115,13 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("HUBSIGNAL_PORT=\(port) is not a port number (0-65535)")
             }
             configuration.port = value
+        }
+        if let host = environment["HUBSIGNAL_ADMIN_HOST"], !host.isEmpty { configuration.adminHost = host }
+        if let port = environment["HUBSIGNAL_ADMIN_PORT"], !port.isEmpty {
+            guard let value = Int(port), (0...65535).contains(value) else {
+                throw ConfigurationError("HUBSIGNAL_ADMIN_PORT=\(port) is not a port number (0-65535)")
+            }
+            configuration.adminPort = value
         }
         if let size = environment["HUBSIGNAL_DB_MAX_CONNECTIONS"], !size.isEmpty {
             guard let value = Int(size), value > 0 else {

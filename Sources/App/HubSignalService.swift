@@ -33,10 +33,13 @@ public enum HubSignalService {
 
     /// Runs the service until SIGTERM or SIGINT. Refuses to start on a database whose schema is behind this build.
     ///
-    /// - Parameter metrics: the registry `/metrics` exposes; the caller bootstraps `MetricsSystem` with it.
+    /// - Parameters:
+    ///   - metrics: the registry `/metrics` exposes; the caller bootstraps `MetricsSystem` with it.
+    ///   - onServerRunning: called with the public listener's port once it listens.
+    ///   - onAdminServerRunning: called with the operations listener's port (`/metrics`, `/readyz`) once it listens.
     public static func serve(
         _ configuration: AppConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
-        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil, onAdminServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) async throws {
         let migrations = try loadMigrations(configuration)
         let mapping = try loadMapping(configuration, logger: logger)
@@ -101,6 +104,11 @@ public enum HubSignalService {
         }
         services.append(.init(service: PrivacyDeletions(store: store, watcher: watcher, logger: logger)))
         services.append(.init(service: application))
+        services.append(
+            .init(
+                service: makeAdminApplication(
+                    configuration: configuration, client: client, migrations: migrations, logger: logger, metrics: metrics,
+                    onServerRunning: onAdminServerRunning)))
         let group = ServiceGroup(
             configuration: .init(
                 services: services,
@@ -156,7 +164,8 @@ public enum HubSignalService {
         return mapping
     }
 
-    /// The HTTP application: ingestion, health, readiness and metrics.
+    /// The public HTTP application: ingestion, HubSpot's and OneSignal's calls, and `/healthz` (the process is up; no
+    /// query). `/readyz` and `/metrics` are on ``makeAdminApplication(configuration:client:migrations:logger:metrics:onServerRunning:)``.
     public static func makeApplication(
         configuration: AppConfiguration, client: PQClient, migrations: MigrationSet, logger: Logger,
         metrics: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
@@ -175,6 +184,24 @@ public enum HubSignalService {
             store: store, secret: configuration.oneSignalWebhookSecret,
             apps: configuration.oneSignalApps.map { .init(name: $0.name, appID: $0.appID, secret: $0.webhookSecret) }
         ).register(on: router)
+        router.get("healthz") { _, _ in
+            HealthResponse(status: "ok")
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hubsignal"),
+            onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+
+    /// The operations listener (`HUBSIGNAL_ADMIN_HOST`:`HUBSIGNAL_ADMIN_PORT`, loopback by default), apart from the
+    /// public one: `/metrics` (when `metrics` is given), `/readyz` (two queries per call, and it names migrations) and
+    /// `/healthz`.
+    public static func makeAdminApplication(
+        configuration: AppConfiguration, client: PQClient, migrations: MigrationSet, logger: Logger,
+        metrics: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) -> some ApplicationProtocol {
+        let router = Router()
         if let metrics {
             router.get("metrics") { _, _ -> Response in
                 var text = [UInt8]()
@@ -209,8 +236,8 @@ public enum HubSignalService {
         }
         return Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hubsignal"),
-            onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
+            configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "hubsignal-admin"),
+            onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.adminPort) },
             logger: logger)
     }
 }

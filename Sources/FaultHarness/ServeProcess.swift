@@ -9,6 +9,8 @@ public final class ServeProcess: @unchecked Sendable {
     public let executable: URL
     /// The port it listens on.
     public let port: Int
+    /// The port of its operations listener (`/readyz`, `/metrics`; `HUBSIGNAL_ADMIN_PORT`).
+    public let adminPort: Int
     /// The environment it runs with (the parent's environment plus these).
     public let environment: [String: String]
     /// Where its standard error goes (appended over restarts).
@@ -29,18 +31,21 @@ public final class ServeProcess: @unchecked Sendable {
         return folder.appendingPathComponent("hubsignal")
     }
 
-    /// Starts `hubsignal <command>` listening on `port` with `environment` added to the parent's.
+    /// Starts `hubsignal <command>` listening on `port`, its operations listener on `adminPort` (default: a free
+    /// port), with `environment` added to the parent's.
     public init(
-        executable: URL = ServeProcess.defaultExecutable, command: String = "serve", port: Int, environment: [String: String],
-        logFile: URL? = nil
+        executable: URL = ServeProcess.defaultExecutable, command: String = "serve", port: Int, adminPort: Int? = nil,
+        environment: [String: String], logFile: URL? = nil
     ) throws {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw FaultHarnessError("\(executable.path) is not an executable: build it first (swift build --build-tests, or -c release)")
         }
         self.executable = executable
         self.port = port
+        self.adminPort = try adminPort ?? Self.findFreePort()
         var merged = environment
         merged["HUBSIGNAL_PORT"] = String(port)
+        merged["HUBSIGNAL_ADMIN_PORT"] = String(self.adminPort)
         self.environment = merged
         self.logFile =
             logFile ?? FileManager.default.temporaryDirectory.appendingPathComponent("hubsignal-serve-\(port)-\(UUID().uuidString.prefix(8)).log")
@@ -83,11 +88,11 @@ public final class ServeProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits until `GET /readyz` answers 200 (database reachable, migrations current).
+    /// Waits until `GET /readyz` on the operations listener answers 200 (database reachable, migrations current).
     public func waitUntilReady(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
-            if let response = try? RawHTTP.send(port: port, request: "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+            if let response = try? RawHTTP.send(port: adminPort, request: "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
                 response.status == 200
             {
                 return
@@ -141,6 +146,27 @@ public final class ServeProcess: @unchecked Sendable {
     public func logTail(lines: Int = 20) -> String {
         let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    /// A loopback port no socket is bound to now (the kernel's choice).
+    public static func findFreePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw FaultHarnessError("could not open a socket to find a free port") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw FaultHarnessError("could not bind a loopback socket to find a free port") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw FaultHarnessError("could not read the port of a loopback socket") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static func waitForExit(_ process: Process) async {

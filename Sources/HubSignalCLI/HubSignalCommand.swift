@@ -71,6 +71,7 @@ let environmentHelp = """
     Environment variables:
       DATABASE_URL                  libpq connection string or URI (required for serve; dev starts its own)
       HUBSIGNAL_HOST / HUBSIGNAL_PORT   where HTTP listens (default 127.0.0.1 / 8080)
+      HUBSIGNAL_ADMIN_HOST / HUBSIGNAL_ADMIN_PORT   where /metrics, /readyz and /healthz listen (default 127.0.0.1 / 9090)
       HUBSIGNAL_WRITE_KEYS          comma-separated write keys for the Segment-compatible API (default: none, refuses all)
       HUBSIGNAL_PUBLIC_URL          external base URL HubSpot calls; signatures cover the full URI (default: none, HubSpot refused)
       HUBSPOT_CLIENT_SECRET         verifies HubSpot webhook and workflow-action signatures (default: none, refuses all)
@@ -282,6 +283,7 @@ struct Dev: AsyncParsableCommand {
             await client.shutdown()
             let databaseURL = configuration.databaseURL
             let host = configuration.host
+            let (adminHost, adminPort) = (configuration.adminHost, configuration.adminPort)
             let writeKey = configuration.writeKeys[0]
             let hubSpot = sandbox.map { "\($0.baseURL)   (sandbox; token \($0.configuration.accessToken))" } ?? configuration.hubSpotBaseURL
             let hubSpotCheck = sandbox.map {
@@ -305,6 +307,7 @@ struct Dev: AsyncParsableCommand {
 
                     HubSignal is running (Ctrl-C stops it, its PostgreSQL and the sandboxes).
                       HTTP:        http://\(host):\(port)   (write key: \(writeKey))
+                      Operations:  http://\(adminHost):\(adminPort)/metrics, /readyz   (the admin listener)
                       PostgreSQL:  \(databaseURL)   (try: psql '\(databaseURL)' -c 'SELECT * FROM events')
                       HubSpot:     \(hubSpot)
                       OneSignal:   \(oneSignalLine)

@@ -218,9 +218,15 @@ import TestSupport
             #expect(rejections[1].3 == "identify")
             #expect(rejections[0].4 == WriteKeyIDs.of(Self.writeKey))
 
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("hubsignal_ingest_rejected_messages_total"))
+            // /metrics is served by the admin listener.
+            let admin = HubSignalService.makeAdminApplication(
+                configuration: AppConfiguration(databaseURL: database.connectionString), client: database.client,
+                migrations: try TestPostgres.migrations(), logger: TestPostgres.logger, metrics: Self.registry)
+            try await admin.test(.router) { admin in
+                try await admin.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).contains("hubsignal_ingest_rejected_messages_total"))
+                }
             }
         }
     }

@@ -28,11 +28,11 @@ import TestSupport
         String(decoding: try RawHTTP.exchange(port: port, bytes: Array(request.utf8)), as: UTF8.self)
     }
 
-    /// Starts `hubsignal serve` on `database` with a write key, the test migrations and quiet logs; `environment`
-    /// adds or overrides variables.
+    /// Starts `hubsignal serve` on `database` with a write key, the test migrations and quiet logs, its operations
+    /// listener on `adminPort` (default: a free port); `environment` adds or overrides variables.
     static func startServe(
-        _ database: TestDatabase, port: Int, environment extra: [String: String] = [:], standardError: Any = FileHandle.nullDevice,
-        command: String = "serve"
+        _ database: TestDatabase, port: Int, adminPort: Int? = nil, environment extra: [String: String] = [:],
+        standardError: Any = FileHandle.nullDevice, command: String = "serve"
     ) throws -> Process {
         let process = Process()
         process.executableURL = executable
@@ -40,6 +40,7 @@ import TestSupport
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = database.connectionString
         environment["HUBSIGNAL_PORT"] = String(port)
+        environment["HUBSIGNAL_ADMIN_PORT"] = String(try adminPort ?? EmbeddedPostgres.findFreePort())
         environment["HUBSIGNAL_WRITE_KEYS"] = "process-key"
         environment["HUBSIGNAL_MIGRATIONS_DIR"] = TestPostgres.migrationsDirectory.path
         environment["HUBSIGNAL_LOG_LEVEL"] = "error"
@@ -54,8 +55,9 @@ import TestSupport
     @Test func devSyncsContactsToItsHubSpotAndOneSignalSandboxes() async throws {
         try await TestPostgres.withDatabase { database in
             let port = try EmbeddedPostgres.findFreePort()
+            let adminPort = try EmbeddedPostgres.findFreePort()
             let process = try Self.startServe(
-                database, port: port, environment: ["HUBSIGNAL_SYNC_LINGER_MS": "0"], command: "dev")
+                database, port: port, adminPort: adminPort, environment: ["HUBSIGNAL_SYNC_LINGER_MS": "0"], command: "dev")
             let deadline = ContinuousClock.now + .seconds(30)
             while (try? Self.rawHTTP(port: port, request: "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))?.contains("200") != true {
                 guard ContinuousClock.now < deadline, process.isRunning else {
@@ -91,7 +93,7 @@ import TestSupport
                 if tags == nil { try await Task.sleep(for: .milliseconds(100)) }
             }
             // The calls are in /metrics: per destination, method and status, with durations and the projection's lag.
-            let metrics = try Self.rawHTTP(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let metrics = try Self.rawHTTP(port: adminPort, request: "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             for series in [
                 #"hubsignal_destination_requests_total{destination="hubspot",method="POST",status="200"}"#,
                 #"hubsignal_destination_requests_total{destination="onesignal",method="PATCH",status="404"}"#,
@@ -151,6 +153,46 @@ import TestSupport
             #expect(process.terminationStatus == 0)
             let stored = Set(try await database.client.query("SELECT idempotency_key FROM events").map { try $0.decode(String.self, at: 0) })
             #expect(Set(acknowledged).isSubset(of: stored))
+        }
+    }
+
+    /// The public port answers 404 to `/metrics` and `/readyz`, which the admin port serves; `serve` says at start-up
+    /// why HubSpot's requests are refused when the client secret comes without the public URL and the portal id.
+    @Test func operationsEndpointsListenApartAndServeSaysWhyHubSpotIsRefused() async throws {
+        try await TestPostgres.withDatabase { database in
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
+            #expect(FileManager.default.createFile(atPath: log.path, contents: nil))
+            defer { try? FileManager.default.removeItem(at: log) }
+            let (port, adminPort) = (try EmbeddedPostgres.findFreePort(), try EmbeddedPostgres.findFreePort())
+            let process = try Self.startServe(
+                database, port: port, adminPort: adminPort,
+                environment: ["HUBSPOT_CLIENT_SECRET": "hubspot-secret", "HUBSIGNAL_LOG_LEVEL": "warning"],
+                standardError: try FileHandle(forWritingTo: log))
+            defer { if process.isRunning { process.terminate() } }
+            func get(_ path: String, on port: Int) -> String {
+                (try? Self.rawHTTP(port: port, request: "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) ?? ""
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !get("/readyz", on: adminPort).hasPrefix("HTTP/1.1 200") {
+                guard ContinuousClock.now < deadline, process.isRunning else {
+                    Issue.record("hubsignal serve did not become ready on its admin port")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(get("/healthz", on: port).hasPrefix("HTTP/1.1 200"))
+            #expect(try Self.post(port: port, path: "/v1/track", body: #"{"userId": "u", "event": "E"}"#, writeKey: "process-key") == 200)
+            for path in ["/readyz", "/metrics"] {
+                #expect(get(path, on: port).hasPrefix("HTTP/1.1 404"), "\(path) on the public port")
+            }
+            let metrics = get("/metrics", on: adminPort)
+            #expect(metrics.hasPrefix("HTTP/1.1 200") && metrics.contains("hubsignal_"), "\(metrics.prefix(300))")
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(output.contains("HubSpot webhooks and workflow actions are refused"), "\(output)")
+            #expect(output.contains("HUBSIGNAL_PUBLIC_URL is not set") && output.contains("HUBSPOT_PORTAL_ID is not set"), "\(output)")
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
         }
     }
 

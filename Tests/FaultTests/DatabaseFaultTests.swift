@@ -60,7 +60,8 @@ extension FaultSuite {
                     #expect(refused.status == 503)
                     #expect(refused.header("Retry-After") == "5")
                     #expect(refused.body.contains("read-only") && refused.body.contains("nothing was stored"), "\(refused.body)")
-                    let ready = try RawHTTP.send(port: port, request: "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    let ready = try RawHTTP.send(
+                        port: cluster.processes[0].adminPort, request: "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                     #expect(ready.status == 503 && ready.body.contains("database_read_only"), "\(ready.body)")
                     try await database.client.withConnection { connection in
                         try await connection.execute("SET default_transaction_read_only = off")

@@ -180,18 +180,38 @@ import Yams
         let deployment = try Self.only("Deployment")
         let container = try #require(try Self.containers(deployment).first)
         let ports = try #require(container["ports"] as? [[String: Any]])
-        let http = try #require(ports.first { $0["containerPort"] as? Int == 8080 })
+        #expect(ports.contains { $0["containerPort"] as? Int == 8080 })
+        let admin = try #require(ports.first { $0["containerPort"] as? Int == 9090 }, "no container port for the admin listener")
         func probe(_ name: String) throws -> (path: String?, port: Any?) {
             let httpGet = try #require((container[name] as? [String: Any])?["httpGet"] as? [String: Any], "\(name) is not an HTTP probe")
             return (httpGet["path"] as? String, httpGet["port"])
         }
-        for (name, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
+        // /readyz (and /metrics) answer on the admin listener only; the probes use it.
+        for (name, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz"), ("startupProbe", "/healthz")] {
             let (probePath, port) = try probe(name)
             #expect(probePath == path, "\(name)")
             #expect(
-                (port as? String).map { $0 == http["name"] as? String } ?? ((port as? Int) == 8080),
-                "\(name) must use the container port 8080 (or its name)")
+                (port as? String).map { $0 == admin["name"] as? String } ?? ((port as? Int) == 9090),
+                "\(name) must use the admin port 9090 (or its name)")
         }
+        // The admin listener is on the pod's address (the kubelet probes it from the node), at that port; the Service
+        // does not expose it.
+        let variables = try #require(container["env"] as? [[String: Any]])
+        func value(_ name: String) -> String? { variables.first { $0["name"] as? String == name }?["value"] as? String }
+        #expect(value("HUBSIGNAL_ADMIN_HOST") == "0.0.0.0")
+        #expect(value("HUBSIGNAL_ADMIN_PORT") == "9090")
+        let servicePorts = try #require((try Self.only("Service")["spec"] as? [String: Any])?["ports"] as? [[String: Any]])
+        for port in servicePorts {
+            let target = port["targetPort"]
+            #expect(target as? String != admin["name"] as? String && target as? Int != 9090, "the Service exposes the admin port")
+        }
+        let annotations = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any]).flatMap {
+            ($0["metadata"] as? [String: Any])?["annotations"] as? [String: String]
+        }
+        #expect(annotations?["prometheus.io/port"] == "9090")
+        // HubSpot's calls need the URL their signatures cover and the one portal to accept.
+        #expect(value("HUBSIGNAL_PUBLIC_URL")?.hasPrefix("https://") == true)
+        #expect(value("HUBSPOT_PORTAL_ID")?.allSatisfy(\.isNumber) == true)
 
         // Non-root, read-only root file system, no privilege escalation: in the pod and the container.
         let podSpec = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
@@ -327,8 +347,9 @@ import Yams
         let postgresCheck = (services["postgres"]?["healthcheck"] as? [String: Any])?["test"] as? [String]
         #expect(postgresCheck?.joined(separator: " ").contains("pg_isready") == true)
         let readiness = (services["hubsignal"]?["healthcheck"] as? [String: Any])?["test"] as? [String]
-        #expect(readiness?.contains { $0.hasSuffix(":8080/readyz") } == true)
+        #expect(readiness?.contains { $0.hasSuffix("127.0.0.1:9090/readyz") } == true, "readiness is asked on the admin listener")
         #expect((services["hubsignal"]?["ports"] as? [String])?.contains { $0.hasSuffix(":8080") } == true)
+        #expect((services["hubsignal"]?["ports"] as? [String])?.contains { $0.contains("9090") } == false, "the admin port is published")
         #expect(services["postgres"]?["volumes"] != nil)
 
         // Every ${VAR} compose reads is in .env.example, and the secrets are not written in compose.yaml.
@@ -422,8 +443,12 @@ import Yams
         let account = user.dropFirst(5).prefix { $0 != ":" }
         #expect(account != "root" && account != "0", "the image must run as a non-root user")
         #expect(runStage.contains("EXPOSE 8080"))
+        #expect(!runStage.contains { $0.hasPrefix("EXPOSE ") && $0.contains("9090") }, "the admin listener is not for publishing")
         let healthcheck = try #require(runStage.first { $0.hasPrefix("HEALTHCHECK ") })
-        #expect(healthcheck.contains("/healthz"))
+        #expect(healthcheck.contains("127.0.0.1:${HUBSIGNAL_ADMIN_PORT}/healthz"))
+        #expect(runStage.contains {
+            $0.hasPrefix("ENV ") && $0.contains("HUBSIGNAL_ADMIN_HOST=127.0.0.1") && $0.contains("HUBSIGNAL_ADMIN_PORT=9090")
+        })
         #expect(runStage.contains { $0.hasPrefix("COPY ") && $0.contains("migrations") && $0.hasSuffix(" /usr/share/hubsignal/migrations/") })
         #expect(runStage.contains { $0.hasPrefix("COPY --from=build ") && $0.hasSuffix("/usr/local/bin/hubsignal") })
         #expect(runStage.contains { $0.hasPrefix("ENV ") && $0.contains("HUBSIGNAL_HOST=0.0.0.0") })
