@@ -17,7 +17,11 @@ extension DeliveryLedger {
     }
 
     /// Claims up to `limit` companies whose HubSpot properties differ from what HubSpot acknowledged.
-    public func claimHubSpotCompanies(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedCompany] {
+    ///
+    /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
+    public func claimHubSpotCompanies(
+        limit: Int, linger: Duration, lease: Duration, owner: String, holder: Int64? = nil
+    ) async throws -> [ClaimedCompany] {
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement: PQQuery =
             """
@@ -33,8 +37,7 @@ extension DeliveryLedger {
                     WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
                       AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                       AND (d.object_key IS NULL
-                           OR (d.state = 'queued' AND d.next_attempt_at <= now()
-                               AND (d.leased_until IS NULL OR d.leased_until < now()))
+                           OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                            OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(co.hubspot_properties::text)))
                     UNION ALL
                     -- Not pending by the read model, but a retry is due or a dead worker's lease expired: the outcome
@@ -43,7 +46,7 @@ extension DeliveryLedger {
                     FROM deliveries d
                     JOIN companies co ON co.company_id = d.object_key
                     WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.state = 'queued'
-                      AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                      AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
                       AND NOT co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
                       AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                 ) due
@@ -51,16 +54,17 @@ extension DeliveryLedger {
                 LIMIT \(Int64(limit))
             )
             INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
-                leased_until, lease_owner, updated_at)
+                leased_until, lease_owner, holder, updated_at)
             SELECT 'hubspot', 'company', company_id, 'queued', desired_hash, 0, now(),
-                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                 SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
+                    holder = EXCLUDED.holder,
                     attempts = CASE WHEN d.state <> 'queued' THEN 0
                                     WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
                     updated_at = now()
-                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
             RETURNING object_key, attempts
             """
@@ -95,7 +99,7 @@ extension DeliveryLedger {
                     desired: Self.object(desired), acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash,
                     attempts: attempts[id] ?? 0))
         }
-        try await forget(kind: "company", Set(attempts.keys).subtracting(found), owner: owner)
+        try await forget(kind: "company", Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
         return companies
     }
 
@@ -116,7 +120,11 @@ extension DeliveryLedger {
     }
 
     /// Claims up to `limit` contact → company links that HubSpot does not hold yet and whose two sides HubSpot knows.
-    public func claimHubSpotAssociations(limit: Int, lease: Duration, owner: String) async throws -> [ClaimedAssociation] {
+    ///
+    /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
+    public func claimHubSpotAssociations(
+        limit: Int, lease: Duration, owner: String, holder: Int64? = nil
+    ) async throws -> [ClaimedAssociation] {
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement: PQQuery =
             """
@@ -134,21 +142,24 @@ extension DeliveryLedger {
                 ) d ON true
                 WHERE NOT cc.hubspot_associated AND c.hubspot_contact_id IS NOT NULL AND co.hubspot_company_id IS NOT NULL
                   AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now()
-                           AND (d.leased_until IS NULL OR d.leased_until < now()))
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                        OR (d.state IN ('done', 'dead')
                            AND d.desired_hash IS DISTINCT FROM md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id)))
                 LIMIT \(Int64(limit))
             ), claimed AS (
                 INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
-                    leased_until, lease_owner, updated_at)
+                    leased_until, lease_owner, holder, updated_at)
                 SELECT 'hubspot', 'association', object_key, 'queued', desired_hash, 0, now(),
-                       now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+                       now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
                 FROM candidates
                 ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                     SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                        attempts = CASE WHEN d.state = 'queued' THEN d.attempts ELSE 0 END, updated_at = now()
-                    WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                        holder = EXCLUDED.holder,
+                        -- A lapsed claim (lease expired, holder gone) is an attempt whose worker died: it counts.
+                        attempts = CASE WHEN d.state <> 'queued' THEN 0
+                                        WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
+                        updated_at = now()
+                    WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                        OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
                 RETURNING object_key, attempts
             )
@@ -171,12 +182,12 @@ extension DeliveryLedger {
     }
 
     /// Drops claims of objects that vanished between claiming and loading them (merged away, or a rebuild swap).
-    func forget(kind: String, _ keys: Set<String>, owner: String, destination: String = "hubspot") async throws {
+    func forget(kind: String, _ keys: Set<String>, owner: String, holder: Int64?, destination: String = "hubspot") async throws {
         guard !keys.isEmpty else { return }
         try await client.execute(
             """
             DELETE FROM deliveries WHERE destination = \(destination) AND object_kind = \(kind)
-              AND object_key = ANY(\(Array(keys))::text[]) AND lease_owner = \(owner)
+              AND object_key = ANY(\(Array(keys))::text[]) AND lease_owner = \(owner) AND holder IS NOT DISTINCT FROM \(holder)::int8
             """, name: "delivery.forget_vanished")
     }
 }

@@ -25,15 +25,23 @@ extension DeliveryLedger {
         public var hubSpotContactID: String?
         public var email: String?
         public var attempts: Int
+        /// Whether this claim took the row over from a worker that died holding it: that worker's request may still be
+        /// on its way (a note then waits before it is looked for).
+        public var followsLostAttempt: Bool = false
     }
 
     /// Claims up to `limit` queued behavioral events, oldest first.
-    public func claimHubSpotEvents(limit: Int, lease: Duration, owner: String) async throws -> [ClaimedEvent] {
+    ///
+    /// Taking over a lapsed claim (its worker died, or its lease expired) counts as an attempt: its outcome is
+    /// unknown, so a note is looked for before it is created again.
+    ///
+    /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
+    public func claimHubSpotEvents(limit: Int, lease: Duration, owner: String, holder: Int64? = nil) async throws -> [ClaimedEvent] {
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement: PQQuery =
             """
             WITH candidates AS (
-                SELECT o.delivery_key AS object_key
+                SELECT o.delivery_key AS object_key, d.leased_until IS NOT NULL AS lost
                 FROM hubspot_event_outbox o
                 LEFT JOIN LATERAL (
                     SELECT * FROM deliveries d
@@ -41,26 +49,33 @@ extension DeliveryLedger {
                     OFFSET 0
                 ) d ON true
                 WHERE d.object_key IS NULL
-                   OR (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                   OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                 ORDER BY o.position, o.rule
                 LIMIT \(Int64(limit))
-            )
+            ), claimed AS (
             INSERT INTO deliveries AS d (destination, object_kind, object_key, state, attempts, next_attempt_at, leased_until,
-                lease_owner, updated_at)
+                lease_owner, holder, updated_at)
             SELECT 'hubspot', 'event', object_key, 'queued', 0, now(), now() + make_interval(secs => \(Self.seconds(lease))),
-                   \(owner), now()
+                   \(owner), \(holder)::int8, now()
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, updated_at = now()
-                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, holder = EXCLUDED.holder,
+                    -- A lapsed claim is an attempt whose worker died: it counts, and its outcome is unknown.
+                    attempts = CASE WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
+                    updated_at = now()
+                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
             RETURNING object_key, attempts
+            )
+            SELECT cl.object_key, cl.attempts, ca.lost FROM claimed cl JOIN candidates ca USING (object_key)
             """
         let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_events")
         guard !claimed.isEmpty else { return [] }
         var attempts: [String: Int] = [:]
+        var lost: Set<String> = []
         for row in claimed {
-            let (key, count) = try row.decode((String, Int32).self)
+            let (key, count, wasLost) = try row.decode((String, Int32, Bool).self)
             attempts[key] = Int(count)
+            if wasLost { lost.insert(key) }
         }
         let rows = try await client.query(
             """
@@ -94,7 +109,7 @@ extension DeliveryLedger {
             return ClaimedEvent(
                 kind: kind, position: position, key: key, rule: rule, hubSpotCompanyID: companyID, eventName: name,
                 properties: values, occurredAt: occurredAt, uuid: uuid, contactID: contactID, hubSpotContactID: hubSpotID,
-                email: email, attempts: attempts[key] ?? 0)
+                email: email, attempts: attempts[key] ?? 0, followsLostAttempt: lost.contains(key))
         }
     }
 
@@ -105,8 +120,9 @@ extension DeliveryLedger {
     ///   - sent: the positions of sent behavioral events, notes and timeline events (rows without a rule).
     ///   - outcomes: by ledger key (`ClaimedEvent.key`); `.done` marks a row as sent too (custom object records, whose
     ///     key is not a position alone).
+    ///   - holder: the ``ClaimHolder`` token the rows were claimed with (`nil`: none).
     public func finishEvents(
-        sent: [Int64], outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore
+        sent: [Int64], outcomes: [String: Outcome], events: [NewEvent], owner: String, holder: Int64? = nil, store: EventStore
     ) async throws {
         let done = sent.map(String.init) + outcomes.compactMap { key, outcome in
             if case .done = outcome { return key } else { return nil }
@@ -125,7 +141,7 @@ extension DeliveryLedger {
                       AND object_key = ANY(\(done)::text[])
                     """, name: "delivery.events_sent_ledger")
             }
-            try await record(pending, kind: "event", destination: "hubspot", owner: owner, on: connection)
+            try await record(pending, kind: "event", destination: "hubspot", owner: owner, holder: holder, on: connection)
         }
     }
 }

@@ -15,10 +15,13 @@ extension DeliveryLedger {
         /// OneSignal's answer when the notification already went out (only the workflow completion is left).
         public var result: [String: JSONValue]?
         public var attempts: Int
+        /// When HubSpot called the action (the action's occurrence): its age is measured from then.
+        public var receivedAt: Date
     }
 
-    /// Claims up to `limit` queued notifications of `app` that no live lease or backoff holds, oldest first.
-    func claimNotifications(app: String, limit: Int, lease: Duration, owner: String) async throws -> [ClaimedNotification] {
+    /// Claims up to `limit` queued notifications of `app` that no live claim or backoff holds, oldest first. Taking
+    /// over a lapsed claim (its worker died, or its lease expired) counts as an attempt: its outcome is unknown.
+    func claimNotifications(app: String, limit: Int, lease: Duration, owner: String, holder: Int64?) async throws -> [ClaimedNotification] {
         let statement: PQQuery =
             """
             WITH candidates AS (
@@ -30,18 +33,21 @@ extension DeliveryLedger {
                 ) d ON true
                 WHERE o.app = \(app)
                   AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())))
+                       OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))))
                 ORDER BY o.position
                 LIMIT \(Int64(limit))
             )
             INSERT INTO deliveries AS d (destination, object_kind, object_key, state, attempts, next_attempt_at, leased_until,
-                lease_owner, updated_at)
+                lease_owner, holder, updated_at)
             SELECT 'onesignal', 'notification', callback_id, 'queued', 0, now(),
-                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, updated_at = now()
-                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, holder = EXCLUDED.holder,
+                    -- A lapsed claim is an attempt whose worker died: it counts, and its outcome is unknown.
+                    attempts = CASE WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
+                    updated_at = now()
+                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
             RETURNING object_key, attempts
             """
         let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_onesignal_notifications")
@@ -53,7 +59,7 @@ extension DeliveryLedger {
         }
         let rows = try await client.query(
             """
-            SELECT callback_id, position, hubspot_object_id, external_id, email, request, result
+            SELECT callback_id, position, hubspot_object_id, external_id, email, request, result, received_at
             FROM onesignal_outbox WHERE callback_id = ANY(\(Array(attempts.keys))::text[]) ORDER BY position
             """, name: "delivery.load_onesignal_notifications")
         return try rows.map { row in
@@ -61,7 +67,8 @@ extension DeliveryLedger {
                 try row.decode((String, Int64, String, String?, String?, PQJSONB, PQJSONB?).self)
             return ClaimedNotification(
                 callbackID: callbackID, position: position, hubSpotObjectID: objectID, externalID: externalID, email: email,
-                request: Self.object(request), result: result.map(Self.object), attempts: attempts[callbackID] ?? 0)
+                request: Self.object(request), result: result.map(Self.object), attempts: attempts[callbackID] ?? 0,
+                receivedAt: try row.decode(Date.self, at: 7))
         }
     }
 
@@ -111,14 +118,16 @@ extension DeliveryLedger {
 
     /// Finishes notifications: outcomes into the ledger, `events` appended, and the rows of finished (done) ones removed
     /// from the outbox, in one transaction.
-    func finishNotifications(outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore) async throws {
+    func finishNotifications(
+        outcomes: [String: Outcome], events: [NewEvent], owner: String, holder: Int64?, store: EventStore
+    ) async throws {
         let done = outcomes.compactMap { key, outcome -> String? in
             if case .done = outcome { return key }
             return nil
         }
         try await client.withTransaction { connection in
             if !events.isEmpty { _ = try await store.append(events, on: connection) }
-            try await record(outcomes, kind: "notification", destination: "onesignal", owner: owner, on: connection)
+            try await record(outcomes, kind: "notification", destination: "onesignal", owner: owner, holder: holder, on: connection)
             if !done.isEmpty {
                 try await connection.execute(
                     "DELETE FROM onesignal_outbox WHERE callback_id = ANY(\(done)::text[])", name: "delivery.notifications_done")

@@ -25,12 +25,15 @@ extension DeliveryLedger {
     /// changing is pushed at most once per `spacing`, with everything that changed meanwhile).
     ///
     /// Each app has its own ledger rows (`object_kind` `user:<app>`): its own leases, retries and dead letters.
+    ///
+    /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
     public func claimOneSignalUsers(
-        app: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
+        app: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String, holder: Int64? = nil
     ) async throws -> [ClaimedUser] {
         let kind = Self.userKind(app: app)
         let attempts = try await claimContacts(
-            destination: "onesignal", app: app, kind: kind, limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner)
+            destination: "onesignal", app: app, kind: kind, limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner,
+            holder: holder)
         guard !attempts.isEmpty else { return [] }
         let rows = try await client.query(
             """
@@ -56,7 +59,7 @@ extension DeliveryLedger {
                     contactID: id, userID: userID, email: email, updatedPosition: position, desired: Self.object(desired),
                     acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0))
         }
-        try await forget(kind: kind, Set(attempts.keys).subtracting(found), owner: owner, destination: "onesignal")
+        try await forget(kind: kind, Set(attempts.keys).subtracting(found), owner: owner, holder: holder, destination: "onesignal")
         return users
     }
 

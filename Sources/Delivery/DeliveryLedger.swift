@@ -10,6 +10,11 @@ import PQ
 /// with a retry asked for) and no live lease, backoff, finished push of the same desired values, or dead letter for the
 /// same values holds it back. Claims are `INSERT … ON CONFLICT DO UPDATE … WHERE <claimable>`: a row being claimed by
 /// another process is locked until that claim commits, then re-checked, so two processes never hold one object.
+///
+/// A claim lasts until the worker records its outcome, its lease expires, or the process holding it is gone: a claim
+/// names its holder's ``ClaimHolder`` token, and once the session holding that token's advisory lock ended (the
+/// process died, its connection dropped) another worker takes the row over at once (``claimLapsed(_:)``). Claims
+/// without a token (`holder: nil`) lapse with their lease only.
 public struct DeliveryLedger: Sendable {
     let client: PQClient
 
@@ -42,9 +47,14 @@ public struct DeliveryLedger: Sendable {
     /// planner from flattening the subquery, so it is one primary-key probe per candidate whatever the statistics
     /// say. With a plain join, tables that grew fast from empty (statistics not yet gathered by autovacuum) got a
     /// nested loop scanning every ledger row of the destination per candidate: 0.6 s per claim at 3,000 contacts.
-    public func claimHubSpotContacts(limit: Int, linger: Duration, lease: Duration, owner: String) async throws -> [ClaimedContact] {
+    ///
+    /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
+    public func claimHubSpotContacts(
+        limit: Int, linger: Duration, lease: Duration, owner: String, holder: Int64? = nil
+    ) async throws -> [ClaimedContact] {
         let attempts = try await claimContacts(
-            destination: "hubspot", app: "", kind: "contact", limit: limit, linger: linger, spacing: .zero, lease: lease, owner: owner)
+            destination: "hubspot", app: "", kind: "contact", limit: limit, linger: linger, spacing: .zero, lease: lease, owner: owner,
+            holder: holder)
         guard !attempts.isEmpty else { return [] }
         let rows = try await client.query(
             """
@@ -72,7 +82,7 @@ public struct DeliveryLedger: Sendable {
                     attempts: attempts[id] ?? 0))
         }
         // Merged away between the two statements (a rebuild swap or a merge): nothing to push for these.
-        try await forget(kind: "contact", Set(attempts.keys).subtracting(found), owner: owner)
+        try await forget(kind: "contact", Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
         return contacts
     }
 
@@ -84,7 +94,8 @@ public struct DeliveryLedger: Sendable {
     /// - `spacing`: at least this long between the end of one finished push of a contact and the next claim of it
     ///   (OneSignal allows one write per second per user).
     func claimContacts(
-        destination: String, app: String, kind: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String
+        destination: String, app: String, kind: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String,
+        holder: Int64?
     ) async throws -> [String: Int] {
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement: PQQuery =
@@ -101,8 +112,7 @@ public struct DeliveryLedger: Sendable {
                     WHERE s.destination = \(destination) AND s.app = \(app) AND s.state IN ('pending', 'failed')
                       AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                       AND (d.object_key IS NULL
-                           OR (d.state = 'queued' AND d.next_attempt_at <= now()
-                               AND (d.leased_until IS NULL OR d.leased_until < now()))
+                           OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                            OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(s.desired::text)
                                AND (d.last_attempt_at IS NULL
                                     OR d.last_attempt_at <= now() - make_interval(secs => \(Self.seconds(spacing))))))
@@ -114,7 +124,7 @@ public struct DeliveryLedger: Sendable {
                     FROM deliveries d
                     JOIN sync_status s ON s.contact_id = d.object_key AND s.destination = \(destination) AND s.app = \(app)
                     WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.state = 'queued'
-                      AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                      AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
                       AND s.state = 'in_sync'
                       AND s.updated_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
                 ) due
@@ -128,17 +138,19 @@ public struct DeliveryLedger: Sendable {
                       <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger * 2)))
             )
             INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
-                leased_until, lease_owner, updated_at)
+                leased_until, lease_owner, holder, updated_at)
             SELECT \(destination), \(kind), contact_id, 'queued', desired_hash, 0, now(),
-                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), now()
+                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
                 SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                    -- An expired lease is an attempt whose worker died: it counts, and its outcome is unknown.
+                    holder = EXCLUDED.holder,
+                    -- A lapsed claim (lease expired, holder gone) is an attempt whose worker died: it counts, and its
+                    -- outcome is unknown.
                     attempts = CASE WHEN d.state <> 'queued' THEN 0
                                     WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
                     updated_at = now()
-                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now()))
+                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
                    OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash
                        AND (d.last_attempt_at IS NULL
                             OR d.last_attempt_at <= now() - make_interval(secs => \(Self.seconds(spacing)))))
@@ -170,17 +182,23 @@ public struct DeliveryLedger: Sendable {
 
     /// Records the outcomes of a push and appends its result events in one transaction, so a result is never in the
     /// log without the ledger knowing, nor the other way round. Rows whose lease passed to another worker are left to it.
+    ///
+    /// - Parameter holder: the ``ClaimHolder`` token the claims were made with (`nil`: none).
     public func finish(
-        kind: String, destination: String, outcomes: [String: Outcome], events: [NewEvent], owner: String, store: EventStore
+        kind: String, destination: String, outcomes: [String: Outcome], events: [NewEvent], owner: String, holder: Int64? = nil,
+        store: EventStore
     ) async throws {
         try await client.withTransaction { connection in
             if !events.isEmpty { _ = try await store.append(events, on: connection) }
-            try await record(outcomes, kind: kind, destination: destination, owner: owner, on: connection)
+            try await record(outcomes, kind: kind, destination: destination, owner: owner, holder: holder, on: connection)
         }
     }
 
-    /// Writes outcomes into the ledger rows this worker holds.
-    func record(_ outcomes: [String: Outcome], kind: String, destination: String, owner: String, on connection: PQConnection) async throws {
+    /// Writes outcomes into the ledger rows this worker holds (claimed by `owner` with `holder`; a row another worker
+    /// took over after this one's claim lapsed is left alone).
+    func record(
+        _ outcomes: [String: Outcome], kind: String, destination: String, owner: String, holder: Int64?, on connection: PQConnection
+    ) async throws {
         guard !outcomes.isEmpty else { return }
         var keys: [String] = []
         var states: [String] = []
@@ -225,12 +243,12 @@ public struct DeliveryLedger: Sendable {
                 last_error = CASE WHEN o.state IN ('done', 'confirm') THEN NULL ELSE COALESCE(o.error, d.last_error) END,
                 last_attempt_at = CASE WHEN o.counted > 0 OR o.state IN ('done', 'confirm') THEN now() ELSE d.last_attempt_at END,
                 acknowledged = COALESCE(o.acknowledged, d.acknowledged),
-                updated_at = now()
+                holder = NULL, updated_at = now()
             FROM unnest(\(keys)::text[], \(states)::text[], \(PQNullableArray(hashes))::text[], \(delays)::float8[],
                         \(counts)::int4[], \(PQNullableArray(errors))::text[], \(PQNullableArray(acknowledged))::jsonb[])
                 AS o(object_key, state, desired_hash, delay, counted, error, acknowledged)
             WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = o.object_key
-              AND d.lease_owner = \(owner)
+              AND d.lease_owner = \(owner) AND d.holder IS NOT DISTINCT FROM \(holder)::int8
             """, name: "delivery.finish")
     }
 
@@ -271,6 +289,24 @@ public struct DeliveryLedger: Sendable {
         FROM subscription_checkpoints c WHERE c.name = 'people'
         UNION ALL SELECT now() LIMIT 1
         """
+
+    /// SQL: whether the claim on the `deliveries` row `row` (an alias) has lapsed, so another worker may claim the row:
+    /// it has no lease, its lease expired, or the process that held it is gone — the session holding the advisory
+    /// lock on its ``ClaimHolder`` token ended (PostgreSQL releases it the moment the process dies or its connection
+    /// drops). The one definition every claim statement uses, in its candidates and in its `ON CONFLICT … WHERE`.
+    ///
+    /// `pg_locks` is readable by every role; a `bigint` advisory key shows as `classid` (high 32 bits) and `objid`
+    /// (low 32 bits) with `objsubid` 1. Tokens are positive, so both halves fit an `oid`.
+    static func claimLapsed(_ row: String) -> String {
+        """
+        (\(row).leased_until IS NULL OR \(row).leased_until < now()
+         OR (\(row).holder IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM pg_catalog.pg_locks l
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+               AND l.database = (SELECT db.oid FROM pg_catalog.pg_database db WHERE db.datname = current_database())
+               AND l.classid::int8 = (\(row).holder >> 32) AND l.objid::int8 = (\(row).holder & 4294967295))))
+        """
+    }
 
     /// A result event of a sync worker (source `hubsignal`), with the worker, the mapping version and `metadata` as
     /// metadata.

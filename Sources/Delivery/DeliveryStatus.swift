@@ -47,8 +47,8 @@ public struct DeliveryStatus: Sendable, Equatable {
         for row in try await client.query(
             """
             SELECT \(unsafeRaw: Self.destinationName),
-                   count(*) FILTER (WHERE leased_until > now()),
-                   count(*) FILTER (WHERE state = 'queued' AND attempts > 0 AND (leased_until IS NULL OR leased_until <= now())),
+                   count(*) FILTER (WHERE NOT \(unsafeRaw: DeliveryLedger.claimLapsed("deliveries"))),
+                   count(*) FILTER (WHERE state = 'queued' AND attempts > 0 AND \(unsafeRaw: DeliveryLedger.claimLapsed("deliveries"))),
                    count(*) FILTER (WHERE state = 'dead')
             FROM deliveries GROUP BY 1
             """, name: "status.deliveries")
@@ -80,6 +80,18 @@ public struct DeliveryStatus: Sendable, Equatable {
                 destinations[name]?.lastError = error
                 destinations[name]?.lastErrorAt = at
             }
+        }
+        // Privacy deletions whose erasure failed (PrivacyDeletions' dead letters), shown as their own line.
+        let failures = try await client.query(
+            """
+            SELECT count(*), (SELECT reason FROM erasure_failures ORDER BY failed_at DESC LIMIT 1), max(failed_at)
+            FROM erasure_failures
+            """, name: "status.erasure_failures")
+        let (failed, lastFailure, lastFailedAt) = try failures[0].decode((Int64, String?, Date?).self)
+        if failed > 0 {
+            destinations["privacy-deletions"] = Destination(
+                name: "privacy-deletions", contacts: [:], inFlight: 0, retrying: 0, dead: Int(failed), lastError: lastFailure,
+                lastErrorAt: lastFailedAt, workers: [:])
         }
         return DeliveryStatus(destinations: destinations.values.sorted { $0.name < $1.name })
     }

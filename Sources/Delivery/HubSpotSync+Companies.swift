@@ -7,7 +7,7 @@ extension HubSpotSync {
     /// Claims a batch of companies and upserts them by the group-id property (created by HubSignal with unique values).
     func pushCompanies() async throws -> Int {
         let claimed = try await ledger.claimHubSpotCompanies(
-            limit: configuration.batchSize, linger: configuration.linger, lease: configuration.lease, owner: configuration.owner)
+            limit: configuration.batchSize, linger: configuration.linger, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         let target = Target.companies(idProperty: mapping.companies.groupIDProperty)
         var desired: [Push] = []
@@ -56,7 +56,7 @@ extension HubSpotSync {
         }
         await upsert(upserts, into: &round)
         try await ledger.finish(
-            kind: "company", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner,
+            kind: "company", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner, holder: claimToken,
             store: store)
         if let error = round.lastError { await record(error: error) }
         return claimed.count
@@ -66,7 +66,7 @@ extension HubSpotSync {
     /// plain contact → company association, type 279, and for a contact's first company also the primary one, type 1).
     func pushAssociations() async throws -> Int {
         let claimed = try await ledger.claimHubSpotAssociations(
-            limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner)
+            limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
@@ -115,7 +115,7 @@ extension HubSpotSync {
             await record(error: Self.reason(error))
         }
         try await ledger.finish(
-            kind: "association", destination: "hubspot", outcomes: outcomes, events: events, owner: configuration.owner,
+            kind: "association", destination: "hubspot", outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,
             store: store)
         return claimed.count
     }

@@ -9,7 +9,8 @@ extension HubSpotSync {
     /// timeline events. A row whose contact HubSpot cannot be told about yet waits (retried with backoff); one HubSpot
     /// refuses becomes a dead letter and a `hubsignal.hubspot.event_failed` event.
     func pushEvents() async throws -> Int {
-        let claimed = try await ledger.claimHubSpotEvents(limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner)
+        let claimed = try await ledger.claimHubSpotEvents(
+            limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         var outcome = EventRound()
         // Custom object records (`custom_objects:` in the mapping): HubSpotSync+CustomObjects.swift.
@@ -37,7 +38,7 @@ extension HubSpotSync {
         await send(behavioral, into: &outcome)
         for entry in entries { await write(entry, into: &outcome) }
         try await ledger.finishEvents(
-            sent: outcome.sent, outcomes: outcome.outcomes, events: outcome.events, owner: configuration.owner, store: store)
+            sent: outcome.sent, outcomes: outcome.outcomes, events: outcome.events, owner: configuration.owner, holder: claimToken, store: store)
         if let error = outcome.lastError { await record(error: error) }
         return claimed.count
     }
@@ -81,11 +82,22 @@ extension HubSpotSync {
         }
     }
 
+    /// How long after taking over a note from a worker that died holding it HubSignal waits before looking for the
+    /// note, beyond the destination timeout (by which the dead worker's request has landed or never will): HubSpot's
+    /// search shows new objects a few seconds after they are written.
+    static let noteSearchLag: Duration = .seconds(5)
+
     /// Writes one timeline entry: a Note, or a timeline event. A note has no idempotency key at HubSpot, so after an
-    /// attempt whose outcome is unknown (a timeout, a dropped connection) HubSignal first searches for the note by the
-    /// token written in its body, and creates it only when it is not there.
+    /// attempt whose outcome is unknown (a timeout, a dropped connection, a worker that died holding it) HubSignal first
+    /// searches for the note by the token written in its body, and creates it only when it is not there. A note taken
+    /// over from a dead worker is looked for only once that worker's request can no longer land unseen: a destination
+    /// timeout plus ``noteSearchLag`` later.
     private func write(_ entry: DeliveryLedger.ClaimedEvent, into round: inout EventRound) async {
         let timestamp = ISO8601Timestamp.format(entry.occurredAt)
+        if entry.kind == "note", entry.followsLostAttempt {
+            round.outcomes[String(entry.position)] = .postpone(after: client.configuration.timeout + Self.noteSearchLag)
+            return
+        }
         do {
             if entry.kind == "note", let contact = entry.hubSpotContactID {
                 let token = "hubsignal" + entry.uuid.replacingOccurrences(of: "-", with: "")

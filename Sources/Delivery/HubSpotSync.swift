@@ -42,6 +42,9 @@ public struct HubSpotSync: Service {
         /// The HubSpot account id (`HUBSPOT_PORTAL_ID`): behavioral event names are `pe<portal id>_…`. Without it,
         /// no behavioral events are sent.
         public var portalID: String?
+        /// Ties this worker's claims to the life of its process (see ``ClaimHolder``), run by the caller. `nil`
+        /// (default): `run()` holds its own, on one more connection; `runOnce()` ties claims to the lease only.
+        public var holder: ClaimHolder?
 
         public init(owner: String) {
             self.owner = owner
@@ -61,6 +64,8 @@ public struct HubSpotSync: Service {
     let outbox: Subscription?
     /// Association type ids by label, for custom object records (`HubSpotSync+CustomObjects.swift`).
     let associationLabels = AssociationLabelCache()
+    /// The ``ClaimHolder`` token of the round in progress, carried by its claims (`nil`: the lease only).
+    var claimToken: Int64?
 
     public init(
         configuration: Configuration, client: HubSpotClient, database: PQClient, store: EventStore, mapping: Mapping,
@@ -85,10 +90,12 @@ public struct HubSpotSync: Service {
 
     public func run() async throws {
         logger.info("HubSpot sync started", metadata: ["worker": "\(configuration.owner)", "rate_limit": "\(client.rateLimiter.configuredLimit)"])
+        let owned = configuration.holder == nil ? ClaimHolder(connectionString: database.configuration.connectionString, logger: logger) : nil
+        let holder = configuration.holder ?? owned
         // The outbox follows the log on its own (woken by NOTIFY); the rounds send what it queued.
         try await SyncRounds.run(
-            name: "HubSpot sync", outbox: outbox, pollInterval: configuration.pollInterval, logger: logger,
-            round: { try await runOnce(steppingOutbox: false) }, record: { await record(error: $0) })
+            name: "HubSpot sync", outbox: outbox, holder: owned, pollInterval: configuration.pollInterval, logger: logger,
+            round: { try await runOnce(steppingOutbox: false, holder: holder) }, record: { await record(error: $0) })
         logger.info("HubSpot sync stopped", metadata: ["worker": "\(configuration.owner)"])
     }
 
@@ -98,6 +105,19 @@ public struct HubSpotSync: Service {
     /// - Parameter steppingOutbox: whether to move the outbox subscription one batch first (`run()` runs it on its own).
     @discardableResult
     public func runOnce(steppingOutbox: Bool = true) async throws -> Int {
+        try await runOnce(steppingOutbox: steppingOutbox, holder: configuration.holder)
+    }
+
+    /// One round whose claims carry `holder`'s token (see ``SyncRounds/underClaims(of:_:)``).
+    func runOnce(steppingOutbox: Bool, holder: ClaimHolder?) async throws -> Int {
+        try await SyncRounds.underClaims(of: holder) { token in
+            var worker = self
+            worker.claimToken = token
+            return try await worker.claimingRound(steppingOutbox: steppingOutbox)
+        }
+    }
+
+    private func claimingRound(steppingOutbox: Bool) async throws -> Int {
         var claimed = 0
         if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         if mapping.companies.enabled { claimed += try await pushCompanies() }
@@ -110,12 +130,12 @@ public struct HubSpotSync: Service {
     /// Claims a batch of contacts, pushes it and records the outcome. Returns how many were claimed.
     func pushContacts() async throws -> Int {
         let claimed = try await ledger.claimHubSpotContacts(
-            limit: configuration.batchSize, linger: configuration.linger, lease: configuration.lease, owner: configuration.owner)
+            limit: configuration.batchSize, linger: configuration.linger, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         var round = Round()
         await push(claimed, into: &round)
         try await ledger.finish(
-            kind: "contact", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner,
+            kind: "contact", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner, holder: claimToken,
             store: store)
         if let error = round.lastError { await record(error: error) } else { await record(error: nil) }
         return claimed.count

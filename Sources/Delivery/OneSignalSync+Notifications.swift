@@ -28,9 +28,14 @@ extension OneSignalSync {
     /// timeout, a second worker never send twice), record `notification_sent` / `notification_failed` with OneSignal's
     /// answer, then complete the HubSpot action (`SUCCESS` with `notification_id`, or `FAIL_CONTINUE` with
     /// `error_message`) and record `hubsignal.hubspot.action_completed`.
+    ///
+    /// An action older than ``OneSignalOutbox/maximumAge`` (one day, from HubSpot's call) is never sent, whenever its
+    /// turn comes — after an outage, or retries of `401`/`403` that an operator did not fix in time — and HubSpot no
+    /// longer waits for its completion: it becomes a dead letter, recorded as `notification_failed` (not sent) or
+    /// `action_completion_failed` (sent, not completed) with the reason.
     func sendNotifications() async throws -> Int {
         let claimed = try await ledger.claimNotifications(
-            app: configuration.app, limit: Self.notificationBatch, lease: configuration.lease, owner: configuration.owner)
+            app: configuration.app, limit: Self.notificationBatch, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
@@ -47,13 +52,25 @@ extension OneSignalSync {
                     after: configuration.retry.delay(afterAttempts: notification.attempts + 1), reason: "\(error)")
             }
         }
-        try await ledger.finishNotifications(outcomes: outcomes, events: events, owner: configuration.owner, store: store)
+        try await ledger.finishNotifications(outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken, store: store)
         return claimed.count
     }
 
     /// One notification: send it unless it went out already, then complete the workflow action.
     private func deliver(_ notification: DeliveryLedger.ClaimedNotification) async throws -> (DeliveryLedger.Outcome, [NewEvent]) {
         var result = notification.result
+        let expired = Date().timeIntervalSince(notification.receivedAt) >= OneSignalOutbox.maximumAge
+        if result == nil, expired {
+            let reason = "not sent: the workflow action is older than a day (HubSpot called it at "
+                + "\(ISO8601Timestamp.format(notification.receivedAt))) and HubSpot no longer waits for it"
+            let payload: [String: JSONValue] = [
+                "app": .string(configuration.app), "hubspotObjectId": .string(notification.hubSpotObjectID), "reason": .string(reason),
+                "expired": .bool(true), "attempts": .int(Int64(notification.attempts)),
+            ]
+            logger.warning("a workflow notification expired unsent; it is a dead letter", metadata: ["callback": "\(notification.callbackID)"])
+            let event = notificationEvent("hubsignal.onesignal.notification_failed", notification, payload: payload)
+            return (.dead(desiredHash: "", reason: reason), [event])
+        }
         if result == nil {
             switch try await send(notification) {
             case .recorded(let answer): result = answer
@@ -78,7 +95,16 @@ extension OneSignalSync {
         } catch {
             let attempts = notification.attempts + 1
             let hubSpotError = error as? HubSpotError
-            return (.retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: hubSpotError?.retryAfter), reason: "completing the HubSpot action: \(hubSpotError?.reason ?? "\(error)")"), [])
+            let reason = "completing the HubSpot action: \(hubSpotError?.reason ?? "\(error)")"
+            if expired {
+                // HubSpot stopped waiting for the action a day after calling it: retrying (a 401/403 the operator has
+                // not fixed) would go on forever.
+                let final = reason + "; given up: the workflow action is older than a day and HubSpot no longer waits for it"
+                let event = notificationEvent(
+                    "hubsignal.hubspot.action_completion_failed", notification, payload: ["reason": .string(final), "expired": .bool(true)])
+                return (.dead(desiredHash: "", reason: final), [event])
+            }
+            return (.retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: hubSpotError?.retryAfter), reason: reason), [])
         }
         let payload = fields.mapValues(JSONValue.string)
         return (.done(desiredHash: ""), [notificationEvent("hubsignal.hubspot.action_completed", notification, payload: ["outputFields": .object(payload)])])

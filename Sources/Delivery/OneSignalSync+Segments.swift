@@ -20,16 +20,20 @@ extension OneSignalSync {
                 WHERE a.is_member AND NOT EXISTS (
                     SELECT 1 FROM deliveries d
                     WHERE d.destination = 'onesignal' AND d.object_kind = \(kind) AND d.object_key = a.audience
-                      AND (d.state IN ('done', 'dead') OR d.next_attempt_at > now() OR d.leased_until > now()))
+                      AND (d.state IN ('done', 'dead') OR d.next_attempt_at > now()
+                           OR NOT \(unsafeRaw: DeliveryLedger.claimLapsed("d"))))
                 LIMIT 20
             )
-            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, next_attempt_at, leased_until, lease_owner)
+            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, next_attempt_at, leased_until, lease_owner,
+                holder)
             SELECT 'onesignal', \(kind), audience, 'queued', now(), now() + make_interval(secs => \(DeliveryLedger.seconds(configuration.lease))),
-                   \(configuration.owner)
+                   \(configuration.owner), \(claimToken)::int8
             FROM candidates
             ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, updated_at = now()
-                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
+                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, holder = EXCLUDED.holder,
+                    attempts = CASE WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
+                    updated_at = now()
+                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
             RETURNING object_key, attempts
             """, name: "delivery.claim_onesignal_segments")
         guard !claimed.isEmpty else { return 0 }
@@ -58,7 +62,9 @@ extension OneSignalSync {
                     "hubsignal.onesignal.segment_created", stream: "audience:\(audience)",
                     idempotencyKey: "hubsignal.onesignal.segment_created:\(configuration.app):\(audience)", payload: payload))
         }
-        try await ledger.finish(kind: kind, destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, store: store)
+        try await ledger.finish(
+            kind: kind, destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,
+            store: store)
         return claimed.count
     }
 }

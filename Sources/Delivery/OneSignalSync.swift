@@ -48,6 +48,9 @@ public struct OneSignalSync: Service {
         /// Whether this worker runs the `onesignal-actions` subscription that queues workflow notifications for every
         /// app (one worker per process does; default `true`).
         public var runsOutbox = true
+        /// Ties this worker's claims to the life of its process (see ``ClaimHolder``), run by the caller. `nil`
+        /// (default): `run()` holds its own, on one more connection; `runOnce()` ties claims to the lease only.
+        public var holder: ClaimHolder?
 
         public init(owner: String, app: String = "default") {
             self.owner = owner
@@ -66,6 +69,8 @@ public struct OneSignalSync: Service {
     let outbox: Subscription?
     /// Completes HubSpot workflow actions after the notification was sent; `nil` without HubSpot credentials.
     let completer: WorkflowActionCompleter?
+    /// The ``ClaimHolder`` token of the round in progress, carried by its claims (`nil`: the lease only).
+    var claimToken: Int64?
 
     public init(
         configuration: Configuration, client: OneSignalClient, database: PQClient, store: EventStore, mapping: Mapping,
@@ -87,9 +92,11 @@ public struct OneSignalSync: Service {
 
     public func run() async throws {
         logger.info("OneSignal sync started", metadata: ["worker": "\(configuration.owner)", "app": "\(configuration.app)"])
+        let owned = configuration.holder == nil ? ClaimHolder(connectionString: database.configuration.connectionString, logger: logger) : nil
+        let holder = configuration.holder ?? owned
         try await SyncRounds.run(
-            name: "OneSignal sync", outbox: outbox, pollInterval: configuration.pollInterval, logger: logger,
-            round: { try await runOnce(steppingOutbox: false) }, record: { await record(error: $0) })
+            name: "OneSignal sync", outbox: outbox, holder: owned, pollInterval: configuration.pollInterval, logger: logger,
+            round: { try await runOnce(steppingOutbox: false, holder: holder) }, record: { await record(error: $0) })
         logger.info("OneSignal sync stopped", metadata: ["worker": "\(configuration.owner)"])
     }
 
@@ -99,6 +106,19 @@ public struct OneSignalSync: Service {
     /// - Parameter steppingOutbox: whether to move the outbox subscription one batch first (`run()` runs it on its own).
     @discardableResult
     public func runOnce(steppingOutbox: Bool = true) async throws -> Int {
+        try await runOnce(steppingOutbox: steppingOutbox, holder: configuration.holder)
+    }
+
+    /// One round whose claims carry `holder`'s token (see ``SyncRounds/underClaims(of:_:)``).
+    func runOnce(steppingOutbox: Bool, holder: ClaimHolder?) async throws -> Int {
+        try await SyncRounds.underClaims(of: holder) { token in
+            var worker = self
+            worker.claimToken = token
+            return try await worker.claimingRound(steppingOutbox: steppingOutbox)
+        }
+    }
+
+    private func claimingRound(steppingOutbox: Bool) async throws -> Int {
         if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         var claimed = try await pushUsers()
         claimed += try await sendNotifications()
@@ -117,7 +137,7 @@ public struct OneSignalSync: Service {
     func pushUsers() async throws -> Int {
         let claimed = try await ledger.claimOneSignalUsers(
             app: configuration.app, limit: configuration.batchSize, linger: configuration.linger, spacing: configuration.spacing,
-            lease: configuration.lease, owner: configuration.owner)
+            lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
@@ -137,7 +157,8 @@ public struct OneSignalSync: Service {
             }
         }
         try await ledger.finish(
-            kind: DeliveryLedger.userKind(app: configuration.app), destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, store: store)
+            kind: DeliveryLedger.userKind(app: configuration.app), destination: "onesignal", outcomes: outcomes, events: events,
+            owner: configuration.owner, holder: claimToken, store: store)
         await record(error: lastError)
         return claimed.count
     }

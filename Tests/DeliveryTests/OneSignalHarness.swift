@@ -66,9 +66,11 @@ struct OneSignalHarness {
     /// A worker with no coalescing delay, OneSignal's one-second spacing, and fast retries.
     func worker(
         _ owner: String = "test-worker", mapping: Mapping = .defaults, client: OneSignalClient? = nil,
-        maximumAttempts: Int = 20, spacing: Duration = .seconds(1), completes: Bool = true, app: String? = nil
+        maximumAttempts: Int = 20, spacing: Duration = .seconds(1), completes: Bool = true, app: String? = nil,
+        holder: ClaimHolder? = nil
     ) -> OneSignalSync {
         var configuration = OneSignalSync.Configuration(owner: owner, app: app ?? mapping.oneSignalApps[0].name)
+        configuration.holder = holder
         configuration.runsOutbox = app == nil || app == mapping.oneSignalApps[0].name
         configuration.linger = .zero
         configuration.spacing = spacing

@@ -49,9 +49,10 @@ struct SyncHarness {
     func worker(
         _ owner: String = "test-worker", mapping: Mapping = .defaults, client: HubSpotClient? = nil,
         lease: Duration = .seconds(60), maximumAttempts: Int = 20, portalID: String? = "12345678",
-        retryDelay: Duration = .milliseconds(20)
+        retryDelay: Duration = .milliseconds(20), holder: ClaimHolder? = nil
     ) -> HubSpotSync {
         var configuration = HubSpotSync.Configuration(owner: owner)
+        configuration.holder = holder
         configuration.portalID = portalID
         configuration.linger = .zero
         configuration.lease = lease

@@ -84,6 +84,42 @@ extension FaultSuite {
             }
         }
 
+        @Test("kill -9 of serve holding a claimed notification, restart at once: sent within seconds (not after the lease), once")
+        func killWithANotificationClaimed() async throws {
+            try await TestPostgres.withDatabase { database in
+                // The default lease of two minutes: only the end of the killed process's database session frees its claim in time.
+                try await FaultCluster.run(database: database, environment: ["HUBSIGNAL_SYNC_LEASE_SECONDS": "120"]) { cluster in
+                    let serve = cluster.processes[0]
+                    try cluster.seedOneSignalUsers(0..<1)
+                    // OneSignal holds the first send: the process dies with the notification claimed and unanswered.
+                    cluster.oneSignal.faults.inject(.latency(.seconds(60)), pathPrefix: "/notifications")
+                    #expect(
+                        try cluster.sendNotificationAction(callbackID: "cb-claimed-1", objectID: 502, externalID: "user-0", port: serve.port) == 200)
+                    try await FaultCluster.waitUntil("the claimed notification's send reached OneSignal") {
+                        cluster.oneSignal.faults.pendingCount == 0
+                    }
+                    #expect(try await cluster.count(
+                        "SELECT count(*) FROM deliveries WHERE object_kind = 'notification' AND leased_until > now() + interval '1 minute'") == 1,
+                        "claimed, with a lease far longer than the test waits")
+                    await serve.kill()
+                    try serve.restart()
+                    let restartedAt = ContinuousClock.now
+                    try await FaultCluster.waitUntil("the restarted process sent the notification", timeout: .seconds(20)) {
+                        try await cluster.count("SELECT count(*) FROM events WHERE type = 'hubsignal.onesignal.notification_sent'") == 1
+                    }
+                    #expect(ContinuousClock.now - restartedAt < .seconds(20))
+                    // The killed process's held send lands now: OneSignal sends its idempotency key once.
+                    cluster.oneSignal.faults.releaseHeldRequests()
+                    try await cluster.settleAndCheck()
+                    let notifications = cluster.oneSignal.notifications(appID: FaultCluster.appID)
+                    #expect(notifications.count == 1)
+                    #expect(notifications.first?.recipients.map(\.externalID) == ["user-0"])
+                    #expect(try await cluster.count("SELECT count(*) FROM events WHERE type = 'hubsignal.onesignal.notification_sent'") == 1)
+                    #expect(try await cluster.count("SELECT count(*) FROM events WHERE type = 'hubsignal.hubspot.action_completed'") == 1)
+                }
+            }
+        }
+
         @Test("kill -9 of serve during a projection rebuild after a mapping change: the rebuild starts over and only differences are pushed")
         func killDuringRebuild() async throws {
             try await TestPostgres.withDatabase { database in

@@ -1,0 +1,12 @@
+-- Claims tied to the liveness of the process that holds them.
+--
+-- Each sync worker holds, on a dedicated connection, a session-level advisory lock on a random 64-bit token
+-- (pg_advisory_lock(bigint)) for as long as it runs, and writes that token on every ledger row it claims. PostgreSQL
+-- releases the lock the moment that session ends — the process was killed, its connection dropped — so another worker
+-- may take the row over at once, without waiting for the lease: a claim is free when its lease expired OR no granted
+-- advisory lock on its holder's token exists in pg_locks (readable by every role). The lease stays the fallback for a
+-- worker that is hung but still connected.
+--
+-- NULL: claimed by a worker that ties its claims to the lease only (a claim made before this migration, or a tool
+-- that claims without a liveness connection).
+ALTER TABLE deliveries ADD COLUMN holder bigint;
