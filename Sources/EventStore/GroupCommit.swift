@@ -9,6 +9,11 @@ import Synchronization
 ///
 /// Every caller still returns only after the statement holding its events has committed, with its own outcomes.
 /// The statement runs in a task of its own, so that a cancelled caller does not cancel the others' statement.
+///
+/// A caller's own batch is never split (its events commit in one statement, all or none) and is bound by the same byte
+/// cap: a batch whose payloads exceed `maximumBytes` is refused with `EventStoreError` before anything is written, so
+/// no statement ever carries more than `maximumBytes` of payload. (`maximumEvents` only limits what a writer takes
+/// from the queue: a caller's batch may hold more events.)
 final class GroupCommit: Sendable {
     /// What a queued append is told.
     enum Signal: Sendable {
@@ -47,9 +52,16 @@ final class GroupCommit: Sendable {
 
     /// Appends `events` through `write`, which writes a group of batches in one statement and returns one result per
     /// batch, in order.
+    ///
+    /// - Throws: `EventStoreError` without writing anything when the payloads of `events` exceed `maximumBytes`.
     func append(
         _ events: [NewEvent], write: @escaping @Sendable ([[NewEvent]]) async -> [Result<[AppendOutcome], any Error>]
     ) async throws -> [AppendOutcome] {
+        let bytes = events.reduce(0) { $0 + $1.payload.bytes.count }
+        guard bytes <= maximumBytes else {
+            throw EventStoreError(
+                "the batch holds \(bytes) bytes of payload; one append holds at most \(maximumBytes) bytes: append it in parts")
+        }
         let id = state.withLock { state in
             defer { state.nextID &+= 1 }
             return state.nextID

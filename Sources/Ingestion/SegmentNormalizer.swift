@@ -66,10 +66,17 @@ public struct RejectedMessage: Sendable, Hashable, Encodable {
 /// normalization does not change (properties, traits, the rest of the context…) are copied as they are, and only the
 /// ones it sets are written anew. Numbers are therefore stored exactly as sent.
 public enum SegmentNormalizer {
-    /// Segment's limit for one message: 32 KB, measured on the message's JSON text as sent.
+    /// Segment's limit for one message: 32 KB. It applies to the message's JSON text as sent, and again to the message
+    /// with what it inherits from its batch: its bytes as sent plus the batch's `context` and `integrations` members
+    /// merged into it, the batch's `sentAt` and, for an identify call, the `context.traits` copied to `traits`. (The few
+    /// members HubSignal sets itself — `type`, an assigned `messageId`, the corrected `timestamp`, `originalTimestamp`
+    /// and `receivedAt`, about 150 bytes — are not counted.) A request with a message over it is refused whole.
     public static let maximumMessageBytes = 32 * 1024
     /// Segment's limit for one request: 500 KB (applied to the decompressed body too).
     public static let maximumRequestBytes = 500 * 1024
+    /// The most one request may store: 2 MB of payloads, all its messages as stored. Without it a small batch whose
+    /// `context` every message inherits could store hundreds of times its own size. A request over it is refused whole.
+    public static let maximumStoredRequestBytes = 2 * 1024 * 1024
     /// The longest `userId`, `anonymousId`, `previousId`, `groupId` or `messageId`: 1 KB. They become keys of the
     /// event log's indexes (stream, idempotency key), which PostgreSQL limits to about 2.7 KB.
     public static let maximumIdentifierBytes = 1024
@@ -85,7 +92,8 @@ public enum SegmentNormalizer {
     /// Validates and normalizes a request body (JSON text).
     ///
     /// - Throws: `IngestionError` for problems of the whole request: invalid JSON (`invalid_json`), a wrong top-level
-    ///   shape (`invalid_body`) or a message over 32 KB (`message_too_large`). Problems of single messages of a batch
+    ///   shape (`invalid_body`), a message over 32 KB as sent or with what it inherits from the batch
+    ///   (`message_too_large`), or more than 2 MB to store (`request_too_large`). Problems of single messages of a batch
     ///   are returned as `rejected`.
     public static func normalize(_ body: UnsafeRawBufferPointer, endpoint: SegmentEndpoint, receivedAt: Date) throws(IngestionError)
         -> Result
@@ -110,7 +118,8 @@ public enum SegmentNormalizer {
                     "message_too_large", "the message is \(size) bytes; the limit is \(maximumMessageBytes) bytes (32 KB) per message")
             }
             switch normalizeMessage(message, in: bytes, index: 0, expectedType: type, batch: nil, received: received) {
-            case .accepted(let normalized):
+            case .accepted(let normalized, let inherited):
+                try checkStoredSize(of: message, inherited: inherited, index: nil)
                 return Result(accepted: [normalized], rejected: [], bodyWriteKey: bodyWriteKey)
             case .rejected(let rejection):
                 // A single-message request has nothing else to store: the whole request is invalid.
@@ -131,6 +140,7 @@ public enum SegmentNormalizer {
                 context: batch.context?.object, integrations: batch.integrations?.object, sentAt: batch.sentAt?.stringValue)
             var result = Result(accepted: [], rejected: [], bodyWriteKey: batch.writeKey?.stringValue)
             result.accepted.reserveCapacity(elements.count)
+            var storedBytes = 0
             for (index, element) in elements.enumerated() {
                 let size = element.span.count
                 guard size <= maximumMessageBytes else {
@@ -144,13 +154,30 @@ public enum SegmentNormalizer {
                     result.rejected.append(RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: value))
                 case .message(let message):
                     switch normalizeMessage(message, in: bytes, index: index, expectedType: nil, batch: defaults, received: received) {
-                    case .accepted(let normalized): result.accepted.append(normalized)
+                    case .accepted(let normalized, let inherited):
+                        try checkStoredSize(of: message, inherited: inherited, index: index)
+                        storedBytes += normalized.payload.count
+                        guard storedBytes <= maximumStoredRequestBytes else {
+                            throw .badRequest(
+                                "request_too_large",
+                                "the messages up to message \(index) are \(storedBytes) bytes as stored (each with the batch's context, "
+                                    + "integrations and sentAt merged in); the limit is \(maximumStoredRequestBytes) bytes (2 MB) "
+                                    + "per request: send fewer messages per request, or a smaller batch context")
+                        }
+                        result.accepted.append(normalized)
                     case .rejected(let rejection): result.rejected.append(rejection)
                     }
                 }
             }
             return result
         }
+    }
+
+    /// The `writeKey` member of a body (top level: the message of a single-message endpoint, or the batch request),
+    /// found without normalizing anything, so that a request is authenticated before any work is done for it. `nil`
+    /// when the body is not a JSON object (or not valid JSON) or has no string `writeKey`.
+    public static func bodyWriteKey(_ body: UnsafeRawBufferPointer) -> String? {
+        (try? SegmentRequestReader.writeKey(body.assumingMemoryBound(to: UInt8.self)))??.stringValue
     }
 
     /// Validates and normalizes a request body (JSON text).
@@ -161,9 +188,23 @@ public enum SegmentNormalizer {
         return try result.get()
     }
 
+    /// Refuses a message whose bytes as sent plus `inherited` (what it took from its batch, or copied from its context)
+    /// exceed 32 KB.
+    static func checkStoredSize(of message: SegmentRequestReader.RawMessage, inherited: Int, index: Int?) throws(IngestionError) {
+        let size = message.span.count + inherited
+        guard size > maximumMessageBytes else { return }
+        let which = index.map { "message \($0)" } ?? "the message"
+        throw .badRequest(
+            "message_too_large",
+            "\(which) is \(size) bytes as stored (\(message.span.count) as sent, \(inherited) inherited from the batch's context, "
+                + "integrations and sentAt or copied from context.traits); the limit is \(maximumMessageBytes) bytes (32 KB) per message")
+    }
+
     /// What became of one message.
     enum MessageOutcome {
-        case accepted(NormalizedMessage)
+        /// Normalized; `inheritedBytes` is what it took from its batch or copied from its context (see
+        /// `maximumMessageBytes`).
+        case accepted(NormalizedMessage, inheritedBytes: Int)
         case rejected(RejectedMessage)
     }
 
@@ -236,6 +277,9 @@ public enum SegmentNormalizer {
                 return reject("\"userId\" or \"anonymousId\" is required")
             }
         }
+        // The bytes the stored message holds beyond the message as sent: what it inherits from the batch, and traits
+        // copied from the context.
+        var inherited = 0
         // The message's own context (batch-level context and integrations are merged in when it is written).
         let context = objects[.context] == nil ? nil : message[.context]?.object
         var traits = objects[.traits]
@@ -252,6 +296,7 @@ public enum SegmentNormalizer {
                 SegmentRequestReader.shape(of: contextTraits.value, in: bytes) == .object
             {
                 traits = contextTraits.value
+                inherited += contextTraits.value.count + 10
             }
         case .page, .screen, .alias:
             break
@@ -310,10 +355,11 @@ public enum SegmentNormalizer {
             writer.copy(value: value)
         }
         for field in [Field.context, .integrations] {
-            let inherited = field == .context ? batch?.context : batch?.integrations
-            if let defaults = inherited, !defaults.members.isEmpty {
+            let batchDefaults = field == .context ? batch?.context : batch?.integrations
+            if let defaults = batchDefaults, !defaults.members.isEmpty {
                 writer.name(field.name)
-                writer.merged(defaults, objects[field] == nil ? .init() : message[field]?.object ?? .init())
+                let own = objects[field] == nil ? nil : message[field]?.object
+                inherited += writer.merged(defaults, own ?? .init()) + (own == nil ? field.name.utf8.count + 5 : 0)
             } else if let own = objects[field] {
                 writer.name(field.name)
                 writer.copy(value: own)
@@ -322,6 +368,7 @@ public enum SegmentNormalizer {
         if let sentAtText {
             writer.name("sentAt")
             writer.string(sentAtText)
+            if message[.sentAt]?.parsed?.stringValue == nil { inherited += sentAtText.utf8.count + 12 }
         } else if let value = message[.sentAt]?.value {
             writer.name("sentAt")
             writer.copy(value: value)
@@ -343,7 +390,8 @@ public enum SegmentNormalizer {
         }
         return .accepted(
             NormalizedMessage(
-                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: writer.finish()))
+                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: writer.finish()),
+            inheritedBytes: inherited)
     }
 
     /// The message as received, without its write key: what `rejections` records of a refused message.
@@ -395,8 +443,10 @@ struct MessageWriter {
     mutating func copy(value: Range<Int>) { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[value])) }
 
     /// An object of the batch's defaults and the message's own members; a member of the message replaces the
-    /// default of the same name.
-    mutating func merged(_ defaults: SegmentRequestReader.RawObject, _ own: SegmentRequestReader.RawObject) {
+    /// default of the same name. Returns the bytes written for the defaults (their members and separators).
+    @discardableResult
+    mutating func merged(_ defaults: SegmentRequestReader.RawObject, _ own: SegmentRequestReader.RawObject) -> Int {
+        var inherited = 0
         output.append(UInt8(ascii: "{"))
         var count = 0
         let ownNames = own.members.count > 8 ? Set(own.members.map(\.name)) : nil
@@ -406,6 +456,7 @@ struct MessageWriter {
             if count > 0 { output.append(UInt8(ascii: ",")) }
             count += 1
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.text]))
+            inherited += member.text.count + 1
         }
         for member in own.members {
             if count > 0 { output.append(UInt8(ascii: ",")) }
@@ -413,6 +464,7 @@ struct MessageWriter {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.text]))
         }
         output.append(UInt8(ascii: "}"))
+        return inherited
     }
 
     mutating func finish() -> [UInt8] {

@@ -124,6 +124,75 @@ import TestSupport
         }
     }
 
+    // MARK: - Batch context amplification (issue 18 §1)
+
+    /// The resident memory of this process, in bytes (`VmRSS` of `/proc/self/status`).
+    static func residentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        else { throw CocoaError(.fileReadCorruptFile) }
+        return kilobytes * 1024
+    }
+
+    /// A batch request of about 500 KB: a batch `context` with a `pad` of `contextPad` bytes, and small messages filling
+    /// the rest. Every message inherits the context when it is stored.
+    static func amplifyingBatch(contextPad: Int) -> [UInt8] {
+        let head = #"{"context": {"library": {"name": "analytics.js"}, "pad": "\#(String(repeating: "x", count: contextPad))"}, "batch": ["#
+        var body = Array(head.utf8)
+        var index = 0
+        while body.count < 490_000 {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += Array(#"{"type":"track","userId":"u-\#(index % 50)","event":"E","messageId":"amp-\#(index)"}"#.utf8)
+            index += 1
+        }
+        body += Array("]}".utf8)
+        return body
+    }
+
+    @Test func aBatchContextInheritedByManyMessagesIsRefusedWholeWithoutGrowingMemory() async throws {
+        try await Server.with { server in
+            // Warm up the server and this process (connections, code paths), then measure.
+            try await server.expectStillAnswering()
+            let before = try Self.residentBytes()
+
+            // A 40 KB context: each small message would be stored at over 32 KB.
+            let overMessageLimit = Self.amplifyingBatch(contextPad: 40_000)
+            #expect(overMessageLimit.count <= SegmentNormalizer.maximumRequestBytes)
+            Self.expectRefused(
+                try await server.send(.batch, body: overMessageLimit), code: "message_too_large",
+                mentioning: ["message 0 ", "as stored", "32768 bytes (32 KB)"])
+
+            // A 30 KB context: each message stays under 32 KB, but together they would store hundreds of megabytes.
+            let overRequestLimit = Self.amplifyingBatch(contextPad: 30_000)
+            Self.expectRefused(
+                try await server.send(.batch, body: overRequestLimit), code: "request_too_large",
+                mentioning: ["as stored", "2097152 bytes (2 MB)"])
+
+            // The same through gzip: the 500 KB limit applies to the inflated body, the stored limits after it.
+            var buffer = ByteBuffer(bytes: overRequestLimit)
+            let compressed = try buffer.compress(with: .gzip())
+            var headers = IngestionEndpoint.batch.authenticatedHeaders(for: [])
+            headers[.contentEncoding] = "gzip"
+            Self.expectRefused(
+                try await server.send(.batch, body: Array(compressed.readableBytesView), headers: headers), code: "request_too_large",
+                mentioning: ["2097152 bytes (2 MB)"])
+
+            let grown = try Self.residentBytes() - before
+            #expect(grown < 128 << 20, "resident memory grew by \(grown >> 20) MB")
+            #expect(try await server.counts().events == 1, "only the warm-up event is stored")
+            #expect(try await server.counts().rejections == 0)
+
+            // Just under both limits, the same shape is stored whole: 60 messages inheriting a 30 KB context.
+            let context = #"{"pad": "\#(String(repeating: "y", count: 30_000))"}"#
+            let messages = (0..<60).map { #"{"type":"track","userId":"u","event":"E","messageId":"fits-\#($0)"}"# }
+            let fits = #"{"context": \#(context), "batch": [\#(messages.joined(separator: ","))]}"#
+            let answer = try await server.send(.batch, body: Array(fits.utf8))
+            #expect(answer.status == .ok, "\(answer.body)")
+            #expect(try await server.counts().events == 61)
+        }
+    }
+
     @Test func oversizedHubSpotWorkflowActionsAndWebhookArraysAreRefusedNamingTheLimit() async throws {
         try await Server.with { server in
             // Workflow actions: 256 KB.
@@ -310,7 +379,7 @@ import TestSupport
             ).map { try $0.decode((String, String, String, String).self) }
             #expect(rows.count == 4)
             #expect(rows[0].0 == "user:" + sql)
-            #expect(rows[0].1 == sql + "1")
+            #expect(rows[0].1 == WriteKeys.id(of: Server.writeKey) + ":" + sql + "1")
             #expect(rows[0].3 == "x")
             #expect(rows[1].0 == "anonymous:" + sql)
             #expect(rows[1].2 == sql)
@@ -468,7 +537,7 @@ import TestSupport
                 Self.expectRefused(try await server.send(.oneSignal, body: Array(event.utf8)), code: "invalid_event", mentioning: ["timestamp"], timestamp)
             }
             #expect(try await server.counts().events == 2)
-            let stored = try await server.database.client.query("SELECT payload->>'timestamp' FROM events WHERE idempotency_key = 'early'")
+            let stored = try await server.database.client.query("SELECT payload->>'timestamp' FROM events WHERE payload->>'messageId' = 'early'")
             #expect(try stored.first?.decode(String.self, at: 0) == "1969-12-31T23:59:59.500Z")
         }
     }

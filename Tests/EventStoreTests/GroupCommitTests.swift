@@ -1,6 +1,7 @@
 @testable import EventStore
 import Foundation
 import PQ
+import Synchronization
 import Testing
 import TestSupport
 
@@ -91,6 +92,51 @@ import TestSupport
             #expect(throws: CancellationError.self) { try outcomes[1]!.get() }
             let rows = try await database.client.query("SELECT idempotency_key FROM events ORDER BY position")
             #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["first"])
+        }
+    }
+
+    /// The byte cap holds for a caller's own batch too (issue 18 §1): a batch over it is refused whole, before anything
+    /// is written (never split: one caller's events commit together or not at all); a batch at the cap is written.
+    @Test func aBatchOverTheByteCapIsRefusedWholeAndNothingIsWritten() async throws {
+        let groupCommit = GroupCommit(maximumWriters: 1, maximumBytes: 1_000)
+        let statements = Mutex(0)
+        let write: @Sendable ([[NewEvent]]) async -> [Result<[AppendOutcome], any Error>] = { group in
+            statements.withLock { $0 += 1 }
+            return group.map { batch in .success(batch.indices.map { .appended(position: Int64($0 + 1)) }) }
+        }
+        func events(payloadBytes: Int, count: Int) -> [NewEvent] {
+            (0..<count).map { index in
+                var event = makeEvent(key: "k-\(index)")
+                event.payload = PQJSONB(bytes: Array(#"{"s":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: payloadBytes - 8) + Array(#""}"#.utf8))
+                return event
+            }
+        }
+        let over = events(payloadBytes: 250, count: 5)
+        #expect(over.reduce(0) { $0 + $1.payload.bytes.count } == 1_250)
+        let refused = await #expect(throws: EventStoreError.self) { try await groupCommit.append(over, write: write) }
+        #expect(refused?.message.contains("1250 bytes") == true && refused?.message.contains("at most 1000 bytes") == true)
+        #expect(statements.withLock { $0 } == 0)
+        let written = try await groupCommit.append(events(payloadBytes: 250, count: 4), write: write)
+        #expect(written.count == 4)
+        #expect(statements.withLock { $0 } == 1)
+    }
+
+    @Test func theStoreRefusesABatchOverEightMegabytesAndStoresNothing() async throws {
+        try await TestPostgres.withDatabase { database in
+            let store = EventStore(client: database.client, logger: TestPostgres.logger)
+            let filler = String(repeating: "x", count: 1 << 20)
+            let batch = (0..<9).map { index in
+                var event = makeEvent(key: "big-\(index)")
+                event.payload = PQJSONB(#"{"s": "\#(filler)"}"#)
+                return event
+            }
+            let refused = await #expect(throws: EventStoreError.self) { try await store.append(batch) }
+            #expect(refused?.message.contains("at most \(8 << 20) bytes") == true)
+            let stored = try await database.client.query("SELECT count(*) FROM events")[0].decode(Int64.self, at: 0)
+            #expect(stored == 0)
+            // Below the cap, the same events are stored together.
+            let appended = try await store.append(Array(batch.prefix(7)))
+            #expect(appended.count == 7)
         }
     }
 }

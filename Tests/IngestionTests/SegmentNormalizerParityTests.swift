@@ -66,6 +66,32 @@ import Testing
         }
     }
 
+    /// The limits of a message as stored and of a request's stored total (issue 18 §1), on compact JSON, whose size is the
+    /// same as bytes and as a tree.
+    @Test func storedSizeLimitsAgree() throws {
+        func batch(context: String, messages: Int, sentAt: String? = nil) -> [UInt8] {
+            let list = (0..<messages).map { #"{"type":"track","userId":"u","event":"E","messageId":"m-\#($0)"}"# }
+            let sent = sentAt.map { #","sentAt":"\#($0)""# } ?? ""
+            return Array(#"{"context":\#(context),"batch":[\#(list.joined(separator: ","))]\#(sent)}"#.utf8)
+        }
+        let pad = { (count: Int) in #"{"pad":"\#(String(repeating: "x", count: count))"}"# }
+        var outcomes: [Tally] = []
+        // Around the 32 KB limit of one message with what it inherits: accepted below, refused above.
+        for size in stride(from: 32_660, through: 32_720, by: 4) {
+            outcomes.append(try expectParity(batch(context: pad(size), messages: 2), endpoint: .batch))
+        }
+        #expect(outcomes.contains { $0.accepted == 2 } && outcomes.contains { $0.requestErrors == 1 })
+        // The batch's sentAt, inherited by every message, counts too (any number of fractional digits parse).
+        let sentAt = "2026-11-23T12:00:05." + String(repeating: "0", count: 40_000) + "Z"
+        #expect(try expectParity(batch(context: "{}", messages: 3, sentAt: sentAt), endpoint: .batch).requestErrors == 1)
+        // An identify call's context.traits copied to traits counts too.
+        let traits = #"{"userId":"u","context":{"traits":{"pad":"\#(String(repeating: "t", count: 20_000))"}}}"#
+        #expect(try expectParity(Array(traits.utf8), endpoint: .single(.identify)).requestErrors == 1)
+        // The 2 MB of a request as stored: 30 KB inherited by 60 messages fits, by 80 does not.
+        #expect(try expectParity(batch(context: pad(30_000), messages: 60), endpoint: .batch).accepted == 60)
+        #expect(try expectParity(batch(context: pad(30_000), messages: 80), endpoint: .batch).requestErrors == 1)
+    }
+
     @Test func generatedRequestsAgree() throws {
         var random = TestRandom(seed: 7)
         var tally = Tally()

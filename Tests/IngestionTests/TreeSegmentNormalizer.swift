@@ -24,8 +24,9 @@ enum TreeSegmentNormalizer {
 
     /// Validates and normalizes a request body.
     ///
-    /// - Throws: `IngestionError` for problems of the whole request: a wrong top-level shape or a message over
-    ///   32 KB. Problems of single messages of a batch are returned as `rejected`.
+    /// - Throws: `IngestionError` for problems of the whole request: a wrong top-level shape, a message over 32 KB as
+    ///   sent or with what it inherits, or more than 2 MB to store. Problems of single messages of a batch are returned
+    ///   as `rejected`.
     static func normalize(_ body: JSONValue, endpoint: SegmentEndpoint, receivedAt: Date) throws(IngestionError) -> Result {
         guard case .object(var top) = body else {
             throw IngestionError.badRequestForOracle("invalid_body", "the body must be a JSON object")
@@ -40,7 +41,8 @@ enum TreeSegmentNormalizer {
                     "message_too_large", "the message is \(size) bytes; the limit is \(SegmentNormalizer.maximumMessageBytes) bytes (32 KB) per message")
             }
             switch normalizeMessage(top, index: 0, expectedType: type, batch: nil, receivedAt: receivedAt) {
-            case .accepted(let message):
+            case .accepted(let message, let inherited):
+                try checkStoredSize(sent: size, inherited: inherited, index: nil)
                 return Result(accepted: [message], rejected: [], bodyWriteKey: bodyWriteKey)
             case .rejected(let rejection):
                 // A single-message request has nothing else to store: the whole request is invalid.
@@ -63,6 +65,7 @@ enum TreeSegmentNormalizer {
                 context: top["context"]?.objectValue, integrations: top["integrations"]?.objectValue,
                 sentAt: top["sentAt"]?.stringValue)
             var result = Result(accepted: [], rejected: [], bodyWriteKey: bodyWriteKey)
+            var storedBytes = 0
             for (index, raw) in messages.enumerated() {
                 let size = raw.serializedSize
                 guard size <= SegmentNormalizer.maximumMessageBytes else {
@@ -76,7 +79,17 @@ enum TreeSegmentNormalizer {
                 }
                 message["writeKey"] = nil
                 switch normalizeMessage(message, index: index, expectedType: nil, batch: batch, receivedAt: receivedAt) {
-                case .accepted(let normalized): result.accepted.append(normalized)
+                case .accepted(let normalized, let inherited):
+                    try checkStoredSize(sent: size, inherited: inherited, index: index)
+                    storedBytes += normalized.payload.serializedSize
+                    guard storedBytes <= SegmentNormalizer.maximumStoredRequestBytes else {
+                        throw IngestionError.badRequestForOracle(
+                            "request_too_large",
+                            "the messages up to message \(index) are \(storedBytes) bytes as stored (each with the batch's context, "
+                                + "integrations and sentAt merged in); the limit is \(SegmentNormalizer.maximumStoredRequestBytes) bytes (2 MB) "
+                                + "per request: send fewer messages per request, or a smaller batch context")
+                    }
+                    result.accepted.append(normalized)
                 case .rejected(let rejection): result.rejected.append(rejection)
                 }
             }
@@ -84,9 +97,21 @@ enum TreeSegmentNormalizer {
         }
     }
 
+    /// Refuses a message whose size as sent plus what it inherits exceeds 32 KB (the rule of `SegmentNormalizer`).
+    static func checkStoredSize(sent: Int, inherited: Int, index: Int?) throws(IngestionError) {
+        let size = sent + inherited
+        guard size > SegmentNormalizer.maximumMessageBytes else { return }
+        let which = index.map { "message \($0)" } ?? "the message"
+        throw IngestionError.badRequestForOracle(
+            "message_too_large",
+            "\(which) is \(size) bytes as stored (\(sent) as sent, \(inherited) inherited from the batch's context, "
+                + "integrations and sentAt or copied from context.traits); the limit is \(SegmentNormalizer.maximumMessageBytes) bytes (32 KB) per message")
+    }
+
     /// What became of one message.
     enum MessageOutcome {
-        case accepted(TreeMessage)
+        /// Normalized, with the bytes it inherited from its batch or copied from its context.
+        case accepted(TreeMessage, inheritedBytes: Int)
         case rejected(RejectedMessage)
     }
 
@@ -133,9 +158,15 @@ enum TreeSegmentNormalizer {
             }
         }
         // Batch-level context and integrations apply to every message; the message's own keys win.
+        var inherited = 0
         if let batch {
             for (field, defaults) in [("context", batch.context), ("integrations", batch.integrations)] {
                 guard let defaults, !defaults.isEmpty else { continue }
+                let own = message[field]?.objectValue
+                for (key, value) in defaults where own?[key] == nil {
+                    inherited += JSONValue.string(key).serializedSize + 1 + value.serializedSize + 1
+                }
+                if own == nil { inherited += field.utf8.count + 5 }
                 var merged = defaults
                 for (key, value) in message[field]?.objectValue ?? [:] { merged[key] = value }
                 message[field] = .object(merged)
@@ -175,6 +206,7 @@ enum TreeSegmentNormalizer {
             // RudderStack's server SDKs send identify traits only in context.traits.
             if message["traits"] == nil, let contextTraits = message["context"]?["traits"], contextTraits.objectValue != nil {
                 message["traits"] = contextTraits
+                inherited += contextTraits.serializedSize + 10
             }
         case .page, .screen, .alias:
             break
@@ -195,6 +227,7 @@ enum TreeSegmentNormalizer {
                 return reject("\"sentAt\" must be an ISO 8601 date-time with a time zone")
             }
             sentAt = parsed
+            if message["sentAt"]?.stringValue == nil { inherited += sentAtText.utf8.count + 12 }
             message["sentAt"] = .string(sentAtText)
         } else if let value = message["sentAt"], !value.isNull {
             return reject("\"sentAt\" must be an ISO 8601 date-time with a time zone")
@@ -226,7 +259,8 @@ enum TreeSegmentNormalizer {
         }
         return .accepted(
             TreeMessage(
-                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: .object(message)))
+                index: index, type: type, messageID: messageID, stream: stream, occurredAt: occurredAt, payload: .object(message)),
+            inheritedBytes: inherited)
     }
 
     static func overlong(_ field: String, _ value: String) -> String {
