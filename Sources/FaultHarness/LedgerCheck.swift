@@ -100,9 +100,14 @@ public enum LedgerCheck {
         var report = LedgerReport()
         // 1. Client acknowledgements against the log.
         let keys = Array(acknowledged)
+        // Segment keys are scoped by write key: `<write key id>:<messageId>`.
         let found = Set(
             try await client.query(
-                "SELECT idempotency_key FROM events WHERE source = 'segment' AND idempotency_key = ANY(\(keys)::text[])",
+                """
+                SELECT message_id FROM (
+                    SELECT regexp_replace(idempotency_key, '^wk_[0-9a-f]{12}:', '') AS message_id FROM events WHERE source = 'segment'
+                ) AS stored WHERE message_id = ANY(\(keys)::text[])
+                """,
                 name: "faults.acknowledged"
             ).map { try $0.decode(String.self, at: 0) })
         report.acknowledgedInLog = found.count

@@ -4,7 +4,8 @@ import Foundation
 /// The write keys the Segment-compatible API accepts (`HUBSIGNAL_WRITE_KEYS`).
 ///
 /// Keys are compared in constant time (through their SHA-256 digests, against every configured key, without an
-/// early exit). Events record a key's id — `wk_` and the first 12 hex digits of its SHA-256 — never the key.
+/// early exit). Events record a key's id — `wk_` and the first 12 hex digits of its SHA-256 — never the key; Segment
+/// messages' idempotency keys are scoped by it (`idempotencyKey(messageID:writeKeyID:)`).
 public struct WriteKeys: Sendable {
     private let digests: [(digest: [UInt8], id: String)]
 
@@ -34,6 +35,15 @@ public struct WriteKeys: Sendable {
             if difference == 0 { match = entry.id }
         }
         return match
+    }
+
+    /// The idempotency key of a Segment message sent with the write key whose id is `writeKeyID`:
+    /// `<writeKeyID>:<messageId>`, e.g. `wk_0123456789ab:m-1`.
+    ///
+    /// Scoping by write key keeps one source from claiming another's `messageId`s, while a source's retries still meet
+    /// their first copy. Events stored before keys were scoped keep the bare `messageId` as their key.
+    public static func idempotencyKey(messageID: String, writeKeyID: String) -> String {
+        writeKeyID + ":" + messageID
     }
 
     /// The public id of a key (safe to log and store).

@@ -61,9 +61,11 @@ struct IngestionTestServer: Sendable {
     let client: any TestClientProtocol
     let database: TestDatabase
 
-    /// Runs `body` against a fresh server and database. `logger` receives the server's logs.
+    /// Runs `body` against a fresh server and database. `logger` receives the server's logs; `configure` changes the
+    /// configuration (timeouts, limits) before the server starts.
     static func with(
-        logger: Logger = TestPostgres.logger, _ body: @escaping @Sendable (IngestionTestServer) async throws -> Void
+        logger: Logger = TestPostgres.logger, configure: @escaping @Sendable (inout AppConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (IngestionTestServer) async throws -> Void
     ) async throws {
         try await TestPostgres.withDatabase { database in
             var configuration = AppConfiguration(databaseURL: database.connectionString)
@@ -73,6 +75,7 @@ struct IngestionTestServer: Sendable {
             configuration.hubSpotPortalID = portalID
             configuration.oneSignalWebhookSecret = oneSignalSecret
             configuration.port = 0
+            configure(&configuration)
             let application = HubSignalService.makeApplication(
                 configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: logger)
             try await application.test(.live) { client in
@@ -130,15 +133,18 @@ struct IngestionTestServer: Sendable {
         try await database.client.query("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM rejections)")[0].decode((Int, Int).self)
     }
 
-    /// How many events of `source` have each of `keys` as their idempotency key.
+    /// How many events of `source` have each of `keys` as their idempotency key. For `segment`, `keys` are `messageId`s
+    /// sent with `writeKey` (stored as `<write key id>:<messageId>`).
     func storedCounts(source: String, keys: [String]) async throws -> [String: Int] {
         guard !keys.isEmpty else { return [:] }
+        let scope = source == "segment" ? WriteKeys.id(of: Self.writeKey) + ":" : ""
+        let stored = keys.map { scope + $0 }
         let rows = try await database.client.query(
-            "SELECT idempotency_key, count(*) FROM events WHERE source = \(source) AND idempotency_key = ANY(\(keys)::text[]) GROUP BY 1")
+            "SELECT idempotency_key, count(*) FROM events WHERE source = \(source) AND idempotency_key = ANY(\(stored)::text[]) GROUP BY 1")
         var counts: [String: Int] = [:]
         for row in rows {
             let (key, count) = try row.decode((String, Int).self)
-            counts[key] = count
+            counts[String(key.dropFirst(scope.count))] = count
         }
         return counts
     }

@@ -40,6 +40,11 @@ import TestSupport
         [.authorization: "Basic " + Data((key + ":").utf8).base64EncodedString(), .contentType: "application/json"]
     }
 
+    /// The idempotency key of a message sent with `writeKey`: the key's id, a colon and the `messageId`.
+    static func key(_ messageID: String, sentWith writeKey: String = writeKey) -> String {
+        WriteKeyIDs.of(writeKey) + ":" + messageID
+    }
+
     static func storedKeys(_ database: TestDatabase) async throws -> [String] {
         try await database.client.query("SELECT idempotency_key FROM events ORDER BY position").map { try $0.decode(String.self, at: 0) }
     }
@@ -105,7 +110,36 @@ import TestSupport
                 response in
                 #expect(response.status == .ok)
             }
-            #expect(try await Self.storedKeys(database) == ["m-1"])
+            #expect(try await Self.storedKeys(database) == [Self.key("m-1", sentWith: "second-key")])
+        }
+    }
+
+    /// Idempotency keys are scoped by write key (issue 18 §3): one source cannot pre-claim another's `messageId`s,
+    /// and a source's retries are still stored once.
+    @Test func theSameMessageIdFromTwoWriteKeysIsStoredForEachAndRetriesOnce() async throws {
+        try await withServer { client, database in
+            func send(_ event: String, key: String, bodyKey: Bool = false) async throws {
+                let body = ByteBuffer(
+                    string: #"{"userId": "u-\#(event)", "event": "\#(event)", "messageId": "shared-1"\#(bodyKey ? #", "writeKey": "\#(key)""# : "")}"#)
+                let headers: HTTPFields = bodyKey ? [.contentType: "application/json"] : Self.basic(key)
+                try await client.execute(uri: "/v1/track", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .ok, "\(String(buffer: response.body))")
+                }
+            }
+            // The first source claims the id; the second source's different event with the same id is stored too.
+            try await send("First Source", key: Self.writeKey)
+            try await send("Second Source", key: "second-key")
+            // Retries of each (the key in the header or in the body) store nothing more.
+            try await send("First Source", key: Self.writeKey)
+            try await send("Second Source", key: "second-key", bodyKey: true)
+            let rows = try await database.client.query(
+                "SELECT idempotency_key, payload->>'event', payload->>'messageId', metadata->>'writeKeyID' FROM events ORDER BY position")
+            let stored = try rows.map { try $0.decode((String, String, String, String).self) }
+            #expect(stored.count == 2)
+            #expect(stored.map(\.0) == [Self.key("shared-1"), Self.key("shared-1", sentWith: "second-key")])
+            #expect(stored.map(\.1) == ["First Source", "Second Source"])
+            #expect(stored.allSatisfy { $0.2 == "shared-1" }, "the payload keeps the messageId as sent")
+            #expect(stored.map(\.3) == [WriteKeyIDs.of(Self.writeKey), WriteKeyIDs.of("second-key")])
         }
     }
 
@@ -123,6 +157,39 @@ import TestSupport
                 #expect(response.status == .unauthorized)
             }
             #expect(try await Self.storedKeys(database).isEmpty)
+        }
+    }
+
+    /// A body's writeKey is checked before anything else of the body is normalized (issue 18 §2): without a valid key,
+    /// whatever the body holds, the answer is 401 and says nothing about the body.
+    @Test func aBodyWithoutAValidWriteKeyIsRefusedBeforeItsMessagesAreLookedAt() async throws {
+        try await withServer { client, database in
+            let big = String(repeating: "x", count: 40_000)
+            let bodies: [(String, String)] = [
+                ("/v1/track", #"{"event": "", "writeKey": "nope"}"#),
+                ("/v1/track", #"{"userId": "u", "event": "E", "timestamp": "yesterday"}"#),
+                ("/v1/identify", #"{"userId": "u", "traits": {"pad": "\#(big)"}, "writeKey": "nope"}"#),
+                ("/v1/batch", #"{"batch": [{"type": "track", "userId": "u", "event": "E"}], "context": {"pad": "\#(big)"}, "writeKey": "nope"}"#),
+                ("/v1/batch", #"{"batch": "not an array", "writeKey": 12}"#),
+                ("/v1/batch", #"{"batch": [], "writeKey": "nope""#),
+            ]
+            for (path, body) in bodies {
+                try await client.execute(uri: path, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+                    response in
+                    #expect(response.status == .unauthorized, "\(path) \(body.prefix(80)): \(String(buffer: response.body))")
+                    #expect(String(buffer: response.body).contains("\"code\":\"unauthorized\""))
+                }
+            }
+            // With the key, the same problems are named.
+            let named = #"{"event": "", "writeKey": "second-key"}"#
+            try await client.execute(uri: "/v1/track", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: named)) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("invalid_message"))
+            }
+            let counts = try await database.client.query("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM rejections)")[0]
+                .decode((Int, Int).self)
+            #expect(counts.0 == 0 && counts.1 == 0)
         }
     }
 
@@ -176,7 +243,7 @@ import TestSupport
             try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: compressed) { response in
                 #expect(response.status == .unsupportedMediaType)
             }
-            #expect(try await Self.storedKeys(database) == ["gz-1"])
+            #expect(try await Self.storedKeys(database) == [Self.key("gz-1")])
         }
     }
 
@@ -208,7 +275,7 @@ import TestSupport
                 #expect(text.contains("\"index\":1"))
                 #expect(text.contains("\"index\":2"))
             }
-            #expect(try await Self.storedKeys(database) == ["ok-1", "ok-2"])
+            #expect(try await Self.storedKeys(database) == [Self.key("ok-1"), Self.key("ok-2")])
             let rows = try await database.client.query(
                 "SELECT message_index, message_id, reason, message->>'type', write_key_id FROM rejections ORDER BY message_index")
             let rejections = try rows.map { try $0.decode((Int, String?, String, String, String).self) }
