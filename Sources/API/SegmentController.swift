@@ -5,12 +5,14 @@ import Hummingbird
 import Ingestion
 import Logging
 import Metrics
+import NIOCore
 import PQ
 
 /// The Segment-compatible HTTP Tracking API: `POST /v1/{identify,track,page,screen,group,alias,batch,import}`.
 ///
 /// A request is answered `200 {"success": true}` only after its events are committed to the log. Retried requests
-/// (same `messageId`s) store nothing twice and are answered `200` again. In a batch, invalid messages are recorded in
+/// (same `messageId`s, same write key) store nothing twice and are answered `200` again; idempotency keys are scoped by
+/// the write key's id, so another source's message with the same `messageId` is stored too. In a batch, invalid messages are recorded in
 /// `rejections` and listed in the response while the valid ones are stored; with `X-Strict-Mode: 1`, any invalid
 /// message fails the whole request with `400` and nothing is stored.
 public struct SegmentController: Sendable {
@@ -56,23 +58,30 @@ public struct SegmentController: Sendable {
             writeKeyID = id
         }
 
+        let body: ByteBuffer
+        do {
+            body = try await RequestBody.collect(request, limit: SegmentNormalizer.maximumRequestBytes)
+        } catch {
+            return JSONResponse.error(error)
+        }
+        // Without the header, authenticate from the body's writeKey before normalizing anything: an unauthenticated
+        // request costs one scan of its body, and learns nothing about it but 401.
+        if writeKeyID == nil {
+            guard let key = body.withUnsafeReadableBytes({ SegmentNormalizer.bodyWriteKey($0) }), let id = writeKeys.id(of: key) else {
+                return JSONResponse.error(Self.unauthorized)
+            }
+            writeKeyID = id
+        }
+        logger[metadataKey: "hubsignal.write_key_id"] = "\(writeKeyID!)"
+
         let result: SegmentNormalizer.Result
         do {
-            let body = try await RequestBody.collect(request, limit: SegmentNormalizer.maximumRequestBytes)
             result = try body.withUnsafeReadableBytes { bytes in
                 Result { () throws(IngestionError) in try SegmentNormalizer.normalize(bytes, endpoint: endpoint, receivedAt: receivedAt) }
             }.get()
         } catch {
             return JSONResponse.error(error)
         }
-
-        if writeKeyID == nil {
-            guard let key = result.bodyWriteKey, let id = writeKeys.id(of: key) else {
-                return JSONResponse.error(Self.unauthorized)
-            }
-            writeKeyID = id
-        }
-        logger[metadataKey: "hubsignal.write_key_id"] = "\(writeKeyID!)"
 
         if !result.rejected.isEmpty, request.headers[Self.strictModeHeader] == "1" {
             return JSONResponse.error(
@@ -86,7 +95,8 @@ public struct SegmentController: Sendable {
         let events = result.accepted.map { message in
             NewEvent(
                 stream: message.stream, type: "segment.\(message.type.rawValue)", source: .segment,
-                idempotencyKey: message.messageID, occurredAt: message.occurredAt, payload: PQJSONB(bytes: message.payload),
+                idempotencyKey: WriteKeys.idempotencyKey(messageID: message.messageID, writeKeyID: writeKeyID!),
+                occurredAt: message.occurredAt, payload: PQJSONB(bytes: message.payload),
                 metadata: metadata)
         }
         do {

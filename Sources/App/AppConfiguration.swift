@@ -16,6 +16,17 @@ public struct AppConfiguration: Sendable {
     public var adminHost: String = "127.0.0.1"
     /// `HUBSIGNAL_ADMIN_PORT`: the operations listener's port, never the public one. Defaults to `9090`.
     public var adminPort: Int = 9090
+    /// `HUBSIGNAL_HTTP_IDLE_TIMEOUT_SECONDS`: how long a connection of the public listener may stay open with no request
+    /// arriving (including one whose request head is still coming) before it is closed. Defaults to 75 seconds (longer
+    /// than the 60 seconds of common load balancers, which then close first).
+    public var httpIdleTimeout: Duration = .seconds(75)
+    /// `HUBSIGNAL_HTTP_REQUEST_TIMEOUT_SECONDS`: how long a request's head and body may take to arrive; a connection on
+    /// which a request arrives more slowly (a trickled body) is closed. Storing the request is not limited by it.
+    /// Defaults to 30 seconds.
+    public var httpRequestTimeout: Duration = .seconds(30)
+    /// `HUBSIGNAL_HTTP_MAX_CONCURRENT_REQUESTS`: how many requests the public listener handles at once; beyond it a
+    /// request is answered `503` with `Retry-After` before its body is read. Defaults to 256.
+    public var httpMaximumConcurrentRequests: Int = 256
     /// `HUBSIGNAL_DB_MAX_CONNECTIONS`: the PostgreSQL pool size. Defaults to `10`.
     public var databaseMaximumConnections: Int = 10
     /// `HUBSIGNAL_LOG_LEVEL`. Defaults to `info`.
@@ -122,6 +133,24 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("HUBSIGNAL_ADMIN_PORT=\(port) is not a port number (0-65535)")
             }
             configuration.adminPort = value
+        }
+        if let timeout = environment["HUBSIGNAL_HTTP_IDLE_TIMEOUT_SECONDS"], !timeout.isEmpty {
+            guard let value = Int(timeout), (1...3600).contains(value) else {
+                throw ConfigurationError("HUBSIGNAL_HTTP_IDLE_TIMEOUT_SECONDS=\(timeout) must be a number of seconds from 1 to 3600")
+            }
+            configuration.httpIdleTimeout = .seconds(value)
+        }
+        if let timeout = environment["HUBSIGNAL_HTTP_REQUEST_TIMEOUT_SECONDS"], !timeout.isEmpty {
+            guard let value = Int(timeout), (1...600).contains(value) else {
+                throw ConfigurationError("HUBSIGNAL_HTTP_REQUEST_TIMEOUT_SECONDS=\(timeout) must be a number of seconds from 1 to 600")
+            }
+            configuration.httpRequestTimeout = .seconds(value)
+        }
+        if let limit = environment["HUBSIGNAL_HTTP_MAX_CONCURRENT_REQUESTS"], !limit.isEmpty {
+            guard let value = Int(limit), value > 0 else {
+                throw ConfigurationError("HUBSIGNAL_HTTP_MAX_CONCURRENT_REQUESTS=\(limit) must be a positive integer")
+            }
+            configuration.httpMaximumConcurrentRequests = value
         }
         if let size = environment["HUBSIGNAL_DB_MAX_CONNECTIONS"], !size.isEmpty {
             guard let value = Int(size), value > 0 else {

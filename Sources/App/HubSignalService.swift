@@ -4,11 +4,13 @@ import EventStore
 import Foundation
 import HubSpot
 import Hummingbird
+import HummingbirdCore
 import Ingestion
 import Logging
 import Mapping
 import OneSignal
 import Migrations
+import NIOCore
 import Projections
 import Metrics
 import PQ
@@ -172,6 +174,7 @@ public enum HubSignalService {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ConcurrencyLimit(maximumRequests: configuration.httpMaximumConcurrentRequests))
         let store = EventStore(client: client, logger: logger)
         SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
         HubSpotController(
@@ -187,8 +190,15 @@ public enum HubSignalService {
         router.get("healthz") { _, _ in
             HealthResponse(status: "ok")
         }
+        // Slow and idle clients: an idle connection is closed after `httpIdleTimeout`, a request whose head and body
+        // take longer than `httpRequestTimeout` to arrive has its connection closed.
+        let requestTimeout = TimeAmount(configuration.httpRequestTimeout)
+        let server = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestReadDeadline(timeout: requestTimeout, logger: logger)],
+                idleTimeout: TimeAmount(configuration.httpIdleTimeout)))
         return Application(
-            router: router,
+            router: router, server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hubsignal"),
             onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -158,6 +158,26 @@ struct SegmentRequestReader {
         return body
     }
 
+    /// The top-level `writeKey` of a body (the last one, as for every member), reading nothing else into memory: the
+    /// rest is validated and skipped. `nil` when the body is not an object or has no `writeKey`.
+    static func writeKey(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParser.Failure) -> JSONValue? {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        var writeKey: JSONValue?
+        if parser.current == UInt8(ascii: "{") {
+            try parser.forEachMember { parser, name, _ throws(JSONParser.Failure) in
+                if name == "writeKey" { writeKey = try parser.parseValue() } else { try parser.scanValue() }
+            }
+        } else {
+            try parser.scanValue()
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else {
+            throw JSONParser.Failure(reason: "unexpected text after the JSON value", offset: parser.index)
+        }
+        return writeKey
+    }
+
     static func readBatch(_ parser: inout JSONParser) throws(JSONParser.Failure) -> RawBatch {
         var batch = RawBatch()
         try parser.forEachMember { parser, name, _ throws(JSONParser.Failure) in
