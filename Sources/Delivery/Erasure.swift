@@ -156,7 +156,9 @@ public struct Erasure: Sendable {
         settleTimeout: Duration = .seconds(300)
     ) async throws -> Report {
         let found = try await identities(of: person)
-        guard !found.contactIDs.isEmpty else { throw ErasureError("HubSignal knows no contact with that \(Self.describe(person))") }
+        guard !found.contactIDs.isEmpty else {
+            throw ErasureError("HubSignal knows no contact with that \(Self.describe(person))", isUnknownPerson: true)
+        }
         let erasureID = UUID().uuidString.lowercased()
         var sweep = Sweep(erasureID: erasureID, identities: found)
         let erasureTransaction = try await client.withTransaction { connection -> UInt64 in
@@ -321,6 +323,9 @@ public struct Erasure: Sendable {
                    OR email = ANY(\(found.emails)::text[]) OR position = ANY(\(positions)::bigint[])
                    OR callback_id = ANY(\(callbackIDs)::text[])
                 """, name: "erase.onesignal_outbox")
+            // A privacy deletion that failed earlier for this person is done now.
+            otherRows += try await connection.execute(
+                "DELETE FROM erasure_failures WHERE hubspot_object_id = ANY(\(found.hubSpotIDs)::text[])", name: "erase.failures")
             // Without their sync_status rows the contacts cannot be claimed again before the projection applies the erasure.
             otherRows += try await connection.execute(
                 "DELETE FROM sync_status WHERE contact_id = ANY(\(found.contactIDs)::text[])", name: "erase.sync_status")
@@ -380,5 +385,10 @@ public struct Erasure: Sendable {
 /// An erasure that cannot be done as asked.
 public struct ErasureError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    /// HubSignal knows no such person (nothing to erase).
+    public var isUnknownPerson: Bool
+    init(_ description: String, isUnknownPerson: Bool = false) {
+        self.description = description
+        self.isUnknownPerson = isUnknownPerson
+    }
 }

@@ -8,7 +8,9 @@ import ServiceLifecycle
 /// Erases the people HubSpot reports as deleted for privacy (`contact.privacyDeletion` webhooks, stored as
 /// `hubspot.webhook.contact.privacyDeletion`): the `privacy-deletions` subscription runs `Erasure` for the contact with
 /// that HubSpot id, as `hubsignal erase` does (without forwarding: HubSpot asked for it, and OneSignal is left to the
-/// operator). A person HubSignal does not know, or already erased, is skipped. It starts at the end of the log the
+/// operator). A person HubSignal does not know, or already erased, is skipped. An erasure that fails for a reason a
+/// retry does not fix becomes a dead letter in `erasure_failures` (shown by `hubsignal status`) and the subscription
+/// goes on; a database that cannot be reached fails the batch, which is retried. It starts at the end of the log the
 /// first time it runs.
 public struct PrivacyDeletions: Service {
     public static let name = "privacy-deletions"
@@ -27,8 +29,21 @@ public struct PrivacyDeletions: Service {
                     logger.notice(
                         "erased a person HubSpot deleted for privacy",
                         metadata: ["erasure": "\(report.erasureID)", "events": "\(report.events)"])
-                } catch let error as ErasureError {
+                } catch let error as ErasureError where error.isUnknownPerson {
                     logger.info("a HubSpot privacy deletion names no contact HubSignal knows", metadata: ["reason": "\(error)"])
+                } catch let error as PQError where error.isRetryable {
+                    throw error  // the database is unreachable or busy: the batch is retried
+                } catch {
+                    // Refused for good (a missing privilege, work that did not settle): a dead letter, not an endless retry.
+                    let reason = "\(error)"
+                    try await store.client.execute(
+                        """
+                        INSERT INTO erasure_failures (position, hubspot_object_id, reason) VALUES (\(event.position), \(objectID), \(reason))
+                        ON CONFLICT (position) DO UPDATE SET reason = EXCLUDED.reason, failed_at = now()
+                        """, name: "privacy_deletions.failed")
+                    logger.error(
+                        "a HubSpot privacy deletion could not be erased; recorded in erasure_failures (hubsignal status)",
+                        metadata: ["position": "\(event.position)", "reason": "\(reason)"])
                 }
             }
         }

@@ -21,11 +21,12 @@ struct EraseCommand: AsyncParsableCommand {
     @Option(help: "The person's email.") var email: String?
     @Option(help: "The person's Segment userId.") var userId: String?
     @Option(help: "The person's contact_id.") var contact: String?
+    @Option(help: "The person's HubSpot contact id (a privacy deletion listed by hubsignal status).") var hubspotId: String?
     @Flag(help: "Also delete the person at HubSpot and OneSignal (with the configured credentials).") var forward = false
 
     func validate() throws {
-        guard [email, userId, contact].compactMap({ $0 }).count == 1 else {
-            throw ValidationError("name the person with exactly one of --email, --user-id or --contact")
+        guard [email, userId, contact, hubspotId].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("name the person with exactly one of --email, --user-id, --contact or --hubspot-id")
         }
     }
 
@@ -34,7 +35,8 @@ struct EraseCommand: AsyncParsableCommand {
         let client = HubSignalService.makeClient(configuration, logger: logger)
         do {
             let person: Erasure.Person =
-                if let email { .email(email) } else if let userId { .userID(userId) } else { .contactID(contact!) }
+                if let email { .email(email) } else if let userId { .userID(userId) } else if let hubspotId { .hubSpotID(hubspotId) }
+                else { .contactID(contact!) }
             let mapping = try HubSignalService.loadMapping(configuration, logger: logger)
             let oneSignal = forward
                 ? configuration.oneSignalApps.map {
