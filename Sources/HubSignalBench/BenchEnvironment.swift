@@ -36,6 +36,8 @@ struct BenchEnvironment {
         let connectionString = try PQConnectionString.replacingDatabase(in: serverURL, with: database)
         var clientConfiguration = PQClient.Configuration(connectionString: connectionString)
         clientConfiguration.maximumConnections = max(2, maximumConnections)
+        // VACUUM, CHECKPOINT and COPY of a million events between phases take as long as they take.
+        clientConfiguration.statementTimeout = nil
         let client = PQClient(configuration: clientConfiguration, logger: logger)
         func cleanUp() async {
             await client.shutdown()

@@ -74,9 +74,14 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// Applies every pending migration and returns the ones applied now.
+    /// Applies every pending migration and returns the ones applied now, without a statement timeout (a migration,
+    /// or the wait for another process's, takes as long as it takes).
     @discardableResult
     public func migrate() async throws -> [Migration] {
+        try await PQClient.withStatementTimeout(.zero) { try await migrateAlone() }
+    }
+
+    private func migrateAlone() async throws -> [Migration] {
         try await client.withConnection { connection in
             try await checkServerVersion(connection)
             try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")

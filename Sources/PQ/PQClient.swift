@@ -41,6 +41,37 @@ public final class PQClient: Sendable, Service {
         public var statementCacheCapacity: Int = 256
         /// `application_name` reported to the server unless the connection string sets one. Defaults to `hubsignal`.
         public var applicationName: String = "hubsignal"
+        /// The session's `statement_timeout`: a statement running longer is canceled by the server and fails with the
+        /// retryable `PQError.Code.statementTimeout`. Applied unless the connection string (`options=-c
+        /// statement_timeout=…`), `PGOPTIONS`, or `ALTER ROLE`/`ALTER DATABASE … SET statement_timeout` sets one (a
+        /// server-wide `postgresql.conf` value is replaced). Longer work raises it for a transaction
+        /// (`PQTransactionOptions.statementTimeout`) or a scope (`PQClient.withStatementTimeout(_:_:)`); `nil` leaves
+        /// the server's setting. Defaults to `30` seconds.
+        public var statementTimeout: Duration? = .seconds(30)
+        /// libpq's `tcp_user_timeout`: how long sent data may stay unacknowledged before the connection is dropped (a
+        /// retryable `connectionLost`). Unless the connection string sets it; `nil` leaves the system's. Defaults to
+        /// `30` seconds.
+        public var tcpUserTimeout: Duration? = .seconds(30)
+        /// TCP keepalive probes, which notice a server or network gone silent while the connection waits. Unless the
+        /// connection string sets `keepalives*`; `nil` leaves libpq's and the system's defaults. Defaults to
+        /// `Keepalive()`: probes after `15` seconds idle, every `5` seconds, the connection dropped after `3` unanswered.
+        public var keepalive: Keepalive? = Keepalive()
+
+        /// TCP keepalive settings (libpq's `keepalives_idle`, `keepalives_interval`, `keepalives_count`).
+        public struct Keepalive: Sendable, Hashable {
+            /// Idle time before the first probe. Defaults to `15` seconds.
+            public var idle: Duration = .seconds(15)
+            /// Time between probes. Defaults to `5` seconds.
+            public var interval: Duration = .seconds(5)
+            /// Unanswered probes before the connection is considered dead. Defaults to `3`.
+            public var count: Int = 3
+
+            public init(idle: Duration = .seconds(15), interval: Duration = .seconds(5), count: Int = 3) {
+                self.idle = idle
+                self.interval = interval
+                self.count = count
+            }
+        }
 
         public init(connectionString: String) {
             self.connectionString = connectionString
@@ -80,14 +111,20 @@ public final class PQClient: Sendable, Service {
 
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     ///
-    /// A transaction left open by `body` is rolled back before the connection is reused.
+    /// A transaction left open by `body` is rolled back before the connection is reused. Within
+    /// `PQClient.withStatementTimeout(_:_:)`, the connection has that `statement_timeout` while `body` runs.
     @discardableResult
     public func withConnection<T>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PQConnection) async throws -> T
     ) async throws -> T {
         let connection = try await acquire()
         do {
-            let result = try await body(connection)
+            let result: T
+            if let timeout = Self.statementTimeoutOverride {
+                result = try await connection.withStatementTimeout(timeout, body)
+            } else {
+                result = try await body(connection)
+            }
             await release(connection)
             return result
         } catch {
@@ -191,10 +228,7 @@ public final class PQClient: Sendable, Service {
         let logger = self.logger
         do {
             let connection = try await threadPool.runIfActive {
-                try PQConnection.connectBlocking(
-                    connectionString: configuration.connectionString, applicationName: configuration.applicationName,
-                    connectTimeout: configuration.connectTimeout, threadPool: threadPool,
-                    statementCacheCapacity: configuration.statementCacheCapacity, logger: logger)
+                try PQConnection.connectBlocking(configuration: configuration, threadPool: threadPool, logger: logger)
             }
             metrics.connectionsOpened.increment()
             return connection

@@ -11,16 +11,23 @@ public struct PQTransactionOptions: Sendable {
     public var isolationLevel: IsolationLevel?
     /// A read-only transaction. Defaults to `false`.
     public var isReadOnly: Bool
+    /// `statement_timeout` for this transaction's statements (`SET LOCAL`), for work known to be long; `.zero` means
+    /// no limit. Defaults to `nil`: the session's (`PQClient.Configuration.statementTimeout`).
+    public var statementTimeout: Duration?
 
-    public init(isolationLevel: IsolationLevel? = nil, isReadOnly: Bool = false) {
+    public init(isolationLevel: IsolationLevel? = nil, isReadOnly: Bool = false, statementTimeout: Duration? = nil) {
         self.isolationLevel = isolationLevel
         self.isReadOnly = isReadOnly
+        self.statementTimeout = statementTimeout
     }
 
     var beginStatement: String {
         var statement = "BEGIN"
         if let isolationLevel { statement += " ISOLATION LEVEL \(isolationLevel.rawValue)" }
         if isReadOnly { statement += " READ ONLY" }
+        if let statementTimeout {
+            statement += "; SET LOCAL statement_timeout = \(max(0, statementTimeout.wholeMillisecondsRoundedUp))"
+        }
         return statement
     }
 }

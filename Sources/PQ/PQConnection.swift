@@ -53,12 +53,8 @@ public final class PQConnection: @unchecked Sendable {
     // MARK: - Connecting
 
     /// Opens a connection (blocking; call on a pool thread).
-    static func connectBlocking(
-        connectionString: String, applicationName: String, connectTimeout: Duration?, threadPool: NIOThreadPool,
-        statementCacheCapacity: Int, logger: Logger
-    ) throws -> PQConnection {
-        let pointer = try openLibPQConnection(
-            connectionString: connectionString, applicationName: applicationName, connectTimeout: connectTimeout)
+    static func connectBlocking(configuration: PQClient.Configuration, threadPool: NIOThreadPool, logger: Logger) throws -> PQConnection {
+        let pointer = try openLibPQConnection(configuration)
         let box = Unmanaged.passRetained(NoticeBox(logger: logger))
         PQsetNoticeReceiver(pointer, { argument, result in
             guard let argument, let result else { return }
@@ -70,15 +66,25 @@ public final class PQConnection: @unchecked Sendable {
         }, box.toOpaque())
 
         let connection = PQConnection(
-            pointer: pointer, threadPool: threadPool, statementCacheCapacity: statementCacheCapacity, noticeBox: box,
-            logger: logger)
+            pointer: pointer, threadPool: threadPool, statementCacheCapacity: configuration.statementCacheCapacity,
+            noticeBox: box, logger: logger)
         // Fixed output formats, so that decoding never depends on server or role defaults.
         try connection.lock.withLock {
             _ = try connection.simpleQueryLocked(
-                "SET DateStyle = 'ISO, MDY'; SET TimeZone = 'UTC'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
+                "SET DateStyle = 'ISO, MDY'; SET TimeZone = 'UTC'; SET bytea_output = 'hex'; SET extra_float_digits = 3"
+                    + sessionStatementTimeoutSQL(configuration.statementTimeout),
                 name: "session setup")
         }
         return connection
+    }
+
+    /// The session setup's `statement_timeout`: the configured default, unless the connection itself (the connection
+    /// string's `options`, `PGOPTIONS`: source `client`) or the role or database (`ALTER ROLE`/`ALTER DATABASE … SET`)
+    /// chose one. Only trusted text: the value is a number of milliseconds.
+    static func sessionStatementTimeoutSQL(_ timeout: Duration?) -> String {
+        guard let timeout else { return "" }
+        return "; SELECT set_config('statement_timeout', '\(max(0, timeout.wholeMillisecondsRoundedUp))', false) FROM pg_catalog.pg_settings"
+            + " WHERE name = 'statement_timeout' AND source NOT IN ('client', 'user', 'database', 'database user')"
     }
 
     // MARK: - Public API
@@ -135,6 +141,23 @@ public final class PQConnection: @unchecked Sendable {
     /// The connection's transaction state, as libpq reports it.
     public enum TransactionStatus: Sendable {
         case idle, inTransaction, failedTransaction, active, unknown
+    }
+
+    /// The connection's effective libpq settings (`PQconninfo`: the connection string over the client's defaults over
+    /// libpq's), passwords left out.
+    func connectionOptions() -> [String: String] {
+        lock.withLock {
+            guard let options = PQconninfo(pointer) else { return [:] }
+            defer { PQconninfoFree(options) }
+            var result: [String: String] = [:]
+            var option = options
+            while let keyword = option.pointee.keyword {
+                let name = String(cString: keyword)
+                if let value = option.pointee.val, name != "password" { result[name] = String(cString: value) }
+                option += 1
+            }
+            return result
+        }
     }
 
     // MARK: - Running blocking work
@@ -345,7 +368,15 @@ public final class PQConnection: @unchecked Sendable {
         let message = field("M") ?? Self.lastErrorMessage(pointer)
         let lost = PQstatus(pointer) != CONNECTION_OK
         if lost { markBroken() }
-        let code: PQError.Code = lost ? .connectionLost : (sqlState == "57014" ? .queryCanceled : .server)
+        let code: PQError.Code
+        if lost {
+            code = .connectionLost
+        } else if sqlState == "57014" {
+            // Canceled: by this client when the awaiting task was cancelled, else by the server (statement_timeout).
+            code = wasCanceled ? .queryCanceled : .statementTimeout
+        } else {
+            code = .server
+        }
         return PQError(code: code, message: message, sqlState: sqlState, detail: field("D"), hint: field("H"), queryName: queryName)
     }
 
@@ -357,6 +388,11 @@ public final class PQConnection: @unchecked Sendable {
 
     private func markBroken() {
         flags.withLockedValue { $0.isBroken = true }
+    }
+
+    /// Marks the connection to be closed when it returns to the pool: its session state is not what the pool promises.
+    func retire() {
+        markBroken()
     }
 
     static func lastErrorMessage(_ pointer: OpaquePointer) -> String {
@@ -409,16 +445,13 @@ public final class PQConnection: @unchecked Sendable {
 }
 
 /// Opens a libpq connection (blocking) and returns it once it is usable, or throws `connectionFailed`.
-func openLibPQConnection(connectionString: String, applicationName: String, connectTimeout: Duration?) throws -> OpaquePointer {
+func openLibPQConnection(_ configuration: PQClient.Configuration) throws -> OpaquePointer {
     // Keywords before "dbname" are defaults the connection string can override; keywords after it are forced.
-    var keywords: [String] = ["fallback_application_name"]
-    var values: [String] = [applicationName]
-    if let connectTimeout, getenv("PGCONNECT_TIMEOUT") == nil {
-        keywords.append("connect_timeout")
-        values.append(String(max(2, Int(connectTimeout.components.seconds))))
-    }
+    let defaults = configuration.libPQDefaults
+    var keywords = defaults.map(\.keyword)
+    var values = defaults.map(\.value)
     keywords.append("dbname")
-    values.append(connectionString)
+    values.append(configuration.connectionString)
     keywords.append("client_encoding")
     values.append("UTF8")
 

@@ -7,7 +7,7 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     /// The kind of failure. New codes may be added in minor releases; switch with a `default`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Base: String, Sendable, Hashable {
-            case connectionFailed, connectionLost, server, poolTimeout, poolClosed, queryCanceled
+            case connectionFailed, connectionLost, server, poolTimeout, poolClosed, queryCanceled, statementTimeout
             case unexpectedNull, decoding, copyFailed, protocolViolation
         }
         let base: Base
@@ -24,8 +24,12 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         public static let poolTimeout = Code(.poolTimeout)
         /// The pool was shut down.
         public static let poolClosed = Code(.poolClosed)
-        /// The statement was canceled (task cancellation or `statement_timeout`).
+        /// The statement was canceled because the task awaiting it was cancelled.
         public static let queryCanceled = Code(.queryCanceled)
+        /// The server canceled the statement (SQLSTATE `57014`) without being asked by this client: it ran past
+        /// `statement_timeout`, or an operator canceled it (`pg_cancel_backend`). The statement took no effect; running it
+        /// again can succeed, so it is retryable.
+        public static let statementTimeout = Code(.statementTimeout)
         /// A column that was decoded as non-optional was `NULL`.
         public static let unexpectedNull = Code(.unexpectedNull)
         /// A value could not be decoded into the requested Swift type.
@@ -72,11 +76,13 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
         self.line = line
     }
 
-    /// Whether running the same work again (on a new connection or after a pause) can succeed: lost connections,
-    /// pool timeouts, serialization failures, deadlocks, and servers that are starting up or shutting down.
+    /// Whether running the same work again (on a new connection or after a pause) can succeed: lost connections
+    /// (including a dead network noticed by TCP keepalives or `tcp_user_timeout`), pool timeouts, statements the server
+    /// canceled (`statement_timeout`), serialization failures, deadlocks, and servers that are starting up or shutting
+    /// down.
     public var isRetryable: Bool {
         switch code.base {
-        case .connectionLost, .connectionFailed, .poolTimeout:
+        case .connectionLost, .connectionFailed, .poolTimeout, .statementTimeout:
             return true
         case .server:
             guard let sqlState else { return false }

@@ -115,8 +115,12 @@ public final class PQListener: Sendable, Service {
         while !stopRequested {
             if connection == nil {
                 do {
-                    let opened = try openLibPQConnection(
-                        connectionString: connectionString, applicationName: "hubsignal-listener", connectTimeout: .seconds(10))
+                    var configuration = PQClient.Configuration(connectionString: connectionString)
+                    configuration.applicationName = "hubsignal-listener"
+                    // The keepalive and TCP defaults notice a dead server while the listener waits; LISTEN needs no
+                    // statement timeout of ours.
+                    configuration.statementTimeout = nil
+                    let opened = try openLibPQConnection(configuration)
                     for channel in channels {
                         guard let result = PQexec(opened, "LISTEN " + PQQuery.quoteIdentifier(channel)) else {
                             throw PQError(code: .connectionLost, message: PQConnection.lastErrorMessage(opened))

@@ -23,11 +23,12 @@ public struct ProjectionStatus: Sendable {
 /// Rebuilds a projection from the whole log into shadow tables and swaps them in, while the live tables keep
 /// answering (and the live projector keeps running until the swap).
 ///
-/// 1. `CREATE TABLE hubsignal_rebuild.<t> (LIKE <t> INCLUDING ALL)` for each table of the projection.
+/// 1. `CREATE TABLE hubsignal_rebuild.<t> (LIKE <t> INCLUDING ALL)` for each table of the projection (the schema is
+///    the migrations'; the role needs `CREATE` on it only).
 /// 2. Replays the log from the origin into them, batch by batch (each batch its own short transaction).
 /// 3. In one transaction: takes the projection's subscription lock (waiting for a running live batch to end), replays
-///    what arrived meanwhile, moves the live tables out and the shadow tables in, sets the checkpoint and the version,
-///    and drops the old tables. Queries see the old tables or the new ones, never a mix; the live projector continues
+///    what arrived meanwhile, drops the live tables and moves the shadow tables in (`hubsignal_swap_read_models`, with
+///    the schema owner's rights), and sets the checkpoint and the version. Queries see the old tables or the new ones, never a mix; the live projector continues
 ///    from the new checkpoint.
 ///
 /// Views that users defined on the old tables go with them: re-create them after a rebuild (README).
@@ -43,7 +44,6 @@ public struct ProjectionRebuild: Sendable {
     }
 
     public static let shadowSchema = "hubsignal_rebuild"
-    static let retiredSchema = "hubsignal_retired"
 
     let store: EventStore
     let mapping: Mapping
@@ -79,7 +79,18 @@ public struct ProjectionRebuild: Sendable {
         let client = store.client
         let name = PeopleProjection.name
         let liveSchema = try await client.query("SELECT current_schema()", name: "projections.schema")[0].decode(String.self, at: 0)
-        // One rebuild at a time (a second one would drop the first one's shadow tables).
+        // Its statements (COPY into the new tables, the swap's locks) last as long as the log is large: no statement
+        // timeout for any connection it uses.
+        return try await PQClient.withStatementTimeout(.zero) {
+            try await runAlone(liveSchema: liveSchema, progress: progress)
+        }
+    }
+
+    /// Replays and swaps under a session lock: one rebuild at a time (a second one would drop the first one's shadow
+    /// tables).
+    private func runAlone(liveSchema: String, progress: @escaping @Sendable (Progress) -> Void) async throws -> Int {
+        let client = store.client
+        let name = PeopleProjection.name
         return try await client.withConnection { lockConnection in
             let locked = try await lockConnection.query(
                 "SELECT pg_try_advisory_lock(\(Subscription.lockClass), hashtext(\("rebuild:" + name)))", name: "projections.rebuild_lock")
@@ -107,9 +118,9 @@ public struct ProjectionRebuild: Sendable {
             let name = PeopleProjection.name
             let shadow = Self.shadowSchema
             try await client.withTransaction { connection in
-                try await connection.execute("DROP SCHEMA IF EXISTS \(identifier: shadow) CASCADE")
-                try await connection.execute("CREATE SCHEMA \(identifier: shadow)")
+                // The shadow schema is the migration's (0017); the service role may create tables in it, not schemas.
                 for table in PeopleTables.names {
+                    try await connection.execute("DROP TABLE IF EXISTS \(identifier: shadow).\(identifier: table) CASCADE")
                     try await connection.execute(
                         """
                         CREATE TABLE \(identifier: shadow).\(identifier: table)
@@ -182,16 +193,10 @@ public struct ProjectionRebuild: Sendable {
                 if !pending.isEmpty { try await projection.apply(pending, after: cursor, on: connection, deferWrites: true) }
                 try await projection.writePending(on: connection)
                 let caughtUp = replayed + pending.count
-                try await connection.execute("DROP SCHEMA IF EXISTS \(identifier: Self.retiredSchema) CASCADE")
-                try await connection.execute("CREATE SCHEMA \(identifier: Self.retiredSchema)")
-                for table in PeopleTables.names {
-                    try await connection.execute(
-                        "ALTER TABLE \(identifier: liveSchema).\(identifier: table) SET SCHEMA \(identifier: Self.retiredSchema)")
-                    try await connection.execute(
-                        "ALTER TABLE \(identifier: shadow).\(identifier: table) SET SCHEMA \(identifier: liveSchema)")
-                }
-                try await connection.execute("DROP SCHEMA \(identifier: Self.retiredSchema) CASCADE")
-                try await connection.execute("DROP SCHEMA \(identifier: shadow)")
+                // hubsignal_swap_read_models (migration 0017) drops the live tables and moves the shadow ones in with the
+                // schema owner's rights: the service role needs no CREATE on the live schema.
+                _ = try await connection.query(
+                    "SELECT hubsignal_swap_read_models(\(PeopleTables.names)::text[])", name: "projections.swap")
                 try await Self.record(
                     name: name, version: PeopleProjection.version(mapping: mapping), mapping: mapping, checkpoint: swapCursor,
                     rebuiltEvents: caughtUp, on: connection)

@@ -93,4 +93,39 @@ import Testing
             #expect(try await ProjectionRebuild.status(client: log.client).rebuiltAt != nil)
         }
     }
+
+    @Test func aRebuildRunsWithoutTheStatementTimeoutOfTheService() async throws {
+        try await TestPostgres.withDatabase { database in
+            var log = ProjectionHarness(database)
+            for user in 0..<5 {
+                try await log.append("segment.identify", #"{"type":"identify","userId":"u\#(user)","traits":{"plan":"pro"}}"#)
+            }
+            try await log.project(.defaults)
+            var parts = try PQConnectionString.parse(database.connectionString)
+            parts.append((key: "options", value: "-c statement_timeout=200ms"))
+            let client = PQClient(
+                configuration: .init(connectionString: parts.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")),
+                logger: TestPostgres.logger)
+            let changed = try Mapping.parse("version: 1\ncontacts: { properties: { plan: { property: plan_tier, type: string } } }")
+            do {
+                // A reader holds the live tables for a second: the swap waits for it longer than the service's timeout.
+                let store = EventStore(client: client, logger: TestPostgres.logger)
+                let rebuild = try await database.client.withTransaction { reader in
+                    try await reader.execute("SELECT count(*) FROM contacts")
+                    let rebuild = Task { try await ProjectionRebuild(store: store, mapping: changed, logger: TestPostgres.logger).run() }
+                    try await Task.sleep(for: .seconds(1))
+                    return rebuild
+                }
+                #expect(try await rebuild.value == 5)
+                #expect(try await log.count("SELECT count(*) FROM contacts WHERE hubspot_properties->>'plan_tier' = 'pro'") == 5)
+                let timeout = try await client.query("SHOW statement_timeout")[0].decode(String.self, at: 0)
+                #expect(timeout == "200ms")
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        }
+    }
+
 }
