@@ -62,12 +62,15 @@ public enum HubSignalService {
             logger.warning("ONESIGNAL_WEBHOOK_SECRET is not set: OneSignal events are refused")
         }
         let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
+        let claimHolder = ClaimHolder(connectionString: configuration.databaseURL, logger: logger)
         let store = EventStore(client: client, logger: logger)
         let application = makeApplication(
             configuration: configuration, client: client, migrations: migrations, logger: logger, metrics: metrics,
             onServerRunning: onServerRunning)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: client), .init(service: watcher),
+            // Ties the syncs' claims to this process's database session; listed before them, so it stops after them.
+            .init(service: claimHolder),
             .init(
                 service: PeopleProjectionService(
                     store: store, watcher: watcher, mapping: mapping, autoRebuild: configuration.autoRebuild, logger: logger),
@@ -77,6 +80,7 @@ public enum HubSignalService {
             var syncConfiguration = HubSpotSync.Configuration(owner: configuration.workerID)
             syncConfiguration.linger = configuration.syncLinger
             syncConfiguration.lease = configuration.syncLease
+            syncConfiguration.holder = claimHolder
             syncConfiguration.portalID = configuration.hubSpotPortalID
             services.append(
                 .init(
@@ -93,6 +97,7 @@ public enum HubSignalService {
             var syncConfiguration = OneSignalSync.Configuration(owner: configuration.workerID, app: app.name)
             syncConfiguration.linger = configuration.syncLinger
             syncConfiguration.lease = configuration.syncLease
+            syncConfiguration.holder = claimHolder
             syncConfiguration.runsOutbox = index == 0
             services.append(
                 .init(
