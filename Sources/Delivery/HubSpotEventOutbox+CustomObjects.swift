@@ -18,7 +18,6 @@ extension HubSpotEventOutbox {
         guard !rules.isEmpty else { return [] }
         let traits = message["traits"]?.objectValue ?? message["context"]?["traits"]?.objectValue ?? [:]
         let email = traits["email"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let messageID = message["messageId"]?.identifierValue ?? event.idempotencyKey
         return rules.map { rule in
             let values = rule.properties(from: message).values
             return Row(
@@ -26,7 +25,7 @@ extension HubSpotEventOutbox {
                 groupID: message["groupId"]?.identifierValue ?? message["context"]?["groupId"]?.identifierValue,
                 eventName: rule.objectType, properties: values.mapValues { $0 ?? "" }, occurredAt: event.occurredAt,
                 userID: message["userId"]?.identifierValue, anonymousID: message["anonymousId"]?.identifierValue,
-                email: email.flatMap { $0.contains("@") ? $0 : nil }, uuid: Self.uuid(from: "\(messageID):\(rule.name)"))
+                email: email.flatMap { $0.contains("@") ? $0 : nil }, uuid: Self.uuid(from: "\(event.idempotencyKey):\(rule.name)"))
         }
     }
 }

@@ -106,7 +106,9 @@ public struct HubSpotEventOutbox: Sendable {
             position: event.position, eventName: occurrence.eventName, properties: occurrence.properties,
             occurredAt: event.occurredAt, userID: message["userId"]?.identifierValue,
             anonymousID: message["anonymousId"]?.identifierValue, email: email.flatMap { $0.contains("@") ? $0 : nil },
-            uuid: Self.uuid(from: message["messageId"]?.identifierValue ?? event.idempotencyKey))
+            // From the idempotency key, which Segment events scope by write key (`<write key id>:<messageId>`; the bare
+            // messageId for events stored before): another source's message with the same messageId is not a repeat.
+            uuid: Self.uuid(from: event.idempotencyKey))
     }
 
     /// A OneSignal message event as a timeline entry, when the mapping writes its kind.
