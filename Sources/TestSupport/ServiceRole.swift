@@ -3,8 +3,9 @@ import PQ
 
 /// The least-privileged role `serve` runs as, created with exactly the grants the README's Security section lists.
 public enum ServiceRole {
-    /// The README's grant statements (Security, "Privileges"), for the role `hubsignal_service` on the database
-    /// `hubsignal`; the tests run them with their own role and database names.
+    /// The README's grant statements (Security, "Privileges") for the role `hubsignal_service`; the tests run them
+    /// with their own role name. No `CREATE` on the live schema or the database: a rebuild creates its tables in
+    /// `hubsignal_rebuild` and swaps them in through `hubsignal_swap_read_models`.
     public static let grants = """
         GRANT SELECT, INSERT ON events TO hubsignal_service;
         GRANT SELECT ON hubsignal_migrations TO hubsignal_service;
@@ -24,8 +25,9 @@ public enum ServiceRole {
         ALTER TABLE devices OWNER TO hubsignal_service;
         ALTER TABLE message_activity OWNER TO hubsignal_service;
         ALTER TABLE sync_status OWNER TO hubsignal_service;
-        GRANT CREATE ON DATABASE hubsignal TO hubsignal_service;
-        GRANT CREATE ON SCHEMA public TO hubsignal_service;
+        GRANT USAGE, CREATE ON SCHEMA hubsignal_rebuild TO hubsignal_service;
+        GRANT EXECUTE ON FUNCTION hubsignal_swap_read_models(text[]) TO hubsignal_service;
+        REVOKE CREATE ON SCHEMA public FROM PUBLIC;
         """
 
     /// Creates a login role with ``grants`` on `database` and a client connected as it.
@@ -35,7 +37,6 @@ public enum ServiceRole {
         for statement in grants.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             let sql = statement
                 .replacingOccurrences(of: "hubsignal_service", with: "\"\(role)\"")
-                .replacingOccurrences(of: "DATABASE hubsignal ", with: "DATABASE \"\(database.name)\" ")
             try await database.client.execute(PQQuery(unsafeSQL: sql))
         }
         var configuration = PQClient.Configuration(connectionString: database.connectionString + " user=\(role)")
