@@ -73,7 +73,8 @@ public struct AppConfiguration: Sendable {
     /// 1000 ms.
     public var syncLinger: Duration = .seconds(1)
     /// `HUBSIGNAL_SYNC_LEASE_SECONDS`: how long a worker holds what it claimed before another process may take it over
-    /// (after a crash, the work waits this long). Defaults to 120 seconds.
+    /// while the worker is hung but still connected (the claims of a process that died, or lost its database session,
+    /// are taken over at once). Defaults to 120 seconds.
     public var syncLease: Duration = .seconds(120)
     /// `HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS`: how long a HubSpot or OneSignal request may take before it counts as
     /// failed and is retried (its outcome unknown: retries are upserts or carry idempotency keys). Defaults to 30 seconds.

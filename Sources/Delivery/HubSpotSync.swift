@@ -31,7 +31,8 @@ public struct HubSpotSync: Service {
         public var batchSize: Int = 100
         /// A contact is pushed once it has not changed for this long (coalescing; default 1 s).
         public var linger: Duration = .seconds(1)
-        /// How long a claim holds contacts before another worker may take them (default 2 minutes).
+        /// How long a claim holds contacts before another worker may take them, when the worker is hung but still
+        /// connected (the claims of a worker whose ``holder`` session ended are taken over at once; default 2 minutes).
         public var lease: Duration = .seconds(120)
         /// How often to look for work when there was none (default 500 ms).
         public var pollInterval: Duration = .milliseconds(500)

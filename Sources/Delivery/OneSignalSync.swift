@@ -37,7 +37,8 @@ public struct OneSignalSync: Service {
         public var linger: Duration = .seconds(1)
         /// The least time between two pushes to one user (OneSignal: one write per second per user; default 1 s).
         public var spacing: Duration = .seconds(1)
-        /// How long a claim holds users before another worker may take them (default 2 minutes).
+        /// How long a claim holds users before another worker may take them, when the worker is hung but still
+        /// connected (the claims of a worker whose ``holder`` session ended are taken over at once; default 2 minutes).
         public var lease: Duration = .seconds(120)
         /// How often to look for work when there was none (default 500 ms).
         public var pollInterval: Duration = .milliseconds(500)

@@ -92,7 +92,7 @@ let environmentHelp = """
       ONESIGNAL_BASE_URL            OneSignal's API (default https://api.onesignal.com; a sandbox in tests and dev)
       HUBSIGNAL_CONFIG              YAML file listing several OneSignal apps (onesignal_apps; replaces ONESIGNAL_APP_ID)
       HUBSIGNAL_SYNC_LINGER_MS      a contact is pushed once unchanged this long (coalescing; default 1000)
-      HUBSIGNAL_SYNC_LEASE_SECONDS  how long a worker holds claimed work before another process may take it (default 120)
+      HUBSIGNAL_SYNC_LEASE_SECONDS  how long a hung worker holds claimed work before another process may take it (default 120)
       HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS  a HubSpot or OneSignal request failing after this long is retried (default 30)
       HUBSIGNAL_WORKER_ID           this process's name in the delivery ledger and status (default host-pid)
       HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
