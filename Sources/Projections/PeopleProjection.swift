@@ -14,7 +14,7 @@ public actor PeopleProjection {
     /// The projection's name: its subscription, its row in `projections`, `hubsignal rebuild --projection people`.
     public static let name = "people"
     /// The version of the projection's tables and rules; part of `version`. Raise it when either changes.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// `<schema version>-<mapping version>`: a stored projection with another version must be rebuilt.
     public static func version(mapping: Mapping) -> String { "\(schemaVersion)-\(mapping.version)" }
