@@ -121,6 +121,26 @@ struct ClaimHolderTests {
         }
     }
 
+    @Test("the lease stays the limit for a worker that is hung but still connected")
+    func aLiveHoldersClaimLapsesWithItsLease() async throws {
+        try await SyncHarness.run { sync in
+            try await Self.withHolders(sync.projection.database, count: 1) { holders in
+                try await sync.identify("h1", #"{"email":"h1@example.com"}"#)
+                try await sync.projection.project()
+                let ledger = DeliveryLedger(client: sync.client)
+                let token = try #require(holders[0].token)
+                let hung = try await ledger.claimHubSpotContacts(limit: 1, linger: .zero, lease: .seconds(2), owner: "hung", holder: token)
+                #expect(hung.count == 1)
+                #expect(try await ledger.claimHubSpotContacts(limit: 1, linger: .zero, lease: .seconds(60), owner: "other").isEmpty)
+                try await Task.sleep(for: .milliseconds(2_100))
+                #expect(holders[0].token == token, "the hung worker's session lives on")
+                let taken = try await ledger.claimHubSpotContacts(limit: 1, linger: .zero, lease: .seconds(60), owner: "other")
+                #expect(taken.map(\.contactID) == hung.map(\.contactID))
+                #expect(taken.first?.attempts == 1)
+            }
+        }
+    }
+
     // MARK: - Support
 
     /// Runs `body` with `count` started holders (each holding a token), and stops them afterwards.
