@@ -74,8 +74,9 @@ public enum SegmentNormalizer {
     public static let maximumMessageBytes = 32 * 1024
     /// Segment's limit for one request: 500 KB (applied to the decompressed body too).
     public static let maximumRequestBytes = 500 * 1024
-    /// The most one request may store: 2 MB of payloads, all its messages as stored. Without it a small batch whose
-    /// `context` every message inherits could store hundreds of times its own size. A request over it is refused whole.
+    /// The most one request may store: 2 MB, its accepted messages as stored plus its rejected ones as sent with their
+    /// reasons (the rows of `rejections`). Without it a small batch whose `context` every message inherits could store
+    /// hundreds of times its own size. A request over it is refused whole.
     public static let maximumStoredRequestBytes = 2 * 1024 * 1024
     /// The longest `userId`, `anonymousId`, `previousId`, `groupId` or `messageId`: 1 KB. They become keys of the
     /// event log's indexes (stream, idempotency key), which PostgreSQL limits to about 2.7 KB.
@@ -151,22 +152,26 @@ public enum SegmentNormalizer {
                 switch element {
                 case .notAnObject(let span):
                     let value = (try? JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[span]))) ?? .null
-                    result.rejected.append(RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: value))
+                    let rejection = RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: value)
+                    storedBytes += size + rejection.reason.utf8.count
+                    result.rejected.append(rejection)
                 case .message(let message):
                     switch normalizeMessage(message, in: bytes, index: index, expectedType: nil, batch: defaults, received: received) {
                     case .accepted(let normalized, let inherited):
                         try checkStoredSize(of: message, inherited: inherited, index: index)
                         storedBytes += normalized.payload.count
-                        guard storedBytes <= maximumStoredRequestBytes else {
-                            throw .badRequest(
-                                "request_too_large",
-                                "the messages up to message \(index) are \(storedBytes) bytes as stored (each with the batch's context, "
-                                    + "integrations and sentAt merged in); the limit is \(maximumStoredRequestBytes) bytes (2 MB) "
-                                    + "per request: send fewer messages per request, or a smaller batch context")
-                        }
                         result.accepted.append(normalized)
-                    case .rejected(let rejection): result.rejected.append(rejection)
+                    case .rejected(let rejection):
+                        storedBytes += size + rejection.reason.utf8.count
+                        result.rejected.append(rejection)
                     }
+                }
+                guard storedBytes <= maximumStoredRequestBytes else {
+                    throw .badRequest(
+                        "request_too_large",
+                        "the messages up to message \(index) are \(storedBytes) bytes as stored (accepted ones with the batch's "
+                            + "context, integrations and sentAt merged in, rejected ones with their reasons); the limit is "
+                            + "\(maximumStoredRequestBytes) bytes (2 MB) per request: send fewer messages per request, or a smaller batch context")
                 }
             }
             return result

@@ -19,7 +19,8 @@ struct SegmentRequestReader {
         func last(_ name: String) -> Member? { members.last { $0.name == name } }
     }
 
-    /// The members of a message that normalization reads or rewrites. Every other member is copied as sent.
+    /// The members of a message that normalization reads or rewrites (16, the slots of a `FieldTable`). Every other
+    /// member is copied as sent.
     enum Field: Int, CaseIterable {
         case writeKey, type, messageId, userId, anonymousId, previousId, groupId, event, timestamp, sentAt
         case originalTimestamp, receivedAt, context, integrations, traits, properties
@@ -77,13 +78,33 @@ struct SegmentRequestReader {
         }
     }
 
-    /// Values by field, in one slot per `Field` (no hashing).
+    /// Values by field (no hashing): where each field's value is, inline, and the values present, in the order they
+    /// were set. A message without fields allocates nothing, one with fields one array of room for 12 (what a library's
+    /// message holds), so a batch of thousands of tiny messages does not take hundreds of times its size in memory.
     struct FieldTable<Value> {
-        private var slots = [Value?](repeating: nil, count: Field.allCases.count)
+        /// For each `Field`, the index of its value in `values`, or -1.
+        private var positions = SIMD16<Int8>(repeating: -1)
+        private var values: [Value] = []
 
         subscript(field: Field) -> Value? {
-            get { slots[field.rawValue] }
-            set { slots[field.rawValue] = newValue }
+            get {
+                let position = positions[field.rawValue]
+                return position < 0 ? nil : values[Int(position)]
+            }
+            set {
+                let position = positions[field.rawValue]
+                guard let newValue else {
+                    positions[field.rawValue] = -1
+                    return
+                }
+                if position >= 0 {
+                    values[Int(position)] = newValue
+                } else {
+                    if values.isEmpty { values.reserveCapacity(12) }
+                    positions[field.rawValue] = Int8(values.count)
+                    values.append(newValue)
+                }
+            }
         }
     }
 

@@ -178,6 +178,13 @@ import TestSupport
                 try await server.send(.batch, body: Array(compressed.readableBytesView), headers: headers), code: "request_too_large",
                 mentioning: ["2097152 bytes (2 MB)"])
 
+            // 166,000 empty messages: each would be a row of `rejections`, and each a message read into memory.
+            var empties = Array(#"{"batch": ["#.utf8)
+            while empties.count < 499_990 { empties += Array("{},".utf8) }
+            empties += Array("{}]}".utf8)
+            Self.expectRefused(
+                try await server.send(.batch, body: empties), code: "request_too_large", mentioning: ["rejected ones", "2097152 bytes (2 MB)"])
+
             let grown = try Self.residentBytes() - before
             #expect(grown < 128 << 20, "resident memory grew by \(grown >> 20) MB")
             #expect(try await server.counts().events == 1, "only the warm-up event is stored")

@@ -90,6 +90,11 @@ import Testing
         // The 2 MB of a request as stored: 30 KB inherited by 60 messages fits, by 80 does not.
         #expect(try expectParity(batch(context: pad(30_000), messages: 60), endpoint: .batch).accepted == 60)
         #expect(try expectParity(batch(context: pad(30_000), messages: 80), endpoint: .batch).requestErrors == 1)
+        // Rejected messages count as their rows of `rejections`: 60,000 of them refuse the request.
+        let tiny = Array(#"{"batch":[\#(Array(repeating: "{}", count: 60_000).joined(separator: ","))]}"#.utf8)
+        #expect(try expectParity(tiny, endpoint: .batch).requestErrors == 1)
+        let fewer = Array(#"{"batch":[\#(Array(repeating: "{},1", count: 100).joined(separator: ","))]}"#.utf8)
+        #expect(try expectParity(fewer, endpoint: .batch).rejected == 200)
     }
 
     @Test func generatedRequestsAgree() throws {

@@ -73,24 +73,28 @@ enum TreeSegmentNormalizer {
                         "message_too_large",
                         "message \(index) is \(size) bytes; the limit is \(SegmentNormalizer.maximumMessageBytes) bytes (32 KB) per message")
                 }
-                guard case .object(var message) = raw else {
-                    result.rejected.append(RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: raw))
-                    continue
-                }
-                message["writeKey"] = nil
-                switch normalizeMessage(message, index: index, expectedType: nil, batch: batch, receivedAt: receivedAt) {
-                case .accepted(let normalized, let inherited):
-                    try checkStoredSize(sent: size, inherited: inherited, index: index)
-                    storedBytes += normalized.payload.serializedSize
-                    guard storedBytes <= SegmentNormalizer.maximumStoredRequestBytes else {
-                        throw IngestionError.badRequestForOracle(
-                            "request_too_large",
-                            "the messages up to message \(index) are \(storedBytes) bytes as stored (each with the batch's context, "
-                                + "integrations and sentAt merged in); the limit is \(SegmentNormalizer.maximumStoredRequestBytes) bytes (2 MB) "
-                                + "per request: send fewer messages per request, or a smaller batch context")
+                if case .object(var message) = raw {
+                    message["writeKey"] = nil
+                    switch normalizeMessage(message, index: index, expectedType: nil, batch: batch, receivedAt: receivedAt) {
+                    case .accepted(let normalized, let inherited):
+                        try checkStoredSize(sent: size, inherited: inherited, index: index)
+                        storedBytes += normalized.payload.serializedSize
+                        result.accepted.append(normalized)
+                    case .rejected(let rejection):
+                        storedBytes += size + rejection.reason.utf8.count
+                        result.rejected.append(rejection)
                     }
-                    result.accepted.append(normalized)
-                case .rejected(let rejection): result.rejected.append(rejection)
+                } else {
+                    let rejection = RejectedMessage(index: index, messageId: nil, reason: "the message is not a JSON object", message: raw)
+                    storedBytes += size + rejection.reason.utf8.count
+                    result.rejected.append(rejection)
+                }
+                guard storedBytes <= SegmentNormalizer.maximumStoredRequestBytes else {
+                    throw IngestionError.badRequestForOracle(
+                        "request_too_large",
+                        "the messages up to message \(index) are \(storedBytes) bytes as stored (accepted ones with the batch's "
+                            + "context, integrations and sentAt merged in, rejected ones with their reasons); the limit is "
+                            + "\(SegmentNormalizer.maximumStoredRequestBytes) bytes (2 MB) per request: send fewer messages per request, or a smaller batch context")
                 }
             }
             return result
