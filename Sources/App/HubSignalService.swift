@@ -64,9 +64,7 @@ public enum HubSignalService {
         let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
         let claimHolder = ClaimHolder(connectionString: configuration.databaseURL, logger: logger)
         let store = EventStore(client: client, logger: logger)
-        let application = makeApplication(
-            configuration: configuration, client: client, migrations: migrations, logger: logger, metrics: metrics,
-            onServerRunning: onServerRunning)
+        let application = makeApplication(configuration: configuration, client: client, logger: logger, onServerRunning: onServerRunning)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: client), .init(service: watcher),
             // Ties the syncs' claims to this process's database session; listed before them, so it stops after them.
@@ -172,10 +170,10 @@ public enum HubSignalService {
     }
 
     /// The public HTTP application: ingestion, HubSpot's and OneSignal's calls, and `/healthz` (the process is up; no
-    /// query). `/readyz` and `/metrics` are on ``makeAdminApplication(configuration:client:migrations:logger:metrics:onServerRunning:)``.
+    /// query). `/readyz` and `/metrics` are on the operations listener,
+    /// ``makeAdminApplication(configuration:client:migrations:logger:metrics:onServerRunning:)``.
     public static func makeApplication(
-        configuration: AppConfiguration, client: PQClient, migrations: MigrationSet, logger: Logger,
-        metrics: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        configuration: AppConfiguration, client: PQClient, logger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
@@ -211,7 +209,7 @@ public enum HubSignalService {
 
     /// The operations listener (`HUBSIGNAL_ADMIN_HOST`:`HUBSIGNAL_ADMIN_PORT`, loopback by default), apart from the
     /// public one: `/metrics` (when `metrics` is given), `/readyz` (two queries per call, and it names migrations) and
-    /// `/healthz`.
+    /// `/healthz`. It closes idle and slow connections as the public listener does.
     public static func makeAdminApplication(
         configuration: AppConfiguration, client: PQClient, migrations: MigrationSet, logger: Logger,
         metrics: PrometheusCollectorRegistry? = nil, onServerRunning: (@Sendable (Int) async -> Void)? = nil
@@ -249,9 +247,14 @@ public enum HubSignalService {
                 return JSONResponse.make(status: .serviceUnavailable, body: HealthResponse(status: "database_unavailable"))
             }
         }
+        let server = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestReadDeadline(timeout: TimeAmount(configuration.httpRequestTimeout), logger: logger)],
+                idleTimeout: TimeAmount(configuration.httpIdleTimeout)))
         return Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "hubsignal-admin"),
+            router: router, server: server,
+            configuration: .init(
+                address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "hubsignal-admin"),
             onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? configuration.adminPort) },
             logger: logger)
     }

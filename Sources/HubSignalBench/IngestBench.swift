@@ -53,7 +53,7 @@ struct IngestBench: AsyncParsableCommand {
             configuration.port = 0
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: environment.client, migrations: environment.migrations, logger: logger,
+                configuration: configuration, client: environment.client, logger: logger,
                 onServerRunning: { port in portContinuation.yield(port) })
             let serviceGroup = ServiceGroup(services: [application], logger: logger)
             let server = Task { try await serviceGroup.run() }

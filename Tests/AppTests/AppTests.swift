@@ -45,7 +45,7 @@ import TestSupport
             let registry = PrometheusCollectorRegistry()
             registry.makeCounter(name: "hubsignal_admin_test_total").increment()
             let publicListener = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: migrations, logger: TestPostgres.logger, metrics: registry)
+                configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await publicListener.test(.live) { client in
                 for path in ["/metrics", "/readyz"] {
                     try await client.execute(uri: path, method: .get) { response in

@@ -22,7 +22,7 @@ import TestSupport
             configuration.writeKeys = [IngestionTestServer.writeKey]
             configuration.port = 0
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+                configuration: configuration, client: client, logger: TestPostgres.logger)
             do {
                 try await application.test(.live) { http in
                     let body = ByteBuffer(string: #"{"userId":"u1","event":"Stuck","messageId":"stuck-1"}"#)

@@ -77,7 +77,7 @@ struct IngestionTestServer: Sendable {
             configuration.port = 0
             configure(&configuration)
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: logger)
+                configuration: configuration, client: database.client, logger: logger)
             try await application.test(.live) { client in
                 try await body(IngestionTestServer(client: client, database: database))
             }

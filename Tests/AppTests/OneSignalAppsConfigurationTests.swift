@@ -104,7 +104,7 @@ struct OneSignalAppsConfigurationTests {
             ])
             configuration.port = 0
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+                configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await application.test(.live) { client in
                 func post(_ body: String, secret: String) async throws -> (HTTPResponse.Status, String) {
                     try await client.execute(
@@ -152,7 +152,7 @@ struct OneSignalAppsConfigurationTests {
             ])
             configuration.port = 0
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+                configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await application.test(.live) { client in
                 let path = "/hubspot/actions/send-notification"
                 for (app, expected) in [("gamma", "FAIL_CONTINUE"), ("beta", "SUCCESS")] {

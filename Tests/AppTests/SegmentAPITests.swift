@@ -29,9 +29,9 @@ import TestSupport
             var configuration = AppConfiguration(databaseURL: database.connectionString)
             configuration.writeKeys = [Self.writeKey, "second-key"]
             configuration.port = 0
+            _ = Self.registry  // MetricsSystem is bootstrapped before the server makes its counters
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(),
-                logger: TestPostgres.logger, metrics: Self.registry)
+                configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await application.test(.live) { client in try await body(client, database) }
         }
     }

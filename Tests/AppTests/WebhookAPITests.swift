@@ -31,7 +31,7 @@ import TestSupport
             configuration.port = 0
             adjust(&configuration)
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+                configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await application.test(.live) { client in try await body(client, database) }
         }
     }
@@ -333,7 +333,7 @@ import TestSupport
             var configuration = AppConfiguration(databaseURL: database.connectionString)
             configuration.port = 0
             let application = HubSignalService.makeApplication(
-                configuration: configuration, client: database.client, migrations: try TestPostgres.migrations(), logger: TestPostgres.logger)
+                configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await application.test(.live) { client in
                 for path in ["/webhooks/hubspot", "/hubspot/actions/edit-tags", "/webhooks/onesignal", "/v1/track"] {
                     try await client.execute(
