@@ -118,6 +118,8 @@ extension OneSignalSync {
     }
 
     private func send(_ notification: DeliveryLedger.ClaimedNotification) async throws -> SendResult {
+        // Erased since it was claimed (`hubsignal erase`, a privacy deletion deletes the outbox row): nothing is sent.
+        guard try await ledger.isQueued(notification) else { return .later(.done(desiredHash: "")) }
         let byEmail = mapping.oneSignal.matchBy == .email
         guard let externalID = try await ledger.externalID(for: notification, byEmail: byEmail) else {
             // The contact may simply not be projected yet.

@@ -150,6 +150,45 @@ struct ErasureCompletenessTests {
         }
     }
 
+    @Test("a workflow notification claimed before the erasure and not yet sent is not sent")
+    func claimedNotificationIsSkipped() async throws {
+        try await OneSignalHarness.run { harness in
+            for (user, hubSpotID) in [("bob-builder-1", "601"), (Self.ada, "501501")] {
+                try harness.sandbox.seedUser(appID: harness.appID, externalID: user)
+                try await harness.identify(user, #"{"firstName":"X"}"#)
+                try await harness.projection.project()
+                let contact = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = \(user)")[0]
+                try await harness.projection.append(
+                    "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(contact)","hubspotId":"\#(hubSpotID)","properties":{}}"#,
+                    source: .hubsignal)
+            }
+            try await harness.projection.project()
+            // Bob's notification first; OneSignal takes a second to answer it, while Ada is erased.
+            try await harness.workflowAction("send_notification", callbackID: "ap-bob", objectID: "601", inputs: #"{"content":"Hi"}"#)
+            try await harness.workflowAction("send_notification", callbackID: "ap-ada", objectID: "501501", inputs: #"{"content":"Hi"}"#)
+            try await harness.projection.project()
+            let worker = harness.worker(completes: false)
+            harness.sandbox.faults.inject(.latency(.seconds(1)), pathPrefix: "/notifications")
+            let round = Task { try await worker.runOnce() }
+            // Once the worker holds both notifications (it is sending Bob's), Ada is erased.
+            let claimed = ContinuousClock.now + .seconds(30)
+            while try await harness.projection.count(
+                "SELECT count(*) FROM deliveries WHERE object_kind = 'notification' AND leased_until > now()") < 2
+            {
+                try #require(ContinuousClock.now < claimed, "the worker did not claim the notifications")
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            _ = try await Erasure(client: harness.client, store: harness.projection.store).erase(.hubSpotID("501501"))
+            _ = try await round.value
+            let sent = harness.sandbox.requests.all.filter { $0.method == "POST" && $0.path.hasPrefix("/notifications") }
+            #expect(sent.count == 1)
+            #expect(sent.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains(Self.ada) })
+            try await harness.projection.project()
+            let left = try await ErasureTests.mentions(harness.client, Self.personal)
+            #expect(left == [:])
+        }
+    }
+
     @Test("--forward deletes at HubSpot by HubSpot id when no email is known, and reports no forwarding it did not do")
     func forwardByHubSpotID() async throws {
         try await OneSignalHarness.run { harness in
