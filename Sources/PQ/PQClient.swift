@@ -20,6 +20,10 @@ import ServiceLifecycle
 /// canceled, closed by the server while idle) is discarded and replaced on the next request. All libpq calls run on
 /// the client's own threads (`maximumConnections` of them), never on Swift's cooperative pool.
 ///
+/// A server or network that stops answering does not hold a connection for long: every connection has a
+/// `statementTimeout`, a `tcpUserTimeout` and TCP `keepalive`s unless the connection string sets its own, and a statement
+/// they end fails with a retryable error (`statementTimeout`, `connectionLost`).
+///
 /// > Warning: call `shutdown()` (or run the client as a `Service`, whose `run()` shuts it down on graceful shutdown)
 /// > before the process exits, so that connections are closed and the threads stop.
 public final class PQClient: Sendable, Service {
