@@ -12,9 +12,9 @@ import PQ
 ///
 /// A request is answered `200 {"success": true}` only after its events are committed to the log. Retried requests
 /// (same `messageId`s, same write key) store nothing twice and are answered `200` again; idempotency keys are scoped by
-/// the write key's id, so another source's message with the same `messageId` is stored too. In a batch, invalid messages are recorded in
-/// `rejections` and listed in the response while the valid ones are stored; with `X-Strict-Mode: 1`, any invalid
-/// message fails the whole request with `400` and nothing is stored.
+/// the write key's id, so another source's message with the same `messageId` is stored too. In a batch, invalid
+/// messages are recorded in `rejections` and listed in the response while the valid ones are stored; with
+/// `X-Strict-Mode: 1`, any invalid message fails the whole request with `400` and nothing is stored.
 public struct SegmentController: Sendable {
     let intake: EventIntake
     let writeKeys: WriteKeys

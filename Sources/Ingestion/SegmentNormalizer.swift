@@ -140,7 +140,8 @@ public enum SegmentNormalizer {
             let defaults = BatchDefaults(
                 context: batch.context?.object, integrations: batch.integrations?.object, sentAt: batch.sentAt?.stringValue)
             var result = Result(accepted: [], rejected: [], bodyWriteKey: batch.writeKey?.stringValue)
-            result.accepted.reserveCapacity(elements.count)
+            // No more than 2 MB of stored messages can be accepted, and a stored message is over 128 bytes.
+            result.accepted.reserveCapacity(min(elements.count, maximumStoredRequestBytes / 128))
             var storedBytes = 0
             for (index, element) in elements.enumerated() {
                 let size = element.span.count
@@ -301,7 +302,7 @@ public enum SegmentNormalizer {
                 SegmentRequestReader.shape(of: contextTraits.value, in: bytes) == .object
             {
                 traits = contextTraits.value
-                inherited += contextTraits.value.count + 10
+                inherited += contextTraits.value.count + 10  // ,"traits":
             }
         case .page, .screen, .alias:
             break
@@ -364,6 +365,8 @@ public enum SegmentNormalizer {
             if let defaults = batchDefaults, !defaults.members.isEmpty {
                 writer.name(field.name)
                 let own = objects[field] == nil ? nil : message[field]?.object
+                // Without an object of its own, the member is all inherited: `,"context":{…}` around the defaults, which
+                // `merged` counts with one separator each.
                 inherited += writer.merged(defaults, own ?? .init()) + (own == nil ? field.name.utf8.count + 5 : 0)
             } else if let own = objects[field] {
                 writer.name(field.name)
@@ -373,7 +376,7 @@ public enum SegmentNormalizer {
         if let sentAtText {
             writer.name("sentAt")
             writer.string(sentAtText)
-            if message[.sentAt]?.parsed?.stringValue == nil { inherited += sentAtText.utf8.count + 12 }
+            if message[.sentAt]?.parsed?.stringValue == nil { inherited += sentAtText.utf8.count + 12 }  // ,"sentAt":"…"
         } else if let value = message[.sentAt]?.value {
             writer.name("sentAt")
             writer.copy(value: value)
@@ -449,7 +452,6 @@ struct MessageWriter {
 
     /// An object of the batch's defaults and the message's own members; a member of the message replaces the
     /// default of the same name. Returns the bytes written for the defaults (their members and separators).
-    @discardableResult
     mutating func merged(_ defaults: SegmentRequestReader.RawObject, _ own: SegmentRequestReader.RawObject) -> Int {
         var inherited = 0
         output.append(UInt8(ascii: "{"))
