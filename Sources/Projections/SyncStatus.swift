@@ -55,7 +55,8 @@ extension ContactRecord {
     ///
     /// Sources, later ones winning for the same tag: identify traits (`onesignal` rules); HubSpot contact properties
     /// (`hubspot_to_onesignal`) whose value changed in HubSpot — a value HubSignal itself pushed there is its own
-    /// echo and adds nothing, so nothing loops; tags from track properties and HubSpot workflows ("Edit OneSignal
+    /// echo and adds nothing, so nothing loops (nor does an echo replace a value HubSpot chose: the projection never
+    /// records it, see `ContactRecord.isEchoOfHubSignal`); tags from track properties and HubSpot workflows ("Edit OneSignal
     /// tags") since the traits last gave that tag; one tag per audience. Then the plan's tag limit: tags are kept in the order
     /// `tag_priority`, audience tags, the rest by name; the others are dropped (reported) and, when HubSignal had set
     /// them, removed. Tags HubSignal set that no source gives any more are removed (`null`).
