@@ -260,6 +260,13 @@ public struct Erasure: Sendable {
         var otherRows = 0
         /// Ledger rows left alone because a worker held them: the erasure waits for them and deletes them afterwards.
         var claimed: Set<ClaimedRow> = []
+        /// A snapshot (`pg_snapshot` text) taken before the last scan: every event it shows has been scanned, so later
+        /// scans read only the events it does not show, through the `(transaction_id, position)` index. `nil`: none
+        /// yet (the first scan reads the whole log).
+        var scanned: String?
+        /// Positions erased by the last pass whose results (HubSignal's events naming them, appended after them) have not
+        /// been looked for yet.
+        var unchecked: [Int64] = []
 
         init(erasureID: String, identities: Identities) {
             self.erasureID = erasureID
@@ -280,19 +287,29 @@ public struct Erasure: Sendable {
             // Identities that, contained in an idempotency key, make the key personal (too short ones would match anything).
             let names = (found.userIDs + found.anonymousIDs + found.emails + found.hubSpotIDs + found.oneSignalIDs).filter { $0.count >= 4 }
             while true {
+                let snapshot = try await connection.query("SELECT pg_current_snapshot()::text", name: "erase.snapshot")[0]
+                    .decode(String.self, at: 0)
                 let rows = try await connection.query(
                     PQQuery(
                         unsafeSQL: """
                             SELECT position, CASE WHEN starts_with(type, 'hubspot.action.') THEN idempotency_key END
                             FROM events
                             WHERE NOT starts_with(stream, 'erased:') AND type <> 'hubsignal.erasure'
-                              AND ((transaction_id < $10::xid8 AND (stream = ANY($7) OR \(Erasure.mentions("payload"))))
-                                   OR stream = ANY($9) OR payload->>'contactId' = ANY($4)
-                                   OR (source = 'hubsignal' AND payload->>'position' = ANY($8)))
+                              AND ((($11::text IS NULL
+                                     OR (transaction_id >= pg_snapshot_xmin($11::text::pg_snapshot)
+                                         AND NOT pg_visible_in_snapshot(transaction_id, $11::text::pg_snapshot)))
+                                    AND ((transaction_id < $10::xid8 AND (stream = ANY($7) OR \(Erasure.mentions("payload"))))
+                                         OR stream = ANY($9) OR payload->>'contactId' = ANY($4)
+                                         OR (source = 'hubsignal' AND payload->>'position' = ANY($8))))
+                                   OR (position > $12::bigint AND source = 'hubsignal' AND payload->>'position' = ANY($13)))
                             """,
                         parameters: identityParameters + [
                             positions.map(String.init).pqParameter, found.contactIDs.map { "contact:" + $0 }.pqParameter, bound.pqParameter,
+                            scanned.map(\.pqParameter) ?? .null, (unchecked.min() ?? Int64.max).pqParameter,
+                            unchecked.map(String.init).pqParameter,
                         ]), name: "erase.find_events")
+                scanned = snapshot
+                unchecked = []
                 var found: [Int64] = []
                 for row in rows {
                     let (position, callbackID) = try row.decode((Int64, String?).self)
@@ -301,6 +318,7 @@ public struct Erasure: Sendable {
                 }
                 guard !found.isEmpty else { break }
                 positions += found
+                unchecked = found
                 events += Int(
                     try await connection.query(
                         "SELECT hubsignal_erase_events(\(found)::bigint[], \(erasureID), \(names)::text[])", name: "erase.events")[0]
