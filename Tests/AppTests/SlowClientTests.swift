@@ -92,6 +92,28 @@ import TestSupport
         }
     }
 
+    @Test func theTimeoutsAndTheLimitComeFromTheEnvironmentWithSaneDefaults() throws {
+        let defaults = try AppConfiguration.fromEnvironment([:], requireDatabase: false)
+        #expect(defaults.httpIdleTimeout == .seconds(75))
+        #expect(defaults.httpRequestTimeout == .seconds(30))
+        #expect(defaults.httpMaximumConcurrentRequests == 256)
+        let set = try AppConfiguration.fromEnvironment(
+            [
+                "HUBSIGNAL_HTTP_IDLE_TIMEOUT_SECONDS": "20", "HUBSIGNAL_HTTP_REQUEST_TIMEOUT_SECONDS": "5",
+                "HUBSIGNAL_HTTP_MAX_CONCURRENT_REQUESTS": "64",
+            ], requireDatabase: false)
+        #expect(set.httpIdleTimeout == .seconds(20))
+        #expect(set.httpRequestTimeout == .seconds(5))
+        #expect(set.httpMaximumConcurrentRequests == 64)
+        for (name, value) in [
+            ("HUBSIGNAL_HTTP_IDLE_TIMEOUT_SECONDS", "0"), ("HUBSIGNAL_HTTP_REQUEST_TIMEOUT_SECONDS", "soon"),
+            ("HUBSIGNAL_HTTP_MAX_CONCURRENT_REQUESTS", "-1"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self) { try AppConfiguration.fromEnvironment([name: value], requireDatabase: false) }
+            #expect(error?.description.contains(name) == true)
+        }
+    }
+
     @Test func requestsBeyondTheConcurrencyLimitAreAnswered503WithRetryAfter() async throws {
         try await Server.with(configure: { configuration in
             configuration.httpMaximumConcurrentRequests = 2
