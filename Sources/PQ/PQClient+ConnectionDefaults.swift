@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 
 extension PQClient.Configuration {
@@ -16,8 +17,22 @@ extension PQClient.Configuration {
             defaults.append(("keepalives_interval", String(max(1, keepalive.interval.wholeSecondsRoundedUp))))
             defaults.append(("keepalives_count", String(max(1, keepalive.count))))
         }
-        return defaults
+        // A keyword the linked libpq does not know would fail every connection.
+        return defaults.filter { Self.libPQKeywords.isEmpty || Self.libPQKeywords.contains($0.keyword) }
     }
+
+    /// The connection keywords the linked libpq knows (`tcp_user_timeout` needs libpq 12 or later).
+    static let libPQKeywords: Set<String> = {
+        guard let options = PQconndefaults() else { return [] }
+        defer { PQconninfoFree(options) }
+        var keywords: Set<String> = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            keywords.insert(String(cString: keyword))
+            option += 1
+        }
+        return keywords
+    }()
 }
 
 extension Duration {

@@ -21,6 +21,8 @@ import TestSupport
                     #expect(options["connect_timeout"] == "10")
                 }
             }
+            // Only keywords the linked libpq knows are passed (this one does know them all).
+            #expect(PQClient.Configuration.libPQKeywords.isSuperset(of: ["tcp_user_timeout", "keepalives_idle", "connect_timeout"]))
         }
     }
 
