@@ -46,6 +46,7 @@ public enum JSONResponse {
         case "25006": cause = "the database is read-only (a failover in progress, or writes disabled by an operator)"
         case "53100": cause = "the database is out of disk space"
         case let state? where state.hasPrefix("53"): cause = "the database is out of resources (SQLSTATE \(state))"
+        case "57014" where error.code == .statementTimeout: cause = "the database did not answer in time"
         default: cause = error.isRetryable || error.code == .poolClosed ? "the database cannot be reached" : nil
         }
         guard let cause else {

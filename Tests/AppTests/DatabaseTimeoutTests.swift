@@ -32,8 +32,10 @@ import TestSupport
                         try await locker.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
                         let began = ContinuousClock.now
                         try await http.execute(uri: "/v1/track", method: .post, headers: headers, body: body) { response in
-                            #expect(response.status == .serviceUnavailable, "\(String(buffer: response.body))")
+                            let text = String(buffer: response.body)
+                            #expect(response.status == .serviceUnavailable, "\(text)")
                             #expect(response.headers[.retryAfter] != nil)
+                            #expect(text.contains("did not answer in time") && text.contains("nothing was stored"), "\(text)")
                         }
                         #expect(ContinuousClock.now - began < .seconds(5))
                     }
