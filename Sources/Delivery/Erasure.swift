@@ -278,6 +278,9 @@ public struct Erasure: Sendable {
         /// transaction (`nil`: all); contact ids and erased positions count in any event.
         mutating func run(before transaction: UInt64?, on connection: PQConnection) async throws {
             let found = identities
+            // With bound parameters logged on errors, PostgreSQL adds them to the call stack as its outermost line, and
+            // the append-only trigger (which wants hubsignal_erase_events outermost) would refuse the erasure.
+            try await connection.execute("SET LOCAL log_parameter_max_length_on_error = 0", name: "erase.no_parameter_context")
             // $1 user ids, $2 anonymous ids, $3 emails, $4 contact ids, $5 HubSpot ids, $6 OneSignal ids, $7 streams,
             // $8 erased positions (text), $9 the contacts' streams, $10 the transaction bound.
             let identityParameters = [

@@ -52,6 +52,28 @@ struct ErasureCompletenessTests {
         }
     }
 
+    @Test("the erasure works on connections that log bound parameters with errors (a call-stack line of their own)")
+    func parameterLogging() async throws {
+        try await TestPostgres.withDatabase { database in
+            var log = ProjectionHarness(database)
+            _ = try await Self.identifyAda(&log)
+            var parts = try PQConnectionString.parse(database.connectionString)
+            parts.append((key: "options", value: "-c log_parameter_max_length_on_error=1000"))
+            let client = PQClient(
+                configuration: .init(connectionString: parts.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")),
+                logger: TestPostgres.logger)
+            do {
+                let report = try await Erasure(client: client, store: EventStore(client: client, logger: TestPostgres.logger))
+                    .erase(.userID(Self.ada))
+                #expect(report.events == 1)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        }
+    }
+
     @Test("a client's retry of an erased message is a duplicate: nothing is stored")
     func retryOfAnErasedMessage() async throws {
         try await TestPostgres.withDatabase { database in
