@@ -72,13 +72,6 @@ extension DeliveryLedger {
         }
     }
 
-    /// Whether the notification's outbox row is still there (an erasure deletes the rows of the person's notifications).
-    func isQueued(_ notification: ClaimedNotification) async throws -> Bool {
-        try await client.query(
-            "SELECT EXISTS (SELECT 1 FROM onesignal_outbox WHERE callback_id = \(notification.callbackID))",
-            name: "delivery.notification_queued")[0].decode(Bool.self, at: 0)
-    }
-
     /// The OneSignal external id of a HubSpot workflow's contact: given as `external_id`, or the `userId` (or email,
     /// with `byEmail`) of the contact with that email or HubSpot id in the read models. `nil` when none is known.
     func externalID(for notification: ClaimedNotification, byEmail: Bool) async throws -> String? {

@@ -191,7 +191,14 @@ public struct HubSpotSync: Service {
     func push(_ claimed: [DeliveryLedger.ClaimedContact], into round: inout Round) async {
         var pushes: [Push] = []
         var emails: Set<String> = []
+        // Erased since they were claimed (`hubsignal erase`, a privacy deletion deletes their sync_status rows): not
+        // pushed. If the check itself fails, they are pushed as before (recording the outcome needs the database anyway).
+        let erased = (try? await ledger.erasedContacts(claimed.map(\.contactID), destination: "hubspot")) ?? []
         for contact in claimed {
+            if erased.contains(contact.contactID) {
+                round.outcomes[contact.contactID] = .done(desiredHash: contact.desiredHash)
+                continue
+            }
             guard let email = contact.email?.lowercased() else {
                 // Lost its email since it was claimed (a rebuild): nothing to push until it has one.
                 round.outcomes[contact.contactID] = .done(desiredHash: contact.desiredHash)
