@@ -217,7 +217,8 @@ public struct Erasure: Sendable {
 
     /// Waits until every transaction that was running when the erasure committed has ended (the read horizon,
     /// `pg_snapshot_xmin`, passed the erasure's transaction) and every ledger row a worker held a live claim on has been
-    /// recorded or has lapsed, so that the final sweep sees whatever they appended.
+    /// recorded or its claim has lapsed (lease expired, or the holding process gone: `DeliveryLedger.claimLapsed`), so
+    /// that the final sweep sees whatever they appended.
     func settle(after transaction: UInt64, claims: Set<ClaimedRow>, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         let kinds = claims.map(\.kind)
@@ -229,7 +230,7 @@ public struct Erasure: Sendable {
                        NOT EXISTS (SELECT 1 FROM deliveries d
                                    JOIN unnest(\(kinds)::text[], \(keys)::text[]) AS c(kind, key)
                                      ON d.object_kind = c.kind AND d.object_key = c.key
-                                   WHERE d.leased_until > now())
+                                   WHERE NOT \(unsafeRaw: DeliveryLedger.claimLapsed("d")))
                 """, name: "erase.settled")
             let (horizonPassed, claimsEnded) = try rows[0].decode((Bool, Bool).self)
             if horizonPassed && claimsEnded { return }
@@ -361,7 +362,7 @@ public struct Erasure: Sendable {
                 WHERE (d.object_key = ANY(\(contactIDs)::text[])
                        OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
                        OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[])))
-                  AND d.leased_until > now()
+                  AND NOT \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
                 """, name: "erase.claimed_deliveries")
             for row in held {
                 let (kind, key) = try row.decode((String, String).self)
@@ -373,7 +374,7 @@ public struct Erasure: Sendable {
                 WHERE (d.object_key = ANY(\(contactIDs)::text[])
                        OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
                        OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[])))
-                  AND (d.leased_until IS NULL OR d.leased_until <= now())
+                  AND \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
                 """, name: "erase.deliveries")
         }
     }
