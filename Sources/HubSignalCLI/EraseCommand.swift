@@ -10,11 +10,14 @@ struct EraseCommand: AsyncParsableCommand {
         commandName: "erase",
         abstract: "Erase a person's personal data: their events in the log (redacted in place), read-model rows, rejections, queued work.",
         discussion: """
-            The log's events about the person keep their positions, types and times, with payload and metadata replaced \
-            by {"erased": "<erasure id>"}; the erasure is recorded as a hubsignal.erasure event (ids and counts only), and \
-            the running projection deletes the person's read-model rows. With --forward, the person is also deleted at \
-            HubSpot (GDPR delete by HubSpot id and by email) and at every configured OneSignal app (delete user by external id). The \
-            database role needs EXECUTE on hubsignal_erase_events (see README, "Erasure").
+            The log's events about the person keep their positions, types, times and idempotency keys (a retry of an \
+            erased message stores nothing), with payload and metadata replaced by {"erased": "<erasure id>"}; the erasure \
+            is recorded as a hubsignal.erasure event (ids and counts only), waits for transactions and sync work in \
+            flight and erases what they appended, and the running projection deletes the person's read-model rows. With \
+            --forward, the person is also deleted at HubSpot (GDPR delete by HubSpot id and by email) and at every \
+            configured OneSignal app (delete user by external id); a destination where HubSignal knew no id of the person \
+            is reported as not deleted. The database role needs the grants of the README's Security section (EXECUTE on \
+            hubsignal_erase_events, DELETE on the tables erasure cleans).
             """)
 
     @OptionGroup var options: GlobalOptions
