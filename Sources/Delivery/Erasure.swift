@@ -157,7 +157,16 @@ public struct Erasure: Sendable {
     ) async throws -> Report {
         let found = try await identities(of: person)
         guard !found.contactIDs.isEmpty else {
-            throw ErasureError("HubSignal knows no contact with that \(Self.describe(person))", isUnknownPerson: true)
+            var cleared = 0
+            if case .hubSpotID(let id) = person {
+                // A privacy deletion whose erasure committed but did not settle: nothing is left to erase.
+                cleared = try await client.execute(
+                    "DELETE FROM erasure_failures WHERE hubspot_object_id = \(id)", name: "erase.clear_failures")
+            }
+            throw ErasureError(
+                "HubSignal knows no contact with that \(Self.describe(person))"
+                    + (cleared > 0 ? " (already erased; its privacy-deletion dead letter is cleared)" : ""),
+                isUnknownPerson: true)
         }
         let erasureID = UUID().uuidString.lowercased()
         var sweep = Sweep(erasureID: erasureID, identities: found)

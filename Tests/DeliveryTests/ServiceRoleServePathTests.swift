@@ -156,7 +156,13 @@ struct ServiceRoleServePathTests {
             // Once fixed, erasing the person by HubSpot id clears the dead letter.
             try await harness.client.execute(
                 "ALTER FUNCTION hubsignal_erase_events_away(bigint[], text, text[]) RENAME TO hubsignal_erase_events")
-            _ = try await Erasure(client: harness.client, store: harness.projection.store).erase(.hubSpotID("501501"))
+            let erasure = Erasure(client: harness.client, store: harness.projection.store)
+            _ = try await erasure.erase(.hubSpotID("501501"))
+            #expect(try await harness.projection.count("SELECT count(*) FROM erasure_failures") == 0)
+            // A dead letter of an erasure that committed but did not settle: the person is gone, the dead letter too.
+            try await harness.client.execute(
+                "INSERT INTO erasure_failures (position, hubspot_object_id, reason) VALUES (1, '777', 'did not settle')")
+            await #expect(throws: ErasureError.self) { _ = try await erasure.erase(.hubSpotID("777")) }
             #expect(try await harness.projection.count("SELECT count(*) FROM erasure_failures") == 0)
         }
     }
