@@ -1,43 +1,34 @@
 import Foundation
 import PQ
 
-/// The least-privileged role `serve` runs as, created with exactly the grants the README's Security section lists.
+/// The least-privileged role `serve` runs as, created with exactly the grant statements of the README's Security section.
 public enum ServiceRole {
-    /// The README's grant statements (Security, "Privileges") for the role `hubsignal_service`; the tests run them
-    /// with their own role name. No `CREATE` on the live schema or the database: a rebuild creates its tables in
-    /// `hubsignal_rebuild` and swaps them in through `hubsignal_swap_read_models`.
-    public static let grants = """
-        GRANT SELECT, INSERT ON events TO hubsignal_service;
-        GRANT SELECT ON hubsignal_migrations TO hubsignal_service;
-        GRANT SELECT, INSERT, UPDATE ON subscription_checkpoints, projections TO hubsignal_service;
-        GRANT SELECT, INSERT, DELETE ON rejections TO hubsignal_service;
-        GRANT SELECT, INSERT, UPDATE, DELETE ON deliveries, delivery_workers, hubspot_event_outbox, onesignal_outbox,
-            erasure_failures TO hubsignal_service;
-        GRANT EXECUTE ON FUNCTION hubsignal_erase_events(bigint[], text, text[]) TO hubsignal_service;
-        ALTER TABLE identities OWNER TO hubsignal_service;
-        ALTER TABLE contacts OWNER TO hubsignal_service;
-        ALTER TABLE contact_merges OWNER TO hubsignal_service;
-        ALTER TABLE companies OWNER TO hubsignal_service;
-        ALTER TABLE company_identities OWNER TO hubsignal_service;
-        ALTER TABLE company_merges OWNER TO hubsignal_service;
-        ALTER TABLE contact_companies OWNER TO hubsignal_service;
-        ALTER TABLE audience_memberships OWNER TO hubsignal_service;
-        ALTER TABLE devices OWNER TO hubsignal_service;
-        ALTER TABLE message_activity OWNER TO hubsignal_service;
-        ALTER TABLE sync_status OWNER TO hubsignal_service;
-        GRANT USAGE, CREATE ON SCHEMA hubsignal_rebuild TO hubsignal_service;
-        GRANT EXECUTE ON FUNCTION hubsignal_swap_read_models(text[]) TO hubsignal_service;
-        REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-        """
+    /// The README's grant statements (Security, "Privileges": the first `sql` block after it) for the role
+    /// `hubsignal_service`, without comments, the `CREATE ROLE` itself and the owner's membership in the role (the
+    /// tests' owner is a superuser). The tests run exactly these, so the README cannot promise grants that do not work.
+    public static func documentedGrants() throws -> [String] {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        guard let privileges = text.range(of: "**Privileges.**"),
+            let open = text.range(of: "```sql\n", range: privileges.upperBound..<text.endIndex),
+            let close = text.range(of: "```", range: open.upperBound..<text.endIndex)
+        else {
+            throw TestPostgresError("README.md has no sql block after **Privileges.** (Security)")
+        }
+        let sql = text[open.upperBound..<close.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line in line.range(of: "--").map { String(line[..<$0.lowerBound]) } ?? String(line) }
+            .joined(separator: "\n")
+        return sql.split(separator: ";")
+            .map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+            .filter { !$0.isEmpty && !$0.hasPrefix("CREATE ROLE ") && !$0.hasPrefix("GRANT hubsignal_service TO ") }
+    }
 
-    /// Creates a login role with ``grants`` on `database` and a client connected as it.
+    /// Creates a login role with the README's grants (``documentedGrants()``) on `database` and a client connected as it.
     public static func create(in database: TestDatabase, maximumConnections: Int = 8) async throws -> (role: String, client: PQClient) {
         let role = "hs_service_" + UUID().uuidString.prefix(8).lowercased()
         try await database.client.execute("CREATE ROLE \(identifier: role) LOGIN")
-        for statement in grants.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            let sql = statement
-                .replacingOccurrences(of: "hubsignal_service", with: "\"\(role)\"")
-            try await database.client.execute(PQQuery(unsafeSQL: sql))
+        for statement in try documentedGrants() {
+            try await database.client.execute(PQQuery(unsafeSQL: statement.replacingOccurrences(of: "hubsignal_service", with: "\"\(role)\"")))
         }
         var configuration = PQClient.Configuration(connectionString: database.connectionString + " user=\(role)")
         configuration.maximumConnections = maximumConnections

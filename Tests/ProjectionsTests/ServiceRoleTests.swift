@@ -6,13 +6,17 @@ import PQ
 import TestSupport
 import Testing
 
-/// The projection and its rebuild work as the least-privileged service role the README describes
-/// (`ServiceRole.grants`), which may create nothing in the live schema nor in the database.
+/// The projection and its rebuild work as the least-privileged service role the README describes (its Security
+/// section's statements, `ServiceRole.documentedGrants()`), which may create nothing in the live schema nor in the database.
 @Suite struct ServiceRoleTests {
     @Test func theProjectionAndARebuildRunWithTheDocumentedGrants() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
             try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"plan":"pro"}}"#)
+            let grants = try ServiceRole.documentedGrants()
+            #expect(grants.count >= 15)
+            #expect(grants.contains("GRANT EXECUTE ON FUNCTION hubsignal_erase_events(bigint[], text, text[]) TO hubsignal_service"))
+            #expect(!grants.contains { $0.hasPrefix("GRANT") && ($0.contains("CREATE ON SCHEMA public") || $0.contains("CREATE ON DATABASE")) })
             let (role, client) = try await ServiceRole.create(in: database)
             do {
                 let privileges = try await database.client.query(
