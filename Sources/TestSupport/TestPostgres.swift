@@ -126,7 +126,7 @@ actor ServerHolder {
         if let starting { return try await starting.value }
         let task = Task<String, any Error> {
             var configuration = EmbeddedPostgres.Configuration(isDurable: false)
-            configuration.settings["max_connections"] = "300"
+            configuration.settings["max_connections"] = "1000"
             do {
                 let server = try await EmbeddedPostgres.start(configuration, logger: TestPostgres.logger)
                 self.keep(server)
