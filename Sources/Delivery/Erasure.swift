@@ -151,9 +151,20 @@ public struct Erasure: Sendable {
     /// committed is erased too. Events ordered before the erasure (`transaction_id` below its own) that name the
     /// person, and any later event naming their contact ids or an erased event's position (a sync worker's result),
     /// are erased; a later, new event about the same person starts a new contact.
+    ///
+    /// Its scans read the whole log, so its statements run without the pool's `statement_timeout`.
     public func erase(
         _ person: Person, hubSpot: HubSpotClient? = nil, oneSignal: [(app: String, client: OneSignalClient, byEmail: Bool)] = [],
         settleTimeout: Duration = .seconds(300)
+    ) async throws -> Report {
+        try await PQClient.withStatementTimeout(.zero) {
+            try await eraseUnbounded(person, hubSpot: hubSpot, oneSignal: oneSignal, settleTimeout: settleTimeout)
+        }
+    }
+
+    private func eraseUnbounded(
+        _ person: Person, hubSpot: HubSpotClient?, oneSignal: [(app: String, client: OneSignalClient, byEmail: Bool)],
+        settleTimeout: Duration
     ) async throws -> Report {
         let found = try await identities(of: person)
         guard !found.contactIDs.isEmpty else {
