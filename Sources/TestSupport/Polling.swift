@@ -12,4 +12,9 @@ public struct PollingTimeout: Error, CustomStringConvertible {
     public var what: String
     public var timeout: Duration
     public var description: String { "timed out after \(timeout) waiting for: \(what)" }
+
+    public init(what: String, timeout: Duration) {
+        self.what = what
+        self.timeout = timeout
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import OneSignalSandbox
 import PQ
 import SandboxKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -23,10 +24,10 @@ struct ClaimHolderTests {
                     "send_notification", callbackID: "ap-kill-1", objectID: "501", inputs: #"{"external_id":"u1","content":"Hi"}"#)
                 // OneSignal holds the first send for three seconds, then applies it.
                 harness.sandbox.faults.inject(.latency(.seconds(3)), pathPrefix: "/notifications")
-                let sending = Task { try await first.runOnce() }
-                try await waitUntil("the first worker's send reached OneSignal", timeout: .seconds(20)) {
-                    harness.sandbox.faults.pendingCount == 0
-                }
+                let faults = harness.sandbox.faults
+                let sending = try await Self.roundInFlight("the first worker's send reached OneSignal") {
+                    try await first.runOnce()
+                } until: { faults.pendingCount == 0 }
                 let token = try #require(holders[0].token)
                 #expect(try await Self.holder(of: "ap-kill-1", harness.client) == token)
                 // While the first worker's session lives, its claim holds.
@@ -76,8 +77,10 @@ struct ClaimHolderTests {
                 sync.sandbox.faults.inject(.latency(.milliseconds(1500)), pathPrefix: "/crm/v3/objects/notes")
                 try await sync.oneSignalEvent("message.push.clicked", externalID: "n1")
                 try await sync.projection.project()
-                let writing = Task { try await first.runOnce() }
-                try await waitUntil("the note's creation reached HubSpot", timeout: .seconds(20)) { sync.sandbox.faults.pendingCount == 0 }
+                let faults = sync.sandbox.faults
+                let writing = try await Self.roundInFlight("the note's creation reached HubSpot") {
+                    try await first.runOnce()
+                } until: { faults.pendingCount == 0 }
                 try await Self.terminateSession(holding: try #require(holders[0].token), sync.client)
                 _ = try await writing.value
 
@@ -142,6 +145,37 @@ struct ClaimHolderTests {
     }
 
     // MARK: - Support
+
+    /// Starts `round` in a task, again each time it ends, until `reached` holds, and returns the round then in flight.
+    ///
+    /// A first round may find nothing to claim: the log's readers see no event past the oldest open transaction on the
+    /// whole server, and the tests running beside this one hold transactions open.
+    static func roundInFlight(
+        _ what: String, _ round: @escaping @Sendable () async throws -> Int, until reached: @escaping @Sendable () -> Bool
+    ) async throws -> Task<Int, any Error> {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let ended = Flag()
+            let task = Task {
+                defer { ended.set() }
+                return try await round()
+            }
+            while !ended.isSet {
+                if reached() { return task }
+                guard ContinuousClock.now < deadline else { throw PollingTimeout(what: what, timeout: .seconds(30)) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            if reached() { return task }
+            _ = try await task.value
+        }
+    }
+
+    /// A flag one task sets and another reads.
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
 
     /// Runs `body` with `count` started holders (each holding a token), and stops them afterwards.
     static func withHolders(_ database: TestDatabase, count: Int, _ body: ([ClaimHolder]) async throws -> Void) async throws {
