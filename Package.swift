@@ -240,7 +240,7 @@ let package = Package(
         .target(
             name: "FaultHarness",
             dependencies: [
-                "PQ", "Ingestion", "HubSpotSandbox", "OneSignalSandbox",
+                "PQ", "Ingestion", "HubSpotSandbox", "OneSignalSandbox", "EmbeddedPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

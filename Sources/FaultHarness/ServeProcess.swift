@@ -1,3 +1,4 @@
+import EmbeddedPostgres
 import Foundation
 
 /// A real `hubsignal serve` process, started from the built executable, for fault tests and the soak bench.
@@ -42,7 +43,7 @@ public final class ServeProcess: @unchecked Sendable {
         }
         self.executable = executable
         self.port = port
-        self.adminPort = try adminPort ?? Self.findFreePort()
+        self.adminPort = try adminPort ?? EmbeddedPostgres.findFreePort()
         var merged = environment
         merged["HUBSIGNAL_PORT"] = String(port)
         merged["HUBSIGNAL_ADMIN_PORT"] = String(self.adminPort)
@@ -146,27 +147,6 @@ public final class ServeProcess: @unchecked Sendable {
     public func logTail(lines: Int = 20) -> String {
         let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
-    }
-
-    /// A loopback port no socket is bound to now (the kernel's choice).
-    public static func findFreePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw FaultHarnessError("could not open a socket to find a free port") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw FaultHarnessError("could not bind a loopback socket to find a free port") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard named == 0 else { throw FaultHarnessError("could not read the port of a loopback socket") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static func waitForExit(_ process: Process) async {

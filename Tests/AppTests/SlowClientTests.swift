@@ -189,17 +189,8 @@ enum RawConnection {
     }
 
     private static func trickleBlocking(port: Int, head: [UInt8], interval: Duration, giveUpAfter: Duration, filler: UInt8?) throws -> Outcome {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EIO) }
+        let descriptor = try RawHTTP.connectLoopback(port: port)
         defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let start = ContinuousClock.now
         guard sendAll(descriptor, head) else { return .closed(after: .zero, bytesSent: 0) }
         var sent = 0
