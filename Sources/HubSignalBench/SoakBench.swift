@@ -50,7 +50,7 @@ struct SoakBench: AsyncParsableCommand {
     @Option(help: "HubSpot requests per 10 s in the sandbox; each process limits itself to its share.") var hubspotRateLimit = 190
     @Option(help: "HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS for serve (the latency fault holds answers 1 s longer).")
     var destinationTimeoutSeconds = 2
-    @Option(help: "HUBSIGNAL_SYNC_LEASE_SECONDS for serve: how long a killed process's claims wait.") var leaseSeconds = 30
+    @Option(help: "HUBSIGNAL_SYNC_LEASE_SECONDS for serve: how long a hung but connected process keeps its claims (a killed one loses them at once).") var leaseSeconds = 30
     @Option(help: "How long to wait for the work to settle after the load, in seconds.") var settleTimeoutSeconds = 300
     @Option(help: "HUBSIGNAL_LOG_LEVEL for serve (its logs go to files named at the start).") var serveLogLevel = "info"
     @Flag(help: "Also print the figures as one JSON object on the last line.") var json = false

@@ -77,7 +77,6 @@ public struct ProjectionRebuild: Sendable {
     @discardableResult
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
         let client = store.client
-        let name = PeopleProjection.name
         let liveSchema = try await client.query("SELECT current_schema()", name: "projections.schema")[0].decode(String.self, at: 0)
         // Its statements (COPY into the new tables, the swap's locks) last as long as the log is large: no statement
         // timeout for any connection it uses.
@@ -118,7 +117,7 @@ public struct ProjectionRebuild: Sendable {
             let name = PeopleProjection.name
             let shadow = Self.shadowSchema
             try await client.withTransaction { connection in
-                // The shadow schema is the migration's (0017); the service role may create tables in it, not schemas.
+                // The shadow schema is the migration's (0016); the service role may create tables in it, not schemas.
                 for table in PeopleTables.names {
                     try await connection.execute("DROP TABLE IF EXISTS \(identifier: shadow).\(identifier: table) CASCADE")
                     try await connection.execute(
@@ -193,7 +192,7 @@ public struct ProjectionRebuild: Sendable {
                 if !pending.isEmpty { try await projection.apply(pending, after: cursor, on: connection, deferWrites: true) }
                 try await projection.writePending(on: connection)
                 let caughtUp = replayed + pending.count
-                // hubsignal_swap_read_models (migration 0017) drops the live tables and moves the shadow ones in with the
+                // hubsignal_swap_read_models (migration 0016) drops the live tables and moves the shadow ones in with the
                 // schema owner's rights: the service role needs no CREATE on the live schema.
                 _ = try await connection.query(
                     "SELECT hubsignal_swap_read_models(\(PeopleTables.names)::text[])", name: "projections.swap")

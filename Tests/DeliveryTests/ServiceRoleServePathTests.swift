@@ -74,7 +74,7 @@ struct ServiceRoleServePathTests {
                     try await project()
                 }
                 #expect(harness.hubSpot.contact(email: "ada.lovelace@example.com") != nil)
-                try await harness.sandbox.seedUser(appID: harness.appID, externalID: "ada-lovelace-1815")
+                try harness.sandbox.seedUser(appID: harness.appID, externalID: "ada-lovelace-1815")
                 let hubSpotID = try #require(harness.hubSpot.contact(email: "ada.lovelace@example.com")?.id)
                 try await project()
                 // A workflow notification for Ada, sent by the OneSignal worker.

@@ -3,7 +3,7 @@ import PQ
 import Testing
 import TestSupport
 
-/// The append-only log's guard (migration 0016): no session setting opens `events` to an UPDATE, only
+/// The append-only log's guard (migration 0015): no session setting opens `events` to an UPDATE, only
 /// `hubsignal_erase_events` changes it, and that function cannot be made to run code planted in another schema.
 @Suite struct AppendOnlyLogTests {
     static let erasureID = "01234567-89ab-cdef-0123-456789abcdef"
