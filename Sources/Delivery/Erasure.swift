@@ -376,26 +376,33 @@ public struct Erasure: Sendable {
             // ones a worker holds are left to it until it has recorded its outcome (its result events are erased then).
             let contactIDs = found.contactIDs
             let eventKeys = positions.map(String.init)
-            let held = try await connection.query(
+            // One statement finds them, deletes the free ones and returns the held ones (and the count deleted).
+            let rows = try await connection.query(
                 """
-                SELECT d.object_kind, d.object_key FROM deliveries d
-                WHERE (d.object_key = ANY(\(contactIDs)::text[])
+                WITH person AS (
+                    SELECT d.destination, d.object_kind, d.object_key, \(unsafeRaw: DeliveryLedger.claimLapsed("d")) AS lapsed
+                    FROM deliveries d
+                    WHERE d.object_key = ANY(\(contactIDs)::text[])
                        OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
-                       OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[])))
-                  AND NOT \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
-                """, name: "erase.claimed_deliveries")
-            for row in held {
-                let (kind, key) = try row.decode((String, String).self)
-                claimed.insert(ClaimedRow(kind: kind, key: key))
-            }
-            otherRows += try await connection.execute(
-                """
-                DELETE FROM deliveries d
-                WHERE (d.object_key = ANY(\(contactIDs)::text[])
-                       OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
-                       OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[])))
-                  AND \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
+                       OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[]))
+                ), deleted AS (
+                    -- The claim is judged again on the row itself, so one taken meanwhile is not deleted.
+                    DELETE FROM deliveries d USING person p
+                    WHERE d.destination = p.destination AND d.object_kind = p.object_kind AND d.object_key = p.object_key
+                      AND \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
+                    RETURNING 1
+                )
+                SELECT object_kind, object_key, 0::bigint FROM person WHERE NOT lapsed
+                UNION ALL SELECT NULL, NULL, count(*) FROM deleted
                 """, name: "erase.deliveries")
+            for row in rows {
+                let (kind, key, deleted) = try row.decode((String?, String?, Int64).self)
+                if let kind, let key {
+                    claimed.insert(ClaimedRow(kind: kind, key: key))
+                } else {
+                    otherRows += Int(deleted)
+                }
+            }
         }
     }
 
