@@ -31,6 +31,12 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
+        // MARK: - Domain
+        .target(
+            name: "Domain",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+        ),
+
         // MARK: - PostgreSQL
         .systemLibrary(
             name: "CLibPQ",
@@ -61,7 +67,7 @@ let package = Package(
         .target(
             name: "EventStore",
             dependencies: [
-                "PQ",
+                "Domain", "PQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +86,7 @@ let package = Package(
         .target(
             name: "Ingestion",
             dependencies: [
+                "Domain",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -89,7 +96,7 @@ let package = Package(
         .target(
             name: "Mapping",
             dependencies: [
-                "Ingestion",
+                "Domain", "Ingestion",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -98,7 +105,7 @@ let package = Package(
         .target(
             name: "Projections",
             dependencies: [
-                "PQ", "EventStore", "Ingestion", "Mapping",
+                "Domain", "PQ", "EventStore", "Ingestion", "Mapping",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -133,7 +140,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "PQ", "EventStore", "Ingestion", "Mapping", "HubSpot", "OneSignal",
+                "Domain", "PQ", "EventStore", "Ingestion", "Mapping", "HubSpot", "OneSignal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +152,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "PQ", "EventStore", "Ingestion",
+                "Domain", "PQ", "EventStore", "Ingestion",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -157,7 +164,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API", "Mapping", "Projections",
+                "Domain", "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API", "Mapping", "Projections",
                 "HubSpot", "OneSignal", "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -171,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "HubSignalCLI",
             dependencies: [
-                "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "Delivery", "Ingestion",
+                "Domain", "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "Delivery", "Ingestion",
                 "HubSpotSandbox", "OneSignalSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -184,7 +191,7 @@ let package = Package(
         .executableTarget(
             name: "HubSignalBench",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
+                "Domain", "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
                 "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion", "FaultHarness", "SandboxKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -225,7 +232,7 @@ let package = Package(
         .target(
             name: "OneSignalSandbox",
             dependencies: [
-                "SandboxKit", "Ingestion",
+                "Domain", "SandboxKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -240,7 +247,7 @@ let package = Package(
         .target(
             name: "FaultHarness",
             dependencies: [
-                "PQ", "Ingestion", "HubSpotSandbox", "OneSignalSandbox", "EmbeddedPostgres",
+                "Domain", "PQ", "Ingestion", "HubSpotSandbox", "OneSignalSandbox", "EmbeddedPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -249,19 +256,19 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Mapping", "Projections",
+                "Domain", "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Mapping", "Projections",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "PQ", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "PQ", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "IngestionTests", dependencies: ["Ingestion"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventStoreTests", dependencies: ["Domain", "EventStore", "PQ", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "IngestionTests", dependencies: ["Domain", "Ingestion"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HubSpotSandboxTests",
             dependencies: [
-                "HubSpotSandbox", "SandboxKit", "Ingestion",
+                "Domain", "HubSpotSandbox", "SandboxKit", "Ingestion",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -270,16 +277,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MappingTests", dependencies: ["Mapping", "Ingestion", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .testTarget(name: "MappingTests", dependencies: ["Domain", "Mapping", "Ingestion", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "Mapping", "EventStore", "PQ", "Ingestion", "TestSupport"],
+            dependencies: ["Domain", "Projections", "Mapping", "EventStore", "PQ", "Ingestion", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DeliveryTests",
             dependencies: [
-                "Delivery", "HubSpot", "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
+                "Domain", "Delivery", "HubSpot", "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -287,7 +294,7 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "FaultHarness", "TestSupport", "PQ", "EventStore", "EmbeddedPostgres", "Ingestion", "HubSpotSandbox", "OneSignalSandbox",
+                "Domain", "FaultHarness", "TestSupport", "PQ", "EventStore", "EmbeddedPostgres", "Ingestion", "HubSpotSandbox", "OneSignalSandbox",
                 "SandboxKit", "Migrations",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -296,7 +303,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "TestSupport", "EventStore", "PQ", "Ingestion", "EmbeddedPostgres", "Mapping", "Projections", "HubSpotSandbox", "OneSignalSandbox",
+                "App", "TestSupport", "EventStore", "PQ", "Domain", "Ingestion", "EmbeddedPostgres", "Mapping", "Projections", "HubSpotSandbox", "OneSignalSandbox",
                 "FaultHarness",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -311,7 +318,7 @@ let package = Package(
         .testTarget(
             name: "OneSignalSandboxTests",
             dependencies: [
-                "OneSignalSandbox", "SandboxKit", "Ingestion",
+                "Domain", "Ingestion", "OneSignalSandbox", "SandboxKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

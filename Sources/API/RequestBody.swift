@@ -1,4 +1,5 @@
 import CompressNIO
+import Domain
 import HTTPTypes
 import Hummingbird
 import Ingestion

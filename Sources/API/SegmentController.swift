@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HTTPTypes
@@ -94,7 +95,7 @@ public struct SegmentController: Sendable {
         let metadata = EventIntake.metadata(["writeKeyID": writeKeyID!, "requestID": context.id, "endpoint": path])
         let events = result.accepted.map { message in
             NewEvent(
-                stream: message.stream, type: "segment.\(message.type.rawValue)", source: .segment,
+                stream: message.stream, type: .segment(message.type.rawValue), source: .segment,
                 idempotencyKey: WriteKeys.idempotencyKey(messageID: message.messageID, writeKeyID: writeKeyID!),
                 occurredAt: message.occurredAt, payload: PQJSONB(bytes: message.payload),
                 metadata: metadata)

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -89,7 +90,7 @@ public struct ContactAuditTrail: Sendable {
         public var position: Int64
         public var transactionID: UInt64
         public var stream: String
-        public var type: String
+        public var type: EventType
         public var source: EventSource
         public var occurredAt: Date
         public var recordedAt: Date
@@ -106,7 +107,7 @@ public struct ContactAuditTrail: Sendable {
             .object([
                 "position": .int(position), "recorded_at": .string(ISO8601Timestamp.format(recordedAt)),
                 "occurred_at": .string(ISO8601Timestamp.format(occurredAt)), "source": .string(source.rawValue),
-                "type": .string(type), "stream": .string(stream), "payload": payload,
+                "type": .string(type.rawValue), "stream": .string(stream), "payload": payload,
             ])
         }
     }
@@ -322,7 +323,7 @@ public struct ContactAuditTrail: Sendable {
                 (Int64, UInt64, String, String, String, Date, Date, PQJSONB).self)
             events.append(
                 Event(
-                    position: position, transactionID: transactionID, stream: stream, type: type,
+                    position: position, transactionID: transactionID, stream: stream, type: EventType(rawValue: type),
                     source: EventSource(rawValue: source), occurredAt: occurredAt, recordedAt: recordedAt,
                     payload: (try? JSONValue.parse(payload.bytes)) ?? .string(String(decoding: payload.bytes, as: UTF8.self))))
         }
@@ -341,12 +342,12 @@ public struct ContactAuditTrailError: Error, CustomStringConvertible, Sendable {
 
 extension ContactAuditTrail {
     /// One line about an event: the identities it names, and for result events what HubSpot or OneSignal answered.
-    public static func summary(type: String, payload: JSONValue) -> String {
+    public static func summary(type: EventType, payload: JSONValue) -> String {
         let text = summaryParts(type: type, payload: payload).filter { !$0.isEmpty }.joined(separator: "; ")
         return text.count > 240 ? String(text.prefix(239)) + "…" : text
     }
 
-    private static func summaryParts(type: String, payload: JSONValue) -> [String] {
+    private static func summaryParts(type: EventType, payload: JSONValue) -> [String] {
         func value(_ key: String) -> String? { payload[key].flatMap(scalar) }
         func keys(_ key: String) -> String? {
             guard let object = payload[key]?.objectValue, !object.isEmpty else { return nil }
@@ -371,30 +372,30 @@ extension ContactAuditTrail {
         }
 
         switch type {
-        case "segment.identify":
+        case .identify:
             return [segmentWho(), labelled("traits:", keys("traits"))]
-        case "segment.track":
+        case .track:
             return [value("event").map { "“\($0)”" } ?? "", segmentWho(), labelled("properties:", keys("properties"))]
-        case "segment.page", "segment.screen":
+        case .page, .screen:
             return [value("name").map { "“\($0)”" } ?? "", segmentWho()]
-        case "segment.group":
+        case .group:
             return [labelled("groupId", value("groupId")), segmentWho(), labelled("traits:", keys("traits"))]
-        case "segment.alias":
+        case .alias:
             return ["\(value("previousId") ?? "?") → \(value("userId") ?? "?")"]
-        case _ where type.hasPrefix("segment."):
+        case _ where type.belongs(to: .segment):
             return [segmentWho()]
 
-        case "hubspot.webhook.contact.propertyChange":
+        case .hubSpotContactPropertyChange:
             return [
                 "HubSpot contact \(value("objectId") ?? "?")",
                 "\(value("propertyName") ?? "?") = \(payload["propertyValue"].flatMap(scalar) ?? "null")",
                 labelled("by", value("changeSource")),
             ]
-        case "hubspot.webhook.contact.merge":
+        case .hubSpotContactMerge:
             return ["HubSpot contact \(value("primaryObjectId") ?? value("objectId") ?? "?")", labelled("merged with", list("mergedObjectIds"))]
-        case _ where type.hasPrefix("hubspot.webhook."):
-            return ["HubSpot \(value("subscriptionType") ?? type.dropFirst("hubspot.webhook.".count).description) \(value("objectId") ?? "?")"]
-        case _ where type.hasPrefix("hubspot.action."):
+        case _ where type.belongs(to: .hubSpotWebhook):
+            return ["HubSpot \(value("subscriptionType") ?? type.hubSpotSubscription ?? "?") \(value("objectId") ?? "?")"]
+        case _ where type.belongs(to: .hubSpotAction):
             let inputs = payload["inputFields"] ?? payload["fields"]
             var parts = ["HubSpot contact \(payload["object"]?["objectId"].flatMap(scalar) ?? "?")", labelled("callback", value("callbackId"))]
             if let inputs, let object = inputs.objectValue {
@@ -402,7 +403,7 @@ extension ContactAuditTrail {
             }
             return parts
 
-        case _ where type.hasPrefix("onesignal."):
+        case _ where type.belongs(to: .oneSignal):
             return [
                 labelled("external id", oneSignal("external_id", "external_id")),
                 labelled("OneSignal id", oneSignal("onesignal_id", "onesignal_id")),
@@ -410,34 +411,34 @@ extension ContactAuditTrail {
                 payload["title"].flatMap(scalar).map { "“\($0)”" } ?? "",
             ]
 
-        case "hubsignal.hubspot.contact_synced":
+        case .hubSpotContactSynced:
             return [
                 "HubSpot contact \(value("hubspotId") ?? "?")" + (payload["created"] == .bool(true) ? " created" : " updated"),
                 labelled("sent:", list("sent")), labelled("dropped:", pairs("dropped")),
             ]
-        case "hubsignal.onesignal.user_synced":
+        case .oneSignalUserSynced:
             return [
                 "OneSignal user \(value("externalId") ?? value("onesignalId") ?? "?")" + (payload["created"] == .bool(true) ? " created" : ""),
                 labelled("sent:", list("sent")), labelled("tags:", pairs("tags")), labelled("app", value("app")),
             ]
-        case "hubsignal.hubspot.delivery_failed", "hubsignal.onesignal.delivery_failed", "hubsignal.hubspot.event_failed",
-            "hubsignal.onesignal.notification_failed", "hubsignal.hubspot.action_completion_failed":
+        case .hubSpotDeliveryFailed, .oneSignalDeliveryFailed, .hubSpotEventFailed,
+            .oneSignalNotificationFailed, .hubSpotActionCompletionFailed:
             return ["failed: \(value("reason") ?? "?")", labelled("properties:", list("properties"))]
-        case "hubsignal.onesignal.notification_requested":
+        case .oneSignalNotificationRequested:
             return [
                 labelled("to external id", value("externalId")), labelled("template", value("template_id")),
                 payload["content"].flatMap(scalar).map { "“\($0)”" } ?? "", labelled("callback", value("callbackId")),
             ]
-        case "hubsignal.onesignal.notification_sent":
+        case .oneSignalNotificationSent:
             return [
                 labelled("notification", value("notificationId")), labelled("recipients", value("recipients")),
                 payload["replayed"] == .bool(true) ? "replayed" : "",
             ]
-        case "hubsignal.hubspot.action_completed":
+        case .hubSpotActionCompleted:
             return ["HubSpot action completed", labelled("outputs:", pairs("outputFields")), labelled("callback", value("callbackId"))]
-        case "hubsignal.hubspot.association_synced":
+        case .hubSpotAssociationSynced:
             return ["associated with company \(value("groupId") ?? "?")"]
-        case "hubsignal.hubspot.object_synced":
+        case .hubSpotObjectSynced:
             return [
                 "HubSpot \(value("objectType") ?? "object") \(value("hubspotId") ?? "?")" + (payload["created"] == .bool(true) ? " created" : " updated"),
                 labelled("rule", value("rule")),

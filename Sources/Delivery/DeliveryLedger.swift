@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -311,7 +312,7 @@ public struct DeliveryLedger: Sendable {
     /// A result event of a sync worker (source `hubsignal`), with the worker, the mapping version and `metadata` as
     /// metadata.
     static func resultEvent(
-        _ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue], metadata: [String: JSONValue]
+        _ type: EventType, stream: String, idempotencyKey: String, payload: [String: JSONValue], metadata: [String: JSONValue]
     ) -> NewEvent {
         NewEvent(
             stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),

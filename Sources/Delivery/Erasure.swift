@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -190,7 +191,7 @@ public struct Erasure: Sendable {
             _ = try await store.append(
                 [
                     NewEvent(
-                        stream: "erasure:\(erasureID)", type: "hubsignal.erasure", source: .hubsignal, idempotencyKey: "erasure:\(erasureID)",
+                        stream: "erasure:\(erasureID)", type: .erasure, source: .hubsignal, idempotencyKey: "erasure:\(erasureID)",
                         occurredAt: Date(), payload: PQJSONB(bytes: try payload.serialized()))
                 ], on: connection)
             let current = try await connection.query("SELECT pg_current_xact_id()::text", name: "erase.transaction")[0]

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -9,10 +10,10 @@ extension HubSpotEventOutbox {
     /// (`""` clears a property). The contact and company are named by the message's identities and group id, and found
     /// when the row is sent.
     func customObjectRows(for event: RecordedEvent) -> [Row] {
-        guard !mapping.customObjects.isEmpty, event.type.hasPrefix("segment."),
+        guard !mapping.customObjects.isEmpty, let call = event.type.segmentCall,
             var fields = (try? JSONValue.parse(event.payload.bytes))?.objectValue
         else { return [] }
-        if fields["type"] == nil { fields["type"] = .string(String(event.type.dropFirst("segment.".count))) }
+        if fields["type"] == nil { fields["type"] = .string(call) }
         let message = JSONValue.object(fields)
         let rules = mapping.customObjects.filter { $0.matches(message) }
         guard !rules.isEmpty else { return [] }

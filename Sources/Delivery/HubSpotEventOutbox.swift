@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -85,18 +86,18 @@ public struct HubSpotEventOutbox: Sendable {
 
     func row(for event: RecordedEvent) -> Row? {
         let type = event.type
-        if type.hasPrefix("onesignal.message.") { return timelineRow(for: event) }
-        guard let portalID, type == "segment.track" || type == "segment.page" || type == "segment.screen",
+        if type.belongs(to: .oneSignalMessage) { return timelineRow(for: event) }
+        guard let portalID, type == .track || type == .page || type == .screen, let call = type.segmentCall,
             let message = (try? JSONValue.parse(event.payload.bytes))?.objectValue
         else { return nil }
         let properties = message["properties"]?.objectValue ?? [:]
         let occurrence: BehavioralEvent?
-        if type == "segment.track" {
+        if type == .track {
             guard let name = message["event"]?.stringValue else { return nil }
             occurrence = mapping.behavioralEvents.event(named: name, properties: properties, portalID: portalID)
         } else {
             occurrence = mapping.pageViews.event(
-                type: String(type.dropFirst("segment.".count)), name: message["name"]?.stringValue, properties: properties,
+                type: call, name: message["name"]?.stringValue, properties: properties,
                 portalID: portalID)
         }
         guard let occurrence else { return nil }
@@ -114,7 +115,7 @@ public struct HubSpotEventOutbox: Sendable {
     /// A OneSignal message event as a timeline entry, when the mapping writes its kind.
     func timelineRow(for event: RecordedEvent) -> Row? {
         // onesignal.message.push.clicked → channel push, kind clicked.
-        let parts = event.type.split(separator: ".").map(String.init)
+        let parts = event.type.rawValue.split(separator: ".").map(String.init)
         guard parts.count >= 3, let kind = parts.last, mapping.timeline.writes(kind: kind),
             let payload = (try? JSONValue.parse(event.payload.bytes))?.objectValue
         else { return nil }

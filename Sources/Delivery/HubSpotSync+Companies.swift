@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -94,8 +95,8 @@ extension HubSpotSync {
                 outcomes[association.key] = .done(desiredHash: association.desiredHash)
                 events.append(
                     resultEvent(
-                        "hubsignal.hubspot.association_synced", stream: "contact:\(association.contactID)",
-                        idempotencyKey: "hubsignal.hubspot.association_synced:\(association.contactID):\(association.companyID):"
+                        .hubSpotAssociationSynced, stream: "contact:\(association.contactID)",
+                        idempotencyKey: "\(EventType.hubSpotAssociationSynced):\(association.contactID):\(association.companyID):"
                             + "\(association.hubSpotContactID):\(association.hubSpotCompanyID)",
                         payload: [
                             "contactId": .string(association.contactID), "companyId": .string(association.companyID),

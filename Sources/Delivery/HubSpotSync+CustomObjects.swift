@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -149,8 +150,8 @@ extension HubSpotSync {
         }
         round.events.append(
             resultEvent(
-                "hubsignal.hubspot.object_synced", stream: Self.stream(of: record),
-                idempotencyKey: "hubsignal.hubspot.object_synced:\(record.position):\(record.rule)", payload: payload))
+                .hubSpotObjectSynced, stream: Self.stream(of: record),
+                idempotencyKey: "\(EventType.hubSpotObjectSynced):\(record.position):\(record.rule)", payload: payload))
         // Delivered: finishEvents removes the row from the outbox and the ledger.
         round.outcomes[record.key] = .done(desiredHash: record.uuid)
     }
@@ -164,8 +165,8 @@ extension HubSpotSync {
         if let contactID = record.contactID { payload["contactId"] = .string(contactID) }
         round.events.append(
             resultEvent(
-                "hubsignal.hubspot.event_failed", stream: Self.stream(of: record),
-                idempotencyKey: "hubsignal.hubspot.event_failed:\(record.position):\(record.rule)", payload: payload))
+                .hubSpotEventFailed, stream: Self.stream(of: record),
+                idempotencyKey: "\(EventType.hubSpotEventFailed):\(record.position):\(record.rule)", payload: payload))
         // HubSpot's reason can quote values: it goes to the ledger and the event log, not to logs.
         logger.warning(
             "HubSpot refused a custom object record; its reason is in deliveries.last_error",

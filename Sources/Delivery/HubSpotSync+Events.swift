@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -143,8 +144,8 @@ extension HubSpotSync {
         if let contactID = event.contactID { payload["contactId"] = .string(contactID) }
         round.events.append(
             resultEvent(
-                "hubsignal.hubspot.event_failed", stream: event.contactID.map { "contact:\($0)" } ?? "hubspot-events",
-                idempotencyKey: "hubsignal.hubspot.event_failed:\(event.position)", payload: payload))
+                .hubSpotEventFailed, stream: event.contactID.map { "contact:\($0)" } ?? "hubspot-events",
+                idempotencyKey: "\(EventType.hubSpotEventFailed):\(event.position)", payload: payload))
         // HubSpot's reason can quote values (personal data): it goes to the ledger and the log of events, not to logs.
         logger.warning(
             "HubSpot refused an outbox entry; its reason is in deliveries.last_error",

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -373,10 +374,10 @@ public struct HubSpotSync: Service {
             "sent": .array(push.properties.keys.sorted().map(JSONValue.string)), "created": .bool(created),
         ]
         if !push.dropped.isEmpty { payload["dropped"] = .object(push.dropped.mapValues(JSONValue.string)) }
-        let type: String
+        let type: EventType
         switch push.target {
-        case .contacts: type = "hubsignal.hubspot.contact_synced"
-        case .companies: type = "hubsignal.hubspot.company_synced"
+        case .contacts: type = .hubSpotContactSynced
+        case .companies: type = .hubSpotCompanySynced
         }
         round.events.append(resultEvent(type, for: push, key: hubSpotID, payload: payload))
         // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done, and what
@@ -392,7 +393,7 @@ public struct HubSpotSync: Service {
     private func dead(_ push: Push, reason: String, into round: inout Round) {
         round.events.append(
             resultEvent(
-                "hubsignal.hubspot.delivery_failed", for: push, key: "dead",
+                .hubSpotDeliveryFailed, for: push, key: "dead",
                 payload: [
                     push.subject.name: .string(push.subject.value), "reason": .string(reason),
                     "properties": .array(push.properties.keys.sorted().map(JSONValue.string)),
@@ -446,14 +447,14 @@ public struct HubSpotSync: Service {
 
     /// A result event; its idempotency key derives from what caused it (the object's last change and its desired
     /// values), so a retried push records its result once.
-    func resultEvent(_ type: String, for push: Push, key: String, payload: [String: JSONValue]) -> NewEvent {
+    func resultEvent(_ type: EventType, for push: Push, key: String, payload: [String: JSONValue]) -> NewEvent {
         resultEvent(
             type, stream: "\(push.subject.name == "contactId" ? "contact" : "company"):\(push.key)",
             idempotencyKey: "\(type):\(push.key):\(push.updatedPosition):\(push.desiredHash):\(key)", payload: payload)
     }
 
     /// A result event of this worker, with the worker and the mapping version as metadata.
-    func resultEvent(_ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
+    func resultEvent(_ type: EventType, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
         DeliveryLedger.resultEvent(
             type, stream: stream, idempotencyKey: idempotencyKey, payload: payload,
             metadata: ["worker": .string(configuration.owner), "mappingVersion": .string(mapping.version)])

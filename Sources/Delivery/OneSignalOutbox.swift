@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -64,7 +65,7 @@ public struct OneSignalOutbox: Sendable {
     }
 
     func row(for event: RecordedEvent) -> Row? {
-        guard event.type == "hubspot.action.send_notification",
+        guard event.type == .sendNotification,
             let body = try? JSONValue.parse(event.payload.bytes),
             let callbackID = body["callbackId"]?.stringValue,
             let objectID = body["object"]?["objectId"]?.identifierValue,

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -68,7 +69,7 @@ extension OneSignalSync {
                 "expired": .bool(true), "attempts": .int(Int64(notification.attempts)),
             ]
             logger.warning("a workflow notification expired unsent; it is a dead letter", metadata: ["callback": "\(notification.callbackID)"])
-            let event = notificationEvent("hubsignal.onesignal.notification_failed", notification, payload: payload)
+            let event = notificationEvent(.oneSignalNotificationFailed, notification, payload: payload)
             return (.dead(desiredHash: "", reason: reason), [event])
         }
         if result == nil {
@@ -90,7 +91,7 @@ extension OneSignalSync {
         } catch let error as HubSpotError where !error.isRetryable && error.code != .unauthorized && error.code != .forbidden {
             // HubSpot no longer waits for it (expired, unknown callback): the notification itself is done.
             let event = notificationEvent(
-                "hubsignal.hubspot.action_completion_failed", notification, payload: ["reason": .string(error.reason)])
+                .hubSpotActionCompletionFailed, notification, payload: ["reason": .string(error.reason)])
             return (.done(desiredHash: ""), [event])
         } catch {
             let attempts = notification.attempts + 1
@@ -101,13 +102,13 @@ extension OneSignalSync {
                 // not fixed) would go on forever.
                 let final = reason + "; given up: the workflow action is older than a day and HubSpot no longer waits for it"
                 let event = notificationEvent(
-                    "hubsignal.hubspot.action_completion_failed", notification, payload: ["reason": .string(final), "expired": .bool(true)])
+                    .hubSpotActionCompletionFailed, notification, payload: ["reason": .string(final), "expired": .bool(true)])
                 return (.dead(desiredHash: "", reason: final), [event])
             }
             return (.retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: hubSpotError?.retryAfter), reason: reason), [])
         }
         let payload = fields.mapValues(JSONValue.string)
-        return (.done(desiredHash: ""), [notificationEvent("hubsignal.hubspot.action_completed", notification, payload: ["outputFields": .object(payload)])])
+        return (.done(desiredHash: ""), [notificationEvent(.hubSpotActionCompleted, notification, payload: ["outputFields": .object(payload)])])
     }
 
     private enum SendResult {
@@ -144,7 +145,7 @@ extension OneSignalSync {
         if notification.attempts == 0 {
             try await ledger.recordNotification(
                 callbackID: notification.callbackID, result: nil,
-                events: [notificationEvent("hubsignal.onesignal.notification_requested", notification, payload: requested)], store: store)
+                events: [notificationEvent(.oneSignalNotificationRequested, notification, payload: requested)], store: store)
         }
         let answer: OneSignalNotificationResult
         do {
@@ -174,7 +175,7 @@ extension OneSignalSync {
         if !answer.errors.isEmpty { payload["errors"] = .array(answer.errors.map(JSONValue.string)) }
         try await ledger.recordNotification(
             callbackID: notification.callbackID, result: result,
-            events: [notificationEvent("hubsignal.onesignal.notification_sent", notification, payload: payload)], store: store)
+            events: [notificationEvent(.oneSignalNotificationSent, notification, payload: payload)], store: store)
         logger.info("sent a workflow notification", metadata: ["callback": "\(notification.callbackID)", "notification": "\(id)"])
         return .recorded(result)
     }
@@ -187,13 +188,13 @@ extension OneSignalSync {
         let result: [String: JSONValue] = ["error": .string(reason)]
         try await ledger.recordNotification(
             callbackID: notification.callbackID, result: result,
-            events: [notificationEvent("hubsignal.onesignal.notification_failed", notification, payload: payload)], store: store)
+            events: [notificationEvent(.oneSignalNotificationFailed, notification, payload: payload)], store: store)
         logger.warning("a workflow notification was not sent; the reason is in the event log", metadata: ["callback": "\(notification.callbackID)"])
         return .recorded(result)
     }
 
     /// An event about a workflow notification, on the stream of the HubSpot contact, keyed by its callback id.
-    func notificationEvent(_ type: String, _ notification: DeliveryLedger.ClaimedNotification, payload: [String: JSONValue]) -> NewEvent {
+    func notificationEvent(_ type: EventType, _ notification: DeliveryLedger.ClaimedNotification, payload: [String: JSONValue]) -> NewEvent {
         var payload = payload
         payload["callbackId"] = .string(notification.callbackID)
         return resultEvent(

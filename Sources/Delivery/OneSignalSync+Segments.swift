@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -59,8 +60,8 @@ extension OneSignalSync {
             outcomes[audience] = .done(desiredHash: "")
             events.append(
                 resultEvent(
-                    "hubsignal.onesignal.segment_created", stream: "audience:\(audience)",
-                    idempotencyKey: "hubsignal.onesignal.segment_created:\(configuration.app):\(audience)", payload: payload))
+                    .oneSignalSegmentCreated, stream: "audience:\(audience)",
+                    idempotencyKey: "\(EventType.oneSignalSegmentCreated):\(configuration.app):\(audience)", payload: payload))
         }
         try await ledger.finish(
             kind: kind, destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -252,7 +253,7 @@ public struct OneSignalSync: Service {
                 "tags": .object(acknowledged), "sent": .array(updates.keys.sorted().map(JSONValue.string)), "created": .bool(created),
             ]
             if let oneSignalID { payload["onesignalId"] = .string(oneSignalID) }
-            let event = resultEvent("hubsignal.onesignal.user_synced", user: user, key: remaining > 0 ? "partial" : "synced", payload: payload)
+            let event = resultEvent(.oneSignalUserSynced, user: user, key: remaining > 0 ? "partial" : "synced", payload: payload)
             counter("synced").increment()
             // After an attempt with an unknown outcome, that request may still be applied late, over this one.
             let outcome: DeliveryLedger.Outcome =
@@ -282,7 +283,7 @@ public struct OneSignalSync: Service {
         }
         let finalReason = oneSignalError?.isRetryable ?? true ? "gave up after \(attempts) attempts: \(reason)" : reason
         let event = resultEvent(
-            "hubsignal.onesignal.delivery_failed", user: user, key: "dead",
+            .oneSignalDeliveryFailed, user: user, key: "dead",
             payload: [
                 "contactId": .string(user.contactID), "app": .string(configuration.app), "reason": .string(finalReason),
                 "tags": .array(updates.keys.sorted().map(JSONValue.string)),
@@ -309,7 +310,7 @@ public struct OneSignalSync: Service {
 
     /// A result event; its idempotency key derives from what caused it (the contact's last change and its desired
     /// tags), so a retried push records its result once.
-    func resultEvent(_ type: String, user: DeliveryLedger.ClaimedUser, key: String, payload: [String: JSONValue]) -> NewEvent {
+    func resultEvent(_ type: EventType, user: DeliveryLedger.ClaimedUser, key: String, payload: [String: JSONValue]) -> NewEvent {
         resultEvent(
             type, stream: "contact:\(user.contactID)",
             idempotencyKey: "\(type):\(configuration.app):\(user.contactID):\(user.updatedPosition):\(user.desiredHash):\(key)",
@@ -317,7 +318,7 @@ public struct OneSignalSync: Service {
     }
 
     /// A result event of this worker, with the worker and the mapping version as metadata.
-    func resultEvent(_ type: String, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
+    func resultEvent(_ type: EventType, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
         DeliveryLedger.resultEvent(
             type, stream: stream, idempotencyKey: idempotencyKey, payload: payload,
             metadata: [

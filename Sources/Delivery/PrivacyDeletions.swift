@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -22,7 +23,7 @@ public struct PrivacyDeletions: Service {
         configuration.batchSize = 100
         let erasure = Erasure(client: store.client, store: store)
         subscription = Subscription(configuration: configuration, store: store, watcher: watcher, logger: logger) { events, _ in
-            for event in events where event.type == "hubspot.webhook.contact.privacyDeletion" {
+            for event in events where event.type == .hubSpotContactPrivacyDeletion {
                 guard let objectID = (try? JSONValue.parse(event.payload.bytes))?["objectId"]?.identifierValue else { continue }
                 do {
                     let report = try await erasure.erase(.hubSpotID(objectID))

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -61,7 +62,7 @@ public struct Replay: Sendable {
             ]
             if let app { payload["app"] = .string(app) }
             let event = NewEvent(
-                stream: "replay:\(requestID)", type: "hubsignal.replay_requested", source: .hubsignal,
+                stream: "replay:\(requestID)", type: .replayRequested, source: .hubsignal,
                 idempotencyKey: "replay:\(requestID):\(index)", occurredAt: Date(),
                 payload: PQJSONB(bytes: try JSONValue.object(payload).serialized()))
             let kind = name == "hubspot" ? "contact" : app.map { DeliveryLedger.userKind(app: $0) }

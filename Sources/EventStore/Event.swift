@@ -1,32 +1,14 @@
+import Domain
 import Foundation
 import PQ
 
-/// Where an event came from. Idempotency keys are unique per source.
-public struct EventSource: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
-    public var rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-
-    /// Segment-compatible calls (identify, track, …).
-    public static let segment = EventSource(rawValue: "segment")
-    /// HubSpot webhooks and workflow actions.
-    public static let hubspot = EventSource(rawValue: "hubspot")
-    /// OneSignal message events.
-    public static let onesignal = EventSource(rawValue: "onesignal")
-    /// HubSignal's own results (ids assigned, values acknowledged, failures).
-    public static let hubsignal = EventSource(rawValue: "hubsignal")
-
-    /// The sources the `events` table accepts.
-    public static let all: [EventSource] = [.segment, .hubspot, .onesignal, .hubsignal]
-
-    public var description: String { rawValue }
-}
 
 /// An event to append.
 public struct NewEvent: Sendable, Hashable {
     /// What the event is about, e.g. `contact:user-42`.
     public var stream: String
     /// `<source>.<subject>.<verb>`, e.g. `segment.identify`.
-    public var type: String
+    public var type: EventType
     /// Where it came from.
     public var source: EventSource
     /// Unique per source; an event whose key is already stored is not stored again.
@@ -39,7 +21,7 @@ public struct NewEvent: Sendable, Hashable {
     public var metadata: PQJSONB
 
     public init(
-        stream: String, type: String, source: EventSource, idempotencyKey: String, occurredAt: Date, payload: PQJSONB,
+        stream: String, type: EventType, source: EventSource, idempotencyKey: String, occurredAt: Date, payload: PQJSONB,
         metadata: PQJSONB = PQJSONB("{}")
     ) {
         self.stream = stream
@@ -105,7 +87,7 @@ public struct RecordedEvent: Sendable, Hashable {
     /// The appending transaction's id.
     public var transactionID: UInt64
     public var stream: String
-    public var type: String
+    public var type: EventType
     public var source: EventSource
     public var idempotencyKey: String
     public var occurredAt: Date
@@ -128,7 +110,7 @@ public struct RecordedEvent: Sendable, Hashable {
         self.position = position
         self.transactionID = transactionID
         self.stream = stream
-        self.type = type
+        self.type = EventType(rawValue: type)
         self.source = EventSource(rawValue: source)
         self.idempotencyKey = key
         self.occurredAt = occurredAt

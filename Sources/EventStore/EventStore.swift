@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Logging
 import Metrics
@@ -98,7 +99,7 @@ public struct EventStore: Sendable {
         guard !events.isEmpty else { return [] }
         try Self.validate(events)
         let streams = events.map(\.stream)
-        let types = events.map(\.type)
+        let types = events.map(\.type.rawValue)
         let sources = events.map(\.source.rawValue)
         let keys = events.map(\.idempotencyKey)
         let occurredAt = events.map(\.occurredAt)
@@ -214,7 +215,7 @@ public struct EventStore: Sendable {
     static func validate(_ events: [NewEvent]) throws {
         for (index, event) in events.enumerated() {
             if event.stream.isEmpty { throw EventStoreError("event \(index) has an empty stream", index: index) }
-            if event.type.isEmpty { throw EventStoreError("event \(index) has an empty type", index: index) }
+            if event.type.rawValue.isEmpty { throw EventStoreError("event \(index) has an empty type", index: index) }
             if event.idempotencyKey.isEmpty { throw EventStoreError("event \(index) has an empty idempotency key", index: index) }
             if !EventSource.all.contains(event.source) {
                 throw EventStoreError(

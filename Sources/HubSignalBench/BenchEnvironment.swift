@@ -179,7 +179,7 @@ struct CopyReference {
                             for index in slice {
                                 let event = events[index]
                                 writer.append(event.stream)
-                                writer.append(event.type)
+                                writer.append(event.type.rawValue)
                                 writer.append(event.source.rawValue)
                                 writer.append(event.idempotencyKey)
                                 writer.append(occurredAtText[index])

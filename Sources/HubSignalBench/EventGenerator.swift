@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import PQ
@@ -25,21 +26,21 @@ enum EventGenerator {
             let timestamp = formatter.string(from: Date(timeIntervalSince1970: seconds))
             let kind = random.next() % 10
             let payload: String
-            let type: String
+            let type: EventType
             let agent = agents[Int(random.next() % UInt64(agents.count))]
             let context =
                 #""context":{"library":{"name":"analytics.js","version":"5.2.0"},"ip":"203.0.113.\#(user % 250)","userAgent":"\#(agent)","locale":"en-US","timezone":"Europe/Berlin","page":{"path":"/app/dashboard","referrer":"https://www.example.com/","title":"Dashboard"},"campaign":{"name":"autumn-launch","source":"newsletter","medium":"email"}}"#
             if kind < 6 {
-                type = "segment.track"
+                type = .track
                 let name = events[Int(random.next() % UInt64(events.count))]
                 payload =
                     #"{"type":"track","event":"\#(name)","userId":"user-\#(user)","messageId":"\#(messageID)","timestamp":"\#(timestamp)","properties":{"order_id":"ord-\#(random.next() % 1_000_000)","revenue":\#(Double(random.next() % 50_000) / 100),"currency":"USD","plan":"\#(plans[Int(user % 4)])","coupon":null},\#(context)}"#
             } else if kind < 9 {
-                type = "segment.identify"
+                type = .identify
                 payload =
                     #"{"type":"identify","userId":"user-\#(user)","messageId":"\#(messageID)","timestamp":"\#(timestamp)","traits":{"email":"user\#(user)@example.com","firstName":"Ada","lastName":"Lovelace \#(user)","plan":"\#(plans[Int(user % 4)])","company":{"id":"co-\#(user % 900)","name":"Company \#(user % 900)"}},\#(context)}"#
             } else {
-                type = "segment.page"
+                type = .page
                 payload =
                     #"{"type":"page","name":"Pricing","userId":"user-\#(user)","messageId":"\#(messageID)","timestamp":"\#(timestamp)","properties":{"path":"/pricing","url":"https://www.example.com/pricing?utm_source=newsletter","title":"Pricing – Example","referrer":"https://www.google.com/"},\#(context)}"#
             }

@@ -2,6 +2,7 @@ import App
 import ArgumentParser
 import AsyncHTTPClient
 import Delivery
+import Domain
 import EventStore
 import FaultHarness
 import Foundation
@@ -193,7 +194,7 @@ enum HubSpotEventGenerator {
                 "messageId": .string("bench-\(index)"), "timestamp": .string(ISO8601Timestamp.format(base)),
             ])
             return NewEvent(
-                stream: "user-\(person)", type: "segment.identify", source: .segment, idempotencyKey: "bench-\(index)",
+                stream: "user-\(person)", type: .identify, source: .segment, idempotencyKey: "bench-\(index)",
                 occurredAt: Date(), payload: PQJSONB(bytes: (try? message.serialized()) ?? []))
         }
     }

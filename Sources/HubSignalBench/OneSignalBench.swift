@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Delivery
+import Domain
 import EventStore
 import FaultHarness
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import EventStore
 import Foundation
 import Logging
@@ -96,46 +97,46 @@ enum PeopleEventGenerator {
             let user = Int(random.next() % UInt64(contacts))
             let occurredAt = Date(timeIntervalSince1970: base + Double(index) * 0.01)
             let kind = random.next() % 100
-            let type: String
+            let type: EventType
             let source: EventSource
             let payload: String
             switch kind {
             case 0..<25:
-                type = "segment.identify"
+                type = .identify
                 source = .segment
                 payload =
                     #"{"type":"identify","userId":"user-\#(user)","anonymousId":"anon-\#(user)","traits":{"email":"user\#(user)@example.com","firstName":"Ada","lastName":"Lovelace \#(user)","plan":"\#(["free", "pro", "enterprise"][user % 3])","logins":\#(index % 97)},\#(context)}"#
             case 25..<55:
-                type = "segment.track"
+                type = .track
                 source = .segment
                 payload =
                     #"{"type":"track","event":"Order Completed","userId":"user-\#(user)","properties":{"order_id":"o-\#(index)","revenue":\#(index % 500)},\#(context)}"#
             case 55..<70:
-                type = "segment.page"
+                type = .page
                 source = .segment
                 payload = #"{"type":"page","name":"Pricing","anonymousId":"anon-\#(user)","properties":{"path":"/pricing"},\#(context)}"#
             case 70..<76:
-                type = "segment.group"
+                type = .group
                 source = .segment
                 payload =
                     #"{"type":"group","userId":"user-\#(user)","groupId":"co-\#(user % 2000)","traits":{"name":"Company \#(user % 2000)","website":"https://www.company\#(user % 2000).example","employees":\#(user % 900)}}"#
             case 76..<84:
-                type = "segment.track"
+                type = .track
                 source = .segment
                 let entered = random.next() % 2 == 0
                 let audience = ["big_spenders", "churn_risk", "trial_users"][user % 3]
                 payload =
                     #"{"type":"track","event":"\#(entered ? "Audience Entered" : "Audience Exited")","userId":"user-\#(user)","properties":{"audience_key":"\#(audience)","\#(audience)":\#(entered)},"context":{"personas":{"computation_class":"audience","computation_key":"\#(audience)"}}}"#
             case 84..<85:
-                type = "segment.alias"
+                type = .alias
                 source = .segment
                 payload = #"{"type":"alias","previousId":"anon-\#(user)","userId":"user-\#(user)"}"#
             case 85..<88:
-                type = "hubsignal.hubspot.contact_synced"
+                type = .hubSpotContactSynced
                 source = .hubsignal
                 payload = #"{"contactId":"c_unknown-\#(user)","hubspotId":"\#(100_000 + user)"}"#
             default:
-                type = "onesignal.message.push.\(["sent", "delivered", "clicked"][index % 3])"
+                type = .oneSignal("message.push.\(["sent", "delivered", "clicked"][index % 3])")
                 source = .onesignal
                 payload =
                     #"{"event_id":"ev-\#(index)","kind":"message.push.\#(["sent", "delivered", "clicked"][index % 3])","external_id":"user-\#(user)","onesignal_id":"os-\#(user)","subscription_id":"sub-\#(user)","message_id":"n-\#(index % 5000)","app_id":"app-a"}"#

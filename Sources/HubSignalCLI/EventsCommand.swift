@@ -102,7 +102,7 @@ struct Events: AsyncParsableCommand {
         } else {
             line = [
                 String(event.position).leftPadded(to: 8), ISO8601Timestamp.format(event.recordedAt),
-                event.source.rawValue.padded(to: 9), event.type.padded(to: 40), event.summary,
+                event.source.rawValue.padded(to: 9), event.type.rawValue.padded(to: 40), event.summary,
             ].joined(separator: "  ")
         }
         // Written unbuffered, so `--follow` output shows up at once in a pipe too.

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// The six Segment call types.

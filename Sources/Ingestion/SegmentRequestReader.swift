@@ -1,3 +1,4 @@
+import Domain
 /// Reads a Segment request body in one pass, validating all of it as strictly as `JSONValue.parse` does, but building
 /// only what normalization reads: each message's members as byte ranges, and the values of the few members it
 /// checks or rewrites. Everything else stays bytes, copied to the stored message unchanged.

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// A webhook or workflow-action event ready to append.
@@ -5,7 +6,7 @@ public struct InboundEvent: Sendable, Hashable {
     /// Its index in the request.
     public var index: Int
     /// `hubspot.webhook.contact.propertyChange`, `hubspot.action.send_notification`, `onesignal.message.push.clicked`, …
-    public var type: String
+    public var type: EventType
     public var stream: String
     public var idempotencyKey: String
     public var occurredAt: Date
@@ -101,7 +102,7 @@ public enum HubSpotWebhookParser {
             let key = "\(subscriptionID):\(eventID):\(Int64(occurredAt.timeIntervalSince1970 * 1000)):\(objectID)"
             result.accepted.append(
                 InboundEvent(
-                    index: index, type: "hubspot.webhook.\(subscriptionType)", stream: "hubspot-\(objectType):\(objectID)",
+                    index: index, type: .hubSpotWebhook(subscriptionType), stream: "hubspot-\(objectType):\(objectID)",
                     idempotencyKey: key, occurredAt: occurredAt, payload: item))
         }
         return result
@@ -218,7 +219,7 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
             _ = try Self.tags(inputs)
         }
         return InboundEvent(
-            index: 0, type: "hubspot.action.\(rawValue)", stream: "hubspot-\(objectType):\(objectID)", idempotencyKey: callbackID,
+            index: 0, type: .hubSpotAction(rawValue), stream: "hubspot-\(objectType):\(objectID)", idempotencyKey: callbackID,
             occurredAt: receivedAt, payload: body)
     }
 
@@ -318,7 +319,7 @@ public enum OneSignalEventParser {
             stream = "onesignal-event:" + eventID
         }
         return InboundEvent(
-            index: 0, type: "onesignal.\(kind)", stream: stream, idempotencyKey: eventID, occurredAt: occurredAt, payload: body)
+            index: 0, type: .oneSignal(kind), stream: stream, idempotencyKey: eventID, occurredAt: occurredAt, payload: body)
     }
 
     /// A field of a delivery in the flat template (`external_id`) or the dotted one (`event.external_id`, or nested

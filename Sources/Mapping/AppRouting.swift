@@ -1,3 +1,4 @@
+import Domain
 import Ingestion
 
 /// Which OneSignal apps receive a contact's tags (issue 9: one OneSignal app per brand or platform).

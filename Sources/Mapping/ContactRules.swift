@@ -1,3 +1,4 @@
+import Domain
 import Ingestion
 
 /// How Segment traits become HubSpot contact properties (`contacts:` in the mapping file).

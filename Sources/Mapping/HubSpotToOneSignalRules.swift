@@ -1,3 +1,4 @@
+import Domain
 import Ingestion
 
 /// Which HubSpot contact properties, changed in HubSpot, become OneSignal tags (`hubspot_to_onesignal:` in the mapping file).

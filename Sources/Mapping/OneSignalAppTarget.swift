@@ -1,3 +1,4 @@
+import Domain
 import Ingestion
 
 /// A OneSignal app contacts' tags can go to, as the configuration names it (issue 9: one app per brand or platform).

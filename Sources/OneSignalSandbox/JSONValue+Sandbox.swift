@@ -1,4 +1,4 @@
-import Ingestion
+import Domain
 
 extension JSONValue {
     /// The elements of an array, or `nil` if this is not an array.

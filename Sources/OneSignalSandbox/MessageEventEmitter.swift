@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import Ingestion
 import Logging
 import NIOCore
 import NIOHTTP1

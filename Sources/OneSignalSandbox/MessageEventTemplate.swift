@@ -1,4 +1,4 @@
-import Ingestion
+import Domain
 
 /// The body an Event Stream POSTs, as its Liquid template defines it (`shared/contracts/onesignal.md` §8.1).
 public enum MessageEventTemplate: Sendable {

@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Ingestion
 
 /// A create-notification body read for sending (§4): its one targeting mode, channel, idempotency key and content.
 struct NotificationRequest: Sendable {

@@ -1,7 +1,7 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import SandboxKit
 
 /// The legacy tag edit by external user id (§3, optional in the §9 checklist), on the legacy path prefix `/api/v1`.

@@ -1,7 +1,7 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import SandboxKit
 
 /// Create, view and cancel notifications (§4, §7).

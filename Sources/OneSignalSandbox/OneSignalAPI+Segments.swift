@@ -1,7 +1,7 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import SandboxKit
 
 /// Segments: create, list, view, update, delete (§6).

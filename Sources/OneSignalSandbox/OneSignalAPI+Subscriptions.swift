@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import SandboxKit
 
 /// Subscriptions: create under a user, update, delete, transfer, and aliases by subscription (§2, §2.4).

@@ -1,7 +1,7 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import SandboxKit
 
 /// Users and aliases (`shared/contracts/onesignal.md` §2, §2.1–§2.3, §5).

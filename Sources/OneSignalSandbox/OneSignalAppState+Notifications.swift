@@ -1,5 +1,4 @@
 import Foundation
-import Ingestion
 
 /// Who a notification reaches (§4.1, §4.3) and the segments it may name (§6).
 extension OneSignalAppState {

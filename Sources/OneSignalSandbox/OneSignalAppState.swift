@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Ingestion
 
 /// The in-memory state of one sandbox app: users with their aliases and subscriptions, notifications, idempotency
 /// keys, segments and rate-limit windows. A value type guarded by the sandbox's lock.

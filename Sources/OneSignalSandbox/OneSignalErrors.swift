@@ -1,7 +1,7 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import NIOCore
 
 /// An answer other than success, with OneSignal's status and body (`shared/contracts/onesignal.md` §1, §2, §4, §7).

@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Ingestion
 
 /// A notification a sandbox app created, with the subscriptions it was sent to (`shared/contracts/onesignal.md` §4).
 public struct OneSignalNotification: Sendable {

@@ -1,6 +1,6 @@
+import Domain
 import HTTPTypes
 import Hummingbird
-import Ingestion
 import NIOCore
 
 /// Builds the sandbox's HTTP responses.

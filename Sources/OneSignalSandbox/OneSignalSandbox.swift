@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Ingestion
 import Logging
 import SandboxKit
 

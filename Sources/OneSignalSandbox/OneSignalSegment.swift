@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Ingestion
 
 /// A segment of a sandbox app (`shared/contracts/onesignal.md` §6): a name and filters, referenced by name in sends.
 public struct OneSignalSegment: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Ingestion
+import Domain
 
 /// A subscription (push token, email address or phone number) owned by a user (`shared/contracts/onesignal.md` §2.1,
 /// §2.4).

@@ -1,4 +1,4 @@
-import Ingestion
+import Domain
 
 /// A user of a sandbox app: aliases, tags, other properties and subscriptions (`shared/contracts/onesignal.md` §2).
 public struct OneSignalUser: Sendable, Equatable {

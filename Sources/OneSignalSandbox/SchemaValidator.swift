@@ -1,4 +1,4 @@
-import Ingestion
+import Domain
 
 /// Checks a JSON value against a `Schema` and names the first member that does not fit, by its path
 /// (`include_aliases.external_id[0]`).

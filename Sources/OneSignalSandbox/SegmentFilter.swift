@@ -1,5 +1,5 @@
+import Domain
 import Foundation
-import Ingestion
 
 /// Evaluates segment and notification filters (§6) against a user: `tag` (with `=`, `!=`, `>`, `<`, `exists`,
 /// `not_exists`, `in_array`, `not_in_array`), `language` and `country`. AND binds tighter than OR. Fields the sandbox

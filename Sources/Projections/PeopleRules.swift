@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -31,59 +32,60 @@ enum PeopleInput: Sendable {
 
     init(_ event: RecordedEvent) {
         let type = event.type
-        guard type.hasPrefix("segment.") || type.hasPrefix("hubspot.") || type.hasPrefix("onesignal.")
-            || type.hasPrefix("hubsignal.hubspot.") || type.hasPrefix("hubsignal.onesignal.") || type == "hubsignal.replay_requested" || type == "hubsignal.erasure"
+        guard type.belongs(to: .segment) || type.belongs(to: .hubSpotWebhook) || type.belongs(to: .hubSpotAction)
+            || type.belongs(to: .oneSignal) || type.belongs(to: .hubSpotResult) || type.belongs(to: .oneSignalResult)
+            || type == .replayRequested || type == .erasure
         else {
             self = .ignored
             return
         }
         // Of a Segment message's context only traits and personas matter here; the rest is skipped, not built.
-        let parsed = type.hasPrefix("segment.")
+        let parsed = type.belongs(to: .segment)
             ? try? JSONValue.parse(event.payload.bytes, pruning: "context", keeping: ["traits", "personas"])
             : try? JSONValue.parse(event.payload.bytes)
         guard let payload = parsed?.objectValue else {
             self = .ignored
             return
         }
-        if type.hasPrefix("segment.") {
+        if let call = type.segmentCall {
             let traits = segmentTraits(payload)
             self = .segment(
-                type: String(type.dropFirst("segment.".count)), message: payload, keys: segmentKeys(payload, traits: traits),
+                type: call, message: payload, keys: segmentKeys(payload, traits: traits),
                 traits: traits)
-        } else if type.hasPrefix("hubspot.webhook.contact.") {
-            self = .hubSpotContact(subscription: String(type.dropFirst("hubspot.webhook.".count)), payload: payload)
-        } else if type.hasPrefix("hubspot.action.") {
-            self = .hubSpotAction(action: String(type.dropFirst("hubspot.action.".count)), payload: payload)
-        } else if type.hasPrefix("onesignal.message.") {
-            self = .oneSignalMessage(kind: String(type.dropFirst("onesignal.".count)), payload: payload)
-        } else if type == "hubsignal.hubspot.contact_synced", let contactID = payload["contactId"]?.identifierValue,
+        } else if type.belongs(to: .hubSpotContactWebhook), let subscription = type.hubSpotSubscription {
+            self = .hubSpotContact(subscription: subscription, payload: payload)
+        } else if let action = type.hubSpotAction {
+            self = .hubSpotAction(action: action, payload: payload)
+        } else if type.belongs(to: .oneSignalMessage), let kind = type.oneSignalKind {
+            self = .oneSignalMessage(kind: kind, payload: payload)
+        } else if type == .hubSpotContactSynced, let contactID = payload["contactId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
             self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
-        } else if type == "hubsignal.onesignal.user_synced", let contactID = payload["contactId"]?.identifierValue {
+        } else if type == .oneSignalUserSynced, let contactID = payload["contactId"]?.identifierValue {
             self = .userSynced(contactID: contactID, tags: payload["tags"]?.objectValue ?? [:], payload: payload)
-        } else if type == "hubsignal.hubspot.delivery_failed", payload["contactId"] == nil,
+        } else if type == .hubSpotDeliveryFailed, payload["contactId"] == nil,
             let groupID = payload["groupId"]?.identifierValue
         {
             self = .companyFailed(groupID: groupID, reason: payload["reason"]?.stringValue ?? "unknown")
-        } else if type == "hubsignal.hubspot.association_synced", let contactID = payload["contactId"]?.identifierValue,
+        } else if type == .hubSpotAssociationSynced, let contactID = payload["contactId"]?.identifierValue,
             let groupID = payload["groupId"]?.identifierValue
         {
             self = .associationSynced(contactID: contactID, groupID: groupID)
-        } else if type == "hubsignal.hubspot.delivery_failed" || type == "hubsignal.onesignal.delivery_failed",
+        } else if type == .hubSpotDeliveryFailed || type == .oneSignalDeliveryFailed,
             let contactID = payload["contactId"]?.identifierValue
         {
             self = .deliveryFailed(
-                destination: type.hasPrefix("hubsignal.hubspot.") ? "hubspot" : "onesignal", contactID: contactID,
+                destination: type == .hubSpotDeliveryFailed ? Destination.hubspot.rawValue : Destination.onesignal.rawValue, contactID: contactID,
                 reason: payload["reason"]?.stringValue ?? "unknown", app: payload["app"]?.stringValue)
-        } else if type == "hubsignal.erasure", let contactIDs = payload["contactIds"]?.arrayValue {
+        } else if type == .erasure, let contactIDs = payload["contactIds"]?.arrayValue {
             self = .erasure(contactIDs: contactIDs.compactMap(\.stringValue))
-        } else if type == "hubsignal.replay_requested", let destination = payload["destination"]?.stringValue,
+        } else if type == .replayRequested, let destination = payload["destination"]?.stringValue,
             let contactIDs = payload["contactIds"]?.arrayValue
         {
             self = .replayRequested(
                 destination: destination, app: payload["app"]?.stringValue, contactIDs: contactIDs.compactMap(\.stringValue))
-        } else if type == "hubsignal.hubspot.company_synced", let groupID = payload["groupId"]?.identifierValue,
+        } else if type == .hubSpotCompanySynced, let groupID = payload["groupId"]?.identifierValue,
             let hubSpotID = payload["hubspotId"]?.identifierValue
         {
             self = .companySynced(groupID: groupID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Mapping
@@ -17,7 +18,7 @@ public struct ProjectionHarness: Sendable {
 
     /// Appends one event (a Segment message as stored after normalization, or any other type) and returns its position.
     @discardableResult
-    public mutating func append(_ type: String, _ payload: String, source: EventSource = .segment) async throws -> Int64 {
+    public mutating func append(_ type: EventType, _ payload: String, source: EventSource = .segment) async throws -> Int64 {
         clock += 60
         let outcome = try await store.append([
             NewEvent(

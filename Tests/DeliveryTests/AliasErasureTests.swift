@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import PQ
@@ -11,19 +12,19 @@ import TestSupport
     @Test func erasingAPersonErasesCallsNamingTheirPreviousIDAsAUserID() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"prev-ada-7","userId":"ada-7"}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"ada-7","traits":{"email":"ada7@example.com"}}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"prev-ada-7","userId":"ada-7"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"ada-7","traits":{"email":"ada7@example.com"}}"#)
             // An older client still names her by the previous id, once as a userId, once as an anonymousId.
-            try await log.append("segment.track", #"{"type":"track","userId":"prev-ada-7","event":"Paid","properties":{"card":"4242-ada"}}"#)
-            try await log.append("segment.page", #"{"type":"page","anonymousId":"prev-ada-7","name":"Receipt"}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"bob-7","traits":{"email":"bob7@example.com"}}"#)
+            try await log.append(.track, #"{"type":"track","userId":"prev-ada-7","event":"Paid","properties":{"card":"4242-ada"}}"#)
+            try await log.append(.page, #"{"type":"page","anonymousId":"prev-ada-7","name":"Receipt"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"bob-7","traits":{"email":"bob7@example.com"}}"#)
             try await log.project()
 
             let trail = ContactAuditTrail(client: log.client)
             let found = try #require(try await trail.resolve(.userID("prev-ada-7")))
             #expect(try await trail.resolve(.userID("ada-7"))?.contactID == found.contactID)
             let types = try await trail.events(contactID: found.contactID, limit: 100).events.map(\.type)
-            #expect(types.filter { $0 == "segment.track" || $0 == "segment.page" }.count == 2, "\(types)")
+            #expect(types.filter { $0 == .track || $0 == .page }.count == 2, "\(types)")
 
             let report = try await Erasure(client: log.client, store: log.store).erase(.userID("ada-7"))
             #expect(report.contactIDs == [found.contactID])

@@ -1,4 +1,5 @@
 @testable import Delivery
+import Domain
 import EventStore
 import Foundation
 import PQ
@@ -14,7 +15,7 @@ import TestSupport
             let store = projection.store
             func event(_ key: String) -> NewEvent {
                 NewEvent(
-                    stream: "user:\(key)", type: "segment.identify", source: .segment, idempotencyKey: key, occurredAt: Date(),
+                    stream: "user:\(key)", type: .identify, source: .segment, idempotencyKey: key, occurredAt: Date(),
                     payload: PQJSONB(#"{"type":"identify","userId":"\#(key)","traits":{"email":"\#(key)@example.com"}}"#))
             }
             // The early transaction takes its transaction id first and appends after the other one has committed.

@@ -1,4 +1,5 @@
 @testable import Delivery
+import Domain
 import Foundation
 import OneSignalSandbox
 import PQ

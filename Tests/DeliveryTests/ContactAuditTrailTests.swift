@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import Ingestion
@@ -24,7 +25,7 @@ import TestSupport
 
         /// Appends one event on `stream`, as ingestion and the syncs do.
         @discardableResult
-        mutating func append(_ type: String, stream: String, _ payload: String, source: EventSource = .segment) async throws -> Int64 {
+        mutating func append(_ type: EventType, stream: String, _ payload: String, source: EventSource = .segment) async throws -> Int64 {
             log.clock += 60
             return try await log.store.append([
                 NewEvent(
@@ -35,80 +36,80 @@ import TestSupport
 
         mutating func build() async throws {
             let identify = try await append(
-                "segment.identify", stream: "user:ada",
+                .identify, stream: "user:ada",
                 #"{"type":"identify","userId":"ada","anonymousId":"anon-1","traits":{"email":"Ada@Example.com","firstName":"Ada"}}"#)
             ada = "c_\(identify)"
             adas.append(identify)
             let bobIdentify = try await append(
-                "segment.identify", stream: "user:bob",
+                .identify, stream: "user:bob",
                 #"{"type":"identify","userId":"bob","traits":{"email":"bob@example.com","firstName":"Bob"}}"#)
             bob = "c_\(bobIdentify)"
             others.append(bobIdentify)
             adas.append(
                 try await append(
-                    "segment.track", stream: "user:ada",
+                    .track, stream: "user:ada",
                     #"{"type":"track","userId":"ada","event":"Order Completed","properties":{"total":42}}"#))
             others.append(
-                try await append("segment.track", stream: "user:bob", #"{"type":"track","userId":"bob","event":"Order Completed"}"#))
+                try await append(.track, stream: "user:bob", #"{"type":"track","userId":"bob","event":"Order Completed"}"#))
             // An anonymous visitor, a contact of its own until the alias merges it into Ada.
             let page = try await append(
-                "segment.page", stream: "anonymous:anon-9", #"{"type":"page","anonymousId":"anon-9","name":"Pricing"}"#)
+                .page, stream: "anonymous:anon-9", #"{"type":"page","anonymousId":"anon-9","name":"Pricing"}"#)
             anonymous = "c_\(page)"
             adas.append(page)
             try await log.project()
             // OneSignal acknowledged the anonymous contact's tags before the merge.
             adas.append(
                 try await append(
-                    "hubsignal.onesignal.user_synced", stream: "contact:\(anonymous)",
+                    .oneSignalUserSynced, stream: "contact:\(anonymous)",
                     #"{"contactId":"\#(anonymous)","externalId":"anon-9","app":"app-1","tags":{"plan":"free"},"sent":["plan"],"created":true}"#,
                     source: .hubsignal))
             adas.append(
                 try await append(
-                    "segment.alias", stream: "user:ada", #"{"type":"alias","previousId":"anon-9","userId":"ada"}"#))
+                    .alias, stream: "user:ada", #"{"type":"alias","previousId":"anon-9","userId":"ada"}"#))
             // HubSpot acknowledged Ada (501) and Bob (777).
             adas.append(
                 try await append(
-                    "hubsignal.hubspot.contact_synced", stream: "contact:\(ada)",
+                    .hubSpotContactSynced, stream: "contact:\(ada)",
                     #"{"contactId":"\#(ada)","hubspotId":"501","properties":{"email":"ada@example.com","firstname":"Ada"},"sent":["email","firstname"],"created":true}"#,
                     source: .hubsignal))
             others.append(
                 try await append(
-                    "hubsignal.hubspot.contact_synced", stream: "contact:\(bob)",
+                    .hubSpotContactSynced, stream: "contact:\(bob)",
                     #"{"contactId":"\#(bob)","hubspotId":"777","properties":{"email":"bob@example.com"},"sent":["email"],"created":true}"#,
                     source: .hubsignal))
             try await log.project()
             adas.append(
                 try await append(
-                    "hubspot.webhook.contact.propertyChange", stream: "hubspot-contact:501",
+                    .hubSpotContactPropertyChange, stream: "hubspot-contact:501",
                     #"{"eventId":11,"subscriptionType":"contact.propertyChange","objectId":501,"propertyName":"lifecyclestage","propertyValue":"customer","changeSource":"CRM","occurredAt":1790000000000}"#,
                     source: .hubspot))
             others.append(
                 try await append(
-                    "hubspot.webhook.contact.propertyChange", stream: "hubspot-contact:777",
+                    .hubSpotContactPropertyChange, stream: "hubspot-contact:777",
                     #"{"eventId":12,"subscriptionType":"contact.propertyChange","objectId":777,"propertyName":"lifecyclestage","propertyValue":"lead","occurredAt":1790000000000}"#,
                     source: .hubspot))
             // A HubSpot company with the same number is not Ada.
             others.append(
                 try await append(
-                    "hubspot.webhook.company.propertyChange", stream: "hubspot-company:501",
+                    EventType.hubSpotWebhook("company.propertyChange"), stream: "hubspot-company:501",
                     #"{"eventId":13,"subscriptionType":"company.propertyChange","objectId":501,"propertyName":"name","propertyValue":"Acme","occurredAt":1790000000000}"#,
                     source: .hubspot))
             adas.append(
                 try await append(
-                    "onesignal.message.push.clicked", stream: "user:ada",
+                    EventType.oneSignal("message.push.clicked"), stream: "user:ada",
                     #"{"event_id":"ev-1","kind":"message.push.clicked","external_id":"ada","message_id":"n-42","title":"Sale ends tonight","app_id":"app-1"}"#,
                     source: .onesignal))
             others.append(
                 try await append(
-                    "onesignal.message.push.clicked", stream: "user:bob",
+                    EventType.oneSignal("message.push.clicked"), stream: "user:bob",
                     #"{"event_id":"ev-2","kind":"message.push.clicked","external_id":"bob","message_id":"n-42","app_id":"app-1"}"#,
                     source: .onesignal))
             adas.append(
                 try await append(
-                    "hubsignal.onesignal.notification_sent", stream: "hubspot-contact:501",
+                    .oneSignalNotificationSent, stream: "hubspot-contact:501",
                     #"{"callbackId":"cb-1","hubspotObjectId":"501","notificationId":"n-77","recipients":1}"#, source: .hubsignal))
             // On a stream that follows no convention (the harness's "test"): found by the recent-window scan only.
-            adas.append(try await log.append("segment.track", #"{"type":"track","userId":"ada","event":"Viewed Cart"}"#))
+            adas.append(try await log.append(.track, #"{"type":"track","userId":"ada","event":"Viewed Cart"}"#))
             try await log.project()
         }
     }
@@ -191,8 +192,8 @@ import TestSupport
             #expect(idle.events.isEmpty)
             #expect(idle.cursor >= all.cursor)
             let paid = try await fixture.append(
-                "segment.track", stream: "user:ada", #"{"type":"track","userId":"ada","event":"Paid"}"#)
-            try await fixture.append("segment.track", stream: "user:bob", #"{"type":"track","userId":"bob","event":"Paid"}"#)
+                .track, stream: "user:ada", #"{"type":"track","userId":"ada","event":"Paid"}"#)
+            try await fixture.append(.track, stream: "user:bob", #"{"type":"track","userId":"bob","event":"Paid"}"#)
             // Readers stop at the oldest running transaction of the server (other tests run in parallel): poll.
             var next = try await trail.events(contactID: fixture.ada, limit: 100, after: idle.cursor)
             let deadline = ContinuousClock.now + .seconds(30)
@@ -210,7 +211,7 @@ import TestSupport
             var fixture = Fixture(database)
             try await fixture.build()
             let events = try await ContactAuditTrail(client: fixture.log.client).events(contactID: fixture.ada, limit: 100).events
-            func summary(_ type: String) -> String { events.first { $0.type == type }?.summary ?? "(none)" }
+            func summary(_ type: String) -> String { events.first { $0.type.rawValue == type }?.summary ?? "(none)" }
 
             #expect(summary("segment.identify") == "userId ada, email Ada@Example.com; traits: email, firstName")
             #expect(summary("segment.track") == "“Order Completed”; userId ada; properties: total")

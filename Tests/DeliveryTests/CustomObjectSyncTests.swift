@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Delivery
+import Domain
 import Foundation
 import HubSpotSandbox
 import Ingestion

@@ -1,4 +1,5 @@
 @testable import Delivery
+import Domain
 import EventStore
 import Foundation
 import PQ

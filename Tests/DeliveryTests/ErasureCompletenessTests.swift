@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -16,7 +17,7 @@ struct ErasureCompletenessTests {
     static func identifyAda(_ log: inout ProjectionHarness, messageID: String = UUID().uuidString) async throws -> String {
         _ = try await log.store.append([
             NewEvent(
-                stream: "user:\(ada)", type: "segment.identify", source: .segment, idempotencyKey: messageID, occurredAt: Date(),
+                stream: "user:\(ada)", type: .identify, source: .segment, idempotencyKey: messageID, occurredAt: Date(),
                 payload: PQJSONB(#"{"type":"identify","userId":"\#(ada)","traits":{"email":"ada.lovelace@example.com"},"messageId":"\#(messageID)"}"#))
         ])
         try await log.project()
@@ -84,7 +85,7 @@ struct ErasureCompletenessTests {
             let before = try await log.count("SELECT count(*) FROM events")
             _ = try await log.store.append([
                 NewEvent(
-                    stream: "user:\(Self.ada)", type: "segment.identify", source: .segment, idempotencyKey: messageID, occurredAt: Date(),
+                    stream: "user:\(Self.ada)", type: .identify, source: .segment, idempotencyKey: messageID, occurredAt: Date(),
                     payload: PQJSONB(#"{"type":"identify","userId":"\#(Self.ada)","traits":{"email":"ada.lovelace@example.com"}}"#))
             ])
             #expect(try await log.count("SELECT count(*) FROM events") == before)
@@ -113,7 +114,7 @@ struct ErasureCompletenessTests {
                     kind: "contact", destination: "hubspot", outcomes: [contact: .done(desiredHash: "h")],
                     events: [
                         NewEvent(
-                            stream: "contact:\(contact)", type: "hubsignal.hubspot.contact_synced", source: .hubsignal,
+                            stream: "contact:\(contact)", type: .hubSpotContactSynced, source: .hubsignal,
                             idempotencyKey: "contact_synced:\(contact):1", occurredAt: Date(),
                             payload: PQJSONB(
                                 #"{"contactId":"\#(contact)","hubspotId":"501501","properties":{"email":"ada.lovelace@example.com","firstname":"Augusta"}}"#))
@@ -136,24 +137,24 @@ struct ErasureCompletenessTests {
             var log = ProjectionHarness(database)
             let contact = try await Self.identifyAda(&log)
             try await log.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(contact)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
+                .hubSpotContactSynced, #"{"contactId":"\#(contact)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
             let track = try await log.append(
-                "segment.track",
+                .track,
                 #"{"type":"track","userId":"\#(Self.ada)","event":"Order Completed","properties":{"order_email":"ada.lovelace@example.com"}}"#)
             _ = try await log.store.append([
                 NewEvent(
-                    stream: "hubspot-contact:501501", type: "hubspot.action.send_notification", source: .hubspot, idempotencyKey: "ap-ada",
+                    stream: "hubspot-contact:501501", type: .sendNotification, source: .hubspot, idempotencyKey: "ap-ada",
                     occurredAt: Date(),
                     payload: PQJSONB(#"{"callbackId":"ap-ada","object":{"objectId":501501,"objectType":"CONTACT"},"inputFields":{"content":"hi"}}"#))
             ])
             try await log.project()
             // A custom object record HubSignal could not tie to a contact: its result keeps the search values.
             try await log.append(
-                "hubsignal.hubspot.object_synced",
+                .hubSpotObjectSynced,
                 #"{"position":\#(track),"rule":"orders","objectType":"p_orders","hubspotId":"9","search":{"order_email":"ada.lovelace@example.com"},"searchKey":"order_email=ada.lovelace@example.com"}"#,
                 source: .hubsignal)
             try await log.append(
-                "hubsignal.hubspot.event_failed",
+                .hubSpotEventFailed,
                 #"{"position":\#(track),"rule":"orders","objectType":"p_orders","reason":"Property values were not valid: ada.lovelace@example.com"}"#,
                 source: .hubsignal)
             try await database.client.execute(
@@ -181,7 +182,7 @@ struct ErasureCompletenessTests {
                 try await harness.projection.project()
                 let contact = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = \(user)")[0]
                 try await harness.projection.append(
-                    "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(contact)","hubspotId":"\#(hubSpotID)","properties":{}}"#,
+                    .hubSpotContactSynced, #"{"contactId":"\#(contact)","hubspotId":"\#(hubSpotID)","properties":{}}"#,
                     source: .hubsignal)
             }
             try await harness.projection.project()
@@ -223,7 +224,7 @@ struct ErasureCompletenessTests {
             try await harness.projection.project()
             let contact = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = \(Self.ada)")[0]
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(contact)","hubspotId":"\#(hubSpotID)","properties":{}}"#,
+                .hubSpotContactSynced, #"{"contactId":"\#(contact)","hubspotId":"\#(hubSpotID)","properties":{}}"#,
                 source: .hubsignal)
             try await harness.projection.project()
             let erasure = Erasure(client: harness.client, store: harness.projection.store)

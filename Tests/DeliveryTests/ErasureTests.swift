@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -40,21 +41,21 @@ struct ErasureTests {
             // Ada: identify, alias of an anonymous id, a track, her HubSpot id, a OneSignal event, a workflow action,
             // a rejected message. Bob: an identify that must stay.
             try await harness.projection.append(
-                "segment.identify",
+                .identify,
                 #"{"type":"identify","anonymousId":"anon-ada-9","traits":{"email":"ada.lovelace@example.com"},"messageId":"m1"}"#)
             let contact = try await harness.identify("ada-lovelace-1815", #"{"email":"ada.lovelace@example.com","firstName":"Augusta"}"#)
             try await harness.projection.append(
-                "segment.alias", #"{"type":"alias","userId":"ada-lovelace-1815","previousId":"anon-ada-9","messageId":"m3"}"#)
+                .alias, #"{"type":"alias","userId":"ada-lovelace-1815","previousId":"anon-ada-9","messageId":"m3"}"#)
             try await harness.projection.append(
-                "segment.track", #"{"type":"track","userId":"ada-lovelace-1815","event":"Order Completed","properties":{"total":3},"messageId":"m4"}"#)
+                .track, #"{"type":"track","userId":"ada-lovelace-1815","event":"Order Completed","properties":{"total":3},"messageId":"m4"}"#)
             try await harness.identify("bob-builder-1", #"{"email":"bob@example.com","firstName":"Bob"}"#)
             try await harness.projection.project()
             let adaContact = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = 'ada-lovelace-1815'")[0]
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced",
+                .hubSpotContactSynced,
                 #"{"contactId":"\#(adaContact)","hubspotId":"501501","properties":{"email":"ada.lovelace@example.com"}}"#, source: .hubsignal)
             try await harness.projection.append(
-                "onesignal.message.push.clicked",
+                EventType.oneSignal("message.push.clicked"),
                 #"{"event_id":"e-1","kind":"message.push.clicked","external_id":"ada-lovelace-1815","app_id":"x","message_id":"n-1"}"#,
                 source: .onesignal)
             try await harness.workflowAction("send_notification", callbackID: "ap-ada", objectID: "501501", inputs: #"{"content":"Hi Augusta"}"#)
@@ -107,10 +108,10 @@ struct ErasureTests {
             try await harness.projection.project()
             let ada = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = 'ada-lovelace-1815'")[0]
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(ada)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
+                .hubSpotContactSynced, #"{"contactId":"\#(ada)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
             try await harness.projection.project()
             try await harness.projection.append(
-                "hubspot.webhook.contact.privacyDeletion",
+                .hubSpotContactPrivacyDeletion,
                 #"{"eventId":1,"subscriptionType":"contact.privacyDeletion","objectId":501501,"occurredAt":1790000000000}"#,
                 source: .hubspot)
             // Until the erasure is in the log (a reader can be held back by other tests' transactions).

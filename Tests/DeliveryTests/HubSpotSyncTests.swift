@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -497,7 +498,7 @@ struct HubSpotSyncTests {
             let worker = sync.worker()
             try await sync.identify("u14", #"{"email":"aud@example.com"}"#)
             try await sync.projection.append(
-                "segment.track",
+                .track,
                 #"{"type":"track","userId":"u14","event":"Audience Entered","properties":{"audience_key":"Trial Users"},"messageId":"a1"}"#)
             try await sync.settle([worker])
             let property = try #require(sync.sandbox.properties(of: "contacts").first { $0.name == "trial_users" })
@@ -505,7 +506,7 @@ struct HubSpotSyncTests {
             #expect(sync.sandbox.contact(email: "aud@example.com")?["trial_users"] == "true")
 
             try await sync.projection.append(
-                "segment.track",
+                .track,
                 #"{"type":"track","userId":"u14","event":"Audience Exited","properties":{"audience_key":"Trial Users"},"messageId":"a2"}"#)
             try await sync.settle([worker])
             #expect(sync.sandbox.contact(email: "aud@example.com")?["trial_users"] == "false")
@@ -524,7 +525,7 @@ struct HubSpotSyncTests {
             // made in HubSpot's UI to another property.
             for (index, change) in [("firstname", "Echo", "INTEGRATION"), ("jobtitle", "CTO", "CRM_UI")].enumerated() {
                 try await sync.projection.append(
-                    "hubspot.webhook.contact.propertyChange",
+                    .hubSpotContactPropertyChange,
                     #"{"eventId":\#(100 + index),"subscriptionId":1,"portalId":12345678,"occurredAt":1790000000000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":\#(contact.id),"propertyName":"\#(change.0)","propertyValue":"\#(change.1)","changeSource":"\#(change.2)"}"#,
                     source: .hubspot)
             }

@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import Mapping
@@ -65,7 +66,7 @@ struct OneSignalAppsTests {
             for (user, key) in [("w1", "wk_0123456789ab"), ("w2", "wk_ffffffffffff")] {
                 try await harness.projection.store.append([
                     NewEvent(
-                        stream: "user:\(user)", type: "segment.identify", source: .segment, idempotencyKey: UUID().uuidString,
+                        stream: "user:\(user)", type: .identify, source: .segment, idempotencyKey: UUID().uuidString,
                         occurredAt: Date(), payload: PQJSONB(#"{"type":"identify","userId":"\#(user)","traits":{"plan":"pro"}}"#),
                         metadata: PQJSONB(#"{"writeKeyID":"\#(key)"}"#))
                 ])
@@ -89,7 +90,7 @@ struct OneSignalAppsTests {
             }
             let contact = try await harness.identify("u1", #"{"email":"u1@example.com"}"#)
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{}}"#, source: .hubsignal)
+                .hubSpotContactSynced, #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{}}"#, source: .hubsignal)
             let workers = [
                 harness.worker(mapping: mapping, client: harness.oneSignalClient(), app: "acme"),
                 harness.worker(mapping: mapping, client: harness.oneSignalClient(beta: true), app: "beta"),

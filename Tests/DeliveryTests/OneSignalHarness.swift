@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -90,7 +91,7 @@ struct OneSignalHarness {
         let user = userID.map { #""userId":"\#($0)","# } ?? ""
         let anonymous = anonymousID.map { #""anonymousId":"\#($0)","# } ?? ""
         return try await projection.append(
-            "segment.identify", #"{"type":"identify",\#(user)\#(anonymous)"traits":\#(traits),"messageId":"\#(UUID())"}"#)
+            .identify, #"{"type":"identify",\#(user)\#(anonymous)"traits":\#(traits),"messageId":"\#(UUID())"}"#)
     }
 
     /// Appends a HubSpot workflow action as `/hubspot/actions/…` stores it.
@@ -99,7 +100,7 @@ struct OneSignalHarness {
         // Received now: the outbox skips actions older than a day (the harness's clock is in the past).
         try await projection.store.append([
             NewEvent(
-                stream: "hubspot-contact:\(objectID)", type: "hubspot.action.\(action)", source: .hubspot, idempotencyKey: callbackID,
+                stream: "hubspot-contact:\(objectID)", type: .hubSpotAction(action), source: .hubspot, idempotencyKey: callbackID,
                 occurredAt: Date(),
                 payload: PQJSONB(#"{"callbackId":"\#(callbackID)","object":{"objectId":\#(objectID),"objectType":"CONTACT"},"inputFields":\#(inputs)}"#),
                 metadata: PQJSONB("{}"))

@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import Foundation
 import Mapping
 import OneSignal
@@ -89,7 +90,7 @@ struct OneSignalSyncTests {
             try harness.sandbox.seedUser(appID: harness.appID, externalID: "u1")
             try await harness.identify("u1", #"{"plan":"free"}"#)
             try await harness.projection.append(
-                "segment.track",
+                .track,
                 #"{"type":"track","userId":"u1","event":"Order Completed","properties":{"last_order_id":"o-9","plan":"pro","total":12},"messageId":"\#(UUID())"}"#)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             #expect(harness.tags("u1") == ["plan": "pro", "last_order_id": "o-9"])
@@ -153,7 +154,7 @@ struct OneSignalSyncTests {
             #expect(dropped == 1)
             // An audience tag outranks trait tags: 'b' gives way, and HubSignal removes it from OneSignal.
             try await harness.projection.append(
-                "segment.identify",
+                .identify,
                 #"{"type":"identify","userId":"u1","traits":{"vip_users":true},"context":{"personas":{"computation_key":"vip_users","computation_class":"audience"}},"messageId":"\#(UUID())"}"#)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             #expect(harness.tags("u1") == ["plan": "pro", "a": "1", "vip_users": "true"])
@@ -168,7 +169,7 @@ struct OneSignalSyncTests {
             try harness.sandbox.seedUser(appID: harness.appID, externalID: "u2")
             for user in ["u1", "u2"] {
                 try await harness.projection.append(
-                    "segment.identify",
+                    .identify,
                     #"{"type":"identify","userId":"\#(user)","traits":{"vip_users":true},"context":{"personas":{"computation_key":"vip_users","computation_class":"audience"}},"messageId":"\#(UUID())"}"#)
             }
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
@@ -225,17 +226,17 @@ struct OneSignalSyncTests {
             let contact = try await harness.identify("u1", #"{"email":"u1@example.com","plan":"pro"}"#)
             // HubSpot acknowledged plan=pro (HubSignal pushed it), and knows the contact as 501.
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced",
+                .hubSpotContactSynced,
                 #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com","plan":"pro"}}"#, source: .hubsignal)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             let before = harness.userWrites().count
             // The echo of HubSignal's own push: no change.
-            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("plan", "pro"), source: .hubspot)
+            try await harness.projection.append(.hubSpotContactPropertyChange, Self.propertyChange("plan", "pro"), source: .hubspot)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             #expect(harness.userWrites().count == before)
             // A change made in HubSpot: the tag follows.
-            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("lifecyclestage", "customer"), source: .hubspot)
-            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("plan", "enterprise"), source: .hubspot)
+            try await harness.projection.append(.hubSpotContactPropertyChange, Self.propertyChange("lifecyclestage", "customer"), source: .hubspot)
+            try await harness.projection.append(.hubSpotContactPropertyChange, Self.propertyChange("plan", "enterprise"), source: .hubspot)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             #expect(harness.tags("u1") == ["plan": "enterprise", "lifecycle": "customer"])
             // Nothing went back to HubSpot: the HubSpot desired values still come from the traits only.
@@ -257,12 +258,12 @@ struct OneSignalSyncTests {
             try harness.sandbox.seedUser(appID: harness.appID, externalID: "u1")
             let contact = try await harness.identify("u1", #"{"email":"u1@example.com","firstName":"Ada"}"#)
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced",
+                .hubSpotContactSynced,
                 #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com","firstname":"Ada"}}"#,
                 source: .hubsignal)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             // A change made in HubSpot becomes the tag.
-            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("firstname", "Augusta"), source: .hubspot)
+            try await harness.projection.append(.hubSpotContactPropertyChange, Self.propertyChange("firstname", "Augusta"), source: .hubspot)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             #expect(harness.tags("u1")?["hs_firstname"] == "Augusta")
             let writes = harness.userWrites().count
@@ -271,7 +272,7 @@ struct OneSignalSyncTests {
                 """
 
             // Then HubSpot reports the value HubSignal pushed before (its own echo, delivered late): nothing changes.
-            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("firstname", "Ada"), source: .hubspot)
+            try await harness.projection.append(.hubSpotContactPropertyChange, Self.propertyChange("firstname", "Ada"), source: .hubspot)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
             #expect(harness.tags("u1")?["hs_firstname"] == "Augusta")
             #expect(harness.userWrites().count == writes)
@@ -280,9 +281,9 @@ struct OneSignalSyncTests {
             // A new trait HubSignal pushes to HubSpot, echoed before HubSignal records HubSpot's acknowledgement: the
             // trait's own tag changes, the tag from HubSpot still does not.
             try await harness.identify("u1", #"{"firstName":"Grace"}"#)
-            try await harness.projection.append("hubspot.webhook.contact.propertyChange", Self.propertyChange("firstname", "Grace"), source: .hubspot)
+            try await harness.projection.append(.hubSpotContactPropertyChange, Self.propertyChange("firstname", "Grace"), source: .hubspot)
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced",
+                .hubSpotContactSynced,
                 #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com","firstname":"Grace"}}"#,
                 source: .hubsignal)
             try await harness.settle([harness.worker(mapping: mapping)], mapping: mapping)
@@ -302,7 +303,7 @@ struct OneSignalSyncTests {
             try harness.sandbox.seedUser(appID: harness.appID, externalID: "u1")
             let contact = try await harness.identify("u1", #"{"email":"u1@example.com","plan":"pro"}"#)
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com"}}"#,
+                .hubSpotContactSynced, #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com"}}"#,
                 source: .hubsignal)
             try await harness.workflowAction(
                 "edit_tags", callbackID: "ap-1-2-3-0", objectID: "501", inputs: #"{"tags":"{\"plan\":\"gold\",\"score\":7,\"old\":null}"}"#)
@@ -321,7 +322,7 @@ struct OneSignalSyncTests {
                 appID: harness.appID, externalID: "u1", subscriptions: [.init(type: "iOSPush", token: String(repeating: "a", count: 64))])
             let contact = try await harness.identify("u1", #"{"email":"u1@example.com"}"#)
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com"}}"#,
+                .hubSpotContactSynced, #"{"contactId":"c_\#(contact)","hubspotId":"501","properties":{"email":"u1@example.com"}}"#,
                 source: .hubsignal)
             let worker = harness.worker(client: harness.oneSignalClient(timeout: .seconds(1)))
             try await harness.projection.project()
@@ -331,7 +332,7 @@ struct OneSignalSyncTests {
             // HubSpot retries the same callback: the log keeps one action.
             let again = try await harness.projection.store.append([
                 NewEvent(
-                    stream: "hubspot-contact:501", type: "hubspot.action.send_notification", source: .hubspot, idempotencyKey: "ap-1-99-3-0",
+                    stream: "hubspot-contact:501", type: .sendNotification, source: .hubspot, idempotencyKey: "ap-1-99-3-0",
                     occurredAt: Date(), payload: PQJSONB(bytes: Array(#"{"callbackId":"ap-1-99-3-0"}"#.utf8)))
             ])
             #expect(again.first?.isDuplicate == true)

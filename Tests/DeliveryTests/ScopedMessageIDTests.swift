@@ -1,4 +1,5 @@
 @testable import Delivery
+import Domain
 import EventStore
 import Foundation
 import Mapping
@@ -15,7 +16,7 @@ import TestSupport
             let store = EventStore(client: database.client, logger: TestPostgres.logger)
             func track(key: String) -> NewEvent {
                 NewEvent(
-                    stream: "user:u", type: "segment.track", source: .segment, idempotencyKey: key, occurredAt: Date(),
+                    stream: "user:u", type: .track, source: .segment, idempotencyKey: key, occurredAt: Date(),
                     payload: PQJSONB(#"{"type": "track", "userId": "u", "event": "Signed Up", "messageId": "shared-1"}"#),
                     metadata: PQJSONB("{}"))
             }

@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -25,7 +26,7 @@ struct ServiceRoleServePathTests {
                 for (user, email) in [("ada-lovelace-1815", "ada.lovelace@example.com"), ("bob-builder-1", "bob@example.com")] {
                     _ = try await store.append([
                         NewEvent(
-                            stream: "user:\(user)", type: "segment.identify", source: .segment, idempotencyKey: UUID().uuidString,
+                            stream: "user:\(user)", type: .identify, source: .segment, idempotencyKey: UUID().uuidString,
                             occurredAt: Date(),
                             payload: PQJSONB(#"{"type":"identify","userId":"\#(user)","traits":{"email":"\#(email)","firstName":"X"}}"#))
                     ])
@@ -80,7 +81,7 @@ struct ServiceRoleServePathTests {
                 // A workflow notification for Ada, sent by the OneSignal worker.
                 _ = try await store.append([
                     NewEvent(
-                        stream: "hubspot-contact:\(hubSpotID)", type: "hubspot.action.send_notification", source: .hubspot,
+                        stream: "hubspot-contact:\(hubSpotID)", type: .sendNotification, source: .hubspot,
                         idempotencyKey: "ap-ada", occurredAt: Date(),
                         payload: PQJSONB(
                             #"{"callbackId":"ap-ada","object":{"objectId":\#(hubSpotID),"objectType":"CONTACT"},"inputFields":{"content":"Hi"}}"#))
@@ -102,7 +103,7 @@ struct ServiceRoleServePathTests {
                 // A HubSpot privacy deletion, erased by the subscription as the service role.
                 _ = try await store.append([
                     NewEvent(
-                        stream: "hubspot-contact:\(hubSpotID)", type: "hubspot.webhook.contact.privacyDeletion", source: .hubspot,
+                        stream: "hubspot-contact:\(hubSpotID)", type: .hubSpotContactPrivacyDeletion, source: .hubspot,
                         idempotencyKey: "pd-1", occurredAt: Date(),
                         payload: PQJSONB(#"{"eventId":1,"subscriptionType":"contact.privacyDeletion","objectId":\#(hubSpotID)}"#))
                 ])
@@ -135,14 +136,14 @@ struct ServiceRoleServePathTests {
             try await harness.projection.project()
             let ada = try await harness.projection.strings("SELECT contact_id FROM identities WHERE value = 'ada-lovelace-1815'")[0]
             try await harness.projection.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(ada)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
+                .hubSpotContactSynced, #"{"contactId":"\#(ada)","hubspotId":"501501","properties":{}}"#, source: .hubsignal)
             try await harness.projection.project()
             // The erasure cannot run (as when the role lacks EXECUTE on the function).
             try await harness.client.execute(
                 "ALTER FUNCTION hubsignal_erase_events(bigint[], text, text[]) RENAME TO hubsignal_erase_events_away")
             try await harness.projection.append(
-                "hubspot.webhook.contact.privacyDeletion", #"{"eventId":1,"objectId":501501}"#, source: .hubspot)
-            try await harness.projection.append("segment.identify", #"{"type":"identify","userId":"later-1"}"#)
+                .hubSpotContactPrivacyDeletion, #"{"eventId":1,"objectId":501501}"#, source: .hubspot)
+            try await harness.projection.append(.identify, #"{"type":"identify","userId":"later-1"}"#)
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline, try await harness.projection.count("SELECT count(*) FROM erasure_failures") == 0 {
                 _ = try? await deletions.processNextBatch()

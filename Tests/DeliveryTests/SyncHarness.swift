@@ -1,4 +1,5 @@
 import Delivery
+import Domain
 import EventStore
 import Foundation
 import HubSpot
@@ -68,14 +69,14 @@ struct SyncHarness {
     @discardableResult
     mutating func identify(_ userID: String, _ traits: String) async throws -> Int64 {
         try await projection.append(
-            "segment.identify", #"{"type":"identify","userId":"\#(userID)","traits":\#(traits),"messageId":"\#(UUID())"}"#)
+            .identify, #"{"type":"identify","userId":"\#(userID)","traits":\#(traits),"messageId":"\#(UUID())"}"#)
     }
 
     /// Appends a Segment group call.
     @discardableResult
     mutating func group(_ userID: String, groupID: String, _ traits: String) async throws -> Int64 {
         try await projection.append(
-            "segment.group",
+            .group,
             #"{"type":"group","userId":"\#(userID)","groupId":"\#(groupID)","traits":\#(traits),"messageId":"\#(UUID())"}"#)
     }
 
@@ -83,7 +84,7 @@ struct SyncHarness {
     @discardableResult
     mutating func track(_ userID: String, _ event: String, _ properties: String, messageID: String = UUID().uuidString) async throws -> Int64 {
         try await projection.append(
-            "segment.track",
+            .track,
             #"{"type":"track","userId":"\#(userID)","event":"\#(event)","properties":\#(properties),"messageId":"\#(messageID)"}"#)
     }
 
@@ -91,7 +92,7 @@ struct SyncHarness {
     @discardableResult
     mutating func page(_ userID: String, _ name: String, _ properties: String) async throws -> Int64 {
         try await projection.append(
-            "segment.page",
+            .page,
             #"{"type":"page","userId":"\#(userID)","name":"\#(name)","properties":\#(properties),"messageId":"\#(UUID())"}"#)
     }
 
@@ -99,7 +100,7 @@ struct SyncHarness {
     @discardableResult
     mutating func oneSignalEvent(_ kind: String, externalID: String, title: String = "Sale ends tonight") async throws -> Int64 {
         try await projection.append(
-            "onesignal.\(kind)",
+            .oneSignal(kind),
             #"{"event_id":"\#(UUID())","kind":"\#(kind)","external_id":"\#(externalID)","message_id":"n-42","title":"\#(title)","url":"https://example.com/sale","app_id":"app-1","timestamp":1790000000}"#,
             source: .onesignal)
     }

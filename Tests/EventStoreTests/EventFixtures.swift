@@ -1,9 +1,10 @@
+import Domain
 import EventStore
 import Foundation
 import PQ
 
 /// Builds Segment-like events for tests.
-func makeEvent(key: String, user: String = "user-1", type: String = "segment.track", source: EventSource = .segment) -> NewEvent {
+func makeEvent(key: String, user: String = "user-1", type: EventType = EventType(rawValue: "segment.track"), source: EventSource = .segment) -> NewEvent {
     NewEvent(
         stream: "contact:\(user)", type: type, source: source, idempotencyKey: key,
         occurredAt: Date(timeIntervalSince1970: 1_790_000_000),

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import PQ
@@ -16,7 +17,7 @@ import TestSupport
             #expect(page.events.map(\.idempotencyKey) == ["m1", "m2"])
             let first = try #require(page.events.first)
             #expect(first.stream == "contact:user-1")
-            #expect(first.type == "segment.track")
+            #expect(first.type == EventType(rawValue: "segment.track"))
             #expect(first.source == .segment)
             #expect(first.occurredAt == Date(timeIntervalSince1970: 1_790_000_000))
             #expect(try first.payload.decode([String: String].self)["event"] == "Signed Up")

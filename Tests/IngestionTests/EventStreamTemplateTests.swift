@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Ingestion
 import Testing
@@ -32,7 +33,7 @@ import Testing
         }
         #expect(missing.isEmpty, "placeholders without a sample value: \(missing)")
         let event = try OneSignalEventParser.parse(try JSONValue.parse(Array(body.utf8)), receivedAt: Date())
-        #expect(event.type == "onesignal.message.push.clicked")
+        #expect(event.type.rawValue == "onesignal.message.push.clicked")
         #expect(event.idempotencyKey == "a1b2c3d4-e5f6-7890-abcd-ef1234567890")
         #expect(event.stream == "user:user_12345")
         #expect(event.occurredAt == Date(timeIntervalSince1970: 1_708_559_115.228))

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Ingestion
 import Testing
@@ -68,7 +69,7 @@ import Testing
                  {"eventId":9,"subscriptionType":"contact.creation","objectId":1,"occurredAt":"soon"}]
                 """#.utf8))
         let result = try HubSpotWebhookParser.parse(body)
-        #expect(result.accepted.map(\.type) == ["hubspot.webhook.contact.propertyChange", "hubspot.webhook.company.creation"])
+        #expect(result.accepted.map(\.type.rawValue) == ["hubspot.webhook.contact.propertyChange", "hubspot.webhook.company.creation"])
         #expect(result.accepted[0].stream == "hubspot-contact:512")
         #expect(result.accepted[0].idempotencyKey == "1859972:3418880613:1663842379678:512")
         #expect(result.accepted[0].occurredAt == Date(timeIntervalSince1970: 1_663_842_379.678))
@@ -87,7 +88,7 @@ import Testing
                  "fields":{"content":"test message"},"inputFields":{"content":"test message"}}
                 """#.utf8))
         let event = try HubSpotWorkflowAction.sendNotification.parse(body, receivedAt: Date())
-        #expect(event.type == "hubspot.action.send_notification")
+        #expect(event.type.rawValue == "hubspot.action.send_notification")
         #expect(event.idempotencyKey == "ap-47355542-1589400750477-3-0")
         #expect(event.stream == "hubspot-contact:108456792064")
         let noMessage = try JSONValue.parse(Array(#"{"callbackId":"c","object":{"objectId":1},"inputFields":{"title":"x"}}"#.utf8))
@@ -134,7 +135,7 @@ import Testing
                  "failure_reason":"","message_id":"f3c9cd09"}
                 """#.utf8))
         let event = try OneSignalEventParser.parse(flat, receivedAt: Date())
-        #expect(event.type == "onesignal.message.push.clicked")
+        #expect(event.type.rawValue == "onesignal.message.push.clicked")
         #expect(event.stream == "user:user_12345")
         #expect(event.idempotencyKey == "a1b2c3d4-e5f6-7890-abcd-ef1234567890")
         #expect(event.occurredAt == ISO8601Timestamp.parse("2024-02-21T23:45:15.228Z"))

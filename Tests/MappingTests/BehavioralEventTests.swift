@@ -1,3 +1,4 @@
+import Domain
 import Ingestion
 import Mapping
 import Testing

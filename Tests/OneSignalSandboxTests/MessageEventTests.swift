@@ -92,11 +92,11 @@ struct MessageEventTests {
 
             // HubSignal's own receiver accepts both bodies.
             let flatEvent = try OneSignalEventParser.parse(body, receivedAt: Date())
-            #expect(flatEvent.type == "onesignal.message.push.clicked")
+            #expect(flatEvent.type.rawValue == "onesignal.message.push.clicked")
             #expect(flatEvent.stream == "user:e1")
             #expect(flatEvent.idempotencyKey == delivery.event.id)
             let dottedEvent = try OneSignalEventParser.parse(dotted, receivedAt: Date())
-            #expect(dottedEvent.type == "onesignal.message.push.failed")
+            #expect(dottedEvent.type.rawValue == "onesignal.message.push.failed")
             #expect(dottedEvent.stream == "user:e1")
             #expect(dottedEvent.idempotencyKey == second.event.id)
         }

@@ -1,3 +1,4 @@
+import Domain
 import AsyncHTTPClient
 import Foundation
 import Ingestion

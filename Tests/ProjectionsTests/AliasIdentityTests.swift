@@ -11,11 +11,11 @@ import Testing
     @Test func anAliasOfAnUnseenIDIsFoundByLaterCallsUnderEitherField() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            let alias = try await log.append("segment.alias", #"{"type":"alias","previousId":"p-7","userId":"u-7"}"#)
+            let alias = try await log.append(.alias, #"{"type":"alias","previousId":"p-7","userId":"u-7"}"#)
             try await log.project()
             // The previous id used as a userId, then as an anonymousId: the same contact, no second one.
-            try await log.append("segment.track", #"{"type":"track","event":"Paid","userId":"p-7"}"#)
-            try await log.append("segment.page", #"{"type":"page","name":"Home","anonymousId":"p-7"}"#)
+            try await log.append(.track, #"{"type":"track","event":"Paid","userId":"p-7"}"#)
+            try await log.append(.page, #"{"type":"page","name":"Home","anonymousId":"p-7"}"#)
             try await log.project()
             #expect(try await log.strings("SELECT contact_id FROM contacts") == ["c_\(alias)"])
             #expect(try await log.count("SELECT count(*) FROM contact_merges") == 0)
@@ -28,11 +28,11 @@ import Testing
     @Test func anAliasOfAKnownAnonymousIDIsFoundByALaterUserID() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            let visit = try await log.append("segment.page", #"{"type":"page","name":"Pricing","anonymousId":"anon-3"}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u-3","traits":{"plan":"pro"}}"#)
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"anon-3","userId":"u-3"}"#)
+            let visit = try await log.append(.page, #"{"type":"page","name":"Pricing","anonymousId":"anon-3"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u-3","traits":{"plan":"pro"}}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"anon-3","userId":"u-3"}"#)
             // An older client still sends the previous id in the userId field.
-            try await log.append("segment.identify", #"{"type":"identify","userId":"anon-3","traits":{"city":"Lyon"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"anon-3","traits":{"city":"Lyon"}}"#)
             try await log.project()
             #expect(try await log.strings("SELECT contact_id FROM contacts") == ["c_\(visit)"])
             let traits = try await log.strings("SELECT traits::text FROM contacts")
@@ -45,11 +45,11 @@ import Testing
     @Test func aRebuildGivesTheSameContactsAndIdentities() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.track", #"{"type":"track","event":"Viewed","anonymousId":"anon-9"}"#)
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"p-9","userId":"u-9"}"#)
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"anon-9","userId":"u-9"}"#)
-            try await log.append("segment.track", #"{"type":"track","event":"Paid","userId":"p-9"}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"anon-9","traits":{"email":"nine@example.com"}}"#)
+            try await log.append(.track, #"{"type":"track","event":"Viewed","anonymousId":"anon-9"}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"p-9","userId":"u-9"}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"anon-9","userId":"u-9"}"#)
+            try await log.append(.track, #"{"type":"track","event":"Paid","userId":"p-9"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"anon-9","traits":{"email":"nine@example.com"}}"#)
             try await log.project()
             let snapshot: PQQuery = """
                 SELECT kind || ':' || value || ' ' || contact_id FROM identities

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import Mapping
@@ -10,12 +11,12 @@ import Testing
     @Test func anonymousThenIdentifiedThenEmailedIsOneContact() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            let first = try await log.append("segment.track", #"{"type":"track","event":"Viewed","anonymousId":"anon-1"}"#)
+            let first = try await log.append(.track, #"{"type":"track","event":"Viewed","anonymousId":"anon-1"}"#)
             try await log.project()
             #expect(try await log.strings("SELECT contact_id FROM contacts") == ["c_\(first)"])
 
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","anonymousId":"anon-1","traits":{"firstName":"Ada"}}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"email":" Ada@Example.COM "}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","anonymousId":"anon-1","traits":{"firstName":"Ada"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"email":" Ada@Example.COM "}}"#)
             try await log.project()
 
             let rows = try await log.client.query(
@@ -40,10 +41,10 @@ import Testing
             var log = ProjectionHarness(database)
             // Random text does not compress: an index entry for it would exceed PostgreSQL's limit (~2.7 KB).
             let long = (0..<140).map { _ in UUID().uuidString.lowercased() }.joined()
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u-long","traits":{"email":"\#(long)@example.com"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u-long","traits":{"email":"\#(long)@example.com"}}"#)
             try await log.append(
-                "segment.group", #"{"type":"group","userId":"u-long","groupId":"g-long","traits":{"website":"https://\#(long).example.com"}}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u-next","traits":{"email":"next@example.com"}}"#)
+                .group, #"{"type":"group","userId":"u-long","groupId":"g-long","traits":{"website":"https://\#(long).example.com"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u-next","traits":{"email":"next@example.com"}}"#)
             try await log.project()
             #expect(try await log.strings("SELECT user_id FROM contacts ORDER BY user_id") == ["u-long", "u-next"])
             #expect(try await log.count("SELECT count(*) FROM contacts WHERE user_id = 'u-long' AND email IS NULL AND length(traits->>'email') > 5000") == 1)
@@ -55,10 +56,10 @@ import Testing
     @Test func aliasMergesIntoTheOlderContactAndIsRecorded() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            let older = try await log.append("segment.identify", #"{"type":"identify","userId":"old-id","traits":{"plan":"pro"}}"#)
+            let older = try await log.append(.identify, #"{"type":"identify","userId":"old-id","traits":{"plan":"pro"}}"#)
             try await log.project()
-            let newer = try await log.append("segment.identify", #"{"type":"identify","userId":"new-id","traits":{"name":"Grace"}}"#)
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"old-id","userId":"new-id"}"#)
+            let newer = try await log.append(.identify, #"{"type":"identify","userId":"new-id","traits":{"name":"Grace"}}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"old-id","userId":"new-id"}"#)
             try await log.project()
 
             #expect(try await log.strings("SELECT contact_id FROM contacts") == ["c_\(older)"])
@@ -70,7 +71,7 @@ import Testing
             #expect(traits.first?.contains("Grace") == true && traits.first?.contains("pro") == true)
 
             // Later events for either id land on the surviving contact.
-            try await log.append("segment.track", #"{"type":"track","event":"Paid","userId":"new-id"}"#)
+            try await log.append(.track, #"{"type":"track","event":"Paid","userId":"new-id"}"#)
             try await log.project()
             #expect(try await log.count("SELECT count(*) FROM contacts") == 1)
         }
@@ -79,11 +80,11 @@ import Testing
     @Test func anEmailSharedByTwoUserIDsMergesThem() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            let first = try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"email":"pat@example.com"}}"#)
-            let second = try await log.append("segment.identify", #"{"type":"identify","userId":"u2"}"#)
+            let first = try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"email":"pat@example.com"}}"#)
+            let second = try await log.append(.identify, #"{"type":"identify","userId":"u2"}"#)
             try await log.project()
             #expect(try await log.count("SELECT count(*) FROM contacts") == 2)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u2","traits":{"email":"PAT@example.com"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u2","traits":{"email":"PAT@example.com"}}"#)
             try await log.project()
             #expect(try await log.strings("SELECT contact_id FROM contacts") == ["c_\(first)"])
             let merge = try await log.client.query("SELECT merged_contact_id, reason FROM contact_merges")
@@ -95,8 +96,8 @@ import Testing
     @Test func aSharedDeviceMovesTheAnonymousIDWithoutMergingTwoPeople() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"alice","anonymousId":"tablet"}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"bob","anonymousId":"tablet"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"alice","anonymousId":"tablet"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"bob","anonymousId":"tablet"}"#)
             try await log.project()
             #expect(try await log.count("SELECT count(*) FROM contacts") == 2)
             #expect(try await log.count("SELECT count(*) FROM contact_merges") == 0)
@@ -109,11 +110,11 @@ import Testing
     @Test func groupCreatesACompanyWithDomainAndAssociation() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"email":"u1@acme.com"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"email":"u1@acme.com"}}"#)
             let group = try await log.append(
-                "segment.group",
+                .group,
                 #"{"type":"group","userId":"u1","groupId":"g-1","traits":{"name":"Acme","website":"https://www.acme.com/about","industry":"Tools"}}"#)
-            try await log.append("segment.group", #"{"type":"group","userId":"u1","groupId":"g-1","traits":{"employees":40}}"#)
+            try await log.append(.group, #"{"type":"group","userId":"u1","groupId":"g-1","traits":{"employees":40}}"#)
             try await log.project()
             let company = try await log.client.query("SELECT company_id, group_id, domain, name, traits->>'employees' FROM companies")
             #expect(company.count == 1)
@@ -124,7 +125,7 @@ import Testing
             #expect(try links.map { try $0.decode((String, String).self) }.map { "\($0.0) \($0.1)" } == ["u1 co_\(group)"])
 
             // A HubSpot company id learned from the sync is kept.
-            try await log.append("hubsignal.hubspot.company_synced", #"{"groupId":"g-1","hubspotId":"9001"}"#, source: .hubsignal)
+            try await log.append(.hubSpotCompanySynced, #"{"groupId":"g-1","hubspotId":"9001"}"#, source: .hubsignal)
             try await log.project()
             #expect(try await log.strings("SELECT hubspot_company_id FROM companies") == ["9001"])
         }
@@ -134,17 +135,17 @@ import Testing
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
             let first = try await log.append(
-                "segment.group", #"{"type":"group","userId":"u1","groupId":"g-1","traits":{"name":"Acme","website":"acme.com"}}"#)
+                .group, #"{"type":"group","userId":"u1","groupId":"g-1","traits":{"name":"Acme","website":"acme.com"}}"#)
             // A new group id with a known domain is the same company.
             try await log.append(
-                "segment.group", #"{"type":"group","userId":"u2","groupId":"g-2","traits":{"website":"https://www.acme.com"}}"#)
+                .group, #"{"type":"group","userId":"u2","groupId":"g-2","traits":{"website":"https://www.acme.com"}}"#)
             // A third company, later found to share the domain: merged into the older one, links and all.
             let third = try await log.append(
-                "segment.group", #"{"type":"group","userId":"u3","groupId":"g-3","traits":{"name":"Acme EU","website":"acme.eu"}}"#)
+                .group, #"{"type":"group","userId":"u3","groupId":"g-3","traits":{"name":"Acme EU","website":"acme.eu"}}"#)
             try await log.project()
             #expect(try await log.count("SELECT count(*) FROM companies") == 2)
             try await log.append(
-                "segment.group", #"{"type":"group","userId":"u3","groupId":"g-3","traits":{"website":"acme.com"}}"#)
+                .group, #"{"type":"group","userId":"u3","groupId":"g-3","traits":{"website":"acme.com"}}"#)
             try await log.project()
 
             #expect(try await log.strings("SELECT company_id FROM companies") == ["co_\(first)"])
@@ -171,12 +172,12 @@ import Testing
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
             try await log.append(
-                "segment.identify",
+                .identify,
                 #"{"type":"identify","userId":"u1","traits":{"big_spenders":true},"context":{"personas":{"computation_class":"audience","computation_key":"big_spenders","computation_id":"aud_1","space_id":"spa_1"}}}"#)
             try await log.append(
-                "segment.track",
+                .track,
                 #"{"type":"track","userId":"u1","event":"Audience Entered","properties":{"audience_key":"churn_risk","churn_risk":true},"context":{"personas":{"computation_class":"audience","computation_key":"churn_risk"}}}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"summer_sale":"realized"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"summer_sale":"realized"}}"#)
             try await log.project()
             var rows = try await log.client.query(
                 "SELECT audience, is_member, style, status, entered_at IS NOT NULL FROM audience_memberships ORDER BY audience")
@@ -185,9 +186,9 @@ import Testing
             ])
 
             try await log.append(
-                "segment.track",
+                .track,
                 #"{"type":"track","userId":"u1","event":"Audience Exited","properties":{"audience_key":"churn_risk","churn_risk":false},"context":{"personas":{"computation_class":"audience","computation_key":"churn_risk"}}}"#)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"summer_sale":"exited"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"summer_sale":"exited"}}"#)
             try await log.project()
             rows = try await log.client.query(
                 "SELECT audience, is_member, exited_at IS NOT NULL FROM audience_memberships WHERE audience <> 'big_spenders' ORDER BY audience")
@@ -200,16 +201,16 @@ import Testing
     @Test func oneSignalEventsAndWorkflowRequestsBecomeMessageActivity() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"email":"u1@example.com"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"email":"u1@example.com"}}"#)
             try await log.append(
-                "hubspot.webhook.contact.propertyChange",
+                .hubSpotContactPropertyChange,
                 #"{"eventId":1,"subscriptionType":"contact.propertyChange","objectId":501,"propertyName":"email","propertyValue":"u1@example.com","occurredAt":1790000000000}"#,
                 source: .hubspot)
             try await log.append(
-                "hubspot.action.send_notification",
+                .sendNotification,
                 #"{"callbackId":"cb-1","object":{"objectId":501,"objectType":"CONTACT"},"inputFields":{"message":"Hi"}}"#, source: .hubspot)
             try await log.append(
-                "onesignal.message.push.clicked",
+                EventType.oneSignal("message.push.clicked"),
                 #"{"event_id":"ev-1","kind":"message.push.clicked","external_id":"u1","onesignal_id":"os-9","subscription_id":"sub-1","message_id":"n-1","app_id":"app-a"}"#,
                 source: .onesignal)
             try await log.project()

@@ -1,3 +1,4 @@
+import Domain
 import EventStore
 import Foundation
 import PQ
@@ -27,20 +28,20 @@ import Testing
             let audience = #""context":{"personas":{"computation_class":"audience","computation_key":"big_spenders"}}"#
             for (user, email) in [("ada", "ada@example.com"), ("bob", "bob@example.com"), ("cy", "cy@example.com")] {
                 try await log.append(
-                    "segment.identify",
+                    .identify,
                     #"{"type":"identify","userId":"\#(user)","anonymousId":"anon-\#(user)","traits":{"email":"\#(email)","big_spenders":true},\#(audience)}"#)
                 if user == "bob" { continue }
                 try await log.append(
-                    "onesignal.message.push.clicked",
+                    EventType.oneSignal("message.push.clicked"),
                     #"{"event_id":"ev-\#(user)","kind":"message.push.clicked","external_id":"\#(user)","message_id":"n-1"}"#,
                     source: .onesignal)
             }
             // Cy is already in HubSpot; Bob never clicked.
             try await log.project()
             let cy = try await log.strings("SELECT contact_id FROM contacts WHERE user_id = 'cy'")[0]
-            try await log.append("hubsignal.hubspot.contact_synced", #"{"contactId":"\#(cy)","hubspotId":"77"}"#, source: .hubsignal)
-            try await log.append("segment.group", #"{"type":"group","userId":"ada","groupId":"g1","traits":{"name":"Acme","website":"acme.com"}}"#)
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"bob","userId":"bobby"}"#)
+            try await log.append(.hubSpotContactSynced, #"{"contactId":"\#(cy)","hubspotId":"77"}"#, source: .hubsignal)
+            try await log.append(.group, #"{"type":"group","userId":"ada","groupId":"g1","traits":{"name":"Acme","website":"acme.com"}}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"bob","userId":"bobby"}"#)
             try await log.project()
 
             for (index, sql) in examples.enumerated() {

@@ -15,13 +15,13 @@ import Testing
             for user in 0..<30 {
                 positions.append(
                     try await log.append(
-                        "segment.identify", #"{"type":"identify","userId":"u\#(user)","traits":{"email":"u\#(user)@example.com","plan":"pro"}}"#))
+                        .identify, #"{"type":"identify","userId":"u\#(user)","traits":{"email":"u\#(user)@example.com","plan":"pro"}}"#))
             }
-            try await log.append("segment.alias", #"{"type":"alias","previousId":"u1","userId":"u2"}"#)
+            try await log.append(.alias, #"{"type":"alias","previousId":"u1","userId":"u2"}"#)
             try await log.project(.defaults)
             let before = try await log.strings("SELECT contact_id FROM contacts ORDER BY contact_id")
             #expect(before.count == 29)
-            try await log.append("hubsignal.hubspot.contact_synced", #"{"contactId":"c_\#(positions[5])","hubspotId":"7005"}"#, source: .hubsignal)
+            try await log.append(.hubSpotContactSynced, #"{"contactId":"c_\#(positions[5])","hubspotId":"7005"}"#, source: .hubsignal)
             try await log.project(.defaults)
 
             let changed = try Mapping.parse(
@@ -63,12 +63,12 @@ import Testing
                     "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 'hubsignal_%'") == 0)
 
             // The live projection continues from the swapped-in tables with the new mapping.
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u99","traits":{"plan":"free"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u99","traits":{"plan":"free"}}"#)
             try await log.project(changed)
             #expect(try await log.count("SELECT count(*) FROM contacts WHERE hubspot_properties->>'plan_tier' IS NOT NULL") == 30)
 
             // A process still running the old mapping refuses to write into the rebuilt tables.
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u100"}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u100"}"#)
             let stale = PeopleProjectionService(
                 store: log.store, watcher: LogWatcher(), mapping: .defaults, autoRebuild: false, logger: TestPostgres.logger)
             // (Other tests' transactions can hold the reader back for a moment: retry until the batch is read.)
@@ -87,7 +87,7 @@ import Testing
     @Test func serveRebuildsByItselfAfterAMappingChange() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"plan":"pro"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"plan":"pro"}}"#)
             try await log.project(.defaults)
             let changed = try Mapping.parse("version: 1\ncontacts:\n  properties:\n    plan: plan_tier\n")
             // `project` runs the service's start-up check, which rebuilds because the version differs.
@@ -101,7 +101,7 @@ import Testing
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
             for user in 0..<5 {
-                try await log.append("segment.identify", #"{"type":"identify","userId":"u\#(user)","traits":{"plan":"pro"}}"#)
+                try await log.append(.identify, #"{"type":"identify","userId":"u\#(user)","traits":{"plan":"pro"}}"#)
             }
             try await log.project(.defaults)
             var parts = try PQConnectionString.parse(database.connectionString)

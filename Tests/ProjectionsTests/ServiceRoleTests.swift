@@ -12,7 +12,7 @@ import Testing
     @Test func theProjectionAndARebuildRunWithTheDocumentedGrants() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"plan":"pro"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"plan":"pro"}}"#)
             let grants = try ServiceRole.documentedGrants()
             #expect(grants.count >= 15)
             #expect(grants.contains("GRANT EXECUTE ON FUNCTION hubsignal_erase_events(bigint[], text, text[]) TO hubsignal_service"))

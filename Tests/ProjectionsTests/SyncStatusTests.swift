@@ -18,28 +18,28 @@ import Testing
     @Test func desiredAgainstAcknowledgedPerDestination() async throws {
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"plan":"pro","firstName":"Ada"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"plan":"pro","firstName":"Ada"}}"#)
             try await log.project()
             #expect(try await states(log) == ["hubspot waiting", "onesignal pending"])
             let contact = try await log.strings("SELECT contact_id FROM contacts")[0]
             let desiredTags = try await log.strings("SELECT desired::text FROM sync_status WHERE destination = 'onesignal'")
             #expect(desiredTags == [#"{"plan": "pro", "first_name": "Ada"}"#])
 
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"email":"ada@example.com"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"email":"ada@example.com"}}"#)
             try await log.project()
             #expect(try await states(log) == ["hubspot pending", "onesignal pending"])
 
             let desired = try await log.strings("SELECT desired::text FROM sync_status WHERE destination = 'hubspot'")[0]
             try await log.append(
-                "hubsignal.hubspot.contact_synced", #"{"contactId":"\#(contact)","hubspotId":"901","properties":\#(desired)}"#,
+                .hubSpotContactSynced, #"{"contactId":"\#(contact)","hubspotId":"901","properties":\#(desired)}"#,
                 source: .hubsignal)
             try await log.append(
-                "hubsignal.onesignal.delivery_failed", #"{"contactId":"\#(contact)","reason":"tag limit reached"}"#, source: .hubsignal)
+                .oneSignalDeliveryFailed, #"{"contactId":"\#(contact)","reason":"tag limit reached"}"#, source: .hubsignal)
             try await log.project()
             #expect(try await states(log) == ["hubspot in_sync", "onesignal failed tag limit reached"])
 
             try await log.append(
-                "hubsignal.onesignal.user_synced", #"{"contactId":"\#(contact)","tags":{"plan":"pro","first_name":"Ada"}}"#,
+                .oneSignalUserSynced, #"{"contactId":"\#(contact)","tags":{"plan":"pro","first_name":"Ada"}}"#,
                 source: .hubsignal)
             try await log.project()
             #expect(try await states(log) == ["hubspot in_sync", "onesignal in_sync"])
@@ -49,7 +49,7 @@ import Testing
             ])
 
             // A new value makes both pending again.
-            try await log.append("segment.identify", #"{"type":"identify","userId":"u1","traits":{"firstName":"Augusta"}}"#)
+            try await log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"firstName":"Augusta"}}"#)
             try await log.project()
             #expect(try await states(log) == ["hubspot pending", "onesignal pending"])
 
@@ -65,7 +65,7 @@ import Testing
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
             try await log.append(
-                "segment.identify",
+                .identify,
                 #"{"type":"identify","userId":"u1","traits":{"email":"u1@example.com","alpha":"1","beta":"2","gamma":"3","vip":true},"context":{"personas":{"computation_class":"audience","computation_key":"vip"}}}"#)
             let mapping = try Mapping.parse("version: 1\nonesignal:\n  tag_limit: 3\n")
             try await log.project(mapping)

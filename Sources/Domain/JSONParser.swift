@@ -2,28 +2,33 @@
 ///
 /// Besides the grammar it enforces what PostgreSQL's `jsonb` needs and what hostile input must not get past: valid
 /// UTF-8, no `\u0000` and no lone surrogates in strings, and a nesting limit.
-struct JSONParser {
+package struct JSONParser {
     /// Why the text is not acceptable JSON, with the byte offset.
-    struct Failure: Error, CustomStringConvertible {
-        var reason: String
-        var offset: Int
-        var description: String { "\(reason) at byte \(offset)" }
+    package struct Failure: Error, CustomStringConvertible {
+        package var reason: String
+        package var offset: Int
+        package var description: String { "\(reason) at byte \(offset)" }
+
+        package init(reason: String, offset: Int) {
+            self.reason = reason
+            self.offset = offset
+        }
     }
 
     /// The deepest nesting of arrays and objects accepted.
-    static let maximumDepth = 64
+    package static let maximumDepth = 64
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
-    var depth = 0
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var index = 0
+    package var depth = 0
     /// A top-level member whose object keeps only some of its members (see `parse(_:pruning:keeping:)`).
     private var pruning: (member: String, keep: Set<String>)?
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -35,7 +40,7 @@ struct JSONParser {
     /// Parses like `parse(_:)`, except that inside the top-level member `member` (when it is an object) only the members
     /// named in `keep` are built; the others are skipped without building anything. Skipping checks only the structure,
     /// so use this for JSON that was validated before (such as `jsonb` read back from PostgreSQL).
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, pruning member: String, keeping keep: Set<String>) throws(Failure)
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, pruning member: String, keeping keep: Set<String>) throws(Failure)
         -> JSONValue
     {
         var parser = JSONParser(bytes)
@@ -84,11 +89,11 @@ struct JSONParser {
         }
     }
 
-    mutating func fail(_ reason: String) -> Failure {
+    package mutating func fail(_ reason: String) -> Failure {
         Failure(reason: reason, offset: index)
     }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -97,7 +102,7 @@ struct JSONParser {
         }
     }
 
-    mutating func parseValue() throws(Failure) -> JSONValue {
+    package mutating func parseValue() throws(Failure) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -111,7 +116,7 @@ struct JSONParser {
         }
     }
 
-    mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
+    package mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw fail("unexpected end of input") }
         let start = literal.utf8Start
@@ -121,7 +126,7 @@ struct JSONParser {
         index += count
     }
 
-    mutating func enter() throws(Failure) {
+    package mutating func enter() throws(Failure) {
         depth += 1
         guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
     }
@@ -197,7 +202,7 @@ struct JSONParser {
         }
     }
 
-    mutating func parseNumber() throws(Failure) -> JSONValue {
+    package mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
         let form = try skipNumber()
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
@@ -207,7 +212,7 @@ struct JSONParser {
     }
 
     /// Advances over a number (RFC 8259's grammar) and says what it has.
-    mutating func skipNumber() throws(Failure) -> (isInteger: Bool, hasExponent: Bool) {
+    package mutating func skipNumber() throws(Failure) -> (isInteger: Bool, hasExponent: Bool) {
         let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
         var isInteger = true
         var hasExponent = false
@@ -239,7 +244,7 @@ struct JSONParser {
         return (isInteger, hasExponent)
     }
 
-    mutating func parseString() throws(Failure) -> String {
+    package mutating func parseString() throws(Failure) -> String {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes.
@@ -332,8 +337,8 @@ struct JSONParser {
 }
 
 /// Writes compact JSON text.
-enum JSONWriter {
-    static func write(_ value: JSONValue, into output: inout [UInt8]) {
+package enum JSONWriter {
+    package static func write(_ value: JSONValue, into output: inout [UInt8]) {
         switch value {
         case .null: output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(true): output.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
@@ -368,7 +373,7 @@ enum JSONWriter {
     }
 
     /// The number of bytes `write` produces for `value`.
-    static func size(of value: JSONValue) -> Int {
+    package static func size(of value: JSONValue) -> Int {
         switch value {
         case .null, .bool(true): return 4
         case .bool(false): return 5
@@ -382,7 +387,7 @@ enum JSONWriter {
         }
     }
 
-    static func stringSize(_ string: String) -> Int {
+    package static func stringSize(_ string: String) -> Int {
         var string = string
         return string.withUTF8 { bytes in
             var count = 2 + bytes.count
@@ -396,7 +401,7 @@ enum JSONWriter {
         }
     }
 
-    static func writeString(_ string: String, into output: inout [UInt8]) {
+    package static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in
@@ -421,10 +426,10 @@ enum JSONWriter {
         output.append(UInt8(ascii: "\""))
     }
 
-    static let hexDigits = Array("0123456789abcdef".utf8)
+    package static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Appends the decimal digits of `value`.
-    static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+    package static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
         if value == 0 {
             output.append(UInt8(ascii: "0"))
             return
@@ -445,7 +450,7 @@ enum JSONWriter {
     }
 
     /// The number of bytes `writeInteger` appends.
-    static func integerSize(_ value: Int64) -> Int {
+    package static func integerSize(_ value: Int64) -> Int {
         var magnitude = value.magnitude
         var count = value < 0 ? 2 : 1
         while magnitude >= 10 {

@@ -105,7 +105,7 @@ extension JSONValue {
 extension String {
     /// Whether the string is empty or only spaces and tabs (Unicode's `whitespaces`, as `trimmingCharacters(in:)` sees
     /// them). Any ASCII byte other than a space or a tab decides it without a Foundation call.
-    var isBlank: Bool {
+    package var isBlank: Bool {
         if utf8.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 < 0x80 }) { return false }
         return trimmingCharacters(in: .whitespaces).isEmpty
     }

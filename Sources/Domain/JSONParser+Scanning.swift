@@ -4,10 +4,10 @@
 /// this way and copies the bytes of everything it does not change.
 extension JSONParser {
     /// The byte at the current position; `nil` at the end of the input.
-    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    package var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     /// Validates one value without building it.
-    mutating func scanValue() throws(Failure) {
+    package mutating func scanValue() throws(Failure) {
         guard index < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): try forEachMember(decodingNames: false) { parser, _, _ throws(Failure) in try parser.scanValue() }
@@ -24,7 +24,7 @@ extension JSONParser {
     /// Walks the object at the current byte (`{`). For each member, `body` gets the parser positioned at the value,
     /// the member's decoded name (empty when `decodingNames` is false) and the offset of the name's opening quote; it
     /// must consume exactly the value (with `parseValue`, `scanValue` or a walk of its own).
-    mutating func forEachMember(
+    package mutating func forEachMember(
         decodingNames: Bool = true, _ body: (inout JSONParser, _ name: String, _ memberStart: Int) throws(Failure) -> Void
     ) throws(Failure) {
         try enter()
@@ -60,7 +60,7 @@ extension JSONParser {
     }
 
     /// Walks the array at the current byte (`[`); `body` must consume exactly one element each time.
-    mutating func forEachElement(_ body: (inout JSONParser) throws(Failure) -> Void) throws(Failure) {
+    package mutating func forEachElement(_ body: (inout JSONParser) throws(Failure) -> Void) throws(Failure) {
         try enter()
         index += 1
         skipWhitespace()
@@ -86,7 +86,7 @@ extension JSONParser {
     }
 
     /// Validates a string. Strings with escapes (rare) are checked by decoding them with `parseString()`.
-    mutating func scanString() throws(Failure) {
+    package mutating func scanString() throws(Failure) {
         let quote = index
         index += 1
         var ascii = true
@@ -113,7 +113,7 @@ extension JSONParser {
 
     /// Validates a number. A number without an exponent and of at most 300 characters is always within `Double`'s
     /// range; anything else gets `parseNumber()`'s range check.
-    mutating func scanNumber() throws(Failure) {
+    package mutating func scanNumber() throws(Failure) {
         let start = index
         let form = try skipNumber()
         if !form.hasExponent && index - start <= 300 { return }
@@ -124,8 +124,8 @@ extension JSONParser {
 
 /// UTF-8 validation without building a `String`: the well-formed byte sequences of the Unicode standard (table 3-7),
 /// so no overlong forms, no surrogates, nothing above U+10FFFF — what `String(validating:as:)` accepts.
-enum UTF8Validation {
-    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+package enum UTF8Validation {
+    package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var index = 0
         let count = bytes.count
         while index < count {
