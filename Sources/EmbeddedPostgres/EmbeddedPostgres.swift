@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A private PostgreSQL server started from the machine's PostgreSQL programs (`initdb`, `pg_ctl`), listening on a
 /// loopback port. Used by `hubsignal dev`, the tests and the benchmarks.
@@ -285,25 +286,48 @@ public final class EmbeddedPostgres: Sendable {
                 + "`apt-get install postgresql`; macOS: `brew install postgresql`), or set HUBSIGNAL_PG_BIN to their folder")
     }
 
-    /// Asks the kernel for a free loopback port.
+    /// A free loopback port for a server to listen on, never one this process handed out before.
+    ///
+    /// Chosen below the kernel's ephemeral range (`ip_local_port_range` on Linux), where outgoing connections take
+    /// their local ports: a port from that range can be taken by any client connection between this call and the
+    /// server's `bind`.
     public static func findFreePort() throws -> Int {
+        let (low, high) = listeningPortRange()
+        for _ in 0..<200 {
+            let candidate = Int.random(in: low...high)
+            guard handedOutPorts.withLock({ !$0.contains(candidate) }), try isFree(candidate) else { continue }
+            if handedOutPorts.withLock({ $0.insert(candidate).inserted }) { return candidate }
+        }
+        throw EmbeddedPostgresError("no free loopback port between \(low) and \(high) after 200 tries")
+    }
+
+    private static let handedOutPorts = Mutex<Set<Int>>([])
+
+    /// Ports below the kernel's ephemeral range, at most 20,000 of them, not below 10,000.
+    static func listeningPortRange() -> (low: Int, high: Int) {
+        var ephemeralLow = 32768
+        if let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+            let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first, let value = Int(first)
+        {
+            ephemeralLow = value
+        }
+        let high = max(10_001, ephemeralLow - 1)
+        return (max(10_000, high - 20_000), high)
+    }
+
+    /// Whether a loopback socket can bind `port` now.
+    private static func isFree(_ port: Int) throws -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw EmbeddedPostgresError("could not open a socket to find a free port") }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw EmbeddedPostgresError("could not bind a loopback socket to find a free port") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard named == 0 else { throw EmbeddedPostgresError("could not read the port of a loopback socket") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound == 0
     }
 
     private static func makeTemporaryDirectory() throws -> String {
