@@ -298,7 +298,7 @@ public struct DeliveryLedger: Sendable {
     ///
     /// `pg_locks` is readable by every role; a `bigint` advisory key shows as `classid` (high 32 bits) and `objid`
     /// (low 32 bits) with `objsubid` 1. Tokens are positive, so both halves fit an `oid`.
-    static func claimLapsed(_ row: String) -> String {
+    public static func claimLapsed(_ row: String) -> String {
         """
         (\(row).leased_until IS NULL OR \(row).leased_until < now()
          OR (\(row).holder IS NOT NULL AND NOT EXISTS (
