@@ -147,6 +147,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Domain", "PQ", "EventStore", "Ingestion", "Projections", "Delivery", "HubSpot", "OneSignal",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: - Service
         .target(
@@ -165,7 +174,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Domain", "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API", "Mapping", "Projections",
-                "HubSpot", "OneSignal", "Delivery",
+                "HubSpot", "OneSignal", "Delivery", "Operations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -178,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "HubSignalCLI",
             dependencies: [
-                "Domain", "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "Delivery", "Ingestion",
+                "Domain", "App", "Migrations", "EmbeddedPostgres", "PQ", "EventStore", "Mapping", "Projections", "Delivery", "Operations", "Ingestion",
                 "HubSpotSandbox", "OneSignalSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -286,9 +295,14 @@ let package = Package(
         .testTarget(
             name: "DeliveryTests",
             dependencies: [
-                "Domain", "Delivery", "HubSpot", "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
+                "Domain", "Delivery", "Operations", "HubSpot", "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "SandboxKit", "Mapping", "Projections", "EventStore", "PQ", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: ["Domain", "Operations", "EventStore", "Ingestion", "PQ", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import API
 import Delivery
+import Operations
 import EventStore
 import Foundation
 import HubSpot

@@ -1,6 +1,7 @@
 import App
 import ArgumentParser
 import Delivery
+import Operations
 import EventStore
 import Foundation
 import Ingestion

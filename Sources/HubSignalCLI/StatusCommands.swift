@@ -1,6 +1,7 @@
 import App
 import ArgumentParser
 import Delivery
+import Operations
 import Domain
 import EventStore
 import Foundation

@@ -1,3 +1,4 @@
+import Delivery
 import Domain
 import Foundation
 import Ingestion

@@ -1,4 +1,5 @@
 @testable import Delivery
+import Operations
 import Domain
 import Foundation
 import OneSignalSandbox

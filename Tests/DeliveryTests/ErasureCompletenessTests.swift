@@ -1,4 +1,5 @@
 import Delivery
+import Operations
 import Domain
 import EventStore
 import Foundation

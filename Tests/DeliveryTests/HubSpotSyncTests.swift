@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Delivery
+import Operations
 import Domain
 import EventStore
 import Foundation

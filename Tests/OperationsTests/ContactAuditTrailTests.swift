@@ -1,8 +1,8 @@
-import Delivery
 import Domain
 import EventStore
 import Foundation
 import Ingestion
+import Operations
 import PQ
 import Testing
 import TestSupport

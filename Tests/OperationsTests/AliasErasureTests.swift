@@ -1,7 +1,7 @@
-import Delivery
 import Domain
 import EventStore
 import Foundation
+import Operations
 import PQ
 import Testing
 import TestSupport
