@@ -1,6 +1,5 @@
 import Domain
 import Foundation
-import Ingestion
 import Testing
 
 @Suite struct JSONValueTests {
