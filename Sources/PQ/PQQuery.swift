@@ -98,6 +98,28 @@ public struct PQQuery: Sendable, ExpressibleByStringInterpolation {
         public mutating func appendInterpolation(identifier: String) {
             sql += PQQuery.quoteIdentifier(identifier)
         }
+
+        /// Appends a constant as a quoted SQL string literal instead of binding it, for a value the planner must see in
+        /// the text of a prepared statement: e.g. the predicate of a partial index (a generic plan cannot use one whose
+        /// predicate compares with a parameter).
+        ///
+        /// > Warning: the value becomes part of the statement's text, cache key and default name: use it for constants
+        /// > of the program, never for data.
+        public mutating func appendInterpolation(literal value: String) {
+            sql += PQQuery.quoteLiteral(value)
+        }
+    }
+
+    /// Quotes a string constant the way PostgreSQL's `quote_literal` does: wrapped in single quotes, inner quotes
+    /// doubled, and when it holds a backslash, doubled backslashes in an `E'…'` constant (read the same whatever
+    /// `standard_conforming_strings` says).
+    ///
+    /// - Precondition: `value` holds no NUL character (PostgreSQL's text cannot hold one).
+    public static func quoteLiteral(_ value: String) -> String {
+        precondition(!value.utf8.contains(0), "a SQL literal cannot hold a NUL character")
+        let quoted = value.replacingOccurrences(of: "'", with: "''")
+        guard quoted.contains("\\") else { return "'" + quoted + "'" }
+        return "E'" + quoted.replacingOccurrences(of: "\\", with: "\\\\") + "'"
     }
 
     /// Quotes an identifier the way PostgreSQL's `quote_ident` does: wrapped in double quotes, inner quotes doubled.

@@ -45,7 +45,7 @@ import TestSupport
             #expect(try await store.unreadCount(after: LogCursor(transactionID: transactionID, position: checkpoint)) == 0)
             #expect(try await store.unreadCount(after: nil) == 2)
             let caughtUp = try await database.client.query(
-                PQQuery(unsafeSQL: "SELECT (\(DeliveryLedger.projectedUntil)) = now()"))[0].decode(Bool.self, at: 0)
+                "SELECT (\(fragment: DeliveryLedger.projectedUntil)) = now()")[0].decode(Bool.self, at: 0)
             #expect(caughtUp, "the projection has read every event")
             let ledger = DeliveryLedger(client: database.client)
             #expect(try await ledger.projected(past: last))

@@ -57,7 +57,7 @@ extension HubSpotSync {
         }
         await upsert(upserts, into: &round)
         try await ledger.finish(
-            kind: "company", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner, holder: claimToken,
+            kind: .company, outcomes: round.outcomes, events: round.events, owner: configuration.owner, holder: claimToken,
             store: store)
         if let error = round.lastError { await record(error: error) }
         return claimed.count
@@ -116,7 +116,7 @@ extension HubSpotSync {
             await record(error: Self.reason(error))
         }
         try await ledger.finish(
-            kind: "association", destination: "hubspot", outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,
+            kind: .association, outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,
             store: store)
         return claimed.count
     }

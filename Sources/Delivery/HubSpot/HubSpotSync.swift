@@ -137,7 +137,7 @@ public struct HubSpotSync: Service {
         var round = Round()
         await push(claimed, into: &round)
         try await ledger.finish(
-            kind: "contact", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: configuration.owner, holder: claimToken,
+            kind: .contact, outcomes: round.outcomes, events: round.events, owner: configuration.owner, holder: claimToken,
             store: store)
         if let error = round.lastError { await record(error: error) } else { await record(error: nil) }
         return claimed.count
@@ -194,7 +194,7 @@ public struct HubSpotSync: Service {
         var emails: Set<String> = []
         // Erased since they were claimed (`hubsignal erase`, a privacy deletion deletes their sync_status rows): not
         // pushed. If the check itself fails, they are pushed as before (recording the outcome needs the database anyway).
-        let erased = (try? await ledger.erasedContacts(claimed.map(\.contactID), destination: "hubspot")) ?? []
+        let erased = (try? await ledger.erasedContacts(claimed.map(\.contactID), destination: .hubspot)) ?? []
         for contact in claimed {
             if erased.contains(contact.contactID) {
                 round.outcomes[contact.contactID] = .done(desiredHash: contact.desiredHash)
@@ -442,7 +442,7 @@ public struct HubSpotSync: Service {
     private func outcomes(_ target: Target, _ outcome: String) -> Counter {
         Counter(
             label: "hubsignal_delivery_objects_total",
-            dimensions: [("destination", "hubspot"), ("object", target.objectType), ("outcome", outcome)])
+            dimensions: [("destination", Destination.hubspot.rawValue), ("object", target.objectType), ("outcome", outcome)])
     }
 
     /// A result event; its idempotency key derives from what caused it (the object's last change and its desired
@@ -480,7 +480,7 @@ public struct HubSpotSync: Service {
         var object: [String: JSONValue] = ["limit": .int(Int64(budget.limit)), "remaining": .int(Int64(budget.remaining))]
         if let daily = budget.dailyRemaining { object["dailyRemaining"] = .int(Int64(daily)) }
         if let until = budget.dailyExhaustedUntil { object["dailyExhaustedUntil"] = .string(ISO8601Timestamp.format(until)) }
-        if let failure = await ledger.recordWorker(destination: "hubspot", worker: configuration.owner, budget: object, error: error) {
+        if let failure = await ledger.recordWorker(destination: .hubspot, worker: configuration.owner, budget: object, error: error) {
             logger.debug("could not record the worker's status", metadata: ["error": "\(failure)"])
         }
     }

@@ -23,59 +23,39 @@ extension DeliveryLedger {
     public func claimHubSpotCompanies(
         limit: Int, linger: Duration, lease: Duration, owner: String, holder: Int64? = nil
     ) async throws -> [ClaimedCompany] {
+        let rule = ClaimRule.dueOrChanged()
+        let lingered: PQQuery = "(\(fragment: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))"
+        let candidates: PQQuery = """
+            SELECT company_id AS object_key, desired_hash FROM (
+                SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text) AS desired_hash
+                FROM companies co
+                LEFT JOIN LATERAL (
+                    SELECT * FROM deliveries d
+                    WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.company) AND d.object_key = co.company_id
+                    OFFSET 0
+                ) d ON true
+                WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
+                  AND co.last_seen_at <= \(fragment: lingered)
+                  AND (d.object_key IS NULL OR \(fragment: rule.allows("d", desiredHash: "md5(co.hubspot_properties::text)")))
+                UNION ALL
+                -- Not pending by the read model, but a retry is due or a dead worker's lease expired: the outcome
+                -- of an earlier attempt is unknown, so the desired values go out again.
+                SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text)
+                FROM deliveries d
+                JOIN companies co ON co.company_id = d.object_key
+                WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.company)
+                  AND \(fragment: ClaimRule.due.allows("d", desiredHash: ""))
+                  AND NOT co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
+                  AND co.last_seen_at <= \(fragment: lingered)
+            ) due
+            ORDER BY last_seen_at
+            LIMIT \(Int64(limit))
+            """
         // Planned for its values each time: a cached generic plan of this statement was far slower.
-        let statement: PQQuery =
-            """
-            WITH candidates AS (
-                SELECT * FROM (
-                    SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text) AS desired_hash
-                    FROM companies co
-                    LEFT JOIN LATERAL (
-                        SELECT * FROM deliveries d
-                        WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
-                        OFFSET 0
-                    ) d ON true
-                    WHERE co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
-                      AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
-                      AND (d.object_key IS NULL
-                           OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
-                           OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM md5(co.hubspot_properties::text)))
-                    UNION ALL
-                    -- Not pending by the read model, but a retry is due or a dead worker's lease expired: the outcome
-                    -- of an earlier attempt is unknown, so the desired values go out again.
-                    SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text)
-                    FROM deliveries d
-                    JOIN companies co ON co.company_id = d.object_key
-                    WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.state = 'queued'
-                      AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
-                      AND NOT co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
-                      AND co.last_seen_at <= (\(unsafeRaw: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))
-                ) due
-                ORDER BY last_seen_at
-                LIMIT \(Int64(limit))
-            )
-            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
-                leased_until, lease_owner, holder, updated_at)
-            SELECT 'hubspot', 'company', company_id, 'queued', desired_hash, 0, now(),
-                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
-            FROM candidates
-            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                    holder = EXCLUDED.holder,
-                    attempts = CASE WHEN d.state <> 'queued' THEN 0
-                                    WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
-                    updated_at = now()
-                WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
-                   OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
-            RETURNING object_key, attempts
-            """
-        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_companies")
+        let statement = Self.claimStatement(candidates, kind: .company, rule: rule, lease: lease, owner: owner, holder: holder)
+        let claimed = try await claim(statement.planEachTime(), name: "delivery.claim_hubspot_companies")
         guard !claimed.isEmpty else { return [] }
-        var attempts: [String: Int] = [:]
-        for row in claimed {
-            let (key, count) = try row.decode((String, Int32).self)
-            attempts[key] = Int(count)
-        }
+        let attempts = Dictionary(claimed.map { ($0.key, $0.attempts) }, uniquingKeysWith: { first, _ in first })
         let rows = try await client.query(
             """
             SELECT co.company_id, co.group_id, co.domain, co.hubspot_company_id, co.updated_position, co.hubspot_properties,
@@ -83,7 +63,7 @@ extension DeliveryLedger {
             FROM companies co
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
-                WHERE d.destination = 'hubspot' AND d.object_kind = 'company' AND d.object_key = co.company_id
+                WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.company) AND d.object_key = co.company_id
                 OFFSET 0
             ) d ON true
             WHERE co.company_id = ANY(\(Array(attempts.keys))::text[])
@@ -100,7 +80,7 @@ extension DeliveryLedger {
                     desired: Self.object(desired), acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash,
                     attempts: attempts[id] ?? 0))
         }
-        try await forget(kind: "company", Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
+        try await forget(.company, Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
         return companies
     }
 
@@ -126,44 +106,25 @@ extension DeliveryLedger {
     public func claimHubSpotAssociations(
         limit: Int, lease: Duration, owner: String, holder: Int64? = nil
     ) async throws -> [ClaimedAssociation] {
-        // Planned for its values each time: a cached generic plan of this statement was far slower.
-        let statement: PQQuery =
+        let rule = ClaimRule.dueOrChanged()
+        let candidates: PQQuery = """
+            SELECT cc.contact_id || ' ' || cc.company_id AS object_key,
+                   md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id) AS desired_hash
+            FROM contact_companies cc
+            JOIN contacts c ON c.contact_id = cc.contact_id
+            JOIN companies co ON co.company_id = cc.company_id
+            LEFT JOIN LATERAL (
+                SELECT * FROM deliveries d
+                WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.association)
+                  AND d.object_key = cc.contact_id || ' ' || cc.company_id
+                OFFSET 0
+            ) d ON true
+            WHERE NOT cc.hubspot_associated AND c.hubspot_contact_id IS NOT NULL AND co.hubspot_company_id IS NOT NULL
+              AND (d.object_key IS NULL
+                   OR \(fragment: rule.allows("d", desiredHash: "md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id)")))
+            LIMIT \(Int64(limit))
             """
-            WITH candidates AS (
-                SELECT cc.contact_id || ' ' || cc.company_id AS object_key,
-                       md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id) AS desired_hash
-                FROM contact_companies cc
-                JOIN contacts c ON c.contact_id = cc.contact_id
-                JOIN companies co ON co.company_id = cc.company_id
-                LEFT JOIN LATERAL (
-                    SELECT * FROM deliveries d
-                    WHERE d.destination = 'hubspot' AND d.object_kind = 'association'
-                      AND d.object_key = cc.contact_id || ' ' || cc.company_id
-                    OFFSET 0
-                ) d ON true
-                WHERE NOT cc.hubspot_associated AND c.hubspot_contact_id IS NOT NULL AND co.hubspot_company_id IS NOT NULL
-                  AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
-                       OR (d.state IN ('done', 'dead')
-                           AND d.desired_hash IS DISTINCT FROM md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id)))
-                LIMIT \(Int64(limit))
-            ), claimed AS (
-                INSERT INTO deliveries AS d (destination, object_kind, object_key, state, desired_hash, attempts, next_attempt_at,
-                    leased_until, lease_owner, holder, updated_at)
-                SELECT 'hubspot', 'association', object_key, 'queued', desired_hash, 0, now(),
-                       now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
-                FROM candidates
-                ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                    SET state = 'queued', leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner,
-                        holder = EXCLUDED.holder,
-                        -- A lapsed claim (lease expired, holder gone) is an attempt whose worker died: it counts.
-                        attempts = CASE WHEN d.state <> 'queued' THEN 0
-                                        WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
-                        updated_at = now()
-                    WHERE (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
-                       OR (d.state IN ('done', 'dead') AND d.desired_hash IS DISTINCT FROM EXCLUDED.desired_hash)
-                RETURNING object_key, attempts
-            )
+        let claimedLinks: PQQuery = """
             SELECT cl.object_key, cl.attempts, cc.contact_id, cc.company_id, co.group_id, c.hubspot_contact_id,
                    co.hubspot_company_id, md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id),
                    NOT EXISTS (SELECT 1 FROM contact_companies x WHERE x.contact_id = cc.contact_id AND x.hubspot_associated)
@@ -172,6 +133,9 @@ extension DeliveryLedger {
             JOIN contacts c ON c.contact_id = cc.contact_id
             JOIN companies co ON co.company_id = cc.company_id
             """
+        // Planned for its values each time: a cached generic plan of this statement was far slower.
+        let statement = Self.claimStatement(
+            candidates, kind: .association, rule: rule, lease: lease, owner: owner, holder: holder, select: claimedLinks)
         let rows = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_associations")
         return try rows.map { row in
             let (key, attempts, contactID, companyID, groupID, hubSpotContactID, hubSpotCompanyID, hash, isFirst) =
@@ -183,11 +147,11 @@ extension DeliveryLedger {
     }
 
     /// Drops claims of objects that vanished between claiming and loading them (merged away, or a rebuild swap).
-    func forget(kind: String, _ keys: Set<String>, owner: String, holder: Int64?, destination: String = "hubspot") async throws {
+    func forget(_ kind: DeliveryKind, _ keys: Set<String>, owner: String, holder: Int64?) async throws {
         guard !keys.isEmpty else { return }
         try await client.execute(
             """
-            DELETE FROM deliveries WHERE destination = \(destination) AND object_kind = \(kind)
+            DELETE FROM deliveries WHERE destination = \(kind.destination) AND object_kind = \(kind)
               AND object_key = ANY(\(Array(keys))::text[]) AND lease_owner = \(owner) AND holder IS NOT DISTINCT FROM \(holder)::int8
             """, name: "delivery.forget_vanished")
     }

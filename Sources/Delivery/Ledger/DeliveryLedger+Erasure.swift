@@ -1,9 +1,10 @@
+import Domain
 import PQ
 
 extension DeliveryLedger {
     /// Which of these contacts have no `sync_status` row at `destination` any more: an erasure deletes them (and the
     /// projection, once it applies the erasure), so a worker that claimed them before does not push them.
-    func erasedContacts(_ contactIDs: [String], destination: String) async throws -> Set<String> {
+    func erasedContacts(_ contactIDs: [String], destination: Destination) async throws -> Set<String> {
         let rows = try await client.query(
             """
             SELECT id FROM unnest(\(contactIDs)::text[]) AS c(id)

@@ -38,37 +38,22 @@ extension DeliveryLedger {
     ///
     /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
     public func claimHubSpotEvents(limit: Int, lease: Duration, owner: String, holder: Int64? = nil) async throws -> [ClaimedEvent] {
+        let candidates: PQQuery = """
+            SELECT o.delivery_key AS object_key, d.leased_until IS NOT NULL AS lost
+            FROM hubspot_event_outbox o
+            LEFT JOIN LATERAL (
+                SELECT * FROM deliveries d
+                WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.event) AND d.object_key = o.delivery_key
+                OFFSET 0
+            ) d ON true
+            WHERE d.object_key IS NULL OR \(fragment: ClaimRule.due.allows("d", desiredHash: ""))
+            ORDER BY o.position, o.rule
+            LIMIT \(Int64(limit))
+            """
         // Planned for its values each time: a cached generic plan of this statement was far slower.
-        let statement: PQQuery =
-            """
-            WITH candidates AS (
-                SELECT o.delivery_key AS object_key, d.leased_until IS NOT NULL AS lost
-                FROM hubspot_event_outbox o
-                LEFT JOIN LATERAL (
-                    SELECT * FROM deliveries d
-                    WHERE d.destination = 'hubspot' AND d.object_kind = 'event' AND d.object_key = o.delivery_key
-                    OFFSET 0
-                ) d ON true
-                WHERE d.object_key IS NULL
-                   OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d")))
-                ORDER BY o.position, o.rule
-                LIMIT \(Int64(limit))
-            ), claimed AS (
-            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, attempts, next_attempt_at, leased_until,
-                lease_owner, holder, updated_at)
-            SELECT 'hubspot', 'event', object_key, 'queued', 0, now(), now() + make_interval(secs => \(Self.seconds(lease))),
-                   \(owner), \(holder)::int8, now()
-            FROM candidates
-            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, holder = EXCLUDED.holder,
-                    -- A lapsed claim is an attempt whose worker died: it counts, and its outcome is unknown.
-                    attempts = CASE WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
-                    updated_at = now()
-                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
-            RETURNING object_key, attempts
-            )
-            SELECT cl.object_key, cl.attempts, ca.lost FROM claimed cl JOIN candidates ca USING (object_key)
-            """
+        let statement = Self.claimStatement(
+            candidates, kind: .event, rule: .due, lease: lease, owner: owner, holder: holder,
+            select: "SELECT cl.object_key, cl.attempts, ca.lost FROM claimed cl JOIN candidates ca USING (object_key)")
         let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_hubspot_events")
         guard !claimed.isEmpty else { return [] }
         var attempts: [String: Int] = [:]
@@ -138,11 +123,11 @@ extension DeliveryLedger {
                     "DELETE FROM hubspot_event_outbox WHERE delivery_key = ANY(\(done)::text[])", name: "delivery.events_sent")
                 try await connection.execute(
                     """
-                    DELETE FROM deliveries WHERE destination = 'hubspot' AND object_kind = 'event'
+                    DELETE FROM deliveries WHERE destination = \(Destination.hubspot) AND object_kind = \(DeliveryKind.event)
                       AND object_key = ANY(\(done)::text[])
                     """, name: "delivery.events_sent_ledger")
             }
-            try await record(pending, kind: "event", destination: "hubspot", owner: owner, holder: holder, on: connection)
+            try await record(pending, kind: .event, owner: owner, holder: holder, on: connection)
         }
     }
 }

@@ -23,41 +23,22 @@ extension DeliveryLedger {
     /// Claims up to `limit` queued notifications of `app` that no live claim or backoff holds, oldest first. Taking
     /// over a lapsed claim (its worker died, or its lease expired) counts as an attempt: its outcome is unknown.
     func claimNotifications(app: String, limit: Int, lease: Duration, owner: String, holder: Int64?) async throws -> [ClaimedNotification] {
-        let statement: PQQuery =
+        let candidates: PQQuery = """
+            SELECT o.callback_id AS object_key FROM onesignal_outbox o
+            LEFT JOIN LATERAL (
+                SELECT * FROM deliveries d
+                WHERE d.destination = \(Destination.onesignal) AND d.object_kind = \(DeliveryKind.notification)
+                  AND d.object_key = o.callback_id
+                OFFSET 0
+            ) d ON true
+            WHERE o.app = \(app) AND (d.object_key IS NULL OR \(fragment: ClaimRule.due.allows("d", desiredHash: "")))
+            ORDER BY o.position
+            LIMIT \(Int64(limit))
             """
-            WITH candidates AS (
-                SELECT o.callback_id FROM onesignal_outbox o
-                LEFT JOIN LATERAL (
-                    SELECT * FROM deliveries d
-                    WHERE d.destination = 'onesignal' AND d.object_kind = 'notification' AND d.object_key = o.callback_id
-                    OFFSET 0
-                ) d ON true
-                WHERE o.app = \(app)
-                  AND (d.object_key IS NULL
-                       OR (d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))))
-                ORDER BY o.position
-                LIMIT \(Int64(limit))
-            )
-            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, attempts, next_attempt_at, leased_until,
-                lease_owner, holder, updated_at)
-            SELECT 'onesignal', 'notification', callback_id, 'queued', 0, now(),
-                   now() + make_interval(secs => \(Self.seconds(lease))), \(owner), \(holder)::int8, now()
-            FROM candidates
-            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, holder = EXCLUDED.holder,
-                    -- A lapsed claim is an attempt whose worker died: it counts, and its outcome is unknown.
-                    attempts = CASE WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
-                    updated_at = now()
-                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: Self.claimLapsed("d"))
-            RETURNING object_key, attempts
-            """
-        let claimed = try await client.query(statement.planEachTime(), name: "delivery.claim_onesignal_notifications")
+        let statement = Self.claimStatement(candidates, kind: .notification, rule: .due, lease: lease, owner: owner, holder: holder)
+        let claimed = try await claim(statement.planEachTime(), name: "delivery.claim_onesignal_notifications")
         guard !claimed.isEmpty else { return [] }
-        var attempts: [String: Int] = [:]
-        for row in claimed {
-            let (key, count) = try row.decode((String, Int32).self)
-            attempts[key] = Int(count)
-        }
+        let attempts = Dictionary(claimed.map { ($0.key, $0.attempts) }, uniquingKeysWith: { first, _ in first })
         let rows = try await client.query(
             """
             SELECT callback_id, position, hubspot_object_id, external_id, email, request, result, received_at
@@ -128,7 +109,7 @@ extension DeliveryLedger {
         }
         try await client.withTransaction { connection in
             if !events.isEmpty { _ = try await store.append(events, on: connection) }
-            try await record(outcomes, kind: "notification", destination: "onesignal", owner: owner, holder: holder, on: connection)
+            try await record(outcomes, kind: .notification, owner: owner, holder: holder, on: connection)
             if !done.isEmpty {
                 try await connection.execute(
                     "DELETE FROM onesignal_outbox WHERE callback_id = ANY(\(done)::text[])", name: "delivery.notifications_done")

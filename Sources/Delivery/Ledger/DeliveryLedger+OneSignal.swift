@@ -25,16 +25,15 @@ extension DeliveryLedger {
     /// `linger`, and not pushed within `spacing` (OneSignal allows one write per second per user: a contact that keeps
     /// changing is pushed at most once per `spacing`, with everything that changed meanwhile).
     ///
-    /// Each app has its own ledger rows (`object_kind` `user:<app>`): its own leases, retries and dead letters.
+    /// Each app has its own ledger rows (``DeliveryKind/user(app:)``): its own leases, retries and dead letters.
     ///
     /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
     public func claimOneSignalUsers(
         app: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String, holder: Int64? = nil
     ) async throws -> [ClaimedUser] {
-        let kind = Self.userKind(app: app)
+        let kind = DeliveryKind.user(app: app)
         let attempts = try await claimContacts(
-            destination: "onesignal", app: app, kind: kind, limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner,
-            holder: holder)
+            kind: kind, app: app, limit: limit, linger: linger, spacing: spacing, lease: lease, owner: owner, holder: holder)
         guard !attempts.isEmpty else { return [] }
         let rows = try await client.query(
             """
@@ -43,10 +42,10 @@ extension DeliveryLedger {
             FROM sync_status s JOIN contacts c ON c.contact_id = s.contact_id
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
-                WHERE d.destination = 'onesignal' AND d.object_kind = \(kind) AND d.object_key = s.contact_id
+                WHERE d.destination = \(Destination.onesignal) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
                 OFFSET 0
             ) d ON true
-            WHERE s.destination = 'onesignal' AND s.app = \(app) AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
+            WHERE s.destination = \(Destination.onesignal) AND s.app = \(app) AND s.contact_id = ANY(\(Array(attempts.keys))::text[])
             ORDER BY s.updated_at
             """, name: "delivery.load_onesignal_users")
         var users: [ClaimedUser] = []
@@ -60,10 +59,7 @@ extension DeliveryLedger {
                     contactID: id, userID: userID, email: email, updatedPosition: position, desired: Self.object(desired),
                     acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0))
         }
-        try await forget(kind: kind, Set(attempts.keys).subtracting(found), owner: owner, holder: holder, destination: "onesignal")
+        try await forget(kind, Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
         return users
     }
-
-    /// The ledger's `object_kind` of a OneSignal app's users.
-    public static func userKind(app: String) -> String { "user:\(app)" }
 }

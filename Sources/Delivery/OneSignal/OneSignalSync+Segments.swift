@@ -13,35 +13,23 @@ extension OneSignalSync {
     /// many audiences were claimed.
     func pushSegments() async throws -> Int {
         guard mapping.audiences.oneSignalSegments else { return 0 }
-        let kind = "segment:\(configuration.app)"
-        let claimed = try await database.query(
+        let kind = DeliveryKind.segment(app: configuration.app)
+        let candidates: PQQuery = """
+            SELECT DISTINCT a.audience AS object_key FROM audience_memberships a
+            WHERE a.is_member AND NOT EXISTS (
+                SELECT 1 FROM deliveries d
+                WHERE d.destination = \(kind.destination) AND d.object_kind = \(kind) AND d.object_key = a.audience
+                  AND NOT \(fragment: DeliveryLedger.ClaimRule.due.allows("d", desiredHash: "")))
+            LIMIT 20
             """
-            WITH candidates AS (
-                SELECT DISTINCT a.audience FROM audience_memberships a
-                WHERE a.is_member AND NOT EXISTS (
-                    SELECT 1 FROM deliveries d
-                    WHERE d.destination = 'onesignal' AND d.object_kind = \(kind) AND d.object_key = a.audience
-                      AND (d.state IN ('done', 'dead') OR d.next_attempt_at > now()
-                           OR NOT \(unsafeRaw: DeliveryLedger.claimLapsed("d"))))
-                LIMIT 20
-            )
-            INSERT INTO deliveries AS d (destination, object_kind, object_key, state, next_attempt_at, leased_until, lease_owner,
-                holder)
-            SELECT 'onesignal', \(kind), audience, 'queued', now(), now() + make_interval(secs => \(DeliveryLedger.seconds(configuration.lease))),
-                   \(configuration.owner), \(claimToken)::int8
-            FROM candidates
-            ON CONFLICT (destination, object_kind, object_key) DO UPDATE
-                SET leased_until = EXCLUDED.leased_until, lease_owner = EXCLUDED.lease_owner, holder = EXCLUDED.holder,
-                    attempts = CASE WHEN d.leased_until IS NOT NULL THEN greatest(d.attempts, 0) + 1 ELSE d.attempts END,
-                    updated_at = now()
-                WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND \(unsafeRaw: DeliveryLedger.claimLapsed("d"))
-            RETURNING object_key, attempts
-            """, name: "delivery.claim_onesignal_segments")
+        let claimed = try await ledger.claim(
+            DeliveryLedger.claimStatement(
+                candidates, kind: kind, rule: .due, lease: configuration.lease, owner: configuration.owner, holder: claimToken),
+            name: "delivery.claim_onesignal_segments")
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
-        for row in claimed {
-            let (audience, attempts) = try row.decode((String, Int32).self)
+        for (audience, attempts) in claimed {
             let tag = mapping.audiences.oneSignalTag(forAudience: audience)
             var payload: [String: JSONValue] = ["app": .string(configuration.app), "audience": .string(audience), "tag": .string(tag)]
             do {
@@ -53,7 +41,7 @@ extension OneSignalSync {
                 continue
             } catch {
                 outcomes[audience] = .retry(
-                    after: configuration.retry.delay(afterAttempts: Int(attempts) + 1, atLeast: (error as? OneSignalError)?.retryAfter),
+                    after: configuration.retry.delay(afterAttempts: attempts + 1, atLeast: (error as? OneSignalError)?.retryAfter),
                     reason: "\(error)")
                 continue
             }
@@ -64,7 +52,7 @@ extension OneSignalSync {
                     idempotencyKey: "\(EventType.oneSignalSegmentCreated):\(configuration.app):\(audience)", payload: payload))
         }
         try await ledger.finish(
-            kind: kind, destination: "onesignal", outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,
+            kind: kind, outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,
             store: store)
         return claimed.count
     }

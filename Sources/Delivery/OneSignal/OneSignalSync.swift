@@ -159,7 +159,7 @@ public struct OneSignalSync: Service {
             }
         }
         try await ledger.finish(
-            kind: DeliveryLedger.userKind(app: configuration.app), destination: "onesignal", outcomes: outcomes, events: events,
+            kind: .user(app: configuration.app), outcomes: outcomes, events: events,
             owner: configuration.owner, holder: claimToken, store: store)
         await record(error: lastError)
         return claimed.count
@@ -305,7 +305,7 @@ public struct OneSignalSync: Service {
     }
 
     private func counter(_ outcome: String) -> Counter {
-        Counter(label: "hubsignal_delivery_objects_total", dimensions: [("destination", "onesignal"), ("object", "users"), ("outcome", outcome)])
+        Counter(label: "hubsignal_delivery_objects_total", dimensions: [("destination", Destination.onesignal.rawValue), ("object", "users"), ("outcome", outcome)])
     }
 
     /// A result event; its idempotency key derives from what caused it (the contact's last change and its desired
@@ -342,7 +342,7 @@ public struct OneSignalSync: Service {
             "userWritesAvailable": .int(Int64(users.available)), "notificationsAvailable": .int(Int64(sends.available)),
             "paused": .bool(users.paused || sends.paused),
         ]
-        if let failure = await ledger.recordWorker(destination: "onesignal", worker: workerName, budget: budget, error: error) {
+        if let failure = await ledger.recordWorker(destination: .onesignal, worker: workerName, budget: budget, error: error) {
             logger.debug("could not record the worker's status", metadata: ["error": "\(failure)"])
         }
     }
