@@ -49,12 +49,22 @@ public struct ConfigurationCheck: Sendable {
     /// Runs every check; never throws (each failure is a finding).
     public func run() async -> [Finding] {
         var findings: [Finding] = []
+        findings += environment()
         findings += await database()
         findings.append(mapping())
         findings += inbound()
         findings += await hubSpot()
         findings += await oneSignal()
         return findings
+    }
+
+    /// A warning per variable named like HubSignal's that HubSignal does not read (most likely a typo); none when there
+    /// is no such variable.
+    func environment() -> [Finding] {
+        configuration.unknownVariables.map { name in
+            let hint = EnvironmentVariable.closest(to: name).map { " (did you mean \($0.name)?)" } ?? ""
+            return Finding(level: .warning, subject: "environment", message: "\(name) is set, but HubSignal reads no such variable\(hint)")
+        }
     }
 
     func database() async -> [Finding] {

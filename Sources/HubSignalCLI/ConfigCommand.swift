@@ -6,7 +6,28 @@ import Logging
 /// `hubsignal config …`.
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Check HubSignal's configuration.", subcommands: [ConfigCheck.self])
+        commandName: "config", abstract: "Check HubSignal's configuration, or list the variables it reads.",
+        subcommands: [ConfigCheck.self, ConfigVariables.self])
+}
+
+/// `hubsignal config variables`: every environment variable HubSignal reads, with its default.
+struct ConfigVariables: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "variables",
+        abstract: "List every environment variable HubSignal reads, with its meaning and default.",
+        discussion: "With --markdown it prints docs/configuration.md, which is generated from the same list.")
+
+    @Flag(help: "Print the Markdown document (docs/configuration.md).") var markdown = false
+
+    func run() throws {
+        if markdown {
+            print(EnvironmentVariable.markdownDocument, terminator: "")
+        } else {
+            print("The service:\n" + EnvironmentVariable.help([.service]))
+            print("\nhubsignal hubspot install-actions:\n" + EnvironmentVariable.help([.hubSpotApp]))
+            print("\nDevelopment and tests:\n" + EnvironmentVariable.help([.development]))
+        }
+    }
 }
 
 /// `hubsignal config check`: reads the configuration as `serve` does and tries every part of it.

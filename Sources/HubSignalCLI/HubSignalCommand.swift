@@ -66,38 +66,8 @@ func fail(_ error: any Error) -> ExitCode {
     return ExitCode.failure
 }
 
-/// The environment variables `serve` and `dev` read, for `--help`.
-let environmentHelp = """
-    Environment variables:
-      DATABASE_URL                  libpq connection string or URI (required for serve; dev starts its own)
-      HUBSIGNAL_HOST / HUBSIGNAL_PORT   where HTTP listens (default 127.0.0.1 / 8080)
-      HUBSIGNAL_ADMIN_HOST / HUBSIGNAL_ADMIN_PORT   where /metrics, /readyz and /healthz listen (default 127.0.0.1 / 9090)
-      HUBSIGNAL_WRITE_KEYS          comma-separated write keys for the Segment-compatible API (default: none, refuses all)
-      HUBSIGNAL_PUBLIC_URL          external base URL HubSpot calls; signatures cover the full URI (default: none, HubSpot refused)
-      HUBSPOT_CLIENT_SECRET         verifies HubSpot webhook and workflow-action signatures (default: none, refuses all)
-      ONESIGNAL_WEBHOOK_SECRET      secret OneSignal event streams send as Authorization: Bearer (default: none, refuses all)
-      HUBSIGNAL_HTTP_IDLE_TIMEOUT_SECONDS  a connection with no request arriving is closed after this long (default 75)
-      HUBSIGNAL_HTTP_REQUEST_TIMEOUT_SECONDS  a request whose head and body take longer to arrive is dropped (default 30)
-      HUBSIGNAL_HTTP_MAX_CONCURRENT_REQUESTS  requests handled at once; beyond it 503 + Retry-After (default 256)
-      HUBSIGNAL_DB_MAX_CONNECTIONS  PostgreSQL pool size (default 10)
-      HUBSIGNAL_MIGRATIONS_DIR      folder of the NNNN_name.sql files (default ./migrations, then share/hubsignal/migrations)
-      HUBSIGNAL_MAPPING             the YAML mapping file (default hubsignal.yaml; built-in defaults when that file is absent)
-      HUBSIGNAL_AUTO_REBUILD        rebuild projections on start when the mapping changed (default true)
-      HUBSPOT_ACCESS_TOKEN          private-app token HubSignal writes to HubSpot with (default: none, HubSpot sync off)
-      HUBSPOT_BASE_URL              HubSpot's API (default https://api.hubapi.com; a sandbox in tests and dev)
-      HUBSPOT_RATE_LIMIT            requests per 10 s HubSignal allows itself (default 100)
-      HUBSPOT_PORTAL_ID             the HubSpot account (Hub ID): the only portal whose webhooks and workflow actions are
-                                    accepted, and behavioral event names pe<id>_… (default: none, HubSpot refused, none sent)
-      ONESIGNAL_APP_ID, ONESIGNAL_API_KEY   the OneSignal app and its REST API key (default: none, OneSignal sync off)
-      ONESIGNAL_BASE_URL            OneSignal's API (default https://api.onesignal.com; a sandbox in tests and dev)
-      HUBSIGNAL_CONFIG              YAML file listing several OneSignal apps (onesignal_apps; replaces ONESIGNAL_APP_ID)
-      HUBSIGNAL_SYNC_LINGER_MS      a contact is pushed once unchanged this long (coalescing; default 1000)
-      HUBSIGNAL_SYNC_LEASE_SECONDS  how long a hung worker holds claimed work before another process may take it (default 120)
-      HUBSIGNAL_DESTINATION_TIMEOUT_SECONDS  a HubSpot or OneSignal request failing after this long is retried (default 30)
-      HUBSIGNAL_WORKER_ID           this process's name in the delivery ledger and status (default host-pid)
-      HUBSIGNAL_LOG_LEVEL           trace, debug, info, notice, warning, error, critical (default info)
-      HUBSIGNAL_LOG_FORMAT          text or json (default text)
-    """
+/// The environment variables `serve`, `dev` and the other service commands read, for `--help`.
+let environmentHelp = EnvironmentVariable.serviceHelp
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
