@@ -1,19 +1,19 @@
 import Foundation
 import PQ
 
-/// The least-privileged role `serve` runs as, created with exactly the grant statements of the README's Security section.
+/// The least-privileged role `serve` runs as, created with exactly the grant statements of docs/security.md.
 public enum ServiceRole {
-    /// The README's grant statements (Security, "Privileges": the first `sql` block after it) for the role
+    /// The documented grant statements (docs/security.md, "Privileges": the first `sql` block after it) for the role
     /// `hubsignal_service`, without comments, the `CREATE ROLE` itself and the owner's membership in the role (the
-    /// tests' owner is a superuser). The tests run exactly these, so the README cannot promise grants that do not work.
+    /// tests' owner is a superuser). The tests run exactly these, so the docs cannot promise grants that do not work.
     public static func documentedGrants() throws -> [String] {
-        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
-        let text = try String(contentsOf: readme, encoding: .utf8)
+        let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/security.md")
+        let text = try String(contentsOf: document, encoding: .utf8)
         guard let privileges = text.range(of: "**Privileges.**"),
             let open = text.range(of: "```sql\n", range: privileges.upperBound..<text.endIndex),
             let close = text.range(of: "```", range: open.upperBound..<text.endIndex)
         else {
-            throw TestPostgresError("README.md has no sql block after **Privileges.** (Security)")
+            throw TestPostgresError("docs/security.md has no sql block after **Privileges.**")
         }
         let sql = text[open.upperBound..<close.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
             .map { line in line.range(of: "--").map { String(line[..<$0.lowerBound]) } ?? String(line) }
@@ -23,7 +23,7 @@ public enum ServiceRole {
             .filter { !$0.isEmpty && !$0.hasPrefix("CREATE ROLE ") && !$0.hasPrefix("GRANT hubsignal_service TO ") }
     }
 
-    /// Creates a login role with the README's grants (``documentedGrants()``) on `database` and a client connected as it.
+    /// Creates a login role with the documented grants (``documentedGrants()``) on `database` and a client connected as it.
     public static func create(in database: TestDatabase, maximumConnections: Int = 8) async throws -> (role: String, client: PQClient) {
         let role = "hs_service_" + UUID().uuidString.prefix(8).lowercased()
         try await database.client.execute("CREATE ROLE \(identifier: role) LOGIN")

@@ -39,9 +39,9 @@ import Testing
         #expect(event.occurredAt == Date(timeIntervalSince1970: 1_708_559_115.228))
     }
 
-    @Test("the README shows the shipped template")
-    func readmeShowsTheTemplate() throws {
-        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.contains(try Self.template().trimmingCharacters(in: .whitespacesAndNewlines)))
+    @Test("the HTTP API docs show the shipped template")
+    func httpAPIDocsShowTheTemplate() throws {
+        let docs = try String(contentsOf: Self.root.appendingPathComponent("docs/http-api.md"), encoding: .utf8)
+        #expect(docs.contains(try Self.template().trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 }

@@ -52,15 +52,11 @@ import Yams
         return try #require(objects.first)
     }
 
-    /// The variables README's configuration table documents (`| \`NAME\` |` rows, several names per row too), and
-    /// `DATABASE_URL`.
+    /// The variables docs/configuration.md documents (`| \`NAME\` |` rows of its tables, several names per row too),
+    /// and `DATABASE_URL`.
     static func documentedVariables() throws -> Set<String> {
-        let readme = try text("README.md")
-        let start = try #require(readme.range(of: "\n## Configuration\n"))
-        let section = readme[start.upperBound...]
-        let end = section.range(of: "\n## ")?.lowerBound ?? section.endIndex
         var names: Set<String> = ["DATABASE_URL"]
-        for line in section[..<end].split(separator: "\n") where line.hasPrefix("| `") {
+        for line in try text("docs/configuration.md").split(separator: "\n") where line.hasPrefix("| `") {
             let firstCell = line.dropFirst(2).prefix { $0 != "|" }
             for (index, part) in firstCell.split(separator: "`", omittingEmptySubsequences: false).enumerated() where index % 2 == 1 {
                 if part.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) { names.insert(String(part)) }
@@ -281,7 +277,7 @@ import Yams
         }
         #expect(used.count > 30)
         for (file, name) in used {
-            #expect(documented.contains(name), "\(file) sets \(name), which README's configuration table does not document")
+            #expect(documented.contains(name), "\(file) sets \(name), which docs/configuration.md does not document")
         }
         #expect(used.contains { $0.file == "deploy/Dockerfile" && $0.name == "HUBSIGNAL_HOST" })
     }
@@ -459,19 +455,17 @@ import Yams
         for entry in [".build*", ".hubsignal", ".git"] { #expect(ignored.contains(entry), ".dockerignore lacks \(entry)") }
     }
 
-    // MARK: - README
+    // MARK: - Docs
 
-    @Test func readmeExplainsEveryDeployFile() throws {
-        let readme = try Self.text("README.md")
-        let start = try #require(readme.range(of: "\n## Deploying\n"))
-        let operations = try #require(readme.range(of: "\n## Operations\n"))
-        #expect(operations.lowerBound < start.lowerBound, "Deploying comes after Operations")
-        let rest = readme[start.upperBound...]
+    @Test func operationsDocsExplainEveryDeployFile() throws {
+        let operations = try Self.text("docs/operations.md")
+        let start = try #require(operations.range(of: "\n## Deploying\n"))
+        let rest = operations[start.upperBound...]
         let section = rest[..<(rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex)]
         for file in try Self.yamlFiles() + ["deploy/Dockerfile", "deploy/systemd/hubsignal.service", "deploy/.env.example"]
         where !file.hasPrefix("deploy/hubspot/") && !file.hasPrefix("deploy/onesignal/") {
             let name = file.split(separator: "/").last.map(String.init) ?? file
-            #expect(section.contains(name), "README's Deploying section does not mention \(file)")
+            #expect(section.contains(name), "docs/operations.md's Deploying section does not mention \(file)")
         }
     }
 }

@@ -6,22 +6,81 @@ import PQ
 import TestSupport
 import Testing
 
-/// The SQL examples of the README's "Query it with SQL" section run as written against a populated read model.
-@Suite struct ReadmeQueriesTests {
-    static func examples() throws -> [String] {
-        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
-        let text = try String(contentsOf: readme, encoding: .utf8)
-        guard let start = text.range(of: "<!-- sql-examples:start -->"), let end = text.range(of: "<!-- sql-examples:end -->") else {
-            throw ProjectionError("README.md has no sql-examples markers")
-        }
-        return text[start.upperBound..<end.lowerBound].components(separatedBy: "```sql\n").dropFirst().map {
-            $0.components(separatedBy: "```")[0]
-        }
+/// Every SQL example of the documentation (README.md and docs/*.md) runs as written against a populated read model;
+/// the examples of docs/read-models.md ("Query it with SQL") also return what they promise.
+@Suite struct DocsQueriesTests {
+    /// The repository's root folder.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL
+
+    /// README.md and every Markdown file under docs/, relative to the root.
+    static func documents() throws -> [String] {
+        let docs = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") }.sorted().map { "docs/" + $0 }
+        return ["README.md"] + docs
     }
 
-    @Test func everyExampleRunsAndTheFirstFindsTheRightContacts() async throws {
-        let examples = try Self.examples()
+    /// The ```sql blocks of `text` (fences may be indented, as in a list item), in order.
+    static func sqlBlocks(_ text: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.drop { $0 == " " }
+            if current == nil {
+                if trimmed == "```sql" { current = [] }
+            } else if trimmed.hasPrefix("```") {
+                blocks.append(current!.map { $0.drop { $0 == " " } }.joined(separator: "\n"))
+                current = nil
+            } else {
+                current!.append(line)
+            }
+        }
+        return blocks
+    }
+
+    /// The blocks between `<!-- sql-examples:start -->` and `<!-- sql-examples:end -->` in docs/read-models.md.
+    static func readModelExamples() throws -> [String] {
+        let text = try String(contentsOf: root.appendingPathComponent("docs/read-models.md"), encoding: .utf8)
+        guard let start = text.range(of: "<!-- sql-examples:start -->"), let end = text.range(of: "<!-- sql-examples:end -->") else {
+            throw ProjectionError("docs/read-models.md has no sql-examples markers")
+        }
+        return sqlBlocks(String(text[start.upperBound..<end.lowerBound]))
+    }
+
+    /// Every statement of every ```sql block of the documentation, with the file it comes from, except the grant
+    /// statements of the service role, which `ServiceRole.documentedGrants()` runs (ServiceRoleTests).
+    static func documentedStatements() throws -> [(file: String, sql: String)] {
+        var statements: [(file: String, sql: String)] = []
+        var grantBlocks = 0
+        for file in try documents() {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            for block in sqlBlocks(text) {
+                if block.contains("CREATE ROLE hubsignal_service") {
+                    grantBlocks += 1
+                    continue
+                }
+                for statement in block.components(separatedBy: ";\n") {
+                    let sql = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let code = sql.split(separator: "\n").filter { !$0.hasPrefix("--") }
+                    if !code.isEmpty { statements.append((file, sql.hasSuffix(";") ? String(sql.dropLast()) : sql)) }
+                }
+            }
+        }
+        #expect(grantBlocks == 1, "one block of grants (docs/security.md, Privileges) expected, found \(grantBlocks)")
+        return statements
+    }
+
+    @Test func theBlockParserFindsIndentedFencesAndNothingElse() {
+        let text = "intro\n```sql\nSELECT 1\n```\n- item\n\n  ```sql\n  SELECT 2;\n  SELECT 3\n  ```\n```sh\nls\n```\n"
+        #expect(Self.sqlBlocks(text) == ["SELECT 1", "SELECT 2;\nSELECT 3"])
+    }
+
+    @Test func everyDocumentedQueryRunsAndTheReadModelExamplesFindTheRightRows() async throws {
+        let examples = try Self.readModelExamples()
         #expect(examples.count >= 5)
+        let statements = try Self.documentedStatements()
+        // Every read-model example is among them, and so are the sync pages' queries.
+        #expect(statements.count >= examples.count + 3)
+        #expect(Set(statements.map(\.file)).isSuperset(of: ["docs/read-models.md", "docs/hubspot-sync.md", "docs/onesignal-sync.md"]))
         try await TestPostgres.withDatabase { database in
             var log = ProjectionHarness(database)
             log.clock = Date()
@@ -45,7 +104,7 @@ import Testing
             try await log.project()
 
             for (index, sql) in examples.enumerated() {
-                let rows = try await database.client.query(PQQuery(unsafeSQL: sql, name: "readme.example_\(index)"))
+                let rows = try await database.client.query(PQQuery(unsafeSQL: sql, name: "docs.example_\(index)"))
                 if index == 0 {
                     #expect(try rows.map { try $0.decode(String.self, at: 1) } == ["ada@example.com"])
                 }
@@ -53,6 +112,13 @@ import Testing
                     #expect(try rows.map { "\(try $0.decode(String.self, at: 0)):\(try $0.decode(String.self, at: 1))" } == [
                         "anonymous_id:anon-ada", "email:ada@example.com", "user_id:ada",
                     ])
+                }
+            }
+            for (index, statement) in statements.enumerated() {
+                do {
+                    _ = try await database.client.query(PQQuery(unsafeSQL: statement.sql, name: "docs.statement_\(index)"))
+                } catch {
+                    Issue.record("\(statement.file): \(statement.sql)\nfails: \(String(reflecting: error))")
                 }
             }
         }
