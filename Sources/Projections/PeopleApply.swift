@@ -11,50 +11,51 @@ extension PeopleState {
         switch input {
         case .segment(let type, let message, let keys, let traits):
             applySegment(type: type, message: message, keys: keys, traits: traits, event: event, mapping: mapping)
-        case .hubSpotContact(let subscription, let payload):
-            applyHubSpotContact(subscription: subscription, payload: payload, event: event, mapping: mapping)
-        case .hubSpotAction(let action, let payload):
-            guard let objectID = payload["object"]?["objectId"]?.identifierValue else { return }
-            let contactID = resolveContact([.hubSpotID(objectID)], event: event, reason: "hubspot_id")
-            if action == "edit_tags", let inputs = payload["inputFields"]?.objectValue ?? payload["fields"]?.objectValue,
+        case .hubSpotContact(let type, let payload):
+            applyHubSpotContact(type: type, payload: payload, event: event, mapping: mapping)
+        case .hubSpotAction(let type, let payload):
+            let keys = hubSpotActionKeys(payload, type: type)
+            guard !keys.isEmpty else { return }
+            let contactID = resolveContact(keys, event: event, reason: "hubspot_id")
+            if type == .editTags, let inputs = payload["inputFields"]?.objectValue ?? payload["fields"]?.objectValue,
                 let tags = try? HubSpotWorkflowAction.tags(inputs), contacts[resolve(contactID)] != nil
             {
                 let id = resolve(contactID)
                 for (tag, value) in tags { contacts[id]?.oneSignalEventTags[tag] = value.map(JSONValue.string) ?? .null }
                 dirtyContacts.insert(id)
             }
-            if action == "send_notification" {
+            if type == .sendNotification {
                 activities.append(
                     ActivityRecord(
                         position: event.position, contactID: contactID, app: payload["inputFields"]?["app"]?.stringValue,
-                        notificationID: nil, activity: "requested", channel: "push", kind: "hubspot.action.\(action)",
+                        notificationID: nil, activity: "requested", channel: "push", kind: type.rawValue,
                         occurredAt: event.occurredAt,
                         details: .object(["callbackId": payload["callbackId"] ?? .null, "inputFields": payload["inputFields"] ?? .null])))
             }
             touch(contactID, event: event)
-        case .oneSignalMessage(let kind, let payload):
+        case .oneSignalMessage(_, let kind, let payload):
             applyOneSignal(kind: kind, payload: payload, event: event, mapping: mapping)
-        case .contactSynced(let contactID, let hubSpotID, let properties):
-            guard contacts[resolve(contactID)] != nil else { return }
-            let id = resolve(contactID)
-            attach(.hubSpotID(hubSpotID), to: id, event: event, reason: "hubspot_id")
+        case .contactSynced(let synced):
+            guard contacts[resolve(synced.contactID)] != nil else { return }
+            let id = resolve(synced.contactID)
+            attach(.hubSpotID(synced.hubSpotID), to: id, event: event, reason: "hubspot_id")
             let survivor = resolve(id)
-            contacts[survivor]?.hubSpotContactID = hubSpotID
-            if let properties {
+            contacts[survivor]?.hubSpotContactID = synced.hubSpotID
+            if let properties = synced.properties {
                 contacts[survivor]?.hubSpotAcknowledged = properties
                 contacts[survivor]?.hubSpotFailure = nil
             }
             dirtyContacts.insert(survivor)
-        case .userSynced(let contactID, let tags, let payload):
-            let id = resolve(contactID)
+        case .userSynced(let synced):
+            let id = resolve(synced.contactID)
             guard let contact = contacts[id] else { return }
-            let app = payload["app"]?.stringValue ?? "default"
+            let (app, tags) = (synced.app, synced.tags)
             contacts[id]?.oneSignalAcknowledged[app] = tags
             contacts[id]?.oneSignalFailures[app] = nil
             dirtyContacts.insert(id)
             // The OneSignal user, with its tags as last pushed.
-            let oneSignalID = payload["onesignalId"]?.identifierValue ?? contact.oneSignalID
-            let externalID = payload["externalId"]?.identifierValue ?? contact.userID
+            let oneSignalID = synced.oneSignalID.flatMap { $0.isBlank ? nil : $0 } ?? contact.oneSignalID
+            let externalID = synced.externalID.isBlank ? contact.userID : synced.externalID
             if let userKey = oneSignalID ?? externalID {
                 let deviceKey = "user:" + userKey
                 devices["\(app)\u{0}\(deviceKey)"] = DeviceRecord(
@@ -64,7 +65,7 @@ extension PeopleState {
         case .deliveryFailed(let destination, let contactID, let reason, let app):
             let id = resolve(contactID)
             guard contacts[id] != nil else { return }
-            if destination == "hubspot" {
+            if destination == .hubspot {
                 contacts[id]?.hubSpotFailure = reason
             } else {
                 contacts[id]?.oneSignalFailures[app ?? "default"] = reason
@@ -83,28 +84,28 @@ extension PeopleState {
             guard contacts[id]?.companies[companyID] != nil else { return }
             contacts[id]?.companies[companyID]?.hubSpotAssociated = true
             dirtyContacts.insert(id)
-        case .companySynced(let groupID, let hubSpotID, let properties):
-            guard let record = companyIdentities[.groupID(groupID)] else { return }
+        case .companySynced(let synced):
+            guard let record = companyIdentities[.groupID(synced.groupID)] else { return }
             let id = resolveCompany(record.companyID)
             guard companies[id] != nil else { return }
-            companies[id]?.hubSpotCompanyID = hubSpotID
-            if let properties {
+            companies[id]?.hubSpotCompanyID = synced.hubSpotID
+            if let properties = synced.properties {
                 companies[id]?.hubSpotAcknowledged = properties
                 companies[id]?.hubSpotFailure = nil
             }
             companies[id]?.updatedPosition = event.position
-            attachCompany(IdentityKey(kind: "hubspot_id", value: hubSpotID), to: id, event: event)
+            attachCompany(.hubSpotID(synced.hubSpotID), to: id, event: event)
             dirtyCompanies.insert(resolveCompany(id))
         case .erasure(let contactIDs):
             erase(Set(contactIDs.map { resolve($0) } + contactIDs))
-        case .replayRequested(let destination, let app, let contactIDs):
-            for contactID in contactIDs {
+        case .replayRequested(let replay):
+            for contactID in replay.contactIDs {
                 let id = resolve(contactID)
                 guard contacts[id] != nil else { continue }
-                if destination == "hubspot" {
+                if replay.destination == .hubspot {
                     contacts[id]?.hubSpotAcknowledged = nil
                     contacts[id]?.hubSpotFailure = nil
-                } else if let app {
+                } else if let app = replay.app {
                     contacts[id]?.oneSignalAcknowledged[app] = nil
                     contacts[id]?.oneSignalFailures[app] = nil
                 } else {
@@ -123,11 +124,11 @@ extension PeopleState {
     // MARK: - Segment
 
     private mutating func applySegment(
-        type: String, message: [String: JSONValue], keys: [IdentityKey], traits: [String: JSONValue], event: RecordedEvent,
+        type: EventType, message: [String: JSONValue], keys: [IdentityKey], traits: [String: JSONValue], event: RecordedEvent,
         mapping: Mapping
     ) {
         let contactID: String
-        if type == "alias", let previous = message["previousId"]?.identifierValue {
+        if let previous = previousID(message, type: type) {
             guard let userID = message["userId"]?.identifierValue else { return }
             contactID = resolveContact([.userID(userID)] + keys.filter { $0.kind != "user_id" }, event: event, reason: "user_id")
             for previousKey in [IdentityKey.userID(previous), .anonymousID(previous)] {
@@ -156,13 +157,13 @@ extension PeopleState {
             contact.hubSpotFailure = nil
             contact.oneSignalFailures = [:]
             contact.traits.merge(traits) { _, new in new }
-            if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { contact.email = email }
+            if let email = traits["email"]?.stringValue.flatMap(IdentityKeys.normalizedEmail) { contact.email = email }
             // A newer trait takes its tag back from a track property or a HubSpot workflow's edit.
             if !contact.oneSignalEventTags.isEmpty {
                 for tag in mapping.oneSignal.tags(traits: traits).tags.keys { contact.oneSignalEventTags[tag] = nil }
             }
         }
-        if type == "track", mapping.oneSignal.trackProperties != .none, let properties = message["properties"]?.objectValue {
+        if type == .track, mapping.oneSignal.trackProperties != .none, let properties = message["properties"]?.objectValue {
             let tags = mapping.oneSignal.tags(traits: [:], trackProperties: properties, applyingLimit: false).tags
             for (tag, value) in tags { contact.oneSignalEventTags[tag] = value.map(JSONValue.string) ?? .null }
         }
@@ -180,7 +181,7 @@ extension PeopleState {
             record.updatedAt = event.occurredAt
             contact.audiences[change.audience] = record
         }
-        if type == "group", case let keys = groupCallCompanyKeys(message, mapping: mapping), !keys.isEmpty {
+        if type == .group, case let keys = groupCallCompanyKeys(message, mapping: mapping), !keys.isEmpty {
             let companyID = applyGroup(keys: keys, traits: message["traits"]?.objectValue ?? [:], event: event)
             if mapping.companies.associateContact {
                 let link = contact.companies[companyID]
@@ -278,33 +279,33 @@ extension PeopleState {
     // MARK: - HubSpot and OneSignal
 
     private mutating func applyHubSpotContact(
-        subscription: String, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping
+        type: EventType, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping
     ) {
-        let keys = hubSpotContactKeys(payload)
+        let keys = hubSpotContactKeys(payload, type: type)
         guard !keys.isEmpty else { return }
-        let reason = subscription == "contact.merge" ? "hubspot_merge" : nil
+        let reason = type == .hubSpotContactMerge ? "hubspot_merge" : nil
         // Two statements: `resolve(resolveContact(…))` would hold a copy of `self` across the mutation, and copy every table.
         let resolved = resolveContact(keys, event: event, reason: reason)
         let id = resolve(resolved)
         guard var contact = contacts.removeValue(forKey: id) else { return }
-        switch subscription {
-        case "contact.propertyChange":
+        switch type {
+        case .hubSpotContactPropertyChange:
             // HubSignal's own write coming back (possibly after a change made in HubSpot meanwhile, or before HubSignal
             // recorded HubSpot's acknowledgement) is not a value HubSpot chose: it replaces none that HubSpot did.
             if let name = payload["propertyName"]?.stringValue,
                 !contact.isEchoOfHubSignal(property: name, value: payload["propertyValue"] ?? .null, mapping: mapping)
             {
                 contact.hubSpotValues[name] = payload["propertyValue"] ?? .null
-                if name == "email", let email = payload["propertyValue"]?.stringValue.flatMap(IdentityKey.normalizedEmail) {
+                if name == "email", let email = payload["propertyValue"]?.stringValue.flatMap(IdentityKeys.normalizedEmail) {
                     contact.email = contact.email ?? email
                 }
             }
-        case "contact.deletion":
+        case .hubSpotContactDeletion:
             if contact.hubSpotContactID == payload["objectId"]?.identifierValue { contact.hubSpotContactID = nil }
         default:
             break
         }
-        if subscription != "contact.deletion", contact.hubSpotContactID == nil,
+        if type != .hubSpotContactDeletion, contact.hubSpotContactID == nil,
             let objectID = payload["objectId"]?.identifierValue ?? payload["primaryObjectId"]?.identifierValue
         {
             contact.hubSpotContactID = objectID
@@ -316,7 +317,7 @@ extension PeopleState {
     }
 
     private mutating func applyOneSignal(kind: String, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
-        let keys = oneSignalKeys(payload, mapping: mapping)
+        let keys = oneSignalKeys(payload, type: event.type, mapping: mapping)
         // "message.push.clicked" → channel push, activity clicked.
         let parts = kind.split(separator: ".").map(String.init)
         let channel = parts.count >= 3 ? parts[1] : nil

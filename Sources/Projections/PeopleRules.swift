@@ -7,25 +7,26 @@ import Mapping
 /// What one event means to the people projection, decoded once.
 enum PeopleInput: Sendable {
     /// A Segment call, with its identities (most decisive first) and contact traits worked out once.
-    case segment(type: String, message: [String: JSONValue], keys: [IdentityKey], traits: [String: JSONValue])
-    case hubSpotContact(subscription: String, payload: [String: JSONValue])
-    case hubSpotAction(action: String, payload: [String: JSONValue])
-    case oneSignalMessage(kind: String, payload: [String: JSONValue])
+    case segment(type: EventType, message: [String: JSONValue], keys: [IdentityKey], traits: [String: JSONValue])
+    case hubSpotContact(type: EventType, payload: [String: JSONValue])
+    case hubSpotAction(type: EventType, payload: [String: JSONValue])
+    /// A OneSignal message event; `kind` is the type after `onesignal.` (`message.push.clicked`).
+    case oneSignalMessage(type: EventType, kind: String, payload: [String: JSONValue])
     /// HubSpot upserted a contact: its id and the property values it acknowledged.
-    case contactSynced(contactID: String, hubSpotID: String, properties: [String: JSONValue]?)
+    case contactSynced(HubSpotContactSynced)
     /// OneSignal acknowledged a user's tags (in `app`; the user by OneSignal id or external id when given).
-    case userSynced(contactID: String, tags: [String: JSONValue], payload: [String: JSONValue])
-    /// A delivery to `destination` (`hubspot` or `onesignal`) failed for good.
-    case deliveryFailed(destination: String, contactID: String, reason: String, app: String?)
+    case userSynced(OneSignalUserSynced)
+    /// A delivery to `destination` failed for good.
+    case deliveryFailed(destination: Destination, contactID: String, reason: String, app: String?)
     /// HubSpot upserted a company: its id and the property values it acknowledged.
-    case companySynced(groupID: String, hubSpotID: String, properties: [String: JSONValue]?)
+    case companySynced(HubSpotCompanySynced)
     /// HubSpot refused a company for good.
     case companyFailed(groupID: String, reason: String)
     /// HubSpot holds the association of a contact with a company.
     case associationSynced(contactID: String, groupID: String)
-    /// `hubsignal replay`: forget what `destination` (`hubspot`, or `onesignal` with `app`; every app when `nil`)
-    /// acknowledged for these contacts, so their desired state is pushed again in full.
-    case replayRequested(destination: String, app: String?, contactIDs: [String])
+    /// `hubsignal replay`: forget what the destination (HubSpot, or OneSignal in one app or every app) acknowledged for
+    /// these contacts, so their desired state is pushed again in full.
+    case replayRequested(ReplayRequested)
     /// `hubsignal erase`: these contacts' personal data is gone from the log; remove them from the read models.
     case erasure(contactIDs: [String])
     case ignored
@@ -43,54 +44,55 @@ enum PeopleInput: Sendable {
         let parsed = type.belongs(to: .segment)
             ? try? JSONValue.parse(event.payload.bytes, pruning: "context", keeping: ["traits", "personas"])
             : try? JSONValue.parse(event.payload.bytes)
-        guard let payload = parsed?.objectValue else {
+        guard let parsed, let payload = parsed.objectValue else {
             self = .ignored
             return
         }
-        if let call = type.segmentCall {
-            let traits = segmentTraits(payload)
-            self = .segment(
-                type: call, message: payload, keys: segmentKeys(payload, traits: traits),
-                traits: traits)
-        } else if type.belongs(to: .hubSpotContactWebhook), let subscription = type.hubSpotSubscription {
-            self = .hubSpotContact(subscription: subscription, payload: payload)
-        } else if let action = type.hubSpotAction {
-            self = .hubSpotAction(action: action, payload: payload)
+        if type.belongs(to: .segment) {
+            self = .segment(type: type, message: payload, keys: segmentKeys(payload, type: type), traits: segmentTraits(payload))
+        } else if type.belongs(to: .hubSpotContactWebhook) {
+            self = .hubSpotContact(type: type, payload: payload)
+        } else if type.belongs(to: .hubSpotAction) {
+            self = .hubSpotAction(type: type, payload: payload)
         } else if type.belongs(to: .oneSignalMessage), let kind = type.oneSignalKind {
-            self = .oneSignalMessage(kind: kind, payload: payload)
-        } else if type == .hubSpotContactSynced, let contactID = payload["contactId"]?.identifierValue,
-            let hubSpotID = payload["hubspotId"]?.identifierValue
-        {
-            self = .contactSynced(contactID: contactID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
-        } else if type == .oneSignalUserSynced, let contactID = payload["contactId"]?.identifierValue {
-            self = .userSynced(contactID: contactID, tags: payload["tags"]?.objectValue ?? [:], payload: payload)
-        } else if type == .hubSpotDeliveryFailed, payload["contactId"] == nil,
-            let groupID = payload["groupId"]?.identifierValue
-        {
-            self = .companyFailed(groupID: groupID, reason: payload["reason"]?.stringValue ?? "unknown")
-        } else if type == .hubSpotAssociationSynced, let contactID = payload["contactId"]?.identifierValue,
-            let groupID = payload["groupId"]?.identifierValue
-        {
-            self = .associationSynced(contactID: contactID, groupID: groupID)
-        } else if type == .hubSpotDeliveryFailed || type == .oneSignalDeliveryFailed,
-            let contactID = payload["contactId"]?.identifierValue
-        {
-            self = .deliveryFailed(
-                destination: type == .hubSpotDeliveryFailed ? Destination.hubspot.rawValue : Destination.onesignal.rawValue, contactID: contactID,
-                reason: payload["reason"]?.stringValue ?? "unknown", app: payload["app"]?.stringValue)
-        } else if type == .erasure, let contactIDs = payload["contactIds"]?.arrayValue {
-            self = .erasure(contactIDs: contactIDs.compactMap(\.stringValue))
-        } else if type == .replayRequested, let destination = payload["destination"]?.stringValue,
-            let contactIDs = payload["contactIds"]?.arrayValue
-        {
-            self = .replayRequested(
-                destination: destination, app: payload["app"]?.stringValue, contactIDs: contactIDs.compactMap(\.stringValue))
-        } else if type == .hubSpotCompanySynced, let groupID = payload["groupId"]?.identifierValue,
-            let hubSpotID = payload["hubspotId"]?.identifierValue
-        {
-            self = .companySynced(groupID: groupID, hubSpotID: hubSpotID, properties: payload["properties"]?.objectValue)
+            self = .oneSignalMessage(type: type, kind: kind, payload: payload)
         } else {
-            self = .ignored
+            self = Self.result(type, parsed) ?? .ignored
+        }
+    }
+
+    /// One of HubSignal's own events, decoded through its payload type; `nil` when it does not decode or names no one
+    /// (a blank id).
+    private static func result(_ type: EventType, _ json: JSONValue) -> PeopleInput? {
+        switch type {
+        case .hubSpotContactSynced:
+            guard let synced = try? HubSpotContactSynced(json: json), !synced.contactID.isBlank, !synced.hubSpotID.isBlank else { return nil }
+            return .contactSynced(synced)
+        case .oneSignalUserSynced:
+            guard let synced = try? OneSignalUserSynced(json: json), !synced.contactID.isBlank else { return nil }
+            return .userSynced(synced)
+        case .hubSpotDeliveryFailed:
+            guard let failed = try? HubSpotDeliveryFailed(json: json) else { return nil }
+            switch failed.subject {
+            case .company(let groupID) where !groupID.isBlank: return .companyFailed(groupID: groupID, reason: failed.reason)
+            case .contact(let id) where !id.isBlank: return .deliveryFailed(destination: .hubspot, contactID: id, reason: failed.reason, app: nil)
+            default: return nil
+            }
+        case .oneSignalDeliveryFailed:
+            guard let failed = try? OneSignalDeliveryFailed(json: json), !failed.contactID.isBlank else { return nil }
+            return .deliveryFailed(destination: .onesignal, contactID: failed.contactID, reason: failed.reason, app: failed.app)
+        case .hubSpotAssociationSynced:
+            guard let synced = try? HubSpotAssociationSynced(json: json), !synced.contactID.isBlank, !synced.groupID.isBlank else { return nil }
+            return .associationSynced(contactID: synced.contactID, groupID: synced.groupID)
+        case .hubSpotCompanySynced:
+            guard let synced = try? HubSpotCompanySynced(json: json), !synced.groupID.isBlank, !synced.hubSpotID.isBlank else { return nil }
+            return .companySynced(synced)
+        case .erasure:
+            return (try? PersonErased(json: json)).map { .erasure(contactIDs: $0.contactIDs) }
+        case .replayRequested:
+            return (try? ReplayRequested(json: json)).map { .replayRequested($0) }
+        default:
+            return nil
         }
     }
 }
@@ -112,31 +114,35 @@ struct PeopleNeeds {
         switch input {
         case .segment(let type, let message, let keys, _):
             for key in keys { identities.insert(key) }
-            if type == "alias", let previous = message["previousId"]?.identifierValue {
+            if let previous = previousID(message, type: type) {
                 identities.insert(.userID(previous))
                 identities.insert(.anonymousID(previous))
             }
-            if type == "group" { for key in groupCallCompanyKeys(message, mapping: mapping) { companyKeys.insert(key) } }
-        case .hubSpotContact(_, let payload):
-            for key in hubSpotContactKeys(payload) { identities.insert(key) }
-        case .hubSpotAction(_, let payload):
-            if let objectID = payload["object"]?["objectId"]?.identifierValue { identities.insert(.hubSpotID(objectID)) }
-        case .oneSignalMessage(_, let payload):
-            for key in oneSignalKeys(payload, mapping: mapping) { identities.insert(key) }
-        case .contactSynced(let contactID, let hubSpotID, _):
+            if type == .group { for key in groupCallCompanyKeys(message, mapping: mapping) { companyKeys.insert(key) } }
+        case .hubSpotContact(let type, let payload):
+            for key in hubSpotContactKeys(payload, type: type) { identities.insert(key) }
+        case .hubSpotAction(let type, let payload):
+            for key in hubSpotActionKeys(payload, type: type) { identities.insert(key) }
+        case .oneSignalMessage(let type, _, let payload):
+            for key in oneSignalKeys(payload, type: type, mapping: mapping) { identities.insert(key) }
+        case .contactSynced(let synced):
+            contactIDs.insert(synced.contactID)
+            identities.insert(.hubSpotID(synced.hubSpotID))
+        case .userSynced(let synced):
+            contactIDs.insert(synced.contactID)
+        case .deliveryFailed(_, let contactID, _, _):
             contactIDs.insert(contactID)
-            identities.insert(.hubSpotID(hubSpotID))
-        case .userSynced(let contactID, _, _), .deliveryFailed(_, let contactID, _, _):
-            contactIDs.insert(contactID)
-        case .companySynced(let groupID, let hubSpotID, _):
-            companyKeys.insert(.groupID(groupID))
-            companyKeys.insert(IdentityKey(kind: "hubspot_id", value: hubSpotID))
+        case .companySynced(let synced):
+            companyKeys.insert(.groupID(synced.groupID))
+            companyKeys.insert(.hubSpotID(synced.hubSpotID))
         case .companyFailed(let groupID, _):
             companyKeys.insert(.groupID(groupID))
         case .associationSynced(let contactID, let groupID):
             contactIDs.insert(contactID)
             companyKeys.insert(.groupID(groupID))
-        case .replayRequested(_, _, let ids), .erasure(let ids):
+        case .replayRequested(let replay):
+            for id in replay.contactIDs { contactIDs.insert(id) }
+        case .erasure(let ids):
             for id in ids { contactIDs.insert(id) }
         case .ignored:
             break
@@ -144,13 +150,26 @@ struct PeopleNeeds {
     }
 }
 
-/// The identities a Segment message names, most decisive first: userId, email (traits or context.traits), anonymousId.
-func segmentKeys(_ message: [String: JSONValue], traits: [String: JSONValue]) -> [IdentityKey] {
-    var keys: [IdentityKey] = []
-    if let userID = message["userId"]?.identifierValue { keys.append(.userID(userID)) }
-    if let email = traits["email"]?.stringValue.flatMap(IdentityKey.normalizedEmail) { keys.append(.email(email)) }
-    if let anonymousID = message["anonymousId"]?.identifierValue { keys.append(.anonymousID(anonymousID)) }
-    return keys
+extension IdentityKey {
+    /// The projection's key for a value `IdentityKeys` found; `nil` for names that are not identities of a person
+    /// (`previous_id`, `external_id`, `contact_id`, `group_id`: their callers decide).
+    init?(_ name: IdentityKeys.Name, _ value: String) {
+        switch name {
+        case .userID, .anonymousID, .email, .hubSpotID, .oneSignalID: self.init(kind: name.rawValue, value: value)
+        case .previousID, .externalID, .contactID, .groupID: return nil
+        }
+    }
+}
+
+/// The identities a Segment message names, most decisive first: userId, email (identify traits, else context.traits),
+/// anonymousId (`IdentityKeys.segment`).
+func segmentKeys(_ message: [String: JSONValue], type: EventType) -> [IdentityKey] {
+    IdentityKeys.segment.names(in: message, type: type).compactMap { IdentityKey($0.name, $0.value) }
+}
+
+/// An alias's `previousId` (a previous userId or anonymousId).
+func previousID(_ message: [String: JSONValue], type: EventType) -> String? {
+    IdentityKeys.segment.first(.previousID, in: message, type: type)
 }
 
 /// The contact traits a Segment message carries: identify `traits` over `context.traits` (RudderStack sends only the latter).
@@ -162,35 +181,27 @@ func segmentTraits(_ message: [String: JSONValue]) -> [String: JSONValue] {
     return traits
 }
 
-/// The identities of a HubSpot contact webhook event: the HubSpot id(s), and the email when the email changed.
-func hubSpotContactKeys(_ payload: [String: JSONValue]) -> [IdentityKey] {
-    var keys: [IdentityKey] = []
-    if let objectID = payload["objectId"]?.identifierValue ?? payload["primaryObjectId"]?.identifierValue {
-        keys.append(.hubSpotID(objectID))
-    }
-    if case .array(let merged)? = payload["mergedObjectIds"] {
-        keys.append(contentsOf: merged.compactMap { $0.identifierValue.map(IdentityKey.hubSpotID) })
-    }
-    if payload["propertyName"]?.stringValue == "email",
-        let email = payload["propertyValue"]?.stringValue.flatMap(IdentityKey.normalizedEmail)
-    {
-        keys.append(.email(email))
-    }
-    return keys
+/// The identities of a HubSpot contact webhook event (`IdentityKeys.hubSpotContactWebhook`): the HubSpot id(s), and
+/// the email when the email changed.
+func hubSpotContactKeys(_ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
+    IdentityKeys.hubSpotContactWebhook.names(in: payload, type: type).compactMap { IdentityKey($0.name, $0.value) }
 }
 
-/// The identities of a OneSignal message event: the external id (a userId or an email, as the mapping matches users) and
-/// the OneSignal user id.
-func oneSignalKeys(_ payload: [String: JSONValue], mapping: Mapping) -> [IdentityKey] {
-    var keys: [IdentityKey] = []
-    if let externalID = oneSignalField(payload, "external_id", "event.external_id") {
+/// The identities of a HubSpot workflow action (`IdentityKeys.hubSpotAction`): the contact's HubSpot id.
+func hubSpotActionKeys(_ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
+    IdentityKeys.hubSpotAction.names(in: payload, type: type).compactMap { IdentityKey($0.name, $0.value) }
+}
+
+/// The identities of a OneSignal message event (`IdentityKeys.oneSignal`): the external id (a userId or an email, as
+/// the mapping matches users) and the OneSignal user id.
+func oneSignalKeys(_ payload: [String: JSONValue], type: EventType, mapping: Mapping) -> [IdentityKey] {
+    IdentityKeys.oneSignal.names(in: payload, type: type).compactMap { name, value in
+        guard name == .externalID else { return IdentityKey(name, value) }
         switch mapping.oneSignal.matchBy {
-        case .externalID: keys.append(.userID(externalID))
-        case .email: if let email = IdentityKey.normalizedEmail(externalID) { keys.append(.email(email)) }
+        case .externalID: return .userID(value)
+        case .email: return IdentityKeys.normalizedEmail(value).map(IdentityKey.email)
         }
     }
-    if let oneSignalID = oneSignalField(payload, "onesignal_id", "event.onesignal_id") { keys.append(.oneSignalID(oneSignalID)) }
-    return keys
 }
 
 /// The company identities of a group call, most decisive first: the group id, and the domain of `traits.website`
