@@ -1,9 +1,10 @@
 import App
 import ArgumentParser
 import Delivery
-import Operations
+import Domain
 import EventStore
 import Foundation
+import Operations
 
 /// `hubsignal erase`: removes a person's personal data (GDPR erasure).
 struct EraseCommand: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct EraseCommand: AsyncParsableCommand {
         discussion: """
             The log's events about the person keep their positions, types, times and idempotency keys (a retry of an \
             erased message stores nothing), with payload and metadata replaced by {"erased": "<erasure id>"}; the erasure \
-            is recorded as a hubsignal.erasure event (ids and counts only), waits for transactions and sync work in \
+            is recorded as a \(EventType.erasure) event (ids and counts only), waits for transactions and sync work in \
             flight and erases what they appended, and the running projection deletes the person's read-model rows. With \
             --forward, the person is also deleted at HubSpot (GDPR delete by HubSpot id and by email) and at every \
             configured OneSignal app (delete user by external id); a destination where HubSignal knew no id of the person \

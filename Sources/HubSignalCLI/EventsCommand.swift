@@ -1,10 +1,10 @@
 import App
 import ArgumentParser
 import Delivery
-import Operations
 import EventStore
 import Foundation
 import Ingestion
+import Operations
 
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +49,7 @@ struct Events: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger) = try prepare(options, requireDatabase: true)
         let client = HubSignalService.makeClient(configuration, logger: logger)
-        let trail = ContactAuditTrail(client: client, recentWindow: scanWindow)
+        let trail = ContactAuditTrail(store: EventStore(client: client, logger: logger), recentWindow: scanWindow)
         do {
             guard let found = try await trail.resolve(reference) else {
                 throw ContactAuditTrailError(message: "no contact with the \(reference) in the read models (see `hubsignal status`: is the projection behind?)")

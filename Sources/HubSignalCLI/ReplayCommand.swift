@@ -1,10 +1,11 @@
 import App
 import ArgumentParser
 import Delivery
-import Operations
+import Domain
 import EventStore
 import Foundation
 import Ingestion
+import Operations
 import PQ
 
 /// `hubsignal replay`: push contacts' desired state to a destination again, in full.
@@ -14,7 +15,7 @@ struct ReplayCommand: AsyncParsableCommand {
         abstract: "Push contacts' desired state to HubSpot or OneSignal again, in full (a contact, or the contacts seen in a time window).",
         discussion: """
             HubSignal forgets what the destination acknowledged for those contacts (recorded in the log as \
-            hubsignal.replay_requested), so the running sync sends every desired value again; upserts make this harmless. \
+            \(EventType.replayRequested)), so the running sync sends every desired value again; upserts make this harmless. \
             Behavioral events, timeline entries and notifications are events, not state: they are not resent. \
             `serve` must be running (with the destination configured) for the push to happen.
             """)
@@ -29,7 +30,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Only print how many contacts would be replayed.") var dryRun = false
 
     func validate() throws {
-        guard ["hubspot", "onesignal"].contains(destination) || (destination.hasPrefix("onesignal:") && destination.count > 10) else {
+        let oneSignalApp = "\(Destination.onesignal):"
+        guard Destination(rawValue: destination) != nil || (destination.hasPrefix(oneSignalApp) && destination.count > oneSignalApp.count) else {
             throw ValidationError("the destination must be hubspot, onesignal or onesignal:<app>, not '\(destination)'")
         }
         let named = !contact.isEmpty || !userId.isEmpty || !email.isEmpty

@@ -1,12 +1,12 @@
 import App
 import ArgumentParser
 import Delivery
-import Operations
 import Domain
 import EventStore
 import Foundation
 import Ingestion
 import Migrations
+import Operations
 import Projections
 
 struct Status: AsyncParsableCommand {
@@ -101,7 +101,8 @@ struct Retry: AsyncParsableCommand {
     @Option(help: "Only dead letters whose last error contains this text (e.g. INVALID_EMAIL).") var error: String?
 
     func validate() throws {
-        guard ["hubspot", "onesignal"].contains(destination) || (destination.hasPrefix("onesignal:") && destination.count > 10) else {
+        let oneSignalApp = "\(Destination.onesignal):"
+        guard Destination(rawValue: destination) != nil || (destination.hasPrefix(oneSignalApp) && destination.count > oneSignalApp.count) else {
             throw ValidationError("the destination must be hubspot, onesignal or onesignal:<app>, not '\(destination)'")
         }
     }

@@ -96,6 +96,17 @@ public struct ContactAuditTrail: Sendable {
         public var recordedAt: Date
         public var payload: JSONValue
 
+        init(_ recorded: RecordedEvent) {
+            position = recorded.position
+            transactionID = recorded.transactionID
+            stream = recorded.stream
+            type = recorded.type
+            source = recorded.source
+            occurredAt = recorded.occurredAt
+            recordedAt = recorded.recordedAt
+            payload = (try? JSONValue.parse(recorded.payload.bytes)) ?? .string(String(decoding: recorded.payload.bytes, as: UTF8.self))
+        }
+
         /// Its place in the log's read order (for following).
         public var cursor: LogCursor { LogCursor(transactionID: transactionID, position: position) }
 
@@ -122,12 +133,15 @@ public struct ContactAuditTrail: Sendable {
         public var cursor: LogCursor
     }
 
-    public let client: PQClient
+    /// The log the trail reads; the read models are read through its client.
+    public let store: EventStore
     /// How many of the most recent positions are also scanned on every stream (see the type's documentation).
     public var recentWindow: Int64
 
-    public init(client: PQClient, recentWindow: Int64 = 100_000) {
-        self.client = client
+    var client: PQClient { store.client }
+
+    public init(store: EventStore, recentWindow: Int64 = 100_000) {
+        self.store = store
         self.recentWindow = max(0, recentWindow)
     }
 
@@ -212,27 +226,17 @@ public struct ContactAuditTrail: Sendable {
     public func events(contactID: String, limit: Int, after: LogCursor? = nil) async throws -> Page {
         precondition(limit > 0, "limit must be positive")
         let contact = try await known(contactID)
-        let cursor = after ?? .origin
-        let (events, head) = try decode(try await client.query(query(contact, after: cursor, limit: limit, newestFirst: false)))
-        // A full page: continue after its last event. Otherwise everything below the horizon was read: continue from
-        // the head of the log (never behind the given cursor).
-        let next: LogCursor
-        if events.count == limit, let last = events.last {
-            next = last.cursor
-        } else {
-            next = max(events.last?.cursor ?? cursor, head ?? .origin, cursor)
-        }
-        return Page(events: events, hasEarlier: false, cursor: next)
+        let page = try await store.read(matching: filter(contact), after: after ?? .origin, limit: limit)
+        return Page(events: page.events.map(Event.init), hasEarlier: false, cursor: page.nextCursor)
     }
 
     /// The contact's `limit` most recent events, oldest first, and the cursor to follow it from. Throws when it is unknown.
     public func latest(contactID: String, limit: Int) async throws -> Page {
         precondition(limit > 0, "limit must be positive")
         let contact = try await known(contactID)
-        var (events, head) = try decode(try await client.query(query(contact, after: .origin, limit: limit + 1, newestFirst: true)))
-        let hasEarlier = events.count > limit
-        if hasEarlier { events.removeFirst(events.count - limit) }
-        return Page(events: events, hasEarlier: hasEarlier, cursor: head ?? .origin)
+        let page = try await store.read(matching: filter(contact), limit: limit + 1, taking: .newest)
+        let hasEarlier = page.events.count > limit
+        return Page(events: page.events.suffix(limit).map(Event.init), hasEarlier: hasEarlier, cursor: page.nextCursor)
     }
 
     private func known(_ contactID: String) async throws -> Contact {
@@ -242,92 +246,40 @@ public struct ContactAuditTrail: Sendable {
         return contact
     }
 
-    /// One statement, so one snapshot: the page and the head of the log it was read up to agree. The rows come back
-    /// oldest first; the page is the first `limit` after `cursor`, or with `newestFirst` the last `limit`. The last two
-    /// columns carry the head (the newest cursor below the horizon) on every row, and on one all-NULL row when the
-    /// page is empty.
-    ///
-    /// Two disjoint branches, whose conditions PostgreSQL pushes into each: the contact's streams through
-    /// `events_stream` (the whole history), and the most recent `recentWindow` positions of the other streams through
-    /// the primary key — a bounded scan, see the type's documentation; after a cursor near the head both read only the
-    /// new rows through `events_log_order`. The payload then decides (every value a bind parameter). Planned for its
-    /// values each time, like the delivery claims: the best plan depends on them. (On 500,000 events: the history of a
-    /// contact in about 80 ms, mostly the 100,000-position window; a `--follow` poll in well under a millisecond.)
-    private func query(_ contact: Contact, after cursor: LogCursor, limit: Int, newestFirst: Bool) -> PQQuery {
+    /// The contact's streams (their whole history) and the recent window, narrowed to the events whose payload names
+    /// the contact (see the type's documentation); every value a bind parameter.
+    private func filter(_ contact: Contact) -> LogFilter {
         let userIDs = contact.values("user_id")
         let anonymousIDs = contact.values("anonymous_id")
         let emails = contact.values("email")
         let hubSpotIDs = contact.values("hubspot_id")
         let oneSignalIDs = contact.values("onesignal_id")
         let externalIDs = userIDs + contact.externalIDs
-        let order = newestFirst ? "DESC" : "ASC"
-        let columns = "position, transaction_id, stream, type, source, occurred_at, recorded_at, payload"
-        let query: PQQuery = """
-            WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-            head AS MATERIALIZED (
-                SELECT transaction_id, position FROM events, horizon WHERE transaction_id < horizon.xmin
-                ORDER BY transaction_id DESC, position DESC LIMIT 1
-            ),
-            page AS MATERIALIZED (
-                SELECT e.position, e.transaction_id, e.stream, e.type, e.source, e.occurred_at, e.recorded_at, e.payload
-                FROM (
-                    SELECT \(unsafeRaw: columns) FROM events WHERE stream = ANY(\(contact.streams)::text[])
-                    UNION ALL
-                    SELECT \(unsafeRaw: columns) FROM events
-                    WHERE position > (SELECT COALESCE(max(position), 0) FROM events) - \(recentWindow)::bigint
-                      AND stream <> ALL(\(contact.streams)::text[])
-                ) AS e
-                WHERE (e.transaction_id, e.position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
-                  AND e.transaction_id < (SELECT xmin FROM horizon)
-                  AND (
-                    (e.source = 'segment' AND (
-                        e.payload->>'userId' = ANY(\(userIDs)::text[])
-                        OR e.payload->>'anonymousId' = ANY(\(anonymousIDs)::text[])
-                        OR lower(btrim(e.payload->'traits'->>'email')) = ANY(\(emails)::text[])
-                        OR lower(btrim(e.payload->'context'->'traits'->>'email')) = ANY(\(emails)::text[])
-                        OR (e.type = 'segment.alias' AND e.payload->>'previousId' = ANY(\(userIDs + anonymousIDs)::text[]))))
-                    OR (e.source = 'hubspot' AND (
-                        (e.type LIKE 'hubspot.webhook.contact.%'
-                         AND COALESCE(e.payload->>'objectId', e.payload->>'primaryObjectId') = ANY(\(hubSpotIDs)::text[]))
-                        OR (e.type LIKE 'hubspot.action.%'
-                            AND upper(COALESCE(e.payload->'object'->>'objectType', 'CONTACT')) = 'CONTACT'
-                            AND e.payload->'object'->>'objectId' = ANY(\(hubSpotIDs)::text[]))))
-                    OR (e.source = 'onesignal' AND (
-                        COALESCE(e.payload->>'external_id', e.payload->>'event.external_id', e.payload->'event'->>'external_id')
-                            = ANY(\(externalIDs)::text[])
-                        OR lower(COALESCE(e.payload->>'external_id', e.payload->>'event.external_id',
-                                          e.payload->'event'->>'external_id')) = ANY(\(emails)::text[])
-                        OR COALESCE(e.payload->>'onesignal_id', e.payload->>'event.onesignal_id',
-                                    e.payload->'event'->>'onesignal_id') = ANY(\(oneSignalIDs)::text[])))
-                    OR (e.source = 'hubsignal' AND (
-                        e.payload->>'contactId' = ANY(\(contact.allContactIDs)::text[])
-                        OR e.payload->>'hubspotObjectId' = ANY(\(hubSpotIDs)::text[]))))
-                ORDER BY e.transaction_id \(unsafeRaw: order), e.position \(unsafeRaw: order)
-                LIMIT \(limit)
-            )
-            SELECT page.*, (SELECT transaction_id FROM head), (SELECT position FROM head)
-            FROM (SELECT) AS one LEFT JOIN page ON true
-            ORDER BY page.transaction_id, page.position
+        let condition: PQQuery = """
+            (source = \(EventSource.segment.rawValue) AND (
+                payload->>'userId' = ANY(\(userIDs)::text[])
+                OR payload->>'anonymousId' = ANY(\(anonymousIDs)::text[])
+                OR lower(btrim(payload->'traits'->>'email')) = ANY(\(emails)::text[])
+                OR lower(btrim(payload->'context'->'traits'->>'email')) = ANY(\(emails)::text[])
+                OR (type = \(EventType.alias.rawValue) AND payload->>'previousId' = ANY(\(userIDs + anonymousIDs)::text[]))))
+            OR (source = \(EventSource.hubspot.rawValue) AND (
+                (starts_with(type, \(EventType.Family.hubSpotContactWebhook.prefix))
+                 AND COALESCE(payload->>'objectId', payload->>'primaryObjectId') = ANY(\(hubSpotIDs)::text[]))
+                OR (starts_with(type, \(EventType.Family.hubSpotAction.prefix))
+                    AND upper(COALESCE(payload->'object'->>'objectType', 'CONTACT')) = 'CONTACT'
+                    AND payload->'object'->>'objectId' = ANY(\(hubSpotIDs)::text[]))))
+            OR (source = \(EventSource.onesignal.rawValue) AND (
+                COALESCE(payload->>'external_id', payload->>'event.external_id', payload->'event'->>'external_id')
+                    = ANY(\(externalIDs)::text[])
+                OR lower(COALESCE(payload->>'external_id', payload->>'event.external_id',
+                                  payload->'event'->>'external_id')) = ANY(\(emails)::text[])
+                OR COALESCE(payload->>'onesignal_id', payload->>'event.onesignal_id',
+                            payload->'event'->>'onesignal_id') = ANY(\(oneSignalIDs)::text[])))
+            OR (source = \(EventSource.hubsignal.rawValue) AND (
+                payload->>'contactId' = ANY(\(contact.allContactIDs)::text[])
+                OR payload->>'hubspotObjectId' = ANY(\(hubSpotIDs)::text[])))
             """
-        return query.named(newestFirst ? "audit.latest" : "audit.events").planEachTime()
-    }
-
-    private func decode(_ rows: PQRows) throws -> (events: [Event], head: LogCursor?) {
-        var events: [Event] = []
-        var head: LogCursor?
-        for row in rows {
-            let (headTransaction, headPosition) = try (row.decode(UInt64?.self, at: 8), row.decode(Int64?.self, at: 9))
-            if let headTransaction, let headPosition { head = LogCursor(transactionID: headTransaction, position: headPosition) }
-            if row.isNull(at: 0) { break }
-            let (position, transactionID, stream, type, source, occurredAt, recordedAt, payload) = try row.decode(
-                (Int64, UInt64, String, String, String, Date, Date, PQJSONB).self)
-            events.append(
-                Event(
-                    position: position, transactionID: transactionID, stream: stream, type: EventType(rawValue: type),
-                    source: EventSource(rawValue: source), occurredAt: occurredAt, recordedAt: recordedAt,
-                    payload: (try? JSONValue.parse(payload.bytes)) ?? .string(String(decoding: payload.bytes, as: UTF8.self))))
-        }
-        return (events, head)
+        return LogFilter(streams: contact.streams, recentPositions: recentWindow, condition: condition)
     }
 }
 

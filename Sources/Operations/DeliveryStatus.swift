@@ -36,7 +36,7 @@ public struct DeliveryStatus: Sendable, Equatable {
             destinations[name] ?? Destination(
                 name: name, contacts: [:], inFlight: 0, retrying: 0, dead: 0, lastError: nil, lastErrorAt: nil, workers: [:])
         }
-        for name in ["hubspot", "onesignal"] { destinations[name] = destination(name) }
+        for name in Domain.Destination.allCases.map(\.rawValue) { destinations[name] = destination(name) }
         for row in try await client.query(
             """
             SELECT CASE WHEN app IN ('', 'default') THEN destination ELSE destination || ':' || app END, state, count(*)
@@ -48,7 +48,7 @@ public struct DeliveryStatus: Sendable, Equatable {
         }
         for row in try await client.query(
             """
-            SELECT \(unsafeRaw: Self.destinationName),
+            SELECT \(fragment: Self.destinationName),
                    count(*) FILTER (WHERE NOT \(unsafeRaw: DeliveryLedger.claimLapsed("deliveries"))),
                    count(*) FILTER (WHERE state = 'queued' AND attempts > 0 AND \(unsafeRaw: DeliveryLedger.claimLapsed("deliveries"))),
                    count(*) FILTER (WHERE state = 'dead')
@@ -62,7 +62,7 @@ public struct DeliveryStatus: Sendable, Equatable {
         }
         for row in try await client.query(
             """
-            SELECT DISTINCT ON (1) \(unsafeRaw: Self.destinationName), last_error, last_attempt_at FROM deliveries
+            SELECT DISTINCT ON (1) \(fragment: Self.destinationName), last_error, last_attempt_at FROM deliveries
             WHERE last_error IS NOT NULL ORDER BY 1, last_attempt_at DESC NULLS LAST
             """, name: "status.last_error")
         {
@@ -91,8 +91,8 @@ public struct DeliveryStatus: Sendable, Equatable {
             """, name: "status.erasure_failures")
         let (failed, lastFailure, lastFailedAt) = try failures[0].decode((Int64, String?, Date?).self)
         if failed > 0 {
-            destinations["privacy-deletions"] = Destination(
-                name: "privacy-deletions", contacts: [:], inFlight: 0, retrying: 0, dead: Int(failed), lastError: lastFailure,
+            destinations[PrivacyDeletions.name] = Destination(
+                name: PrivacyDeletions.name, contacts: [:], inFlight: 0, retrying: 0, dead: Int(failed), lastError: lastFailure,
                 lastErrorAt: lastFailedAt, workers: [:])
         }
         return DeliveryStatus(destinations: destinations.values.sorted { $0.name < $1.name })
@@ -100,8 +100,11 @@ public struct DeliveryStatus: Sendable, Equatable {
 
     /// A ledger row's destination as `status` names it: OneSignal users of an app other than `default` (object kind
     /// `user:<app>`) under `onesignal:<app>`.
-    static let destinationName = """
-        CASE WHEN object_kind LIKE 'user:%' AND object_kind <> 'user:default'
-             THEN destination || ':' || substr(object_kind, 6) ELSE destination END
-        """
+    static let destinationName: PQQuery = {
+        let users = DeliveryKind.user(app: "").rawValue
+        return """
+            CASE WHEN starts_with(object_kind, \(users)) AND object_kind <> \(DeliveryKind.user(app: "default").rawValue)
+                 THEN destination || ':' || substr(object_kind, \(unsafeRaw: String(users.count + 1))) ELSE destination END
+            """
+    }()
 }

@@ -127,20 +127,29 @@ public struct Erasure: Sendable {
             .map { try $0.decode(String.self, at: 0) }
     }
 
-    /// The SQL condition "this JSON document (`column`) names the person" (trusted text: the column name is ours; the
-    /// identities are bind parameters $1…$6).
-    static func mentions(_ column: String) -> String {
-        """
-        (\(column)->>'userId' = ANY($1) OR \(column)->>'anonymousId' = ANY($2) OR \(column)->>'previousId' = ANY($1 || $2)
-         OR lower(\(column)->'traits'->>'email') = ANY($3) OR lower(\(column)->'context'->'traits'->>'email') = ANY($3)
-         OR lower(\(column)->'properties'->>'email') = ANY($3)
-         OR \(column)->>'contactId' = ANY($4)
-         OR \(column)->>'objectId' = ANY($5) OR \(column)->'object'->>'objectId' = ANY($5) OR \(column)->>'hubspotObjectId' = ANY($5)
-         OR \(column)->>'external_id' = ANY($1 || $3) OR \(column)->>'externalId' = ANY($1 || $3)
-         OR \(column)->>'event.external_id' = ANY($1 || $3) OR \(column)->'event'->>'external_id' = ANY($1 || $3)
-         OR \(column)->>'onesignal_id' = ANY($6) OR \(column)->>'event.onesignal_id' = ANY($6)
-         OR \(column)->'event'->>'onesignal_id' = ANY($6))
-        """
+    /// The SQL condition "the JSON document `column` names the person" (the column name is ours; the identities are
+    /// bind parameters).
+    static func mentions(_ column: String, _ found: Identities) -> PQQuery {
+        let document = column
+        let userOrAnonymous = found.userIDs + found.anonymousIDs
+        let externalIDs = found.userIDs + found.emails
+        return """
+            (\(unsafeRaw: document)->>'userId' = ANY(\(found.userIDs)::text[]) OR \(unsafeRaw: document)->>'anonymousId' = ANY(\(found.anonymousIDs)::text[])
+             OR \(unsafeRaw: document)->>'previousId' = ANY(\(userOrAnonymous)::text[])
+             OR lower(\(unsafeRaw: document)->'traits'->>'email') = ANY(\(found.emails)::text[])
+             OR lower(\(unsafeRaw: document)->'context'->'traits'->>'email') = ANY(\(found.emails)::text[])
+             OR lower(\(unsafeRaw: document)->'properties'->>'email') = ANY(\(found.emails)::text[])
+             OR \(unsafeRaw: document)->>'contactId' = ANY(\(found.contactIDs)::text[])
+             OR \(unsafeRaw: document)->>'objectId' = ANY(\(found.hubSpotIDs)::text[])
+             OR \(unsafeRaw: document)->'object'->>'objectId' = ANY(\(found.hubSpotIDs)::text[])
+             OR \(unsafeRaw: document)->>'hubspotObjectId' = ANY(\(found.hubSpotIDs)::text[])
+             OR \(unsafeRaw: document)->>'external_id' = ANY(\(externalIDs)::text[]) OR \(unsafeRaw: document)->>'externalId' = ANY(\(externalIDs)::text[])
+             OR \(unsafeRaw: document)->>'event.external_id' = ANY(\(externalIDs)::text[])
+             OR \(unsafeRaw: document)->'event'->>'external_id' = ANY(\(externalIDs)::text[])
+             OR \(unsafeRaw: document)->>'onesignal_id' = ANY(\(found.oneSignalIDs)::text[])
+             OR \(unsafeRaw: document)->>'event.onesignal_id' = ANY(\(found.oneSignalIDs)::text[])
+             OR \(unsafeRaw: document)->'event'->>'onesignal_id' = ANY(\(found.oneSignalIDs)::text[]))
+            """
     }
 
     /// Erases the person. `forward` also deletes them at HubSpot (by HubSpot id when known, and by email) and at each
@@ -185,16 +194,9 @@ public struct Erasure: Sendable {
         var sweep = Sweep(erasureID: erasureID, identities: found)
         let erasureTransaction = try await client.withTransaction { connection -> UInt64 in
             try await sweep.run(before: nil, on: connection)
-            let payload: JSONValue = .object([
-                "erasureId": .string(erasureID), "contactIds": .array(found.contactIDs.map(JSONValue.string)),
-                "events": .int(Int64(sweep.events)),
-            ])
+            let erased = PersonErased(erasureID: erasureID, contactIDs: found.contactIDs, events: sweep.events)
             _ = try await store.append(
-                [
-                    NewEvent(
-                        stream: "erasure:\(erasureID)", type: .erasure, source: .hubsignal, idempotencyKey: "erasure:\(erasureID)",
-                        occurredAt: Date(), payload: PQJSONB(bytes: try payload.serialized()))
-                ], on: connection)
+                [try NewEvent(erased, stream: "erasure:\(erasureID)", idempotencyKey: "erasure:\(erasureID)")], on: connection)
             let current = try await connection.query("SELECT pg_current_xact_id()::text", name: "erase.transaction")[0]
                 .decode(String.self, at: 0)
             guard let transaction = UInt64(current) else { throw ErasureError("unexpected transaction id \(current)") }
@@ -221,7 +223,11 @@ public struct Erasure: Sendable {
             for email in found.emails {
                 try await Self.retrying({ try await hubSpot.gdprDeleteContact(email: email) }, retryAfter: retryAfter)
             }
-            if found.hubSpotIDs.isEmpty && found.emails.isEmpty { notForwarded.append("hubspot") } else { forwarded.append("hubspot") }
+            if found.hubSpotIDs.isEmpty && found.emails.isEmpty {
+                notForwarded.append(Destination.hubspot.rawValue)
+            } else {
+                forwarded.append(Destination.hubspot.rawValue)
+            }
         }
         for (app, client, byEmail) in oneSignal {
             let ids = byEmail ? found.emails : found.userIDs
@@ -230,7 +236,8 @@ public struct Erasure: Sendable {
                     (error as? OneSignalError).flatMap { $0.isRetryable ? ($0.retryAfter ?? .seconds(1)) : nil }
                 }
             }
-            if ids.isEmpty { notForwarded.append("onesignal:\(app)") } else { forwarded.append("onesignal:\(app)") }
+            let destination = "\(Destination.onesignal):\(app)"
+            if ids.isEmpty { notForwarded.append(destination) } else { forwarded.append(destination) }
         }
         return Report(
             erasureID: erasureID, contactIDs: found.contactIDs, events: events, otherRows: otherRows, forwarded: forwarded,
@@ -304,56 +311,49 @@ public struct Erasure: Sendable {
             // With bound parameters logged on errors, PostgreSQL adds them to the call stack as its outermost line, and
             // the append-only trigger (which wants hubsignal_erase_events outermost) would refuse the erasure.
             try await connection.execute("SET LOCAL log_parameter_max_length_on_error = 0", name: "erase.no_parameter_context")
-            // $1 user ids, $2 anonymous ids, $3 emails, $4 contact ids, $5 HubSpot ids, $6 OneSignal ids, $7 streams,
-            // $8 erased positions (text), $9 the contacts' streams, $10 the transaction bound.
-            let identityParameters = [
-                found.userIDs, found.anonymousIDs, found.emails, found.contactIDs, found.hubSpotIDs, found.oneSignalIDs, found.streams,
-            ].map(\.pqParameter)
             let bound = String(transaction ?? UInt64.max)
+            let mentioned = Erasure.mentions("payload", found)
+            let contactStreams = found.contactIDs.map { "contact:" + $0 }
+            let hubsignal = EventSource.hubsignal.rawValue
             // Identities that, contained in an idempotency key, make the key personal (too short ones would match anything).
             let names = (found.userIDs + found.anonymousIDs + found.emails + found.hubSpotIDs + found.oneSignalIDs).filter { $0.count >= 4 }
             while true {
                 let snapshot = try await connection.query("SELECT pg_current_snapshot()::text", name: "erase.snapshot")[0]
                     .decode(String.self, at: 0)
+                let erased = positions.map(String.init)
+                let resultsToCheck = unchecked.map(String.init)
                 let rows = try await connection.query(
-                    PQQuery(
-                        unsafeSQL: """
-                            SELECT position, CASE WHEN starts_with(type, 'hubspot.action.') THEN idempotency_key END
-                            FROM events
-                            WHERE NOT starts_with(stream, 'erased:') AND type <> 'hubsignal.erasure'
-                              AND ((($11::text IS NULL
-                                     OR (transaction_id >= pg_snapshot_xmin($11::text::pg_snapshot)
-                                         AND NOT pg_visible_in_snapshot(transaction_id, $11::text::pg_snapshot)))
-                                    AND ((transaction_id < $10::xid8 AND (stream = ANY($7) OR \(Erasure.mentions("payload"))))
-                                         OR stream = ANY($9) OR payload->>'contactId' = ANY($4)
-                                         OR (source = 'hubsignal' AND payload->>'position' = ANY($8))))
-                                   OR (position > $12::bigint AND source = 'hubsignal' AND payload->>'position' = ANY($13)))
-                            """,
-                        parameters: identityParameters + [
-                            positions.map(String.init).pqParameter, found.contactIDs.map { "contact:" + $0 }.pqParameter, bound.pqParameter,
-                            scanned.map(\.pqParameter) ?? .null, (unchecked.min() ?? Int64.max).pqParameter,
-                            unchecked.map(String.init).pqParameter,
-                        ]), name: "erase.find_events")
+                    """
+                    SELECT position, CASE WHEN starts_with(type, \(EventType.Family.hubSpotAction.prefix)) THEN idempotency_key END
+                    FROM events
+                    WHERE NOT starts_with(stream, 'erased:') AND type <> \(EventType.erasure.rawValue)
+                      AND (((\(scanned)::text IS NULL
+                             OR (transaction_id >= pg_snapshot_xmin(\(scanned)::text::pg_snapshot)
+                                 AND NOT pg_visible_in_snapshot(transaction_id, \(scanned)::text::pg_snapshot)))
+                            AND ((transaction_id < \(bound)::xid8 AND (stream = ANY(\(found.streams)::text[]) OR \(fragment: mentioned)))
+                                 OR stream = ANY(\(contactStreams)::text[]) OR payload->>'contactId' = ANY(\(found.contactIDs)::text[])
+                                 OR (source = \(hubsignal) AND payload->>'position' = ANY(\(erased)::text[]))))
+                           OR (position > \(unchecked.min() ?? Int64.max)::bigint AND source = \(hubsignal)
+                               AND payload->>'position' = ANY(\(resultsToCheck)::text[])))
+                    """, name: "erase.find_events")
                 scanned = snapshot
                 unchecked = []
-                var found: [Int64] = []
+                var matched: [Int64] = []
                 for row in rows {
                     let (position, callbackID) = try row.decode((Int64, String?).self)
-                    found.append(position)
+                    matched.append(position)
                     if let callbackID { callbackIDs.append(callbackID) }
                 }
-                guard !found.isEmpty else { break }
-                positions += found
-                unchecked = found
+                guard !matched.isEmpty else { break }
+                positions += matched
+                unchecked = matched
                 events += Int(
                     try await connection.query(
-                        "SELECT hubsignal_erase_events(\(found)::bigint[], \(erasureID), \(names)::text[])", name: "erase.events")[0]
+                        "SELECT hubsignal_erase_events(\(matched)::bigint[], \(erasureID), \(names)::text[])", name: "erase.events")[0]
                         .decode(Int64.self, at: 0))
             }
             otherRows += try await connection.execute(
-                PQQuery(
-                    unsafeSQL: "DELETE FROM rejections WHERE \(Erasure.mentions("message"))", parameters: Array(identityParameters.prefix(6))),
-                name: "erase.rejections")
+                "DELETE FROM rejections WHERE \(fragment: Erasure.mentions("message", found))", name: "erase.rejections")
             otherRows += try await connection.execute(
                 """
                 DELETE FROM hubspot_event_outbox
@@ -385,8 +385,8 @@ public struct Erasure: Sendable {
                     SELECT d.destination, d.object_kind, d.object_key, \(unsafeRaw: DeliveryLedger.claimLapsed("d")) AS lapsed
                     FROM deliveries d
                     WHERE d.object_key = ANY(\(contactIDs)::text[])
-                       OR (d.object_kind = 'event' AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
-                       OR (d.object_kind = 'notification' AND d.object_key = ANY(\(callbackIDs)::text[]))
+                       OR (d.object_kind = \(DeliveryKind.event.rawValue) AND split_part(d.object_key, ':', 1) = ANY(\(eventKeys)::text[]))
+                       OR (d.object_kind = \(DeliveryKind.notification.rawValue) AND d.object_key = ANY(\(callbackIDs)::text[]))
                 ), deleted AS (
                     -- The claim is judged again on the row itself, so one taken meanwhile is not deleted.
                     DELETE FROM deliveries d USING person p

@@ -51,30 +51,26 @@ public struct Replay: Sendable {
     @discardableResult
     public func request(destination: String, contactIDs: [String], reason: String = "hubsignal replay") async throws -> Int {
         let parts = destination.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let name = parts.first, ["hubspot", "onesignal"].contains(name), name == "onesignal" || parts.count == 1 else {
+        guard let target = parts.first.flatMap(Destination.init(rawValue:)), target == .onesignal || parts.count == 1 else {
             throw ReplayError("the destination must be hubspot, onesignal or onesignal:<app>, not '\(destination)'")
         }
         let app = parts.count == 2 ? parts[1] : nil
+        // `nil`: every app's users.
+        let kind: DeliveryKind? = target == .hubspot ? .contact : app.map { .user(app: $0) }
+        let everyAppsUsers = DeliveryKind.user(app: "").rawValue
         let requestID = UUID().uuidString
         for (index, start) in stride(from: 0, to: contactIDs.count, by: 1000).enumerated() {
             let batch = Array(contactIDs[start..<min(start + 1000, contactIDs.count)])
-            var payload: [String: JSONValue] = [
-                "destination": .string(name), "contactIds": .array(batch.map(JSONValue.string)), "reason": .string(reason),
-            ]
-            if let app { payload["app"] = .string(app) }
-            let event = NewEvent(
-                stream: "replay:\(requestID)", type: .replayRequested, source: .hubsignal,
-                idempotencyKey: "replay:\(requestID):\(index)", occurredAt: Date(),
-                payload: PQJSONB(bytes: try JSONValue.object(payload).serialized()))
-            let kind = name == "hubspot" ? "contact" : app.map { DeliveryLedger.userKind(app: $0) }
+            let event = try NewEvent(
+                ReplayRequested(destination: target, app: app, contactIDs: batch, reason: reason), stream: "replay:\(requestID)",
+                idempotencyKey: "replay:\(requestID):\(index)")
             try await client.withTransaction { connection in
                 _ = try await store.append([event], on: connection)
-                // `nil` kind: every app's users (object kinds user:<app>).
                 try await connection.execute(
                     """
                     UPDATE deliveries SET acknowledged = NULL, desired_hash = NULL, updated_at = now()
-                    WHERE destination = \(name) AND object_key = ANY(\(batch)::text[])
-                      AND (object_kind = \(kind) OR (\(kind)::text IS NULL AND starts_with(object_kind, 'user:')))
+                    WHERE destination = \(target.rawValue) AND object_key = ANY(\(batch)::text[])
+                      AND (object_kind = \(kind?.rawValue) OR (\(kind?.rawValue)::text IS NULL AND starts_with(object_kind, \(everyAppsUsers))))
                     """, name: "replay.ledger")
             }
         }

@@ -1,8 +1,8 @@
 @testable import Delivery
-import Operations
 import Domain
 import EventStore
 import Foundation
+import Operations
 import PQ
 import Testing
 import TestSupport
@@ -30,7 +30,7 @@ import TestSupport
             var round = HubSpotSync.Round()
             await worker.push(claimed, into: &round)
             try await worker.ledger.finish(
-                kind: "contact", destination: "hubspot", outcomes: round.outcomes, events: round.events, owner: "test-worker", store: store)
+                kind: .contact, outcomes: round.outcomes, events: round.events, owner: "test-worker", store: store)
             _ = try await erasing.value
             #expect(harness.sandbox.contact(email: "ada.lovelace@example.com") == nil)
             #expect(harness.sandbox.contact(email: "bob@example.com") != nil)

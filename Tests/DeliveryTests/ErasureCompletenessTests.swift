@@ -1,9 +1,9 @@
 import Delivery
-import Operations
 import Domain
 import EventStore
 import Foundation
 import HubSpot
+import Operations
 import PQ
 import Testing
 import TestSupport
@@ -112,7 +112,7 @@ struct ErasureCompletenessTests {
                 try await Task.sleep(for: .milliseconds(500))
                 // The worker's push ends after the erasure committed: its result event and outcome, in one transaction.
                 try await DeliveryLedger(client: database.client).finish(
-                    kind: "contact", destination: "hubspot", outcomes: [contact: .done(desiredHash: "h")],
+                    kind: .contact, outcomes: [contact: .done(desiredHash: "h")],
                     events: [
                         NewEvent(
                             stream: "contact:\(contact)", type: .hubSpotContactSynced, source: .hubsignal,

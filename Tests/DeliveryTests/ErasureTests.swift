@@ -1,11 +1,11 @@
 import Delivery
-import Operations
 import Domain
 import EventStore
 import Foundation
 import HubSpot
 import Mapping
 import OneSignal
+import Operations
 import PQ
 import Projections
 import Testing

@@ -1,9 +1,9 @@
 import Delivery
-import Operations
 import Domain
 import EventStore
 import Foundation
 import Mapping
+import Operations
 import PQ
 import Testing
 import TestSupport

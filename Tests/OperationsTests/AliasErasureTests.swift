@@ -20,7 +20,7 @@ import TestSupport
             try await log.append(.identify, #"{"type":"identify","userId":"bob-7","traits":{"email":"bob7@example.com"}}"#)
             try await log.project()
 
-            let trail = ContactAuditTrail(client: log.client)
+            let trail = ContactAuditTrail(store: log.store)
             let found = try #require(try await trail.resolve(.userID("prev-ada-7")))
             #expect(try await trail.resolve(.userID("ada-7"))?.contactID == found.contactID)
             let types = try await trail.events(contactID: found.contactID, limit: 100).events.map(\.type)

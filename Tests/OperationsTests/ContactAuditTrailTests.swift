@@ -118,7 +118,7 @@ import TestSupport
         try await TestPostgres.withDatabase { database in
             var fixture = Fixture(database)
             try await fixture.build()
-            let trail = ContactAuditTrail(client: fixture.log.client)
+            let trail = ContactAuditTrail(store: fixture.log.store)
             let references: [ContactAuditTrail.Reference] = [
                 .contactID(fixture.ada), .contactID(fixture.anonymous), .userID("ada"), .email("  ADA@example.com "),
                 .hubSpotID("501"), .anonymousID("anon-9"), .anonymousID("anon-1"),
@@ -147,7 +147,7 @@ import TestSupport
         try await TestPostgres.withDatabase { database in
             var fixture = Fixture(database)
             try await fixture.build()
-            let trail = ContactAuditTrail(client: fixture.log.client)
+            let trail = ContactAuditTrail(store: fixture.log.store)
 
             let page = try await trail.events(contactID: fixture.ada, limit: 100)
             #expect(page.events.map(\.position) == fixture.adas)
@@ -159,7 +159,7 @@ import TestSupport
             #expect(bob.events.map(\.position) == fixture.others.filter { $0 != fixture.others[4] })  // not the company
 
             // Without the recent-window scan, only the contact's own streams are read: the "test" stream is not.
-            let streamsOnly = ContactAuditTrail(client: fixture.log.client, recentWindow: 0)
+            let streamsOnly = ContactAuditTrail(store: fixture.log.store, recentWindow: 0)
             #expect(try await streamsOnly.events(contactID: fixture.ada, limit: 100).events.map(\.position) == Array(fixture.adas.dropLast()))
 
             // Paging: the first three, then the rest after the cursor.
@@ -178,7 +178,7 @@ import TestSupport
         try await TestPostgres.withDatabase { database in
             var fixture = Fixture(database)
             try await fixture.build()
-            let trail = ContactAuditTrail(client: fixture.log.client)
+            let trail = ContactAuditTrail(store: fixture.log.store)
 
             let latest = try await trail.latest(contactID: fixture.ada, limit: 3)
             #expect(latest.events.map(\.position) == Array(fixture.adas.suffix(3)))
@@ -210,7 +210,7 @@ import TestSupport
         try await TestPostgres.withDatabase { database in
             var fixture = Fixture(database)
             try await fixture.build()
-            let events = try await ContactAuditTrail(client: fixture.log.client).events(contactID: fixture.ada, limit: 100).events
+            let events = try await ContactAuditTrail(store: fixture.log.store).events(contactID: fixture.ada, limit: 100).events
             func summary(_ type: String) -> String { events.first { $0.type.rawValue == type }?.summary ?? "(none)" }
 
             #expect(summary("segment.identify") == "userId ada, email Ada@Example.com; traits: email, firstName")
