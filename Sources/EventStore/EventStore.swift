@@ -6,22 +6,14 @@ import PQ
 
 /// The append-only event log in PostgreSQL (`events`): appends with idempotency, and reads in a gap-free order.
 ///
-/// **Appends.** `append(_:)` stores a batch with one statement (one round trip, binary array parameters): a plain
-/// `INSERT`, and only when the batch holds a duplicate a second statement with `ON CONFLICT` that sorts them out. When
-/// it returns, the batch is committed and durable. An event whose `(source, idempotencyKey)` is already stored — earlier,
-/// or earlier in the same batch — is reported as a duplicate and not stored again.
+/// ``append(_:)`` is durable on return. An event whose `(source, idempotencyKey)` is already stored (earlier, or earlier
+/// in the same batch) is reported as ``AppendOutcome/duplicate(existingPosition:)`` and not stored again. Concurrent
+/// appends share statements and commits (group commit, at most `appendWriters` statements at once); when a shared
+/// statement fails because of one batch's data, each batch is written again on its own, so only that batch's caller
+/// sees the error.
 ///
-/// Concurrent appends share statements (group commit): at most `appendWriters` statements run at once, and appends that
-/// arrive meanwhile are written together by the next free writer, one statement and one commit for all of them. Each
-/// caller still gets its own outcomes once they are committed. If a shared statement fails because of the data of one
-/// batch (SQLSTATE classes 22, 23, 54) or is rolled back (class 40, e.g. a deadlock with another shared statement that
-/// holds the same keys in another order), each batch is written again on its own, so only a bad batch's caller sees an
-/// error.
-///
-/// **Reads.** Positions come from a sequence and are taken before commit, so they can become visible out of order. A
-/// reader that checkpointed position 11 would skip 10 forever if 10's transaction committed later. Readers therefore
-/// take only events whose transaction is older than every transaction still running
-/// (`pg_snapshot_xmin(pg_current_snapshot())`), in `(transaction_id, position)` order, and checkpoint that pair.
+/// Positions can become visible out of order (they are taken before commit), so readers read in `(transaction_id,
+/// position)` order and never past the oldest running transaction, and checkpoint a ``LogCursor``.
 public struct EventStore: Sendable {
     /// The client the store uses.
     public let client: PQClient
@@ -30,9 +22,15 @@ public struct EventStore: Sendable {
     let duplicateCounter: Counter
     let groupCommit: GroupCommit
 
-    /// - Parameter appendWriters: how many append statements may run at once (group commit); appends beyond it wait and
-    ///   are then written together. At least 1; by default one per core of this machine, and at least 2 (so that one
-    ///   statement runs while another commits).
+    /// Creates a store on `client`; it opens nothing until the first append or read.
+    ///
+    /// - Parameters:
+    ///   - client: the pool the store's statements run on.
+    ///   - logger: where the store logs (at `info` and below).
+    ///   - metricsFactory: where the appended and duplicate counters go; `nil`: the bootstrapped `MetricsSystem`.
+    ///   - appendWriters: how many append statements may run at once (group commit); appends beyond it wait and are
+    ///     then written together. At least 1; by default one per core of this machine, and at least 2 (so that one
+    ///     statement runs while another commits).
     public init(
         client: PQClient, logger: Logger, metricsFactory: (any MetricsFactory)? = nil,
         appendWriters: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)

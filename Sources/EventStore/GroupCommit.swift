@@ -2,18 +2,13 @@ import Synchronization
 
 /// Group commit: concurrent appends share one statement and one commit.
 ///
-/// At most `maximumWriters` statements run at once. An append that finds a writer free runs at once; the others
-/// queue, and the next free writer takes every queued append (up to `maximumEvents` events and `maximumBytes` of
-/// payload) into its statement. Under load each commit then carries several callers' batches, which saves the
-/// per-statement and per-commit work of PostgreSQL; alone, an append costs one uncontended lock more than before.
+/// At most `maximumWriters` statements run at once; appends that arrive meanwhile queue, and the next free writer takes
+/// every queued append (up to `maximumEvents` events and `maximumBytes` of payload) into its statement. Each caller
+/// returns only after the statement holding its events has committed, with its own outcomes; the statement runs in a
+/// task of its own, so a cancelled caller does not cancel the others'.
 ///
-/// Every caller still returns only after the statement holding its events has committed, with its own outcomes.
-/// The statement runs in a task of its own, so that a cancelled caller does not cancel the others' statement.
-///
-/// A caller's own batch is never split (its events commit in one statement, all or none) and is bound by the same byte
-/// cap: a batch whose payloads exceed `maximumBytes` is refused with `EventStoreError` before anything is written, so
-/// no statement ever carries more than `maximumBytes` of payload. (`maximumEvents` only limits what a writer takes
-/// from the queue: a caller's batch may hold more events.)
+/// A caller's batch is never split (all or none) and is refused with `EventStoreError`, before anything is written,
+/// when its payloads exceed `maximumBytes`. (`maximumEvents` only limits what a writer takes from the queue.)
 final class GroupCommit: Sendable {
     /// What a queued append is told.
     enum Signal: Sendable {

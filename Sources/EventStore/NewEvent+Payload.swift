@@ -6,6 +6,10 @@ extension NewEvent {
     /// An event HubSignal writes itself: its type is the payload's, its source `hubsignal`.
     ///
     /// - Parameters:
+    ///   - payload: the event's payload; the event's type is `Payload.eventType`.
+    ///   - stream: what the event is about, e.g. `contact:user-42`.
+    ///   - idempotencyKey: unique among HubSignal's own events; an event whose key is already stored is not stored again.
+    ///   - occurredAt: when it happened. Defaults to now.
     ///   - metadata: members of the metadata object (e.g. the worker and the mapping version).
     public init<Payload: EventPayload>(
         _ payload: Payload, stream: String, idempotencyKey: String, occurredAt: Date = Date(), metadata: [String: JSONValue] = [:]

@@ -7,22 +7,12 @@ import ServiceLifecycle
 
 /// A bounded pool of PostgreSQL connections over libpq, and the entry point for running statements.
 ///
-/// ```swift
-/// let client = PQClient(configuration: .init(connectionString: "postgres://localhost/hubsignal"), logger: logger)
-/// let rows = try await client.query("SELECT email FROM contacts WHERE id = \(id)")
-/// try await client.withTransaction { connection in
-///     try await connection.execute("INSERT INTO … VALUES (\(a), \(b))")
-/// }
-/// ```
-///
-/// Connections are opened on demand up to `maximumConnections`; a caller that finds none free waits up to
-/// `connectionWaitTimeout` and then gets a retryable `PQError.Code.poolTimeout`. A connection found broken (lost,
-/// canceled, closed by the server while idle) is discarded and replaced on the next request. All libpq calls run on
-/// the client's own threads (`maximumConnections` of them), never on Swift's cooperative pool.
-///
-/// A server or network that stops answering does not hold a connection for long: every connection has a
-/// `statementTimeout`, a `tcpUserTimeout` and TCP `keepalive`s unless the connection string sets its own, and a statement
-/// they end fails with a retryable error (`statementTimeout`, `connectionLost`).
+/// Connections open on demand up to `maximumConnections`; a caller that finds none free waits up to
+/// `connectionWaitTimeout` and then gets the retryable `PQError.Code.poolTimeout`. A connection found broken is
+/// replaced on the next request. libpq calls run on the client's own threads (`maximumConnections` of them), never on
+/// Swift's cooperative pool. Every connection has a `statementTimeout`, a `tcpUserTimeout` and TCP keepalives unless the
+/// connection string sets its own, so a server or network that stops answering fails the statement with a retryable
+/// error (`statementTimeout`, `connectionLost`) instead of holding the connection.
 ///
 /// > Warning: call `shutdown()` (or run the client as a `Service`, whose `run()` shuts it down on graceful shutdown)
 /// > before the process exits, so that connections are closed and the threads stop.

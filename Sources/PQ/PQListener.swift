@@ -46,6 +46,7 @@ public final class PQListener: Sendable, Service {
     /// - Parameters:
     ///   - connectionString: a libpq connection string or URI.
     ///   - channels: the channels to `LISTEN` on.
+    ///   - logger: where connection losses and reconnections are logged.
     ///   - reconnectDelay: the pause between reconnection attempts. Defaults to one second.
     public init(connectionString: String, channels: [String], logger: Logger, reconnectDelay: Duration = .seconds(1)) {
         self.connectionString = connectionString
