@@ -1,32 +1,23 @@
 import Domain
 import EventStore
 import Foundation
-import Ingestion
 
-/// An identity of a person: one of `user_id`, `anonymous_id`, `email`, `hubspot_id`, `onesignal_id`.
+/// An identity of a person (`identities.kind`: `user_id`, `anonymous_id`, `email`, `hubspot_id`, `onesignal_id`) or of a
+/// company (`company_identities.kind`: `group_id`, `domain`, `hubspot_id`), and its value.
 struct IdentityKey: Hashable, Sendable {
     var kind: String
     var value: String
 
-    static func userID(_ value: String) -> IdentityKey { IdentityKey(kind: "user_id", value: value) }
-    static func anonymousID(_ value: String) -> IdentityKey { IdentityKey(kind: "anonymous_id", value: value) }
-    static func email(_ value: String) -> IdentityKey { IdentityKey(kind: "email", value: value) }
-    static func hubSpotID(_ value: String) -> IdentityKey { IdentityKey(kind: "hubspot_id", value: value) }
-    static func oneSignalID(_ value: String) -> IdentityKey { IdentityKey(kind: "onesignal_id", value: value) }
-    static func groupID(_ value: String) -> IdentityKey { IdentityKey(kind: "group_id", value: value) }
+    static func userID(_ value: String) -> IdentityKey { IdentityKey(kind: IdentityKeys.Name.userID.rawValue, value: value) }
+    static func anonymousID(_ value: String) -> IdentityKey { IdentityKey(kind: IdentityKeys.Name.anonymousID.rawValue, value: value) }
+    /// `value` must be normalised (`IdentityKeys.normalizedEmail`).
+    static func email(_ value: String) -> IdentityKey { IdentityKey(kind: IdentityKeys.Name.email.rawValue, value: value) }
+    static func hubSpotID(_ value: String) -> IdentityKey { IdentityKey(kind: IdentityKeys.Name.hubSpotID.rawValue, value: value) }
+    static func oneSignalID(_ value: String) -> IdentityKey { IdentityKey(kind: IdentityKeys.Name.oneSignalID.rawValue, value: value) }
+    /// A company's Segment group id (`company_identities`).
+    static func groupID(_ value: String) -> IdentityKey { IdentityKey(kind: IdentityKeys.Name.groupID.rawValue, value: value) }
+    /// A company's domain (`company_identities`).
     static func domain(_ value: String) -> IdentityKey { IdentityKey(kind: "domain", value: value) }
-
-    /// Emails are matched case-insensitively and without surrounding spaces; `nil` when it is not an email at all.
-    static func normalizedEmail(_ raw: String) -> String? {
-        let isPlain = raw.utf8.allSatisfy { $0 > 0x20 && $0 < 0x80 && !($0 >= 0x41 && $0 <= 0x5A) }
-        let email = isPlain ? raw : raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        // Longer than RFC 5321 allows (254 bytes) is not an address: kept as a trait, never as an identity (whose
-        // index could not hold an arbitrarily long value).
-        guard email.utf8.count <= 254, email.count >= 3, let at = email.firstIndex(of: "@"), at != email.startIndex,
-            email.index(after: at) != email.endIndex, !email.contains(" ")
-        else { return nil }
-        return email
-    }
 }
 
 /// Where an identity points, and since when.
