@@ -2,6 +2,27 @@ import EventStore
 import Logging
 import ServiceLifecycle
 
+/// A sync worker whose rounds claim ledger rows: a round runs on a copy of the worker carrying its claims' token.
+protocol ClaimingWorker: Sendable {
+    /// The ``ClaimHolder`` token of the round in progress, carried by its claims (`nil`: the lease only).
+    var claimToken: Int64? { get set }
+    /// One round under `claimToken`. Returns how many objects were claimed (0: no work).
+    ///
+    /// - Parameter steppingOutbox: whether to move the worker's outbox subscription one batch first.
+    func claimingRound(steppingOutbox: Bool) async throws -> Int
+}
+
+extension ClaimingWorker {
+    /// One round whose claims carry `holder`'s token (see ``SyncRounds/underClaims(of:_:)``).
+    func runOnce(steppingOutbox: Bool, holder: ClaimHolder?) async throws -> Int {
+        try await SyncRounds.underClaims(of: holder) { token in
+            var worker = self
+            worker.claimToken = token
+            return try await worker.claimingRound(steppingOutbox: steppingOutbox)
+        }
+    }
+}
+
 /// How a sync worker runs as a service: its outbox subscription (if any) follows the log on its own, while rounds
 /// run until shutdown, pausing `pollInterval` whenever a round found nothing to do; a failed round is logged, recorded
 /// with `record`, and tried again.

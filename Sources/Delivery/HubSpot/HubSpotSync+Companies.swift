@@ -18,7 +18,7 @@ extension HubSpotSync {
             properties[target.idProperty] = nil
             desired.append(
                 Push(
-                    key: company.companyID, target: target, id: company.groupID, subject: ("groupId", company.groupID),
+                    key: company.companyID, target: target, id: company.groupID, subject: .company(groupID: company.groupID),
                     properties: properties, acknowledged: company.acknowledged.merging(
                         [target.idProperty: .string(company.groupID)]) { _, new in new },
                     desiredHash: company.desiredHash, updatedPosition: company.updatedPosition, attempts: company.attempts))
@@ -95,14 +95,12 @@ extension HubSpotSync {
                 outcomes[association.key] = .done(desiredHash: association.desiredHash)
                 events.append(
                     resultEvent(
-                        .hubSpotAssociationSynced, stream: "contact:\(association.contactID)",
-                        idempotencyKey: "\(EventType.hubSpotAssociationSynced):\(association.contactID):\(association.companyID):"
-                            + "\(association.hubSpotContactID):\(association.hubSpotCompanyID)",
-                        payload: [
-                            "contactId": .string(association.contactID), "companyId": .string(association.companyID),
-                            "groupId": .string(association.groupID), "hubspotContactId": .string(association.hubSpotContactID),
-                            "hubspotCompanyId": .string(association.hubSpotCompanyID),
-                        ]))
+                        HubSpotAssociationSynced(
+                            contactID: association.contactID, companyID: association.companyID, groupID: association.groupID,
+                            hubSpotContactID: association.hubSpotContactID, hubSpotCompanyID: association.hubSpotCompanyID),
+                        stream: "contact:\(association.contactID)",
+                        idempotencyKey: "\(HubSpotAssociationSynced.eventType):\(association.contactID):\(association.companyID):"
+                            + "\(association.hubSpotContactID):\(association.hubSpotCompanyID)"))
             }
         } catch {
             for association in claimed {

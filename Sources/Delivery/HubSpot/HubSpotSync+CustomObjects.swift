@@ -13,8 +13,8 @@ extension HubSpotSync {
     /// company (labelled when the rule names a label, else HubSpot's default association).
     ///
     /// A record whose association target is not in HubSpot yet waits (retried with backoff, like behavioral events whose
-    /// contact is unknown). What HubSpot answered is recorded as `hubsignal.hubspot.object_synced`, or
-    /// `hubsignal.hubspot.event_failed` with the reason for a dead letter.
+    /// contact is unknown). What HubSpot answered is recorded as ``HubSpotObjectSynced``, or
+    /// ``HubSpotEventFailed`` with the reason for a dead letter.
     func writeCustomObjects(_ records: [DeliveryLedger.ClaimedEvent], into round: inout EventRound) async {
         // HubSpot's search shows a write a few seconds late: records written in this round are remembered, so two
         // messages for one record in a batch update it rather than create it twice.
@@ -135,38 +135,31 @@ extension HubSpotSync {
         created: Bool,
         associatedWith targetID: String?, into round: inout EventRound
     ) {
-        var payload: [String: JSONValue] = [
-            "position": .int(record.position), "rule": .string(rule.name), "objectType": .string(rule.objectType),
-            "hubspotId": .string(hubSpotID), "created": .bool(created),
-            "properties": .array(record.properties.keys.sorted().map(JSONValue.string)),
-            "search": .object(search.mapValues(JSONValue.string)), "searchKey": .string(Self.searchKey(search)),
-        ]
-        if let contactID = record.contactID { payload["contactId"] = .string(contactID) }
+        var associatedWith: HubSpotObjectSynced.Association?
         if let association = rule.association, let targetID {
-            payload["associatedWith"] = .object([
-                "objectType": .string(association.toObject), "hubspotId": .string(targetID),
-                "label": association.label.map(JSONValue.string) ?? .null,
-            ])
+            associatedWith = .init(objectType: association.toObject, hubSpotID: targetID, label: association.label)
         }
+        let payload = HubSpotObjectSynced(
+            position: record.position, rule: rule.name, objectType: rule.objectType, hubSpotID: hubSpotID, created: created,
+            properties: record.properties.keys.sorted(), search: search, searchKey: Self.searchKey(search), contactID: record.contactID,
+            associatedWith: associatedWith)
         round.events.append(
             resultEvent(
-                .hubSpotObjectSynced, stream: Self.stream(of: record),
-                idempotencyKey: "\(EventType.hubSpotObjectSynced):\(record.position):\(record.rule)", payload: payload))
+                payload, stream: Self.stream(of: record),
+                idempotencyKey: "\(HubSpotObjectSynced.eventType):\(record.position):\(record.rule)"))
         // Delivered: finishEvents removes the row from the outbox and the ledger.
         round.outcomes[record.key] = .done(desiredHash: record.uuid)
     }
 
     private func failObject(_ record: DeliveryLedger.ClaimedEvent, reason: String, into round: inout EventRound) {
         round.outcomes[record.key] = .dead(desiredHash: record.uuid, reason: reason)
-        var payload: [String: JSONValue] = [
-            "position": .int(record.position), "rule": .string(record.rule), "objectType": .string(record.eventName),
-            "reason": .string(reason),
-        ]
-        if let contactID = record.contactID { payload["contactId"] = .string(contactID) }
+        let payload = HubSpotEventFailed(
+            position: record.position, subject: .customObject(rule: record.rule, objectType: record.eventName), reason: reason,
+            contactID: record.contactID)
         round.events.append(
             resultEvent(
-                .hubSpotEventFailed, stream: Self.stream(of: record),
-                idempotencyKey: "\(EventType.hubSpotEventFailed):\(record.position):\(record.rule)", payload: payload))
+                payload, stream: Self.stream(of: record),
+                idempotencyKey: "\(HubSpotEventFailed.eventType):\(record.position):\(record.rule)"))
         // HubSpot's reason can quote values: it goes to the ledger and the event log, not to logs.
         logger.warning(
             "HubSpot refused a custom object record; its reason is in deliveries.last_error",
@@ -179,7 +172,7 @@ extension HubSpotSync {
         let rows = try await database.query(
             """
             SELECT payload->>'hubspotId' FROM events
-            WHERE type = 'hubsignal.hubspot.object_synced' AND payload->>'objectType' = \(objectType)
+            WHERE type = \(literal: EventType.hubSpotObjectSynced.rawValue) AND payload->>'objectType' = \(objectType)
               AND payload->>'searchKey' = \(searchKey)
             ORDER BY position DESC
             LIMIT 1

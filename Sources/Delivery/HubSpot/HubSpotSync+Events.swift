@@ -8,7 +8,7 @@ extension HubSpotSync {
     /// Claims queued outbox rows and writes them: behavioral events (`/events/v3/send/batch`, each with a UUID derived
     /// from its Segment messageId or OneSignal event id, so a resend after a crash is not counted twice), notes and
     /// timeline events. A row whose contact HubSpot cannot be told about yet waits (retried with backoff); one HubSpot
-    /// refuses becomes a dead letter and a `hubsignal.hubspot.event_failed` event.
+    /// refuses becomes a dead letter and a ``HubSpotEventFailed`` event.
     func pushEvents() async throws -> Int {
         let claimed = try await ledger.claimHubSpotEvents(
             limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
@@ -138,14 +138,11 @@ extension HubSpotSync {
 
     private func fail(_ event: DeliveryLedger.ClaimedEvent, reason: String, into round: inout EventRound) {
         round.outcomes[String(event.position)] = .dead(desiredHash: event.uuid, reason: reason)
-        var payload: [String: JSONValue] = [
-            "position": .int(event.position), "eventName": .string(event.eventName), "reason": .string(reason),
-        ]
-        if let contactID = event.contactID { payload["contactId"] = .string(contactID) }
         round.events.append(
             resultEvent(
-                .hubSpotEventFailed, stream: event.contactID.map { "contact:\($0)" } ?? "hubspot-events",
-                idempotencyKey: "\(EventType.hubSpotEventFailed):\(event.position)", payload: payload))
+                HubSpotEventFailed(position: event.position, subject: .event(name: event.eventName), reason: reason, contactID: event.contactID),
+                stream: event.contactID.map { "contact:\($0)" } ?? "hubspot-events",
+                idempotencyKey: "\(HubSpotEventFailed.eventType):\(event.position)"))
         // HubSpot's reason can quote values (personal data): it goes to the ledger and the log of events, not to logs.
         logger.warning(
             "HubSpot refused an outbox entry; its reason is in deliveries.last_error",

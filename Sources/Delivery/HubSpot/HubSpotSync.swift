@@ -9,23 +9,13 @@ import Metrics
 import PQ
 import ServiceLifecycle
 
-/// Pushes the read models to HubSpot, in rounds of four phases: companies (batch upsert by the group-id property),
-/// contacts (batch upsert by email), contact → company associations (v4 batch; primary for a contact's first company) once
-/// both sides have HubSpot ids — so they land in whatever order the events arrived — and behavioral events (track,
-/// and page/screen when the mapping says so) from `hubspot_event_outbox`.
+/// Pushes the read models to HubSpot: each round upserts companies, contacts, contact → company associations and the
+/// queued behavioral events, notes and custom object records, sending only what HubSpot does not hold yet.
 ///
-/// Each phase claims objects whose desired values differ from what HubSpot acknowledged, sends only the difference
-/// (up to 100 per call), and records what HubSpot answered as events (`hubsignal.hubspot.contact_synced` /
-/// `company_synced` / `association_synced` with HubSpot's ids and the values HubSpot now holds, or
-/// `hubsignal.hubspot.delivery_failed` with HubSpot's reason) together with the ledger, in one transaction.
-///
-/// - Unknown properties: created through the Properties API when the mapping asks for them (explicit rules with their
-///   type, audience properties, `unknown_traits: create`), otherwise dropped from the push and named in the result event.
-/// - A batch HubSpot refuses as a whole (`400`) is split in halves until the bad inputs stand alone; each bad one
-///   becomes a dead letter with HubSpot's reason, the good ones land.
-/// - `429`, `5xx`, timeouts and dropped connections reschedule the batch with backoff (`RetryPolicy`), honouring
-///   `Retry-After`; a delivery that fails `maximumAttempts` times becomes a dead letter.
-public struct HubSpotSync: Service {
+/// Every outcome is recorded as a result event (``EventType/hubSpotContactSynced``, ``EventType/hubSpotDeliveryFailed``,
+/// …) in the transaction that records it in the ledger. Failures that can pass are retried with ``RetryPolicy``;
+/// refusals become dead letters (see docs/hubspot-sync.md).
+public struct HubSpotSync: Service, ClaimingWorker {
     /// How the worker batches, coalesces and retries.
     public struct Configuration: Sendable {
         /// Contacts per upsert call (HubSpot's batch limit: 100).
@@ -110,16 +100,7 @@ public struct HubSpotSync: Service {
         try await runOnce(steppingOutbox: steppingOutbox, holder: configuration.holder)
     }
 
-    /// One round whose claims carry `holder`'s token (see ``SyncRounds/underClaims(of:_:)``).
-    func runOnce(steppingOutbox: Bool, holder: ClaimHolder?) async throws -> Int {
-        try await SyncRounds.underClaims(of: holder) { token in
-            var worker = self
-            worker.claimToken = token
-            return try await worker.claimingRound(steppingOutbox: steppingOutbox)
-        }
-    }
-
-    private func claimingRound(steppingOutbox: Bool) async throws -> Int {
+    func claimingRound(steppingOutbox: Bool) async throws -> Int {
         var claimed = 0
         if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         if mapping.companies.enabled { claimed += try await pushCompanies() }
@@ -179,8 +160,8 @@ public struct HubSpotSync: Service {
         var target: Target
         /// The value of the target's id property (the email, the group id).
         var id: String
-        /// For result events: `contactId` or `groupId` → the id.
-        var subject: (name: String, value: String)
+        /// Whom result events name: the contact id or the company's group id.
+        var subject: HubSpotDeliveryFailed.Subject
         var properties: [String: JSONValue]
         var acknowledged: [String: JSONValue]
         var dropped: [String: String] = [:]
@@ -212,7 +193,7 @@ public struct HubSpotSync: Service {
             }
             pushes.append(
                 Push(
-                    key: contact.contactID, target: .contacts, id: email, subject: ("contactId", contact.contactID),
+                    key: contact.contactID, target: .contacts, id: email, subject: .contact(id: contact.contactID),
                     properties: Self.changes(desired: contact.desired, acknowledged: contact.acknowledged, attempts: contact.attempts),
                     acknowledged: contact.acknowledged, desiredHash: contact.desiredHash,
                     updatedPosition: contact.updatedPosition, attempts: contact.attempts))
@@ -369,17 +350,17 @@ public struct HubSpotSync: Service {
     func synced(_ push: Push, hubSpotID: String, created: Bool, into round: inout Round) {
         var acknowledged = push.acknowledged
         for (name, value) in push.properties { acknowledged[name] = value }
-        var payload: [String: JSONValue] = [
-            push.subject.name: .string(push.subject.value), "hubspotId": .string(hubSpotID), "properties": .object(acknowledged),
-            "sent": .array(push.properties.keys.sorted().map(JSONValue.string)), "created": .bool(created),
-        ]
-        if !push.dropped.isEmpty { payload["dropped"] = .object(push.dropped.mapValues(JSONValue.string)) }
-        let type: EventType
-        switch push.target {
-        case .contacts: type = .hubSpotContactSynced
-        case .companies: type = .hubSpotCompanySynced
+        let sent = push.properties.keys.sorted()
+        switch push.subject {
+        case .contact(let id):
+            let payload = HubSpotContactSynced(
+                contactID: id, hubSpotID: hubSpotID, properties: acknowledged, sent: sent, created: created, dropped: push.dropped)
+            round.events.append(resultEvent(payload, for: push, key: hubSpotID))
+        case .company(let groupID):
+            let payload = HubSpotCompanySynced(
+                groupID: groupID, hubSpotID: hubSpotID, properties: acknowledged, sent: sent, created: created, dropped: push.dropped)
+            round.events.append(resultEvent(payload, for: push, key: hubSpotID))
         }
-        round.events.append(resultEvent(type, for: push, key: hubSpotID, payload: payload))
         // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done, and what
         // HubSpot holds now (the next push's difference is computed against it, before the projection has caught up).
         // After an attempt with an unknown outcome, that request may still be applied late, over this one.
@@ -393,11 +374,8 @@ public struct HubSpotSync: Service {
     private func dead(_ push: Push, reason: String, into round: inout Round) {
         round.events.append(
             resultEvent(
-                .hubSpotDeliveryFailed, for: push, key: "dead",
-                payload: [
-                    push.subject.name: .string(push.subject.value), "reason": .string(reason),
-                    "properties": .array(push.properties.keys.sorted().map(JSONValue.string)),
-                ]))
+                HubSpotDeliveryFailed(subject: push.subject, reason: reason, properties: push.properties.keys.sorted()), for: push,
+                key: "dead"))
         round.outcomes[push.key] = .dead(desiredHash: push.desiredHash, reason: reason)
         outcomes(push.target, "dead").increment()
         // HubSpot's reason can quote values (an invalid email): it goes to the ledger and the event log, not to logs.
@@ -447,16 +425,20 @@ public struct HubSpotSync: Service {
 
     /// A result event; its idempotency key derives from what caused it (the object's last change and its desired
     /// values), so a retried push records its result once.
-    func resultEvent(_ type: EventType, for push: Push, key: String, payload: [String: JSONValue]) -> NewEvent {
-        resultEvent(
-            type, stream: "\(push.subject.name == "contactId" ? "contact" : "company"):\(push.key)",
-            idempotencyKey: "\(type):\(push.key):\(push.updatedPosition):\(push.desiredHash):\(key)", payload: payload)
+    func resultEvent<Payload: EventPayload>(_ payload: Payload, for push: Push, key: String) -> NewEvent {
+        let stream: String
+        switch push.subject {
+        case .contact: stream = "contact:\(push.key)"
+        case .company: stream = "company:\(push.key)"
+        }
+        return resultEvent(
+            payload, stream: stream, idempotencyKey: "\(Payload.eventType):\(push.key):\(push.updatedPosition):\(push.desiredHash):\(key)")
     }
 
     /// A result event of this worker, with the worker and the mapping version as metadata.
-    func resultEvent(_ type: EventType, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
+    func resultEvent(_ payload: some EventPayload, stream: String, idempotencyKey: String) -> NewEvent {
         DeliveryLedger.resultEvent(
-            type, stream: stream, idempotencyKey: idempotencyKey, payload: payload,
+            payload, stream: stream, idempotencyKey: idempotencyKey,
             metadata: ["worker": .string(configuration.owner), "mappingVersion": .string(mapping.version)])
     }
 

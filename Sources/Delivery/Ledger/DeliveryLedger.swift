@@ -249,14 +249,14 @@ public struct DeliveryLedger: Sendable {
         """
     }
 
-    /// A result event of a sync worker (source `hubsignal`), with the worker, the mapping version and `metadata` as
-    /// metadata.
-    static func resultEvent(
-        _ type: EventType, stream: String, idempotencyKey: String, payload: [String: JSONValue], metadata: [String: JSONValue]
+    /// A result event of a sync worker: the payload's type, source `hubsignal`, `metadata` as metadata. The payloads
+    /// hold no value JSON cannot write; were encoding to fail, the event would carry `{}` rather than fail the round.
+    static func resultEvent<Payload: EventPayload>(
+        _ payload: Payload, stream: String, idempotencyKey: String, metadata: [String: JSONValue]
     ) -> NewEvent {
         NewEvent(
-            stream: stream, type: type, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
-            payload: PQJSONB(bytes: (try? JSONValue.object(payload).serialized()) ?? Array("{}".utf8)),
+            stream: stream, type: Payload.eventType, source: .hubsignal, idempotencyKey: idempotencyKey, occurredAt: Date(),
+            payload: PQJSONB(bytes: (try? payload.serialized()) ?? Array("{}".utf8)),
             metadata: PQJSONB(bytes: (try? JSONValue.object(metadata).serialized()) ?? Array("{}".utf8)))
     }
 

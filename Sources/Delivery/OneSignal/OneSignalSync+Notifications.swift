@@ -24,11 +24,11 @@ extension OneSignalSync {
     /// Sends a batch of workflow notifications and completes their workflow actions. Returns how many were claimed.
     ///
     /// Per notification: find the recipient (the action's `external_id`, else the contact by email or HubSpot id in
-    /// the read models), record `hubsignal.onesignal.notification_requested`, send with an idempotency key derived from
+    /// the read models), record ``OneSignalNotificationRequested``, send with an idempotency key derived from
     /// HubSpot's callback id (OneSignal sends a key at most once in 30 days: a retried workflow, a retried send after a
     /// timeout, a second worker never send twice), record `notification_sent` / `notification_failed` with OneSignal's
     /// answer, then complete the HubSpot action (`SUCCESS` with `notification_id`, or `FAIL_CONTINUE` with
-    /// `error_message`) and record `hubsignal.hubspot.action_completed`.
+    /// `error_message`) and record ``HubSpotActionCompleted``.
     ///
     /// An action older than ``OneSignalOutbox/maximumAge`` (one day, from HubSpot's call) is never sent, whenever its
     /// turn comes — after an outage, or retries of `401`/`403` that an operator did not fix in time — and HubSpot no
@@ -64,12 +64,11 @@ extension OneSignalSync {
         if result == nil, expired {
             let reason = "not sent: the workflow action is older than a day (HubSpot called it at "
                 + "\(ISO8601Timestamp.format(notification.receivedAt))) and HubSpot no longer waits for it"
-            let payload: [String: JSONValue] = [
-                "app": .string(configuration.app), "hubspotObjectId": .string(notification.hubSpotObjectID), "reason": .string(reason),
-                "expired": .bool(true), "attempts": .int(Int64(notification.attempts)),
-            ]
+            let payload = OneSignalNotificationFailed(
+                callbackID: notification.callbackID, app: configuration.app, hubSpotObjectID: notification.hubSpotObjectID, request: nil,
+                reason: reason, expiredAfterAttempts: notification.attempts)
             logger.warning("a workflow notification expired unsent; it is a dead letter", metadata: ["callback": "\(notification.callbackID)"])
-            let event = notificationEvent(.oneSignalNotificationFailed, notification, payload: payload)
+            let event = notificationEvent(payload, notification)
             return (.dead(desiredHash: "", reason: reason), [event])
         }
         if result == nil {
@@ -90,8 +89,7 @@ extension OneSignalSync {
             try await completer.complete(notification.callbackID, fields)
         } catch let error as HubSpotError where !error.isRetryable && error.code != .unauthorized && error.code != .forbidden {
             // HubSpot no longer waits for it (expired, unknown callback): the notification itself is done.
-            let event = notificationEvent(
-                .hubSpotActionCompletionFailed, notification, payload: ["reason": .string(error.reason)])
+            let event = notificationEvent(HubSpotActionCompletionFailed(callbackID: notification.callbackID, reason: error.reason), notification)
             return (.done(desiredHash: ""), [event])
         } catch {
             let attempts = notification.attempts + 1
@@ -102,13 +100,13 @@ extension OneSignalSync {
                 // not fixed) would go on forever.
                 let final = reason + "; given up: the workflow action is older than a day and HubSpot no longer waits for it"
                 let event = notificationEvent(
-                    .hubSpotActionCompletionFailed, notification, payload: ["reason": .string(final), "expired": .bool(true)])
+                    HubSpotActionCompletionFailed(callbackID: notification.callbackID, reason: final, isExpired: true), notification)
                 return (.dead(desiredHash: "", reason: final), [event])
             }
             return (.retry(after: configuration.retry.delay(afterAttempts: attempts, atLeast: hubSpotError?.retryAfter), reason: reason), [])
         }
-        let payload = fields.mapValues(JSONValue.string)
-        return (.done(desiredHash: ""), [notificationEvent(.hubSpotActionCompleted, notification, payload: ["outputFields": .object(payload)])])
+        let completed = HubSpotActionCompleted(callbackID: notification.callbackID, outputFields: fields)
+        return (.done(desiredHash: ""), [notificationEvent(completed, notification)])
     }
 
     private enum SendResult {
@@ -137,15 +135,15 @@ extension OneSignalSync {
             contents: notification.request["content"]?.stringValue.map { ["en": $0] },
             url: notification.request["url"]?.stringValue,
             idempotencyKey: HubSpotEventOutbox.uuid(from: "onesignal-notification:\(notification.callbackID)"))
-        var requested: [String: JSONValue] = [
-            "externalId": .string(externalID), "app": .string(configuration.app), "idempotencyKey": .string(request.idempotencyKey),
-            "targetChannel": .string(request.targetChannel), "hubspotObjectId": .string(notification.hubSpotObjectID),
-        ]
-        for (name, value) in notification.request { requested[name] = value }
+        let requested = OneSignalNotificationRequested.Request(
+            externalID: externalID, idempotencyKey: request.idempotencyKey, targetChannel: request.targetChannel,
+            templateID: notification.request["template_id"]?.stringValue, heading: notification.request["heading"]?.stringValue,
+            content: notification.request["content"]?.stringValue, url: notification.request["url"]?.stringValue)
         if notification.attempts == 0 {
+            let event = OneSignalNotificationRequested(
+                callbackID: notification.callbackID, app: configuration.app, hubSpotObjectID: notification.hubSpotObjectID, request: requested)
             try await ledger.recordNotification(
-                callbackID: notification.callbackID, result: nil,
-                events: [notificationEvent(.oneSignalNotificationRequested, notification, payload: requested)], store: store)
+                callbackID: notification.callbackID, result: nil, events: [notificationEvent(event, notification)], store: store)
         }
         let answer: OneSignalNotificationResult
         do {
@@ -168,37 +166,32 @@ extension OneSignalSync {
             "notification_id": .string(id), "recipients": .int(Int64(recipients)), "replayed": .bool(answer.replayed),
             "errors": .array(answer.errors.map(JSONValue.string)),
         ]
-        var payload = requested
-        payload["notificationId"] = .string(id)
-        payload["recipients"] = .int(Int64(recipients))
-        payload["replayed"] = .bool(answer.replayed)
-        if !answer.errors.isEmpty { payload["errors"] = .array(answer.errors.map(JSONValue.string)) }
+        let sent = OneSignalNotificationSent(
+            callbackID: notification.callbackID, app: configuration.app, hubSpotObjectID: notification.hubSpotObjectID, request: requested,
+            notificationID: id, recipients: recipients, replayed: answer.replayed, errors: answer.errors)
         try await ledger.recordNotification(
-            callbackID: notification.callbackID, result: result,
-            events: [notificationEvent(.oneSignalNotificationSent, notification, payload: payload)], store: store)
+            callbackID: notification.callbackID, result: result, events: [notificationEvent(sent, notification)], store: store)
         logger.info("sent a workflow notification", metadata: ["callback": "\(notification.callbackID)", "notification": "\(id)"])
         return .recorded(result)
     }
 
     private func recordFailure(
-        _ notification: DeliveryLedger.ClaimedNotification, reason: String, requested: [String: JSONValue]?
+        _ notification: DeliveryLedger.ClaimedNotification, reason: String, requested: OneSignalNotificationRequested.Request?
     ) async throws -> SendResult {
-        var payload = requested ?? ["app": .string(configuration.app), "hubspotObjectId": .string(notification.hubSpotObjectID)]
-        payload["reason"] = .string(reason)
+        let failed = OneSignalNotificationFailed(
+            callbackID: notification.callbackID, app: configuration.app, hubSpotObjectID: notification.hubSpotObjectID, request: requested,
+            reason: reason)
         let result: [String: JSONValue] = ["error": .string(reason)]
         try await ledger.recordNotification(
-            callbackID: notification.callbackID, result: result,
-            events: [notificationEvent(.oneSignalNotificationFailed, notification, payload: payload)], store: store)
+            callbackID: notification.callbackID, result: result, events: [notificationEvent(failed, notification)], store: store)
         logger.warning("a workflow notification was not sent; the reason is in the event log", metadata: ["callback": "\(notification.callbackID)"])
         return .recorded(result)
     }
 
     /// An event about a workflow notification, on the stream of the HubSpot contact, keyed by its callback id.
-    func notificationEvent(_ type: EventType, _ notification: DeliveryLedger.ClaimedNotification, payload: [String: JSONValue]) -> NewEvent {
-        var payload = payload
-        payload["callbackId"] = .string(notification.callbackID)
-        return resultEvent(
-            type, stream: "hubspot-contact:\(notification.hubSpotObjectID)", idempotencyKey: "\(type):\(notification.callbackID)",
-            payload: payload)
+    func notificationEvent<Payload: EventPayload>(_ payload: Payload, _ notification: DeliveryLedger.ClaimedNotification) -> NewEvent {
+        resultEvent(
+            payload, stream: "hubspot-contact:\(notification.hubSpotObjectID)",
+            idempotencyKey: "\(Payload.eventType):\(notification.callbackID)")
     }
 }

@@ -9,7 +9,7 @@ extension OneSignalSync {
     /// With `audiences.onesignal_segments`, creates one OneSignal segment per audience (named like its tag, filtered on
     /// the tag existing: members have it, non-members do not) the first time a contact is in the audience. Each app
     /// keeps its own ledger rows (`segment:<app>`, key the audience); a segment OneSignal already has (`409`) counts as
-    /// created. Recorded as `hubsignal.onesignal.segment_created` (`app`, `audience`, `tag`, `segmentId`). Returns how
+    /// created. Recorded as ``OneSignalSegmentCreated``. Returns how
     /// many audiences were claimed.
     func pushSegments() async throws -> Int {
         guard mapping.audiences.oneSignalSegments else { return 0 }
@@ -31,11 +31,11 @@ extension OneSignalSync {
         var events: [NewEvent] = []
         for (audience, attempts) in claimed {
             let tag = mapping.audiences.oneSignalTag(forAudience: audience)
-            var payload: [String: JSONValue] = ["app": .string(configuration.app), "audience": .string(audience), "tag": .string(tag)]
+            var payload = OneSignalSegmentCreated(app: configuration.app, audience: audience, tag: tag)
             do {
-                if let id = try await client.createSegment(name: tag, tagExists: tag) { payload["segmentId"] = .string(id) }
+                payload.segmentID = try await client.createSegment(name: tag, tagExists: tag)
             } catch let error as OneSignalError where error.code == .conflict {
-                payload["existed"] = .bool(true)
+                payload.existed = true
             } catch let error as OneSignalError where !error.isRetryable && error.code != .unauthorized {
                 outcomes[audience] = .dead(desiredHash: "", reason: error.description)
                 continue
@@ -48,8 +48,8 @@ extension OneSignalSync {
             outcomes[audience] = .done(desiredHash: "")
             events.append(
                 resultEvent(
-                    .oneSignalSegmentCreated, stream: "audience:\(audience)",
-                    idempotencyKey: "\(EventType.oneSignalSegmentCreated):\(configuration.app):\(audience)", payload: payload))
+                    payload, stream: "audience:\(audience)",
+                    idempotencyKey: "\(OneSignalSegmentCreated.eventType):\(configuration.app):\(audience)"))
         }
         try await ledger.finish(
             kind: kind, outcomes: outcomes, events: events, owner: configuration.owner, holder: claimToken,

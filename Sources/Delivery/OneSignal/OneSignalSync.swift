@@ -9,23 +9,13 @@ import OneSignal
 import PQ
 import ServiceLifecycle
 
-/// Pushes contacts' data tags to one OneSignal app, and sends the notifications HubSpot workflows ask for.
+/// Pushes contacts' data tags to one OneSignal app (only the difference, one user call each, at most one per user per
+/// `spacing`), creates audience segments, and sends the notifications HubSpot workflows ask for.
 ///
-/// Tags: each round claims contacts whose desired tags (`sync_status`, destination `onesignal`) differ from what
-/// OneSignal acknowledged, and sends each user only the difference, in one `PATCH …/users/by/external_id/{id}`; a `404`
-/// (no such user) creates it with `POST …/users`. OneSignal has no batch user update, so the calls run concurrently
-/// (`concurrency`), but never twice for one user within `spacing` (OneSignal allows one write per second per user):
-/// changes that arrive meanwhile wait in the read model and go out together. A user is never read first (views are
-/// limited to one per second per app). What OneSignal answered is recorded as events — `hubsignal.onesignal.user_synced`
-/// with the tags it now holds, or `hubsignal.onesignal.delivery_failed` with its reason — with the ledger, in one
-/// transaction.
-///
-/// - Tags HubSignal set earlier that the mapping no longer gives (a trait removed, pushed out of the tag limit, a
-///   mapping change) are removed (`""`), so the plan's tag budget is spent as the mapping says. Tags set by others
-///   (the SDK) are never touched.
-/// - `429`, `5xx`, timeouts and dropped connections reschedule with backoff (`RetryPolicy`, honouring `Retry-After`);
-///   `400` (e.g. the user is at the plan's tag limit) and `409` are dead letters with OneSignal's reason.
-public struct OneSignalSync: Service {
+/// Every outcome is recorded as a result event (``EventType/oneSignalUserSynced``, ``EventType/oneSignalDeliveryFailed``,
+/// …) in the transaction that records it in the ledger. Tags HubSignal set that the mapping no longer gives are
+/// removed; tags set by others are never touched (see docs/onesignal-sync.md).
+public struct OneSignalSync: Service, ClaimingWorker {
     /// How the worker batches, coalesces and retries.
     public struct Configuration: Sendable {
         /// The app's name in the configuration and in result events (`default` for the single-app variables).
@@ -111,16 +101,7 @@ public struct OneSignalSync: Service {
         try await runOnce(steppingOutbox: steppingOutbox, holder: configuration.holder)
     }
 
-    /// One round whose claims carry `holder`'s token (see ``SyncRounds/underClaims(of:_:)``).
-    func runOnce(steppingOutbox: Bool, holder: ClaimHolder?) async throws -> Int {
-        try await SyncRounds.underClaims(of: holder) { token in
-            var worker = self
-            worker.claimToken = token
-            return try await worker.claimingRound(steppingOutbox: steppingOutbox)
-        }
-    }
-
-    private func claimingRound(steppingOutbox: Bool) async throws -> Int {
+    func claimingRound(steppingOutbox: Bool) async throws -> Int {
         if steppingOutbox, let outbox { _ = try await outbox.processNextBatch() }
         var claimed = try await pushUsers()
         claimed += try await sendNotifications()
@@ -248,12 +229,10 @@ public struct OneSignalSync: Service {
                 oneSignalID = try await client.createUser(alias, tags: tags)
                 created = true
             }
-            var payload: [String: JSONValue] = [
-                "contactId": .string(user.contactID), "externalId": .string(externalID), "app": .string(configuration.app),
-                "tags": .object(acknowledged), "sent": .array(updates.keys.sorted().map(JSONValue.string)), "created": .bool(created),
-            ]
-            if let oneSignalID { payload["onesignalId"] = .string(oneSignalID) }
-            let event = resultEvent(.oneSignalUserSynced, user: user, key: remaining > 0 ? "partial" : "synced", payload: payload)
+            let payload = OneSignalUserSynced(
+                contactID: user.contactID, externalID: externalID, app: configuration.app, tags: acknowledged, sent: updates.keys.sorted(),
+                created: created, oneSignalID: oneSignalID)
+            let event = resultEvent(payload, user: user, key: remaining > 0 ? "partial" : "synced")
             counter("synced").increment()
             // After an attempt with an unknown outcome, that request may still be applied late, over this one.
             let outcome: DeliveryLedger.Outcome =
@@ -283,11 +262,8 @@ public struct OneSignalSync: Service {
         }
         let finalReason = oneSignalError?.isRetryable ?? true ? "gave up after \(attempts) attempts: \(reason)" : reason
         let event = resultEvent(
-            .oneSignalDeliveryFailed, user: user, key: "dead",
-            payload: [
-                "contactId": .string(user.contactID), "app": .string(configuration.app), "reason": .string(finalReason),
-                "tags": .array(updates.keys.sorted().map(JSONValue.string)),
-            ])
+            OneSignalDeliveryFailed(contactID: user.contactID, app: configuration.app, reason: finalReason, tags: updates.keys.sorted()),
+            user: user, key: "dead")
         counter("dead").increment()
         logger.warning("OneSignal refused a user's tags; the reason is in sync_status and deliveries.last_error", metadata: ["contact": "\(user.contactID)"])
         return UserResult(
@@ -310,17 +286,16 @@ public struct OneSignalSync: Service {
 
     /// A result event; its idempotency key derives from what caused it (the contact's last change and its desired
     /// tags), so a retried push records its result once.
-    func resultEvent(_ type: EventType, user: DeliveryLedger.ClaimedUser, key: String, payload: [String: JSONValue]) -> NewEvent {
+    func resultEvent<Payload: EventPayload>(_ payload: Payload, user: DeliveryLedger.ClaimedUser, key: String) -> NewEvent {
         resultEvent(
-            type, stream: "contact:\(user.contactID)",
-            idempotencyKey: "\(type):\(configuration.app):\(user.contactID):\(user.updatedPosition):\(user.desiredHash):\(key)",
-            payload: payload)
+            payload, stream: "contact:\(user.contactID)",
+            idempotencyKey: "\(Payload.eventType):\(configuration.app):\(user.contactID):\(user.updatedPosition):\(user.desiredHash):\(key)")
     }
 
-    /// A result event of this worker, with the worker and the mapping version as metadata.
-    func resultEvent(_ type: EventType, stream: String, idempotencyKey: String, payload: [String: JSONValue]) -> NewEvent {
+    /// A result event of this worker, with the worker, the mapping version and the app as metadata.
+    func resultEvent(_ payload: some EventPayload, stream: String, idempotencyKey: String) -> NewEvent {
         DeliveryLedger.resultEvent(
-            type, stream: stream, idempotencyKey: idempotencyKey, payload: payload,
+            payload, stream: stream, idempotencyKey: idempotencyKey,
             metadata: [
                 "worker": .string(configuration.owner), "mappingVersion": .string(mapping.version), "app": .string(configuration.app),
             ])

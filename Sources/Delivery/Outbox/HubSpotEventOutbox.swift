@@ -114,7 +114,7 @@ public struct HubSpotEventOutbox: Sendable {
 
     /// A OneSignal message event as a timeline entry, when the mapping writes its kind.
     func timelineRow(for event: RecordedEvent) -> Row? {
-        // onesignal.message.push.clicked → channel push, kind clicked.
+        // `<source>.message.<channel>.<kind>` → channel and kind (e.g. push, clicked).
         let parts = event.type.rawValue.split(separator: ".").map(String.init)
         guard parts.count >= 3, let kind = parts.last, mapping.timeline.writes(kind: kind),
             let payload = (try? JSONValue.parse(event.payload.bytes))?.objectValue
