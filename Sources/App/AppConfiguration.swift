@@ -82,6 +82,7 @@ public struct AppConfiguration: Sendable, Equatable {
         case text, json
     }
 
+    /// The defaults, with `databaseURL`; ``fromEnvironment(_:requireDatabase:)`` reads the rest.
     public init(databaseURL: String) {
         self.databaseURL = databaseURL
     }

@@ -11,6 +11,7 @@ import PQ
 public struct ConfigurationCheck: Sendable {
     /// One finding.
     public struct Finding: Sendable, Equatable, CustomStringConvertible {
+        /// How bad a finding is.
         public enum Level: String, Sendable {
             /// Works.
             case ok
@@ -20,6 +21,7 @@ public struct ConfigurationCheck: Sendable {
             case problem
         }
 
+        /// How bad it is.
         public var level: Level
         /// What was checked (`database`, `mapping`, `hubspot`, `onesignal:<app>`, …).
         public var subject: String
@@ -41,6 +43,7 @@ public struct ConfigurationCheck: Sendable {
     /// How long a credential check waits for HubSpot or OneSignal.
     static let timeout: Duration = .seconds(5)
 
+    /// A check of `configuration`; nothing is tried until ``run()``.
     public init(configuration: AppConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger

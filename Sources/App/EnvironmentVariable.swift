@@ -23,6 +23,7 @@ public struct EnvironmentVariable: Sendable, Identifiable {
     /// The variable's name, e.g. `HUBSIGNAL_PORT`.
     public let name: String
     public var id: String { name }
+    /// Who reads it.
     public let group: Group
     /// What the variable sets, in one line (Markdown: code in backticks).
     public let summary: String

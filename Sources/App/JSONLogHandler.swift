@@ -7,6 +7,7 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     private let label: String
 
+    /// A handler for the logger `label`.
     public init(label: String) {
         self.label = label
     }

@@ -32,6 +32,7 @@ public final class EmbeddedPostgres: Sendable {
         /// Extra server settings (`name` → `value`), e.g. `max_connections`.
         public var settings: [String: String] = [:]
 
+        /// A configuration with the defaults and these settings.
         public init(dataDirectory: String? = nil, port: Int? = nil, isDurable: Bool = true) {
             self.dataDirectory = dataDirectory
             self.port = port

@@ -20,6 +20,7 @@ public struct NewEvent: Sendable, Hashable {
     /// Context such as the write key id, the request id and the mapping version, as a JSON object.
     public var metadata: PQJSONB
 
+    /// Creates an event to append; `metadata` defaults to an empty object.
     public init(
         stream: String, type: EventType, source: EventSource, idempotencyKey: String, occurredAt: Date, payload: PQJSONB,
         metadata: PQJSONB = PQJSONB("{}")
@@ -65,6 +66,7 @@ public struct LogCursor: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// The event's position.
     public var position: Int64
 
+    /// Creates a cursor at an event of the log (or between events: a transaction id and a position below it).
     public init(transactionID: UInt64, position: Int64) {
         self.transactionID = transactionID
         self.position = position
@@ -86,14 +88,21 @@ public struct RecordedEvent: Sendable, Hashable {
     public var position: Int64
     /// The appending transaction's id.
     public var transactionID: UInt64
+    /// What the event is about, e.g. `contact:user-42`.
     public var stream: String
+    /// `<source>.<subject>.<verb>`, e.g. `segment.identify`.
     public var type: EventType
+    /// Where it came from.
     public var source: EventSource
+    /// Unique per source.
     public var idempotencyKey: String
+    /// When it happened, as the sender says.
     public var occurredAt: Date
     /// When the log stored it (the appending transaction's start).
     public var recordedAt: Date
+    /// The payload as stored (`jsonb`).
     public var payload: PQJSONB
+    /// The metadata object as stored (`jsonb`).
     public var metadata: PQJSONB
 
     /// The event's place in the read order.
@@ -130,6 +139,7 @@ public struct LogPage: Sendable {
     /// The cursor after the last event, or the cursor the read started from when empty.
     public var nextCursor: LogCursor
 
+    /// Creates a page, e.g. for tests of code that consumes pages.
     public init(events: [RecordedEvent], isHeldBack: Bool, nextCursor: LogCursor) {
         self.events = events
         self.isHeldBack = isHeldBack

@@ -44,6 +44,7 @@ public final class Subscription: Sendable, Service {
         /// Defaults to retrying with backoff up to 30 seconds.
         public var errorPolicy: ErrorPolicy = .retry(maximumBackoff: .seconds(30))
 
+        /// A configuration with the defaults and the checkpoint name `name`.
         public init(name: String) {
             self.name = name
         }

@@ -12,6 +12,7 @@ public struct Migration: Sendable, Hashable {
     /// SHA-256 of the script (line endings normalized to `\n`), hex.
     public var checksum: String
 
+    /// A migration from its number, name and script; the checksum is computed.
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
@@ -34,6 +35,9 @@ public struct MigrationSet: Sendable {
     /// The migrations, by increasing version.
     public var migrations: [Migration]
 
+    /// Sorts `migrations` by version.
+    ///
+    /// - Throws: `MigrationError` when two share a version.
     public init(_ migrations: [Migration]) throws {
         let sorted = migrations.sorted { $0.version < $1.version }
         for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.version == next.version {

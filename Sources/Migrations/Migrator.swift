@@ -19,6 +19,7 @@ public struct Migrator: Sendable {
     public let migrations: MigrationSet
     let logger: Logger
 
+    /// A migrator of `client`'s database to `migrations`; it connects when a method runs.
     public init(client: PQClient, migrations: MigrationSet, logger: Logger) {
         self.client = client
         self.migrations = migrations
@@ -27,9 +28,13 @@ public struct Migrator: Sendable {
 
     /// A migration recorded as applied.
     public struct AppliedMigration: Sendable, Hashable {
+        /// The migration's number.
         public var version: Int
+        /// The migration's name (the file name without number and extension).
         public var name: String
+        /// The script's checksum when it was applied.
         public var checksum: String
+        /// When it was applied.
         public var appliedAt: Date
     }
 

@@ -60,6 +60,7 @@ public final class PQClient: Sendable, Service {
             /// Unanswered probes before the connection is considered dead. Defaults to `3`.
             public var count: Int = 3
 
+            /// Keepalive settings; each default is the one its property names.
             public init(idle: Duration = .seconds(15), interval: Duration = .seconds(5), count: Int = 3) {
                 self.idle = idle
                 self.interval = interval
@@ -67,6 +68,7 @@ public final class PQClient: Sendable, Service {
             }
         }
 
+        /// A configuration with the defaults for `connectionString`.
         public init(connectionString: String) {
             self.connectionString = connectionString
         }

@@ -15,6 +15,7 @@ public struct PQTransactionOptions: Sendable {
     /// no limit. Defaults to `nil`: the session's (`PQClient.Configuration.statementTimeout`).
     public var statementTimeout: Duration?
 
+    /// Options; the defaults start a plain `BEGIN`.
     public init(isolationLevel: IsolationLevel? = nil, isReadOnly: Bool = false, statementTimeout: Duration? = nil) {
         self.isolationLevel = isolationLevel
         self.isReadOnly = isReadOnly

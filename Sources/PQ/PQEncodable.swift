@@ -107,7 +107,9 @@ extension Data: PQEncodable {
 
 /// A `bytea` value.
 public struct PQBytes: PQArrayElement, Hashable {
+    /// The raw bytes.
     public var bytes: [UInt8]
+    /// A `bytea` value of `bytes`.
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public var pqParameter: PQParameter { PQParameter(typeOID: PQTypeOID.bytea, format: .binary, bytes: bytes) }
     public static var pqElementTypeOID: UInt32 { PQTypeOID.bytea }
@@ -162,7 +164,9 @@ extension Array: PQEncodable where Element: PQArrayElement {
 
 /// A one-dimensional array parameter whose elements may be `NULL`.
 public struct PQNullableArray<Element: PQArrayElement>: PQEncodable {
+    /// The elements; `nil` is `NULL`.
     public var elements: [Element?]
+    /// An array parameter of `elements`.
     public init(_ elements: [Element?]) { self.elements = elements }
     public var pqParameter: PQParameter {
         PQParameter(typeOID: Element.pqArrayTypeOID, format: .binary, bytes: PQArrayEncoder.encode(elements))

@@ -61,6 +61,7 @@ public struct PQError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     /// Where the failing call was made.
     public var line: Int
 
+    /// An error of `code`; `file` and `line` default to the caller's.
     public init(
         code: Code, message: String, sqlState: String? = nil, detail: String? = nil, hint: String? = nil,
         queryName: String? = nil, underlying: (any Error)? = nil, file: String = #fileID, line: Int = #line

@@ -31,10 +31,12 @@ public struct PQQuery: Sendable, ExpressibleByStringInterpolation {
         self.name = name ?? Self.defaultName(for: sql)
     }
 
+    /// A query of constant SQL text and no parameters.
     public init(stringLiteral value: String) {
         self.init(unsafeSQL: value)
     }
 
+    /// A query whose interpolated values are bound as parameters.
     public init(stringInterpolation: StringInterpolation) {
         self.init(unsafeSQL: stringInterpolation.sql, parameters: stringInterpolation.parameters)
     }
@@ -143,6 +145,7 @@ public struct PQParameter: Sendable, Hashable {
     /// The encoded value; `nil` is SQL `NULL`.
     public var bytes: [UInt8]?
 
+    /// A parameter of already encoded bytes.
     public init(typeOID: UInt32, format: Format, bytes: [UInt8]?) {
         self.typeOID = typeOID
         self.format = format
