@@ -48,9 +48,11 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             let replay = Replay(client: client, store: EventStore(client: client, logger: logger))
             var ids = contact
-            for (kind, values) in [("user_id", userId), ("email", email.map { $0.lowercased() })] where !values.isEmpty {
+            let named: [(IdentityKeys.Name, [String])] = [(.userID, userId), (.email, email.compactMap(IdentityKeys.normalizedEmail))]
+            for (kind, values) in named where !values.isEmpty {
                 ids += try await client.query(
-                    "SELECT contact_id FROM identities WHERE kind = \(kind) AND value = ANY(\(values)::text[])", name: "replay.identities")
+                    "SELECT contact_id FROM identities WHERE kind = \(kind.rawValue) AND value = ANY(\(values)::text[])",
+                    name: "replay.identities")
                     .map { try $0.decode(String.self, at: 0) }
             }
             let selection: Replay.Selection =

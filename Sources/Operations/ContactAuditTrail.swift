@@ -69,17 +69,17 @@ public struct ContactAuditTrail: Sendable {
         /// The contact and the contacts merged into it.
         public var allContactIDs: [String] { [contactID] + mergedContactIDs }
 
-        func values(_ kind: String) -> [String] { identities[kind] ?? [] }
+        func values(_ kind: IdentityKeys.Name) -> [String] { identities[kind.rawValue] ?? [] }
 
         /// The streams its events are appended on (see the type's documentation).
         public var streams: [String] {
             var streams: [String] = allContactIDs.map { "contact:" + $0 }
-            streams += values("user_id").map { "user:" + $0 }
-            streams += values("anonymous_id").map { "anonymous:" + $0 }
-            streams += values("hubspot_id").map { "hubspot-contact:" + $0 }
-            streams += values("onesignal_id").map { "onesignal-user:" + $0 }
+            streams += values(.userID).map { "user:" + $0 }
+            streams += values(.anonymousID).map { "anonymous:" + $0 }
+            streams += values(.hubSpotID).map { "hubspot-contact:" + $0 }
+            streams += values(.oneSignalID).map { "onesignal-user:" + $0 }
             // OneSignal events name the external id, an email when the mapping matches users by email.
-            streams += (values("email") + externalIDs).map { "user:" + $0 }
+            streams += (values(.email) + externalIDs).map { "user:" + $0 }
             var seen = Set<String>()
             return streams.filter { seen.insert($0).inserted }
         }
@@ -153,18 +153,19 @@ public struct ContactAuditTrail: Sendable {
         if case .contactID(let id) = reference {
             start = id
         } else {
-            // Emails are stored trimmed and lower-cased (as the projection normalizes them).
-            let (kind, value): (String, String) =
+            // Emails are stored normalised, as the projection normalises them; one it could not store names nobody.
+            let (kind, value): (IdentityKeys.Name, String?) =
                 switch reference {
-                case .contactID(let id): ("contact_id", id)
-                case .userID(let id): ("user_id", id)
-                case .email(let email): ("email", email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
-                case .hubSpotID(let id): ("hubspot_id", id)
-                case .anonymousID(let id): ("anonymous_id", id)
-                case .oneSignalID(let id): ("onesignal_id", id)
+                case .contactID(let id): (.contactID, id)
+                case .userID(let id): (.userID, id)
+                case .email(let email): (.email, IdentityKeys.normalizedEmail(email))
+                case .hubSpotID(let id): (.hubSpotID, id)
+                case .anonymousID(let id): (.anonymousID, id)
+                case .oneSignalID(let id): (.oneSignalID, id)
                 }
+            guard let value else { return nil }
             let rows = try await client.query(
-                "SELECT contact_id FROM identities WHERE kind = \(kind) AND value = \(value)", name: "audit.identity")
+                "SELECT contact_id FROM identities WHERE kind = \(kind.rawValue) AND value = \(value)", name: "audit.identity")
             guard let row = rows.first else { return nil }
             start = try row.decode(String.self, at: 0)
         }
@@ -199,11 +200,14 @@ public struct ContactAuditTrail: Sendable {
             """
             SELECT kind, value FROM identities WHERE contact_id = ANY(\(ids)::text[])
             UNION
-            SELECT 'hubspot_id', hubspot_contact_id FROM contacts WHERE contact_id = ANY(\(ids)::text[]) AND hubspot_contact_id IS NOT NULL
+            SELECT \(IdentityKeys.Name.hubSpotID.rawValue), hubspot_contact_id FROM contacts
+            WHERE contact_id = ANY(\(ids)::text[]) AND hubspot_contact_id IS NOT NULL
             UNION
-            SELECT 'onesignal_id', onesignal_id FROM contacts WHERE contact_id = ANY(\(ids)::text[]) AND onesignal_id IS NOT NULL
+            SELECT \(IdentityKeys.Name.oneSignalID.rawValue), onesignal_id FROM contacts
+            WHERE contact_id = ANY(\(ids)::text[]) AND onesignal_id IS NOT NULL
             UNION
-            SELECT 'onesignal_id', onesignal_id FROM devices WHERE contact_id = ANY(\(ids)::text[]) AND onesignal_id IS NOT NULL
+            SELECT \(IdentityKeys.Name.oneSignalID.rawValue), onesignal_id FROM devices
+            WHERE contact_id = ANY(\(ids)::text[]) AND onesignal_id IS NOT NULL
             """, name: "audit.identities")
         {
             let (kind, value) = try row.decode((String, String).self)
@@ -246,39 +250,17 @@ public struct ContactAuditTrail: Sendable {
         return contact
     }
 
-    /// The contact's streams (their whole history) and the recent window, narrowed to the events whose payload names
-    /// the contact (see the type's documentation); every value a bind parameter.
+    /// The contact's streams (their whole history) and the recent window, narrowed to the events that name the contact
+    /// as `IdentityKeys` says (every field the projection identifies people by, and HubSignal's result events naming
+    /// it); workflow actions count when they run on a contact.
     private func filter(_ contact: Contact) -> LogFilter {
-        let userIDs = contact.values("user_id")
-        let anonymousIDs = contact.values("anonymous_id")
-        let emails = contact.values("email")
-        let hubSpotIDs = contact.values("hubspot_id")
-        let oneSignalIDs = contact.values("onesignal_id")
-        let externalIDs = userIDs + contact.externalIDs
-        let condition: PQQuery = """
-            (source = \(EventSource.segment.rawValue) AND (
-                payload->>'userId' = ANY(\(userIDs)::text[])
-                OR payload->>'anonymousId' = ANY(\(anonymousIDs)::text[])
-                OR lower(btrim(payload->'traits'->>'email')) = ANY(\(emails)::text[])
-                OR lower(btrim(payload->'context'->'traits'->>'email')) = ANY(\(emails)::text[])
-                OR (type = \(EventType.alias.rawValue) AND payload->>'previousId' = ANY(\(userIDs + anonymousIDs)::text[]))))
-            OR (source = \(EventSource.hubspot.rawValue) AND (
-                (starts_with(type, \(EventType.Family.hubSpotContactWebhook.prefix))
-                 AND COALESCE(payload->>'objectId', payload->>'primaryObjectId') = ANY(\(hubSpotIDs)::text[]))
-                OR (starts_with(type, \(EventType.Family.hubSpotAction.prefix))
-                    AND upper(COALESCE(payload->'object'->>'objectType', 'CONTACT')) = 'CONTACT'
-                    AND payload->'object'->>'objectId' = ANY(\(hubSpotIDs)::text[]))))
-            OR (source = \(EventSource.onesignal.rawValue) AND (
-                COALESCE(payload->>'external_id', payload->>'event.external_id', payload->'event'->>'external_id')
-                    = ANY(\(externalIDs)::text[])
-                OR lower(COALESCE(payload->>'external_id', payload->>'event.external_id',
-                                  payload->'event'->>'external_id')) = ANY(\(emails)::text[])
-                OR COALESCE(payload->>'onesignal_id', payload->>'event.onesignal_id',
-                            payload->'event'->>'onesignal_id') = ANY(\(oneSignalIDs)::text[])))
-            OR (source = \(EventSource.hubsignal.rawValue) AND (
-                payload->>'contactId' = ANY(\(contact.allContactIDs)::text[])
-                OR payload->>'hubspotObjectId' = ANY(\(hubSpotIDs)::text[])))
-            """
+        let identities = IdentityPredicate.Identities(
+            userIDs: contact.values(.userID), anonymousIDs: contact.values(.anonymousID), emails: contact.values(.email),
+            hubSpotIDs: contact.values(.hubSpotID), oneSignalIDs: contact.values(.oneSignalID), contactIDs: contact.allContactIDs,
+            externalIDs: contact.values(.userID) + contact.externalIDs)
+        let onContacts: PQQuery = "upper(COALESCE(payload->'object'->>'objectType', 'CONTACT')) = 'CONTACT'"
+        let condition = IdentityPredicate.names(
+            identities, mentionsOf: [IdentityKeys.hubSignal], narrowing: [IdentityKeys.hubSpotAction: onContacts])
         return LogFilter(streams: contact.streams, recentPositions: recentWindow, condition: condition)
     }
 }

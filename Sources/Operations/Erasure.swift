@@ -65,6 +65,13 @@ public struct Erasure: Sendable {
         var hubSpotIDs: [String] = []
         var oneSignalIDs: [String] = []
 
+        /// As the generated SQL compares them (a OneSignal external id is a userId, or an email).
+        var predicate: IdentityPredicate.Identities {
+            IdentityPredicate.Identities(
+                userIDs: userIDs, anonymousIDs: anonymousIDs, emails: emails, hubSpotIDs: hubSpotIDs, oneSignalIDs: oneSignalIDs,
+                contactIDs: contactIDs, externalIDs: userIDs)
+        }
+
         var streams: [String] {
             userIDs.map { "user:" + $0 } + anonymousIDs.map { "user:" + $0 } + anonymousIDs.map { "anonymous:" + $0 }
                 + contactIDs.map { "contact:" + $0 } + hubSpotIDs.map { "hubspot-contact:" + $0 }
@@ -79,11 +86,12 @@ public struct Erasure: Sendable {
         case .contactID(let id):
             seed = [id]
         case .email(let email):
-            seed = try await contacts(kind: "email", value: email.trimmingCharacters(in: .whitespaces).lowercased())
+            // An email HubSignal could not have stored as an identity names nobody.
+            if let email = IdentityKeys.normalizedEmail(email) { seed = try await contacts(.email, value: email) } else { seed = [] }
         case .userID(let id):
-            seed = try await contacts(kind: "user_id", value: id)
+            seed = try await contacts(.userID, value: id)
         case .hubSpotID(let id):
-            seed = try await contacts(kind: "hubspot_id", value: id)
+            seed = try await contacts(.hubSpotID, value: id)
         }
         guard !seed.isEmpty else { return Identities() }
         // The contacts merged into these, and the ones these were merged into.
@@ -95,24 +103,24 @@ public struct Erasure: Sendable {
                 SELECT CASE WHEN m.into_contact_id = f.id THEN m.merged_contact_id ELSE m.into_contact_id END
                 FROM contact_merges m JOIN family f ON m.into_contact_id = f.id OR m.merged_contact_id = f.id
             )
-            SELECT 'contact', id FROM family
+            SELECT \(IdentityKeys.Name.contactID.rawValue), id FROM family
             UNION ALL SELECT i.kind, i.value FROM identities i WHERE i.contact_id IN (SELECT id FROM family)
-            UNION ALL SELECT 'hubspot_id', c.hubspot_contact_id FROM contacts c WHERE c.contact_id IN (SELECT id FROM family)
-                AND c.hubspot_contact_id IS NOT NULL
-            UNION ALL SELECT 'onesignal_id', c.onesignal_id FROM contacts c WHERE c.contact_id IN (SELECT id FROM family)
-                AND c.onesignal_id IS NOT NULL
+            UNION ALL SELECT \(IdentityKeys.Name.hubSpotID.rawValue), c.hubspot_contact_id FROM contacts c
+                WHERE c.contact_id IN (SELECT id FROM family) AND c.hubspot_contact_id IS NOT NULL
+            UNION ALL SELECT \(IdentityKeys.Name.oneSignalID.rawValue), c.onesignal_id FROM contacts c
+                WHERE c.contact_id IN (SELECT id FROM family) AND c.onesignal_id IS NOT NULL
             """, name: "erase.identities")
         var found = Identities()
         for row in rows {
             let (kind, value) = try row.decode((String, String).self)
-            switch kind {
-            case "contact": found.contactIDs.append(value)
-            case "user_id": found.userIDs.append(value)
-            case "anonymous_id": found.anonymousIDs.append(value)
-            case "email": found.emails.append(value)
-            case "hubspot_id": found.hubSpotIDs.append(value)
-            case "onesignal_id": found.oneSignalIDs.append(value)
-            default: break
+            switch IdentityKeys.Name(rawValue: kind) {
+            case .contactID: found.contactIDs.append(value)
+            case .userID: found.userIDs.append(value)
+            case .anonymousID: found.anonymousIDs.append(value)
+            case .email: found.emails.append(value)
+            case .hubSpotID: found.hubSpotIDs.append(value)
+            case .oneSignalID: found.oneSignalIDs.append(value)
+            case .previousID, .externalID, .groupID, nil: break
             }
         }
         func unique(_ values: [String]) -> [String] { Array(Set(values)).sorted() }
@@ -121,35 +129,10 @@ public struct Erasure: Sendable {
             emails: unique(found.emails), hubSpotIDs: unique(found.hubSpotIDs), oneSignalIDs: unique(found.oneSignalIDs))
     }
 
-    private func contacts(kind: String, value: String) async throws -> [String] {
+    private func contacts(_ kind: IdentityKeys.Name, value: String) async throws -> [String] {
         try await client.query(
-            "SELECT contact_id FROM identities WHERE kind = \(kind) AND value = \(value)", name: "erase.resolve")
+            "SELECT contact_id FROM identities WHERE kind = \(kind.rawValue) AND value = \(value)", name: "erase.resolve")
             .map { try $0.decode(String.self, at: 0) }
-    }
-
-    /// The SQL condition "the JSON document `column` names the person" (the column name is ours; the identities are
-    /// bind parameters).
-    static func mentions(_ column: String, _ found: Identities) -> PQQuery {
-        let document = column
-        let userOrAnonymous = found.userIDs + found.anonymousIDs
-        let externalIDs = found.userIDs + found.emails
-        return """
-            (\(unsafeRaw: document)->>'userId' = ANY(\(found.userIDs)::text[]) OR \(unsafeRaw: document)->>'anonymousId' = ANY(\(found.anonymousIDs)::text[])
-             OR \(unsafeRaw: document)->>'previousId' = ANY(\(userOrAnonymous)::text[])
-             OR lower(\(unsafeRaw: document)->'traits'->>'email') = ANY(\(found.emails)::text[])
-             OR lower(\(unsafeRaw: document)->'context'->'traits'->>'email') = ANY(\(found.emails)::text[])
-             OR lower(\(unsafeRaw: document)->'properties'->>'email') = ANY(\(found.emails)::text[])
-             OR \(unsafeRaw: document)->>'contactId' = ANY(\(found.contactIDs)::text[])
-             OR \(unsafeRaw: document)->>'objectId' = ANY(\(found.hubSpotIDs)::text[])
-             OR \(unsafeRaw: document)->'object'->>'objectId' = ANY(\(found.hubSpotIDs)::text[])
-             OR \(unsafeRaw: document)->>'hubspotObjectId' = ANY(\(found.hubSpotIDs)::text[])
-             OR \(unsafeRaw: document)->>'external_id' = ANY(\(externalIDs)::text[]) OR \(unsafeRaw: document)->>'externalId' = ANY(\(externalIDs)::text[])
-             OR \(unsafeRaw: document)->>'event.external_id' = ANY(\(externalIDs)::text[])
-             OR \(unsafeRaw: document)->'event'->>'external_id' = ANY(\(externalIDs)::text[])
-             OR \(unsafeRaw: document)->>'onesignal_id' = ANY(\(found.oneSignalIDs)::text[])
-             OR \(unsafeRaw: document)->>'event.onesignal_id' = ANY(\(found.oneSignalIDs)::text[])
-             OR \(unsafeRaw: document)->'event'->>'onesignal_id' = ANY(\(found.oneSignalIDs)::text[]))
-            """
     }
 
     /// Erases the person. `forward` also deletes them at HubSpot (by HubSpot id when known, and by email) and at each
@@ -312,7 +295,7 @@ public struct Erasure: Sendable {
             // the append-only trigger (which wants hubsignal_erase_events outermost) would refuse the erasure.
             try await connection.execute("SET LOCAL log_parameter_max_length_on_error = 0", name: "erase.no_parameter_context")
             let bound = String(transaction ?? UInt64.max)
-            let mentioned = Erasure.mentions("payload", found)
+            let mentioned = IdentityPredicate.mentions(in: "payload", found.predicate)
             let contactStreams = found.contactIDs.map { "contact:" + $0 }
             let hubsignal = EventSource.hubsignal.rawValue
             // Identities that, contained in an idempotency key, make the key personal (too short ones would match anything).
@@ -353,7 +336,7 @@ public struct Erasure: Sendable {
                         .decode(Int64.self, at: 0))
             }
             otherRows += try await connection.execute(
-                "DELETE FROM rejections WHERE \(fragment: Erasure.mentions("message", found))", name: "erase.rejections")
+                "DELETE FROM rejections WHERE \(fragment: IdentityPredicate.mentions(in: "message", found.predicate))", name: "erase.rejections")
             otherRows += try await connection.execute(
                 """
                 DELETE FROM hubspot_event_outbox
