@@ -26,7 +26,7 @@ struct HubSignalCommand: AsyncParsableCommand {
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: HUBSIGNAL_LOG_LEVEL or info).")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: HUBSIGNAL_LOG_LEVEL or \(defaults.logLevel)).")
     var logLevel: String?
 }
 
@@ -69,14 +69,17 @@ func fail(_ error: any Error) -> ExitCode {
 /// The environment variables `serve`, `dev` and the other service commands read, for `--help`.
 let environmentHelp = EnvironmentVariable.serviceHelp
 
+/// The configuration in force when no variable is set: the defaults the flags' help names.
+let defaults = AppConfiguration(databaseURL: "")
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the service against DATABASE_URL (refuses to start if the schema is behind: run `hubsignal migrate`).",
         discussion: environmentHelp)
 
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or 127.0.0.1).") var host: String?
-    @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or 8080).") var port: Int?
+    @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or \(defaults.host)).") var host: String?
+    @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or \(defaults.port)).") var port: Int?
 
     func run() async throws {
         var (configuration, logger) = try prepare(options, requireDatabase: true)
@@ -194,8 +197,8 @@ struct Dev: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "Where the private PostgreSQL keeps its data (reused on the next start).") var dataDirectory = ".hubsignal/pg"
-    @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or 127.0.0.1).") var host: String?
-    @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or 8080).") var port: Int?
+    @Option(help: "Address to listen on (default: HUBSIGNAL_HOST or \(defaults.host)).") var host: String?
+    @Option(help: "Port to listen on (default: HUBSIGNAL_PORT or \(defaults.port)).") var port: Int?
     @Flag(help: "Do not post the small demo data set (two people, a company, an order) to the service.") var noDemoData = false
 
     func run() async throws {
