@@ -4,21 +4,16 @@ import PQ
 import ServiceLifecycle
 import Synchronization
 
-/// Ties a sync worker's claims to the life of its process: a random token, held as a session-level advisory lock
-/// (`pg_advisory_lock(bigint)`) on a connection of its own, and written on every ledger row the worker claims.
+/// Ties a sync worker's claims to the life of its process: a random token, held as a session-level advisory lock on a
+/// connection of its own and written on every ledger row the worker claims. When the process dies or that connection
+/// drops, other workers take the claims over at once (``DeliveryLedger/claimLapsed(_:)``) instead of waiting out the
+/// lease.
 ///
-/// When the process dies or that connection drops, PostgreSQL ends the session and releases the lock within moments,
-/// and other workers take the claims over at once (``DeliveryLedger/claimLapsed(_:)``) instead of waiting out the
-/// lease; the lease stays the fallback for a worker that is hung but still connected.
+/// When the holder finds its connection lost (checked every `checkInterval`), ``token`` becomes `nil`, a round in
+/// progress under the lost token is cancelled (``whileHeld(_:_:)``), and it reconnects with a new token.
 ///
-/// The holder checks its connection every `checkInterval`. When the connection is lost, ``token`` becomes `nil` at
-/// once, so the worker claims nothing more, and a round in progress under the lost token is cancelled
-/// (``whileHeld(_:_:)``): its claims are another worker's to take now, and its outcomes would not be recorded anyway
-/// (the ledger keeps only outcomes written under the token that claimed). It then reconnects with a new token.
-///
-/// > Note: between the moment the session ends and the next check (at most `checkInterval`), a round may go on
-/// > pushing what another worker may already have taken over. Every push is safe to repeat (upserts, idempotency
-/// > keys), so the overlap costs a duplicate request, never a duplicate effect.
+/// > Note: until that check, a round may go on pushing what another worker may already have taken over. Every push
+/// > is safe to repeat (upserts, idempotency keys): the overlap costs a duplicate request, never a duplicate effect.
 public final class ClaimHolder: Service, Sendable {
     /// How the holder watches its connection.
     public struct Configuration: Sendable {
