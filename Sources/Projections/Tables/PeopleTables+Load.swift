@@ -86,7 +86,8 @@ extension PeopleTables {
                 id: id, userID: userID, email: email, traits: Self.object(traits), hubSpotValues: Self.object(values),
                 hubSpotContactID: hubSpotID, oneSignalID: oneSignalID, hubSpotAcknowledged: hubSpotAcknowledged,
                 oneSignalAcknowledged: oneSignalAcknowledged, hubSpotFailure: try row.decode(String?.self, at: 14),
-                oneSignalFailures: Self.object(try row.decode(PQJSONB.self, at: 15)).compactMapValues(\.stringValue), firstSeenAt: first, lastSeenAt: last,
+                oneSignalFailures: Self.object(try row.decode(PQJSONB.self, at: 15)).compactMapValues(\.stringValue),
+                firstSeenAt: first, lastSeenAt: last,
                 createdAt: LogCursor(transactionID: createdXID, position: createdPosition), updatedPosition: updated,
                 audiences: [:], companies: [:], oneSignalEventTags: Self.object(try row.decode(PQJSONB.self, at: 16)),
                 oneSignalActivity: Self.object(try row.decode(PQJSONB.self, at: 17)), writeKeyID: try row.decode(String?.self, at: 18))
