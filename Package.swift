@@ -256,7 +256,7 @@ let package = Package(
         .target(
             name: "FaultHarness",
             dependencies: [
-                "Domain", "PQ", "Ingestion", "HubSpotSandbox", "OneSignalSandbox", "EmbeddedPostgres",
+                "Domain", "PQ", "Ingestion", "Projections", "HubSpotSandbox", "OneSignalSandbox", "EmbeddedPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -4,6 +4,7 @@ import HubSpotSandbox
 import Ingestion
 import OneSignalSandbox
 import PQ
+import Projections
 
 /// The three ledgers of a run compared: what clients were told was accepted, what the event log holds, and what the
 /// HubSpot and OneSignal sandboxes hold (which must equal the read models' desired state; notifications once each).
@@ -76,7 +77,7 @@ public enum LedgerCheck {
                        (SELECT count(*) FROM sync_status WHERE state = 'pending')
                          + (SELECT count(*) FROM deliveries WHERE state = 'queued'),
                        (SELECT count(*) FROM onesignal_outbox) + (SELECT count(*) FROM hubspot_event_outbox),
-                       (SELECT count(*) FROM subscription_checkpoints WHERE name = 'people')
+                       (SELECT count(*) FROM subscription_checkpoints WHERE name = \(PeopleProjection.name))
                 """, name: "faults.settled")
             if let row = rows?.first, let (head, behind, pending, outboxes, projected) = try? row.decode((Int64, Int64, Int64, Int64, Int64).self) {
                 if behind == 0 && pending == 0 && outboxes == 0 && projected == 1 && head == lastHead {
@@ -130,7 +131,7 @@ public enum LedgerCheck {
             for row in try await client.query(
                 """
                 SELECT c.email, s.desired FROM sync_status s JOIN contacts c USING (contact_id)
-                WHERE s.destination = 'hubspot' AND c.email IS NOT NULL AND s.state <> 'waiting'
+                WHERE s.destination = \(Destination.hubspot.rawValue) AND c.email IS NOT NULL AND s.state <> 'waiting'
                 """, name: "faults.hubspot_desired")
             {
                 let (email, desired) = try row.decode((String, PQJSONB).self)
@@ -150,7 +151,7 @@ public enum LedgerCheck {
             for row in try await client.query(
                 """
                 SELECT s.app, c.user_id, s.desired FROM sync_status s JOIN contacts c USING (contact_id)
-                WHERE s.destination = 'onesignal' AND c.user_id IS NOT NULL AND s.state <> 'waiting'
+                WHERE s.destination = \(Destination.onesignal.rawValue) AND c.user_id IS NOT NULL AND s.state <> 'waiting'
                 """, name: "faults.onesignal_desired")
             {
                 let (app, userID, desired) = try row.decode((String, String, PQJSONB).self)
@@ -168,7 +169,7 @@ public enum LedgerCheck {
             // 3. Workflow notifications: one per request, never two with one idempotency key.
             report.notificationRequests = Int(
                 try await client.query(
-                    "SELECT count(DISTINCT idempotency_key) FROM events WHERE type = 'hubspot.action.send_notification'",
+                    "SELECT count(DISTINCT idempotency_key) FROM events WHERE type = \(EventType.sendNotification.rawValue)",
                     name: "faults.notification_requests")[0].decode(Int64.self, at: 0))
             let notifications = oneSignalApps.values.flatMap { oneSignal.notifications(appID: $0) }
             report.notificationsSent = notifications.count

@@ -70,11 +70,11 @@ struct HubSpotBench: AsyncParsableCommand {
             // Final state: every contact in sync, then HubSpot's values compared with the read model's.
             while true {
                 let inSync = try await environment.client.query(
-                    "SELECT count(*) FROM sync_status WHERE destination = 'hubspot' AND state = 'in_sync'")[0].decode(Int64.self, at: 0)
+                    "SELECT count(*) FROM sync_status WHERE destination = \(Destination.hubspot.rawValue) AND state = 'in_sync'")[0].decode(Int64.self, at: 0)
                 if projected == nil {
                     // Caught up: no event after the projection's checkpoint in readers' (transaction_id, position) order.
                     let checkpoint = try await environment.client.query(
-                        "SELECT transaction_id, position FROM subscription_checkpoints WHERE name = 'people'"
+                        "SELECT transaction_id, position FROM subscription_checkpoints WHERE name = \(PeopleProjection.name)"
                     ).first.map { try $0.decode((UInt64, Int64).self) }
                     if let checkpoint,
                         try await store.unreadCount(after: LogCursor(transactionID: checkpoint.0, position: checkpoint.1)) == 0

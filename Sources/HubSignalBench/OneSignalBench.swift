@@ -69,7 +69,7 @@ struct OneSignalBench: AsyncParsableCommand {
             let appended = (ContinuousClock.now - started).seconds
             while true {
                 let inSync = try await environment.client.query(
-                    "SELECT count(*) FROM sync_status WHERE destination = 'onesignal' AND state = 'in_sync'")[0].decode(Int64.self, at: 0)
+                    "SELECT count(*) FROM sync_status WHERE destination = \(Destination.onesignal.rawValue) AND state = 'in_sync'")[0].decode(Int64.self, at: 0)
                 if inSync == Int64(users) { break }
                 if ContinuousClock.now - started > .seconds(900) { throw BenchError("the sync did not finish within 15 minutes") }
                 try await Task.sleep(for: .milliseconds(50))

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Domain
 import EmbeddedPostgres
 import FaultHarness
 import Foundation
@@ -6,6 +7,7 @@ import HubSpotSandbox
 import NIOCore
 import OneSignalSandbox
 import PQ
+import Projections
 import SandboxKit
 import Synchronization
 
@@ -167,7 +169,7 @@ final class SoakRun: Sendable {
         let notificationsInLog = try await client.query(
             """
             SELECT count(DISTINCT idempotency_key) FROM events
-            WHERE type = 'hubspot.action.send_notification' AND idempotency_key = ANY(\(snapshot.notificationsAcknowledged)::text[])
+            WHERE type = \(EventType.sendNotification.rawValue) AND idempotency_key = ANY(\(snapshot.notificationsAcknowledged)::text[])
             """)[0].decode(Int64.self, at: 0)
         let database = try await databaseFigures()
         var exitStatuses: [Int32] = []
@@ -429,8 +431,8 @@ final class SoakRun: Sendable {
                    (SELECT count(*) FROM sync_status WHERE state = 'failed'),
                    (SELECT count(*) FROM events e
                     WHERE (e.transaction_id, e.position) > (
-                        COALESCE((SELECT transaction_id FROM subscription_checkpoints WHERE name = 'people'), '0'::xid8),
-                        COALESCE((SELECT position FROM subscription_checkpoints WHERE name = 'people'), 0)))
+                        COALESCE((SELECT transaction_id FROM subscription_checkpoints WHERE name = \(PeopleProjection.name)), '0'::xid8),
+                        COALESCE((SELECT position FROM subscription_checkpoints WHERE name = \(PeopleProjection.name)), 0)))
             """)[0].decode((Int64, Int64, Int64, Int64, Int64).self)
         return DatabaseFigures(eventsBytes: row.0, events: row.1, pending: row.2, failed: row.3, projectionLag: row.4)
     }

@@ -5,6 +5,7 @@ import Mapping
 
 /// One row of `sync_status`: the delivery state of a contact at one destination.
 struct SyncStatusRow: Sendable {
+    /// A `Destination`'s raw value.
     var destination: String
     /// The OneSignal app's name; `""` for HubSpot.
     var app: String = ""
@@ -35,14 +36,14 @@ extension ContactRecord {
         }
         var rows = [
             Self.row(
-                "hubspot", desired: hubSpotProperties, acknowledged: hubSpotAcknowledged, failure: hubSpotFailure,
+                .hubspot, desired: hubSpotProperties, acknowledged: hubSpotAcknowledged, failure: hubSpotFailure,
                 waitingReason: email == nil ? "HubSpot contacts are matched by email, and this contact has none yet" : nil)
         ]
         for app in mapping.oneSignalApps(traits: traits, writeKeyID: writeKeyID) {
             let acknowledged = oneSignalAcknowledged[app.name]
             let (tags, dropped) = oneSignalTags(mapping: mapping, tagLimit: mapping.tagLimit(of: app), acknowledged: acknowledged)
             var row = Self.row(
-                "onesignal", desired: tags, acknowledged: acknowledged, failure: oneSignalFailures[app.name], dropped: dropped,
+                .onesignal, desired: tags, acknowledged: acknowledged, failure: oneSignalFailures[app.name], dropped: dropped,
                 waitingReason: oneSignalKey == nil
                     ? "OneSignal users are matched by \(mapping.oneSignal.matchBy == .email ? "email" : "external id (userId)"), and this contact has none yet"
                     : nil)
@@ -107,7 +108,7 @@ extension ContactRecord {
     }
 
     private static func row(
-        _ destination: String, desired: [String: JSONValue], acknowledged: [String: JSONValue]?, failure: String?,
+        _ destination: Destination, desired: [String: JSONValue], acknowledged: [String: JSONValue]?, failure: String?,
         dropped: [String: String] = [:], waitingReason: String?
     ) -> SyncStatusRow {
         let state: String
@@ -124,6 +125,6 @@ extension ContactRecord {
             state = "pending"
         }
         return SyncStatusRow(
-            destination: destination, state: state, reason: reason, desired: desired, acknowledged: acknowledged, dropped: dropped)
+            destination: destination.rawValue, state: state, reason: reason, desired: desired, acknowledged: acknowledged, dropped: dropped)
     }
 }
