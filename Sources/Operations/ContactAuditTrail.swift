@@ -287,10 +287,6 @@ extension ContactAuditTrail {
             guard let object = payload[key]?.objectValue, !object.isEmpty else { return nil }
             return object.keys.sorted().joined(separator: ", ")
         }
-        func pairs(_ key: String) -> String? {
-            guard let object = payload[key]?.objectValue, !object.isEmpty else { return nil }
-            return object.keys.sorted().map { "\($0)=\(object[$0].flatMap(scalar) ?? "null")" }.joined(separator: ", ")
-        }
         func list(_ key: String) -> String? {
             guard case .array(let items)? = payload[key], !items.isEmpty else { return nil }
             return items.compactMap(scalar).joined(separator: ", ")
@@ -300,6 +296,11 @@ extension ContactAuditTrail {
             let email = payload["traits"]?["email"].flatMap(scalar) ?? payload["context"]?["traits"]?["email"].flatMap(scalar)
             return [labelled("userId", value("userId")), value("userId") == nil ? labelled("anonymousId", value("anonymousId")) : "",
                     labelled("email", email)].filter { !$0.isEmpty }.joined(separator: ", ")
+        }
+        func decoded<Payload: EventPayload>(_ type: Payload.Type) -> Payload? { try? Payload(json: payload) }
+        func firstMembers() -> [String] {
+            guard let object = payload.objectValue else { return [] }
+            return [object.keys.sorted().prefix(6).map { "\($0)=\(object[$0].flatMap(scalar) ?? "…")" }.joined(separator: ", ")]
         }
         func oneSignal(_ flat: String, _ nested: String) -> String? {
             payload[flat].flatMap(scalar) ?? payload["event.\(nested)"].flatMap(scalar) ?? payload["event"]?[nested].flatMap(scalar)
@@ -345,46 +346,78 @@ extension ContactAuditTrail {
                 payload["title"].flatMap(scalar).map { "“\($0)”" } ?? "",
             ]
 
+        // HubSignal's own events, read through their payload types; one that does not decode is shown as the others.
         case .hubSpotContactSynced:
+            guard let synced = decoded(HubSpotContactSynced.self) else { return firstMembers() }
             return [
-                "HubSpot contact \(value("hubspotId") ?? "?")" + (payload["created"] == .bool(true) ? " created" : " updated"),
-                labelled("sent:", list("sent")), labelled("dropped:", pairs("dropped")),
+                "HubSpot contact \(clip(synced.hubSpotID))" + (synced.created ? " created" : " updated"),
+                labelled("sent:", joined(synced.sent)), labelled("dropped:", joined(synced.dropped)),
             ]
         case .oneSignalUserSynced:
+            guard let synced = decoded(OneSignalUserSynced.self) else { return firstMembers() }
+            let user = synced.externalID.isEmpty ? synced.oneSignalID ?? "?" : synced.externalID
             return [
-                "OneSignal user \(value("externalId") ?? value("onesignalId") ?? "?")" + (payload["created"] == .bool(true) ? " created" : ""),
-                labelled("sent:", list("sent")), labelled("tags:", pairs("tags")), labelled("app", value("app")),
+                "OneSignal user \(clip(user))" + (synced.created ? " created" : ""), labelled("sent:", joined(synced.sent)),
+                labelled("tags:", joined(synced.tags.mapValues { scalar($0) ?? "null" })), labelled("app", clip(synced.app)),
             ]
-        case .hubSpotDeliveryFailed, .oneSignalDeliveryFailed, .hubSpotEventFailed,
-            .oneSignalNotificationFailed, .hubSpotActionCompletionFailed:
-            return ["failed: \(value("reason") ?? "?")", labelled("properties:", list("properties"))]
+        case .hubSpotDeliveryFailed, .oneSignalDeliveryFailed, .hubSpotEventFailed, .oneSignalNotificationFailed,
+            .hubSpotActionCompletionFailed:
+            let failure: (reason: String, properties: [String])? =
+                switch type {
+                case .hubSpotDeliveryFailed: decoded(HubSpotDeliveryFailed.self).map { ($0.reason, $0.properties) }
+                case .oneSignalDeliveryFailed: decoded(OneSignalDeliveryFailed.self).map { ($0.reason, []) }
+                case .hubSpotEventFailed: decoded(HubSpotEventFailed.self).map { ($0.reason, []) }
+                case .oneSignalNotificationFailed: decoded(OneSignalNotificationFailed.self).map { ($0.reason, []) }
+                default: decoded(HubSpotActionCompletionFailed.self).map { ($0.reason, []) }
+                }
+            guard let failure else { return firstMembers() }
+            return ["failed: \(clip(failure.reason))", labelled("properties:", joined(failure.properties))]
         case .oneSignalNotificationRequested:
+            guard let requested = decoded(OneSignalNotificationRequested.self) else { return firstMembers() }
             return [
-                labelled("to external id", value("externalId")), labelled("template", value("template_id")),
-                payload["content"].flatMap(scalar).map { "“\($0)”" } ?? "", labelled("callback", value("callbackId")),
+                labelled("to external id", clip(requested.request.externalID)), labelled("template", requested.request.templateID.map(clip)),
+                requested.request.content.map { "“\(clip($0))”" } ?? "", labelled("callback", clip(requested.callbackID)),
             ]
         case .oneSignalNotificationSent:
+            guard let sent = decoded(OneSignalNotificationSent.self) else { return firstMembers() }
             return [
-                labelled("notification", value("notificationId")), labelled("recipients", value("recipients")),
-                payload["replayed"] == .bool(true) ? "replayed" : "",
+                labelled("notification", clip(sent.notificationID)), labelled("recipients", String(sent.recipients)),
+                sent.replayed ? "replayed" : "",
             ]
         case .hubSpotActionCompleted:
-            return ["HubSpot action completed", labelled("outputs:", pairs("outputFields")), labelled("callback", value("callbackId"))]
+            guard let completed = decoded(HubSpotActionCompleted.self) else { return firstMembers() }
+            return ["HubSpot action completed", labelled("outputs:", joined(completed.outputFields)), labelled("callback", clip(completed.callbackID))]
         case .hubSpotAssociationSynced:
-            return ["associated with company \(value("groupId") ?? "?")"]
+            guard let associated = decoded(HubSpotAssociationSynced.self) else { return firstMembers() }
+            return ["associated with company \(clip(associated.groupID))"]
         case .hubSpotObjectSynced:
+            guard let synced = decoded(HubSpotObjectSynced.self) else { return firstMembers() }
             return [
-                "HubSpot \(value("objectType") ?? "object") \(value("hubspotId") ?? "?")" + (payload["created"] == .bool(true) ? " created" : " updated"),
-                labelled("rule", value("rule")),
+                "HubSpot \(clip(synced.objectType)) \(clip(synced.hubSpotID))" + (synced.created ? " created" : " updated"),
+                labelled("rule", clip(synced.rule)),
             ]
         default:
-            guard let object = payload.objectValue else { return [] }
-            return [object.keys.sorted().prefix(6).map { "\($0)=\(object[$0].flatMap(scalar) ?? "…")" }.joined(separator: ", ")]
+            return firstMembers()
         }
+    }
+
+    /// A text shortened to 80 characters.
+    private static func clip(_ text: String) -> String {
+        text.count > 80 ? String(text.prefix(79)) + "…" : text
+    }
+
+    /// `a, b, c`, each shortened; `nil` when empty.
+    private static func joined(_ items: [String]) -> String? {
+        items.isEmpty ? nil : items.map(clip).joined(separator: ", ")
+    }
+
+    /// `key=value, …` in key order, values shortened; `nil` when empty.
+    private static func joined(_ pairs: [String: String]) -> String? {
+        pairs.isEmpty ? nil : pairs.keys.sorted().map { "\($0)=\(clip(pairs[$0] ?? ""))" }.joined(separator: ", ")
     }
 
     private static func scalar(_ value: JSONValue) -> String? {
         guard let text = value.scalarText else { return nil }
-        return text.count > 80 ? String(text.prefix(79)) + "…" : text
+        return clip(text)
     }
 }

@@ -104,10 +104,15 @@ import TestSupport
                     EventType.oneSignal("message.push.clicked"), stream: "user:bob",
                     #"{"event_id":"ev-2","kind":"message.push.clicked","external_id":"bob","message_id":"n-42","app_id":"app-1"}"#,
                     source: .onesignal))
+            // As the workflow-notification worker writes it.
+            let sent = OneSignalNotificationSent(
+                callbackID: "cb-1", app: "app-1", hubSpotObjectID: "501",
+                request: .init(externalID: "ada", idempotencyKey: "cb-1", targetChannel: "push", content: "Sale ends tonight"),
+                notificationID: "n-77", recipients: 1, replayed: false, errors: [])
             adas.append(
                 try await append(
-                    .oneSignalNotificationSent, stream: "hubspot-contact:501",
-                    #"{"callbackId":"cb-1","hubspotObjectId":"501","notificationId":"n-77","recipients":1}"#, source: .hubsignal))
+                    .oneSignalNotificationSent, stream: "hubspot-contact:501", String(decoding: try sent.serialized(), as: UTF8.self),
+                    source: .hubsignal))
             // On a stream that follows no convention (the harness's "test"): found by the recent-window scan only.
             adas.append(try await log.append(.track, #"{"type":"track","userId":"ada","event":"Viewed Cart"}"#))
             try await log.project()
@@ -221,6 +226,15 @@ import TestSupport
             #expect(summary("hubspot.webhook.contact.propertyChange") == "HubSpot contact 501; lifecyclestage = customer; by CRM")
             #expect(summary("onesignal.message.push.clicked") == "external id ada; notification n-42; “Sale ends tonight”")
             #expect(summary("hubsignal.onesignal.notification_sent") == "notification n-77; recipients 1")
+
+            // A result event that does not decode as its type (hand-written, or cut short) shows its first members.
+            #expect(
+                ContactAuditTrail.summary(type: .oneSignalNotificationSent, payload: .object(["notificationId": .string("n-1"), "recipients": .int(2)]))
+                    == "notificationId=n-1, recipients=2")
+            #expect(
+                ContactAuditTrail.summary(
+                    type: .hubSpotDeliveryFailed, payload: .object(["contactId": .string("c_1"), "reason": .string("INVALID_EMAIL"), "properties": .array([.string("email")])]))
+                    == "failed: INVALID_EMAIL; properties: email")
 
             let identify = try #require(events.first)
             let json = identify.json
