@@ -155,10 +155,17 @@ public enum IdentityKeys {
         /// when `identifying`).
         public func names(in payload: [String: JSONValue], type: EventType, identifying: Bool = true) -> [(name: Name, value: String)] {
             var found: [(name: Name, value: String)] = []
-            for field in fields where field.identifies || !identifying {
-                field.forEachValue(in: payload, type: type) { found.append((field.name, $0)) }
-            }
+            forEachName(in: payload, type: type, identifying: identifying) { found.append(($0, $1)) }
             return found
+        }
+
+        /// Calls `body` with each name and value `names(in:type:identifying:)` lists, without building the list.
+        public func forEachName(
+            in payload: [String: JSONValue], type: EventType, identifying: Bool = true, _ body: (Name, String) -> Void
+        ) {
+            for field in fields where field.identifies || !identifying {
+                field.forEachValue(in: payload, type: type) { body(field.name, $0) }
+            }
         }
 
         /// The first value of a field named `name` in an event of `type`.

@@ -164,12 +164,22 @@ extension IdentityKey {
 /// The identities a Segment message names, most decisive first: userId, email (identify traits, else context.traits),
 /// anonymousId (`IdentityKeys.segment`).
 func segmentKeys(_ message: [String: JSONValue], type: EventType) -> [IdentityKey] {
-    IdentityKeys.segment.names(in: message, type: type).compactMap { IdentityKey($0.name, $0.value) }
+    keys(IdentityKeys.segment, message, type: type)
 }
 
 /// An alias's `previousId` (a previous userId or anonymousId).
 func previousID(_ message: [String: JSONValue], type: EventType) -> String? {
-    IdentityKeys.segment.first(.previousID, in: message, type: type)
+    type == .alias ? IdentityKeys.segment.first(.previousID, in: message, type: type) : nil
+}
+
+/// The person identities `rule` finds in a payload, in the rule's order.
+private func keys(_ rule: IdentityKeys.Rule, _ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
+    var keys: [IdentityKey] = []
+    keys.reserveCapacity(3)
+    rule.forEachName(in: payload, type: type) { name, value in
+        if let key = IdentityKey(name, value) { keys.append(key) }
+    }
+    return keys
 }
 
 /// The contact traits a Segment message carries: identify `traits` over `context.traits` (RudderStack sends only the latter).
@@ -184,24 +194,29 @@ func segmentTraits(_ message: [String: JSONValue]) -> [String: JSONValue] {
 /// The identities of a HubSpot contact webhook event (`IdentityKeys.hubSpotContactWebhook`): the HubSpot id(s), and
 /// the email when the email changed.
 func hubSpotContactKeys(_ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
-    IdentityKeys.hubSpotContactWebhook.names(in: payload, type: type).compactMap { IdentityKey($0.name, $0.value) }
+    keys(IdentityKeys.hubSpotContactWebhook, payload, type: type)
 }
 
 /// The identities of a HubSpot workflow action (`IdentityKeys.hubSpotAction`): the contact's HubSpot id.
 func hubSpotActionKeys(_ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
-    IdentityKeys.hubSpotAction.names(in: payload, type: type).compactMap { IdentityKey($0.name, $0.value) }
+    keys(IdentityKeys.hubSpotAction, payload, type: type)
 }
 
 /// The identities of a OneSignal message event (`IdentityKeys.oneSignal`): the external id (a userId or an email, as
 /// the mapping matches users) and the OneSignal user id.
 func oneSignalKeys(_ payload: [String: JSONValue], type: EventType, mapping: Mapping) -> [IdentityKey] {
-    IdentityKeys.oneSignal.names(in: payload, type: type).compactMap { name, value in
-        guard name == .externalID else { return IdentityKey(name, value) }
+    var keys: [IdentityKey] = []
+    IdentityKeys.oneSignal.forEachName(in: payload, type: type) { name, value in
+        guard name == .externalID else {
+            if let key = IdentityKey(name, value) { keys.append(key) }
+            return
+        }
         switch mapping.oneSignal.matchBy {
-        case .externalID: return .userID(value)
-        case .email: return IdentityKeys.normalizedEmail(value).map(IdentityKey.email)
+        case .externalID: keys.append(.userID(value))
+        case .email: if let email = IdentityKeys.normalizedEmail(value) { keys.append(.email(email)) }
         }
     }
+    return keys
 }
 
 /// The company identities of a group call, most decisive first: the group id, and the domain of `traits.website`
