@@ -218,6 +218,13 @@ import Testing
         #expect(log.state.contacts["c_\(other)"]?.email == nil)
         #expect(log.state.contacts["c_\(other)"]?.traits == ["email": .string("@example.com"), "plan": .string("pro")])
         #expect(log.identities(of: "c_\(other)") == ["user_id:u2"])
+
+        // A website that long gives no domain either: the company is known by its group id only.
+        let host = String(repeating: "a", count: 300)
+        let group = log.append(
+            .group, #"{"type":"group","userId":"u2","groupId":"g-long","traits":{"website":"https://\#(host).example.com"}}"#)
+        #expect(log.state.companies["co_\(group)"]?.domain == nil)
+        #expect(log.companyIdentities(of: "co_\(group)") == ["group_id:g-long"])
     }
 
     // MARK: - Audiences
