@@ -150,7 +150,8 @@ extension EnvironmentVariable {
         "HUBSIGNAL_CONFIG", summary: "an optional YAML configuration file: settings, and several OneSignal apps",
         details: "Its `environment:` section gives any variable of this table (the process environment wins; `${NAME}` takes a "
             + "value from the environment), its `onesignal_apps:` section lists several OneSignal apps (then "
-            + "`ONESIGNAL_APP_ID` / `ONESIGNAL_API_KEY` must not be set).",
+            + "`ONESIGNAL_APP_ID` / `ONESIGNAL_API_KEY` must not be set; see "
+            + "[several OneSignal apps](onesignal-sync.md#several-onesignal-apps)).",
         default: "none",
         reader: Reader { value, configuration, environment in
             configuration.oneSignalAppsFromFile = try OneSignalAppsFile.read(path: value, environment: environment)
@@ -226,7 +227,7 @@ extension EnvironmentVariable {
             reader: .optionalText(\.migrationsDirectory)),
         configurationFile,
         EnvironmentVariable(
-            "HUBSIGNAL_MAPPING", summary: "the YAML mapping file",
+            "HUBSIGNAL_MAPPING", summary: "the YAML mapping file", details: "Its format: [the mapping file](mapping.md).",
             default: "\(code(defaults.mappingPath)); when that default file is absent, the built-in defaults (a file named "
                 + "explicitly must exist)",
             reader: Reader { value, configuration, _ in
@@ -412,7 +413,7 @@ extension EnvironmentVariable {
 
             HubSignal is configured by environment variables. `HUBSIGNAL_CONFIG` may name a YAML file whose `environment:` \
             section gives any of them (the process environment wins) and whose `onesignal_apps:` section lists several \
-            OneSignal apps. Command-line flags (`--host`, `--port`, `--log-level`) override the variables. An empty \
+            OneSignal apps ([several OneSignal apps](onesignal-sync.md#several-onesignal-apps)). Command-line flags (`--host`, `--port`, `--log-level`) override the variables. An empty \
             variable counts as unset. `hubsignal config check` tries the configuration (database, mapping, credentials) \
             and names any `HUBSIGNAL_*`, `HUBSPOT_*` or `ONESIGNAL_*` variable HubSignal does not read.
 
