@@ -4,33 +4,13 @@ import Foundation
 import Ingestion
 import PQ
 
-/// The audit trail of one contact (`hubsignal events`): every event of the log that concerns it, oldest first — the
-/// inbound events that name one of its identities and HubSignal's result events about it.
+/// The audit trail of one contact (`hubsignal events`): every event of the log that concerns it, oldest first.
 ///
-/// **Which events.** The contact is found through the read models (`identities`, `contact_merges`), so ids merged
-/// into it count as its own. An event concerns it when its payload names it:
-/// - Segment (`segment.*`): `userId`, `anonymousId`, an email in `traits` or `context.traits` (case-insensitive), or
-///   the `previousId` of an alias;
-/// - HubSpot (`hubspot.webhook.contact.*`, `hubspot.action.*` on contacts): the HubSpot contact id (`objectId`,
-///   `primaryObjectId`, `object.objectId`);
-/// - OneSignal (`onesignal.*`): the external id (a `userId`, or an email when the mapping matches users by email) or
-///   the OneSignal id, flat (`external_id`) or dotted (`event.external_id`);
-/// - HubSignal (`hubsignal.*`): `contactId` is the contact or one merged into it, or `hubspotObjectId` is its HubSpot
-///   contact id.
-///
-/// **How it is found.** `events.payload` has no GIN index (migration 0001 indexes `(transaction_id, position)` and
-/// `(stream, position)` only), so `payload @> …` would read the whole log. Instead two index range scans collect the
-/// candidates, and the payload conditions above then decide:
-/// 1. the contact's **streams**, through `events_stream`: every event HubSignal appends is on the stream of what it is
-///    about — Segment calls on `user:<userId>` or `anonymous:<anonymousId>`, HubSpot contact webhooks and workflow
-///    actions on `hubspot-contact:<id>`, OneSignal events on `user:<external id>` or `onesignal-user:<id>`, result
-///    events on `contact:<contactId>` or `hubspot-contact:<id>` — so this finds the whole history, however old;
-/// 2. the **most recent `recentWindow` positions** of every other stream, through the primary key (or
-///    `events_log_order` after a cursor): a bounded scan that also finds events appended under other stream names
-///    (imports, tools, tests). Older events on other streams are not found; widen the window to look further back.
-///
-/// Reads stop at the oldest running transaction (like every reader of the log, see "Reading the log without ever
-/// skipping an event" in the README), so following with the returned cursor never skips an event that commits late.
+/// The contact is resolved through the read models, so contacts merged into it count as its own. An event concerns it
+/// when it names one of its identities as `IdentityKeys` says. Candidates are its streams' whole history and the most
+/// recent `recentWindow` positions of every other stream: older events on other streams are not found. Reads stop at
+/// the oldest running transaction (`EventStore.read(matching:after:limit:taking:)`), so following with the returned
+/// cursor never skips an event that commits late.
 public struct ContactAuditTrail: Sendable {
     /// How one names a contact.
     public enum Reference: Sendable, Hashable, CustomStringConvertible {

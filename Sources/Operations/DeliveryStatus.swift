@@ -1,7 +1,6 @@
 import Delivery
 import Domain
 import Foundation
-import Ingestion
 import PQ
 
 /// What `hubsignal status` shows per destination: how many contacts are waiting, pending, in sync or failed (from

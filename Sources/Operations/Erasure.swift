@@ -3,26 +3,15 @@ import Domain
 import EventStore
 import Foundation
 import HubSpot
-import Ingestion
 import OneSignal
 import PQ
 
-/// `hubsignal erase`: removes a person's personal data from HubSignal — the log's events about them (redacted in
-/// place through `hubsignal_erase_events`, positions and counts intact), rejected messages, queued outbox rows, their
-/// `sync_status` rows and ledger rows — and records `hubsignal.erasure` (`erasureId`, `contactIds`, `events`: opaque ids
-/// and counts only), which makes the people projection delete the read-model rows (contacts, identities, audiences,
-/// company links, devices, message activity, sync status, merges). Optionally forwards the deletion to HubSpot (GDPR
-/// delete by HubSpot id and by email) and OneSignal (delete user by external id).
+/// `hubsignal erase`: removes a person's personal data from HubSignal, and optionally from HubSpot and OneSignal.
 ///
-/// An event names the person when its stream is one of theirs, or its payload names one of their identities (userId,
-/// anonymousId, previousId, email in traits or context.traits, HubSpot object id, OneSignal external or user id) or
-/// their contact ids, or it is a result HubSignal recorded about an erased event (`position`: custom object records,
-/// failures). An event about them and someone else (a group call) is redacted whole. Scans read the whole log (an
-/// administrative operation, not a hot path).
-///
-/// An erased event keeps its idempotency key (an id generated per message, not personal data), so a client's retry of
-/// an erased message is a duplicate and stores nothing; a key that contains one of the person's identities is
-/// replaced by `erased:<position>`.
+/// The log's events that name them (streams, and every member `IdentityKeys` lists) are redacted in place through
+/// `hubsignal_erase_events` (positions, counts and idempotency keys kept); their rejected messages, outbox, ledger and
+/// `sync_status` rows are deleted; `hubsignal.erasure` (ids and counts only) makes the projection delete their
+/// read-model rows. Scans read the whole log: an administrative operation, not a hot path.
 public struct Erasure: Sendable {
     /// Who to erase.
     public enum Person: Sendable {
@@ -135,18 +124,16 @@ public struct Erasure: Sendable {
             .map { try $0.decode(String.self, at: 0) }
     }
 
-    /// Erases the person. `forward` also deletes them at HubSpot (by HubSpot id when known, and by email) and at each
-    /// OneSignal app (by external id, or by email when the app matches users by email). Throws `ErasureError` when
-    /// HubSignal knows no such person, or when work about them is still running after `settleTimeout`.
+    /// Erases the person; with `hubSpot` and `oneSignal`, also deletes them there (by HubSpot id and email; by external
+    /// id, or email when the app matches users by email).
     ///
-    /// Complete, not a snapshot: the events are found inside the erasure transaction and found again until a scan
-    /// finds none; then, after every transaction that was running meanwhile has ended (and every claim a sync worker
-    /// held on the person's work has been recorded or has lapsed), the log is scanned once more and what those
-    /// committed is erased too. Events ordered before the erasure (`transaction_id` below its own) that name the
-    /// person, and any later event naming their contact ids or an erased event's position (a sync worker's result),
-    /// are erased; a later, new event about the same person starts a new contact.
+    /// Complete, not a snapshot: after its transaction commits it waits until every transaction running meanwhile has
+    /// ended and every sync worker's claim on the person's work has been recorded or has lapsed, then erases what those
+    /// appended too. A later, new event about the same person starts a new contact. Its statements run without the
+    /// pool's `statement_timeout` (the first scan reads the whole log).
     ///
-    /// Its scans read the whole log, so its statements run without the pool's `statement_timeout`.
+    /// - Throws: `ErasureError` when HubSignal knows no such person (`isUnknownPerson`), or when work about them is still
+    ///   running after `settleTimeout`.
     public func erase(
         _ person: Person, hubSpot: HubSpotClient? = nil, oneSignal: [(app: String, client: OneSignalClient, byEmail: Bool)] = [],
         settleTimeout: Duration = .seconds(300)

@@ -1,19 +1,16 @@
 import Domain
 import EventStore
 import Foundation
-import Ingestion
 import Logging
 import PQ
 import ServiceLifecycle
 
-/// Erases the people HubSpot reports as deleted for privacy (`contact.privacyDeletion` webhooks, stored as
-/// `hubspot.webhook.contact.privacyDeletion`): the `privacy-deletions` subscription runs `Erasure` for the contact with
-/// that HubSpot id, as `hubsignal erase` does (without forwarding: HubSpot asked for it, and OneSignal is left to the
-/// operator). A person HubSignal does not know, or already erased, is skipped. An erasure that fails for a reason a
-/// retry does not fix becomes a dead letter in `erasure_failures` (shown by `hubsignal status`) and the subscription
-/// goes on; a database that cannot be reached fails the batch, which is retried. It starts at the end of the log the
-/// first time it runs.
+/// The `privacy-deletions` subscription: runs `Erasure` (without forwarding) for the contact of each HubSpot
+/// `contact.privacyDeletion` webhook, by its HubSpot id. Unknown or already erased people are skipped; an erasure that a
+/// retry would not fix becomes a dead letter in `erasure_failures` (shown by `hubsignal status`), an unreachable
+/// database fails the batch (retried). It starts at the end of the log the first time it runs.
 public struct PrivacyDeletions: Service {
+    /// The subscription's name (its checkpoint), also how `hubsignal status` shows its dead letters.
     public static let name = "privacy-deletions"
     let subscription: Subscription
 
@@ -24,7 +21,9 @@ public struct PrivacyDeletions: Service {
         let erasure = Erasure(client: store.client, store: store)
         subscription = Subscription(configuration: configuration, store: store, watcher: watcher, logger: logger) { events, _ in
             for event in events where event.type == .hubSpotContactPrivacyDeletion {
-                guard let objectID = (try? JSONValue.parse(event.payload.bytes))?["objectId"]?.identifierValue else { continue }
+                guard let payload = (try? JSONValue.parse(event.payload.bytes))?.objectValue,
+                    let objectID = IdentityKeys.hubSpotContactWebhook.first(.hubSpotID, in: payload, type: event.type)
+                else { continue }
                 do {
                     let report = try await erasure.erase(.hubSpotID(objectID))
                     logger.notice(

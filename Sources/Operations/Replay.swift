@@ -2,17 +2,14 @@ import Delivery
 import Domain
 import EventStore
 import Foundation
-import Ingestion
 import PQ
 
 /// `hubsignal replay`: pushes contacts' desired state to a destination again, in full, as if it had never been
-/// acknowledged — after someone edited or deleted data in HubSpot or OneSignal, or to repair a destination.
+/// acknowledged (after someone edited or deleted data there).
 ///
-/// The sync pushes state, so a replay is a change of what HubSignal believes the destination holds: it appends
-/// `hubsignal.replay_requested` events (`destination`, `app`, `contactIds`; at most 1,000 contacts each), and the
-/// projection forgets those contacts' acknowledged values; in the same transaction the ledger forgets its copy. The
-/// contacts then show as `pending` and the sync sends every desired value once (upserts: harmless if the destination
-/// still had them). Events that went out as events (behavioral events, timeline entries, notifications) are not resent.
+/// It appends `hubsignal.replay_requested` (at most 1,000 contacts each), so the projection forgets what the
+/// destination acknowledged, and in the same transaction the ledger forgets its copy; the running sync then sends every
+/// desired value once. Events that went out as events (behavioral events, timelines, notifications) are not resent.
 public struct Replay: Sendable {
     /// Which contacts.
     public enum Selection: Sendable {
