@@ -16,7 +16,7 @@ extension PeopleState {
         case .hubSpotAction(let type, let payload):
             let keys = hubSpotActionKeys(payload, type: type)
             guard !keys.isEmpty else { return }
-            let contactID = resolveContact(keys, event: event, reason: "hubspot_id")
+            let contactID = resolveContact(keys, event: event, reason: IdentityKeys.Name.hubSpotID.rawValue)
             if type == .editTags, let inputs = payload["inputFields"]?.objectValue ?? payload["fields"]?.objectValue,
                 let tags = try? HubSpotWorkflowAction.tags(inputs), contacts[resolve(contactID)] != nil
             {
@@ -38,7 +38,7 @@ extension PeopleState {
         case .contactSynced(let synced):
             guard contacts[resolve(synced.contactID)] != nil else { return }
             let id = resolve(synced.contactID)
-            attach(.hubSpotID(synced.hubSpotID), to: id, event: event, reason: "hubspot_id")
+            attach(.hubSpotID(synced.hubSpotID), to: id, event: event, reason: IdentityKeys.Name.hubSpotID.rawValue)
             let survivor = resolve(id)
             contacts[survivor]?.hubSpotContactID = synced.hubSpotID
             if let properties = synced.properties {
@@ -130,7 +130,7 @@ extension PeopleState {
         let contactID: String
         if let previous = previousID(message, type: type) {
             guard let userID = message["userId"]?.identifierValue else { return }
-            contactID = resolveContact([.userID(userID)] + keys.filter { $0.kind != "user_id" }, event: event, reason: "user_id")
+            contactID = resolveContact([.userID(userID)] + keys.filter { $0.kind != IdentityKeys.Name.userID.rawValue }, event: event, reason: IdentityKeys.Name.userID.rawValue)
             for previousKey in [IdentityKey.userID(previous), .anonymousID(previous)] {
                 if let record = identities[previousKey], resolve(record.contactID) != resolve(contactID) {
                     merge(resolve(record.contactID), with: resolve(contactID), reason: "alias", event: event)
@@ -234,7 +234,7 @@ extension PeopleState {
             survivor = "co_\(event.position)"
             if companies[survivor] == nil {
                 companies[survivor] = CompanyRecord(
-                    id: survivor, groupID: keys.first { $0.kind == "group_id" }?.value ?? "", domain: nil, name: nil, traits: [:],
+                    id: survivor, groupID: keys.first { $0.kind == IdentityKeys.Name.groupID.rawValue }?.value ?? "", domain: nil, name: nil, traits: [:],
                     hubSpotProperties: [:], hubSpotCompanyID: nil, firstSeenAt: event.occurredAt, lastSeenAt: event.occurredAt,
                     createdPosition: event.position, updatedPosition: event.position)
                 dirtyCompanies.insert(survivor)
@@ -336,9 +336,9 @@ extension PeopleState {
                 position: event.position, contactID: contactID, app: app, notificationID: notificationID, activity: activity,
                 channel: channel, kind: kind, occurredAt: event.occurredAt, details: .object(payload)))
         guard let contactID else { return }
-        let oneSignalID = oneSignalField(payload, "onesignal_id", "event.onesignal_id")
+        let oneSignalID = IdentityKeys.oneSignal.first(.oneSignalID, in: payload, type: event.type)
         let subscriptionID = oneSignalField(payload, "subscription_id", "event.subscription_id")
-        let externalID = oneSignalField(payload, "external_id", "event.external_id")
+        let externalID = IdentityKeys.oneSignal.first(.externalID, in: payload, type: event.type)
         if oneSignalID != nil || subscriptionID != nil {
             let deviceKey = subscriptionID ?? "user:\(oneSignalID!)"
             devices["\(app)\u{0}\(deviceKey)"] = DeviceRecord(
@@ -376,14 +376,14 @@ extension PeopleState {
     /// the contact created first survives. An anonymous id that already belongs to someone identified as another user
     /// moves to this contact instead (a shared device), without a merge.
     mutating func resolveContact(_ keys: [IdentityKey], event: RecordedEvent, reason: String?) -> String {
-        let messageUserID = keys.first { $0.kind == "user_id" }?.value
+        let messageUserID = keys.first { $0.kind == IdentityKeys.Name.userID.rawValue }?.value
         var found: [(key: IdentityKey, contactID: String)] = []
         for key in keys {
             if let record = identities[key] { found.append((key, resolve(record.contactID))) }
         }
         // The common case: every known identity points at the same contact (and it is not a shared device).
         if let first = found.first, found.allSatisfy({ $0.contactID == first.contactID }) {
-            let onlyAnonymously = found.allSatisfy { $0.key.kind == "anonymous_id" }
+            let onlyAnonymously = found.allSatisfy { $0.key.kind == IdentityKeys.Name.anonymousID.rawValue }
             let otherUser = contacts[first.contactID]?.userID
             if !(onlyAnonymously && messageUserID != nil && otherUser != nil && otherUser != messageUserID) {
                 if found.count < keys.count {
@@ -398,7 +398,7 @@ extension PeopleState {
         var order: [String] = []
         for (key, contactID) in found {
             if mergeSet[contactID] != nil { continue }
-            let foundOnlyAnonymously = found.filter { $0.contactID == contactID }.allSatisfy { $0.key.kind == "anonymous_id" }
+            let foundOnlyAnonymously = found.filter { $0.contactID == contactID }.allSatisfy { $0.key.kind == IdentityKeys.Name.anonymousID.rawValue }
             if foundOnlyAnonymously, let messageUserID, let other = contacts[contactID]?.userID, other != messageUserID {
                 continue
             }
