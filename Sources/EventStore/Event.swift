@@ -136,7 +136,8 @@ public struct LogPage: Sendable {
     /// Whether committed or in-flight events exist beyond the safe horizon: a running transaction older than them holds
     /// the reader back. Readers should look again soon rather than wait for a notification.
     public var isHeldBack: Bool
-    /// The cursor after the last event, or the cursor the read started from when empty.
+    /// Where to continue reading: after the last event, or the cursor the read started from when empty. (A filtered read,
+    /// `read(matching:after:limit:taking:)`, may move it further: past the events it looked at and did not take.)
     public var nextCursor: LogCursor
 
     /// Creates a page, e.g. for tests of code that consumes pages.
