@@ -265,7 +265,7 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
 }
 
 /// Validates OneSignal Event Stream deliveries (`shared/contracts/onesignal.md` §8.1): one event per request, in
-/// the flat template the README documents (`event_id`, `kind`, `timestamp`, …) or with the docs' dotted keys
+/// the flat template docs/http-api.md documents (`event_id`, `kind`, `timestamp`, …) or with the docs' dotted keys
 /// (`event.id`, `event.kind`, …).
 public enum OneSignalEventParser {
     /// The longest `event_id`, `external_id`, `onesignal_id` or `message_id`: 1 KB (they become index keys of the event

@@ -2,7 +2,7 @@ import Domain
 
 /// The body an Event Stream POSTs, as its Liquid template defines it (`shared/contracts/onesignal.md` §8.1).
 public enum MessageEventTemplate: Sendable {
-    /// HubSignal's documented template (README, "OneSignal event streams"): flat keys (`event_id`, `kind`,
+    /// HubSignal's documented template (docs/http-api.md, "OneSignal event streams"): flat keys (`event_id`, `kind`,
     /// `timestamp` as a number, `datetime`, `app_id`, `external_id`, …, `title`, `url`).
     case flat
     /// The docs' example style: dotted keys (`event.id`, `event.kind`, `message.id`, …), every value quoted,

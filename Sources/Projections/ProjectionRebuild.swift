@@ -31,7 +31,7 @@ public struct ProjectionStatus: Sendable {
 ///    the schema owner's rights), and sets the checkpoint and the version. Queries see the old tables or the new ones, never a mix; the live projector continues
 ///    from the new checkpoint.
 ///
-/// Views that users defined on the old tables go with them: re-create them after a rebuild (README).
+/// Views that users defined on the old tables go with them: re-create them after a rebuild (docs/read-models.md).
 public struct ProjectionRebuild: Sendable {
     public struct Progress: Sendable {
         /// Events replayed so far.

@@ -6,7 +6,7 @@ import PQ
 import TestSupport
 import Testing
 
-/// The projection and its rebuild work as the least-privileged service role the README describes (its Security
+/// The projection and its rebuild work as the least-privileged service role docs/security.md describes (its Security
 /// section's statements, `ServiceRole.documentedGrants()`), which may create nothing in the live schema nor in the database.
 @Suite struct ServiceRoleTests {
     @Test func theProjectionAndARebuildRunWithTheDocumentedGrants() async throws {
