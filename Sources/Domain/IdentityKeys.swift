@@ -3,9 +3,9 @@ import Foundation
 /// Which members of which events name a person or a company: the one rule the people projection resolves identities
 /// by, and from which erasure and the audit trail generate their SQL.
 ///
-/// Each family lists its fields, most decisive first. A field's paths are alternatives: the first member present
-/// gives the value (in SQL, `COALESCE` of the paths, which also passes over an explicit `null`). Values of `email`
-/// fields are compared normalised (``normalizedEmail(_:)``; in SQL `lower(btrim(…))`), all others as they are.
+/// Each rule (a family of events, or a list of types) lists its fields, most decisive first. A field's paths are
+/// alternatives: the first member present gives the value. Values of `email` fields are compared normalised
+/// (``normalizedEmail(_:)``), all others as they are.
 public enum IdentityKeys {
     /// What a field's value is.
     public enum Name: String, Sendable, Hashable, CaseIterable {
