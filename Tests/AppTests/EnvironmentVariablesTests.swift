@@ -191,11 +191,15 @@ import Yams
         var documents = ["README.md"] + Self.files(under: "docs", extensions: ["md"]) + Self.files(under: "deploy", extensions: ["md"])
         documents += Self.files(under: "Sources", extensions: ["md"])
         #expect(documents.count > 5)
+        var found: Set<String> = []
         for document in documents {
             for name in Self.variableNames(in: try Self.text(document)) {
                 #expect(EnvironmentVariable.named(name) != nil, "\(document) names \(name), which HubSignal does not read")
+                found.insert(name)
             }
         }
+        #expect(found.count > 25, "the documents are really read: \(found.sorted())")
+        #expect(Self.variableNames(in: "set HUBSIGNAL_PORT, not HUBSPOT_DEFINED or HUBSIGNAL_*") == ["HUBSIGNAL_PORT"])
     }
 
     /// Every `environment["NAME"]` the sources and tests read is registered, and every registered variable without a
