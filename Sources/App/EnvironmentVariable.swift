@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 
 /// An environment variable HubSignal reads: its name, default and meaning, and for a setting of ``AppConfiguration``
 /// how its value is checked and applied.
