@@ -3,7 +3,7 @@ import PQ
 
 /// SQL conditions "this names one of the person's identities", generated from `IdentityKeys` (the rule the people
 /// projection resolves identities by): the text holds only Domain's constant member names, every identity and event
-/// type is a bind parameter, and the SQL text does not depend on the values (one prepared statement).
+/// type is a bind parameter. Comparisons with an empty list of identities are left out (they could never hold).
 struct IdentityPredicate {
     /// The person's identities, by what they are.
     struct Identities {
@@ -36,8 +36,9 @@ struct IdentityPredicate {
     /// by email); such members are also compared normalised with the emails.
     static func canBeEmail(_ name: IdentityKeys.Name) -> Bool { name == .email || name == .externalID }
 
-    /// "The JSON document `column` mentions the person": any member any rule reads (companies aside), whatever the
-    /// event's type — erasure errs on the side of erasing, and a rejected message has no type. `column` is trusted text.
+    /// "The JSON document `column` mentions the person": any member any rule reads (companies aside), at each of its
+    /// paths, whatever the event's type — erasure errs on the side of erasing, and a rejected message has no type.
+    /// `column` is trusted text.
     static func mentions(in column: String, _ identities: Identities) -> PQQuery {
         var seen: Set<String> = []
         var clauses: [PQQuery] = []
@@ -45,7 +46,10 @@ struct IdentityPredicate {
             for field in rule.fields where field.name != .groupID {
                 for path in field.paths {
                     let key = "\(field.name) \(path.keys) \(field.isList) \(field.condition.map { "\($0.path.keys)=\($0.text)" } ?? "")"
-                    if seen.insert(key).inserted { clauses.append(match(field, at: path, in: column, identities)) }
+                    guard seen.insert(key).inserted,
+                        let clause = match(field, member: { PQQuery(unsafeSQL: $0 ? json(path, in: column) : path.sql(on: column)) }, in: column, identities)
+                    else { continue }
+                    clauses.append(clause)
                 }
             }
         }
@@ -53,8 +57,8 @@ struct IdentityPredicate {
     }
 
     /// "The event names the person", as the projection reads events: each rule for its own types (`type`), each field
-    /// through its paths (a path kept to some types only counts in those), over the event's `payload`. Only the fields
-    /// the projection identifies people by, plus `mentionsOf`'s rules whole; `narrowing` adds a condition to a rule.
+    /// by its first present path (a path kept to some types only counts in those), over the event's `payload`. Only the
+    /// fields the projection identifies people by, plus `mentionsOf`'s rules whole; `narrowing` adds a condition to a rule.
     static func names(
         _ identities: Identities, mentionsOf mentioned: [IdentityKeys.Rule] = [], narrowing: [IdentityKeys.Rule: PQQuery] = [:]
     ) -> PQQuery {
@@ -62,53 +66,70 @@ struct IdentityPredicate {
         for rule in IdentityKeys.rules {
             var clauses: [PQQuery] = []
             for field in rule.fields where field.name != .groupID && (field.identifies || mentioned.contains(rule)) {
-                for path in field.paths {
-                    let clause = match(field, at: path, in: "payload", identities)
-                    if let types = path.types {
-                        clauses.append("(type = ANY(\(types.map(\.rawValue).sorted())::text[]) AND \(fragment: clause))")
-                    } else {
-                        clauses.append(clause)
+                let member = { (asJSON: Bool) -> PQQuery in
+                    let paths: [PQQuery] = field.paths.map { path in
+                        let access = asJSON ? json(path, in: "payload") : path.sql(on: "payload")
+                        guard let types = path.types else { return PQQuery(unsafeSQL: access) }
+                        return "CASE WHEN type = ANY(\(types.map(\.rawValue).sorted())::text[]) THEN \(unsafeRaw: access) END"
                     }
+                    guard paths.count > 1 else { return paths[0] }
+                    var joined = paths[0]
+                    for path in paths.dropFirst() { joined = "\(fragment: joined), \(fragment: path)" }
+                    return "COALESCE(\(fragment: joined))"
                 }
+                if let clause = match(field, member: member, in: "payload", identities) { clauses.append(clause) }
             }
-            let scope: PQQuery =
-                switch rule.scope {
-                case .family(let family): "starts_with(type, \(family.prefix))"
-                case .types(let types): "type = ANY(\(types.map(\.rawValue))::text[])"
-                }
+            guard !clauses.isEmpty else { continue }
+            let scope: PQQuery
+            switch rule.scope {
+            case .family(let family):
+                scope = "starts_with(type, \(family.prefix))"
+            case .types(let types):
+                // The types' common prefix first: a cheap test that passes over every other event.
+                let prefix = types.map(\.rawValue).reduce(types.first?.rawValue ?? "") { String(zip($0, $1).prefix { $0 == $1 }.map(\.0)) }
+                scope = "starts_with(type, \(prefix)) AND type = ANY(\(types.map(\.rawValue))::text[])"
+            }
             let narrowed = narrowing[rule].map { " AND (\(fragment: $0))" as PQQuery } ?? ""
             rules.append("(\(fragment: scope)\(fragment: narrowed) AND \(fragment: any(clauses)))")
         }
         return any(rules)
     }
 
-    /// The member of `field` at `path` of `column` is one of the person's identities (and the field's condition holds).
-    static func match(_ field: IdentityKeys.Field, at path: IdentityKeys.Path, in column: String, _ identities: Identities) -> PQQuery {
-        let ids = identities.ids(field.name)
-        let compareIDs = field.name != .email
-        let compareEmails = canBeEmail(field.name)
-        func compared(_ value: String) -> PQQuery {
-            switch (compareIDs, compareEmails) {
-            case (true, true): return "(\(unsafeRaw: value) = ANY(\(ids)::text[]) OR lower(btrim(\(unsafeRaw: value))) = ANY(\(identities.emails)::text[]))"
-            case (false, _): return "lower(btrim(\(unsafeRaw: value))) = ANY(\(identities.emails)::text[])"
-            case (true, false): return "\(unsafeRaw: value) = ANY(\(ids)::text[])"
-            }
+    /// The member of `field` (`member(false)` as text, `member(true)` as JSON, for lists) is one of the person's identities
+    /// and the field's condition holds; `nil` when the person has no identity the field could name.
+    static func match(
+        _ field: IdentityKeys.Field, member: (_ asJSON: Bool) -> PQQuery, in column: String, _ identities: Identities
+    ) -> PQQuery? {
+        let ids = field.name == .email ? [] : identities.ids(field.name)
+        let emails = canBeEmail(field.name) ? identities.emails : []
+        func compared(_ value: PQQuery) -> PQQuery? {
+            var comparisons: [PQQuery] = []
+            if !ids.isEmpty { comparisons.append("\(fragment: value) = ANY(\(ids)::text[])") }
+            if !emails.isEmpty { comparisons.append("lower(btrim(\(fragment: value))) = ANY(\(emails)::text[])") }
+            return comparisons.isEmpty ? nil : any(comparisons)
         }
         var clause: PQQuery
         if field.isList {
-            // The member as JSON; a value that is not an array names nobody (and must not reach the set function).
-            let list = column + path.keys.map { "->'\($0)'" }.joined()
+            // A value that is not an array names nobody (and must not reach the set-returning function).
+            let list = member(true)
+            guard let comparison = compared("item.value") else { return nil }
             clause = """
-                EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(\(unsafeRaw: list)) = 'array' THEN \(unsafeRaw: list) END)
-                        AS item(value) WHERE \(fragment: compared("item.value")))
+                EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(\(fragment: list)) = 'array' THEN \(fragment: list) END)
+                        AS item(value) WHERE \(fragment: comparison))
                 """
         } else {
-            clause = compared(path.sql(on: column))
+            guard let comparison = compared(member(false)) else { return nil }
+            clause = comparison
         }
         if let condition = field.condition {
             clause = "(\(unsafeRaw: condition.path.sql(on: column)) = \(condition.text) AND \(fragment: clause))"
         }
         return clause
+    }
+
+    /// The member at `path` of `column` as JSON (`->` all the way), e.g. for a list.
+    static func json(_ path: IdentityKeys.Path, in column: String) -> String {
+        column + path.keys.map { "->'\($0)'" }.joined()
     }
 
     /// The clauses joined with `OR` (`false` for none).
