@@ -69,8 +69,10 @@ struct IdentityPredicate {
                 let member = { (asJSON: Bool) -> PQQuery in
                     let paths: [PQQuery] = field.paths.map { path in
                         let access = asJSON ? json(path, in: "payload") : path.sql(on: "payload")
-                        guard let types = path.types else { return PQQuery(unsafeSQL: access) }
-                        return "CASE WHEN type = ANY(\(types.map(\.rawValue).sorted())::text[]) THEN \(unsafeRaw: access) END"
+                        guard let types = path.types?.map(\.rawValue).sorted() else { return PQQuery(unsafeSQL: access) }
+                        return types.count == 1
+                            ? "CASE WHEN type = \(types[0]) THEN \(unsafeRaw: access) END"
+                            : "CASE WHEN type = ANY(\(types)::text[]) THEN \(unsafeRaw: access) END"
                     }
                     guard paths.count > 1 else { return paths[0] }
                     var joined = paths[0]
@@ -80,14 +82,22 @@ struct IdentityPredicate {
                 if let clause = match(field, member: member, in: "payload", identities) { clauses.append(clause) }
             }
             guard !clauses.isEmpty else { continue }
-            let scope: PQQuery
+            var scope: PQQuery
+            let prefix: String
             switch rule.scope {
             case .family(let family):
-                scope = "starts_with(type, \(family.prefix))"
+                prefix = family.prefix
+                scope = "starts_with(type, \(prefix))"
             case .types(let types):
-                // The types' common prefix first: a cheap test that passes over every other event.
-                let prefix = types.map(\.rawValue).reduce(types.first?.rawValue ?? "") { String(zip($0, $1).prefix { $0 == $1 }.map(\.0)) }
+                prefix = types.map(\.rawValue).reduce(types.first?.rawValue ?? "") { String(zip($0, $1).prefix { $0 == $1 }.map(\.0)) }
                 scope = "starts_with(type, \(prefix)) AND type = ANY(\(types.map(\.rawValue))::text[])"
+            }
+            // A type starts with its source (`<source>.<subject>.<verb>`): comparing the source first passes over the
+            // events of other sources at the cost of one equality.
+            if let dot = prefix.firstIndex(of: "."), case let source = EventSource(rawValue: String(prefix[..<dot])),
+                EventSource.all.contains(source)
+            {
+                scope = "source = \(source.rawValue) AND \(fragment: scope)"
             }
             let narrowed = narrowing[rule].map { " AND (\(fragment: $0))" as PQQuery } ?? ""
             rules.append("(\(fragment: scope)\(fragment: narrowed) AND \(fragment: any(clauses)))")

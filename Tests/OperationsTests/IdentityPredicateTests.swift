@@ -76,11 +76,15 @@ import TestSupport
         return cases
     }
 
-    /// Evaluates `condition` for one event (`type`, `payload`), as a `WHERE` clause does (`NULL`, of absent members, is false).
+    /// Evaluates `condition` for one event (`type`, its `source` as the type's first part, `payload`), as a `WHERE` clause
+    /// does (`NULL`, of absent members, is false).
     static func holds(_ condition: PQQuery, type: EventType, payload: JSONValue, on client: PQClient) async throws -> Bool {
         let text = String(decoding: try payload.serialized(), as: UTF8.self)
         let rows = try await client.query(
-            "SELECT COALESCE(\(fragment: condition), false) FROM (SELECT \(type.rawValue)::text AS type, \(text)::jsonb AS payload) AS event")
+            """
+            SELECT COALESCE(\(fragment: condition), false)
+            FROM (SELECT \(type.rawValue)::text AS type, split_part(\(type.rawValue), '.', 1) AS source, \(text)::jsonb AS payload) AS event
+            """)
         return try rows[0].decode(Bool.self, at: 0)
     }
 
