@@ -15,22 +15,22 @@ extension HubSpotSync {
         guard !claimed.isEmpty else { return 0 }
         var outcome = EventRound()
         // Custom object records (`custom_objects:` in the mapping): HubSpotSync+CustomObjects.swift.
-        await writeCustomObjects(claimed.filter { $0.kind == "custom_object" }, into: &outcome)
+        await writeCustomObjects(claimed.filter { $0.kind == .customObject }, into: &outcome)
         var behavioral: [DeliveryLedger.ClaimedEvent] = []
         var entries: [DeliveryLedger.ClaimedEvent] = []
-        for event in claimed where event.kind != "custom_object" {
+        for event in claimed where event.kind != .customObject {
             // Notes are associated by HubSpot id; events and timeline events can name the contact by email.
-            let reachable = event.kind == "note" ? event.hubSpotContactID != nil : (event.hubSpotContactID != nil || event.email != nil)
+            let reachable = event.kind == .note ? event.hubSpotContactID != nil : (event.hubSpotContactID != nil || event.email != nil)
             if !reachable {
                 let attempts = event.attempts + 1
-                let reason = event.kind == "note" ? "the contact is not in HubSpot yet" : "the contact has no email or HubSpot id yet"
+                let reason = event.kind == .note ? "the contact is not in HubSpot yet" : "the contact has no email or HubSpot id yet"
                 if attempts >= configuration.retry.maximumAttempts {
                     fail(event, reason: "gave up after \(attempts) attempts: \(reason)", into: &outcome)
                 } else {
                     let delay = configuration.retry.delay(afterAttempts: attempts, atLeast: configuration.pollInterval)
                     outcome.outcomes[String(event.position)] = .retry(after: delay, reason: reason)
                 }
-            } else if event.kind == "behavioral_event" {
+            } else if event.kind == .behavioralEvent {
                 behavioral.append(event)
             } else {
                 entries.append(event)
@@ -95,12 +95,12 @@ extension HubSpotSync {
     /// timeout plus ``noteSearchLag`` later.
     private func write(_ entry: DeliveryLedger.ClaimedEvent, into round: inout EventRound) async {
         let timestamp = ISO8601Timestamp.format(entry.occurredAt)
-        if entry.kind == "note", entry.followsLostAttempt {
+        if entry.kind == .note, entry.followsLostAttempt {
             round.outcomes[String(entry.position)] = .postpone(after: client.configuration.timeout + Self.noteSearchLag)
             return
         }
         do {
-            if entry.kind == "note", let contact = entry.hubSpotContactID {
+            if entry.kind == .note, let contact = entry.hubSpotContactID {
                 let token = "hubsignal" + entry.uuid.replacingOccurrences(of: "-", with: "")
                 if entry.attempts > 0, !(try await client.notes(containing: token)).isEmpty {
                     round.sent.append(entry.position)
@@ -146,6 +146,6 @@ extension HubSpotSync {
         // HubSpot's reason can quote values (personal data): it goes to the ledger and the log of events, not to logs.
         logger.warning(
             "HubSpot refused an outbox entry; its reason is in deliveries.last_error",
-            metadata: ["position": "\(event.position)", "kind": "\(event.kind)"])
+            metadata: ["position": "\(event.position)", "kind": "\(event.kind.rawValue)"])
     }
 }

@@ -8,8 +8,7 @@ extension DeliveryLedger {
     /// A queued behavioral event, note, timeline event or custom object record claimed for sending, with the contact its
     /// identities resolve to now.
     public struct ClaimedEvent: Sendable, Hashable {
-        /// `behavioral_event`, `note`, `timeline_event` or `custom_object`.
-        public var kind: String
+        public var kind: HubSpotEventOutbox.Kind
         public var position: Int64
         /// The row's ledger key (`deliveries.object_key`): the position, or `position:rule` for a custom object record.
         public var key: String
@@ -89,7 +88,7 @@ extension DeliveryLedger {
                 try row.decode((Int64, String, PQJSONB, Date, String, String?, String?, String?).self)
             let values = (try? JSONValue.parse(properties.bytes))?.objectValue?.compactMapValues(\.stringValue) ?? [:]
             let (kind, key, rule, companyID) = (
-                try row.decode(String.self, at: 8), try row.decode(String.self, at: 9), try row.decode(String.self, at: 10),
+                try row.decode(HubSpotEventOutbox.Kind.self, at: 8), try row.decode(String.self, at: 9), try row.decode(String.self, at: 10),
                 try row.decode(String?.self, at: 11)
             )
             return ClaimedEvent(

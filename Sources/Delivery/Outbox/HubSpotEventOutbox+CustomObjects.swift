@@ -22,7 +22,7 @@ extension HubSpotEventOutbox {
         return rules.map { rule in
             let values = rule.properties(from: message).values
             return Row(
-                kind: "custom_object", position: event.position, rule: rule.name,
+                kind: .customObject, position: event.position, rule: rule.name,
                 groupID: message["groupId"]?.identifierValue ?? message["context"]?["groupId"]?.identifierValue,
                 eventName: rule.objectType, properties: values.mapValues { $0 ?? "" }, occurredAt: event.occurredAt,
                 userID: message["userId"]?.identifierValue, anonymousID: message["anonymousId"]?.identifierValue,

@@ -17,6 +17,21 @@ public struct HubSpotEventOutbox: Sendable {
     /// The subscription's name (its checkpoint in `subscription_checkpoints`).
     public static let name = "hubspot-events"
 
+    /// What an outbox row becomes in HubSpot (`hubspot_event_outbox.kind`; the raw value is the stored text).
+    public enum Kind: String, Sendable, Hashable, PQDecodable {
+        case behavioralEvent = "behavioral_event"
+        case note
+        case timelineEvent = "timeline_event"
+        case customObject = "custom_object"
+
+        public init(pqText bytes: UnsafeRawBufferPointer, typeOID: UInt32) throws {
+            guard let kind = Kind(rawValue: try String(pqText: bytes, typeOID: typeOID)) else {
+                throw PQDecodingFailure.invalidText(expected: "an outbox kind")
+            }
+            self = kind
+        }
+    }
+
     let mapping: Mapping
     /// The HubSpot account id; without it nothing is sent as a behavioral event (their names need it).
     let portalID: String?
@@ -50,8 +65,7 @@ public struct HubSpotEventOutbox: Sendable {
 
     /// One queued occurrence.
     struct Row {
-        /// `behavioral_event`, `note`, `timeline_event` or `custom_object`.
-        var kind = "behavioral_event"
+        var kind = Kind.behavioralEvent
         var position: Int64
         /// The `custom_objects` rule that queued the row; `""` for the other kinds.
         var rule = ""
@@ -74,7 +88,7 @@ public struct HubSpotEventOutbox: Sendable {
             """
             INSERT INTO hubspot_event_outbox (kind, position, rule, group_id, event_name, properties, occurred_at, user_id,
                 anonymous_id, email, uuid)
-            SELECT * FROM unnest(\(rows.map(\.kind))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.rule))::text[],
+            SELECT * FROM unnest(\(rows.map(\.kind.rawValue))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.rule))::text[],
                 \(PQNullableArray(rows.map(\.groupID)))::text[], \(rows.map(\.eventName))::text[],
                 \(rows.map { PQJSONB(bytes: (try? JSONValue.object($0.properties.mapValues(JSONValue.string)).serialized()) ?? []) })::jsonb[],
                 \(rows.map(\.occurredAt))::timestamptz[], \(PQNullableArray(rows.map(\.userID)))::text[],
@@ -142,9 +156,9 @@ public struct HubSpotEventOutbox: Sendable {
         }
         switch mapping.timeline.mode {
         case .off: return nil
-        case .note: row.kind = "note"
+        case .note: row.kind = .note
         case .timelineEvent:
-            row.kind = "timeline_event"
+            row.kind = .timelineEvent
             row.eventName = mapping.timeline.templateID ?? ""
         case .behavioralEvent:
             guard let portalID else { return nil }
