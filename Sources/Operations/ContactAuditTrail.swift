@@ -51,17 +51,14 @@ public struct ContactAuditTrail: Sendable {
 
         func values(_ kind: IdentityKeys.Name) -> [String] { identities[kind.rawValue] ?? [] }
 
-        /// The streams its events are appended on (see the type's documentation).
-        public var streams: [String] {
-            var streams: [String] = allContactIDs.map { "contact:" + $0 }
-            streams += values(.userID).map { "user:" + $0 }
-            streams += values(.anonymousID).map { "anonymous:" + $0 }
-            streams += values(.hubSpotID).map { "hubspot-contact:" + $0 }
-            streams += values(.oneSignalID).map { "onesignal-user:" + $0 }
-            // OneSignal events name the external id, an email when the mapping matches users by email.
-            streams += (values(.email) + externalIDs).map { "user:" + $0 }
-            var seen = Set<String>()
-            return streams.filter { seen.insert($0).inserted }
+        /// The streams its events are appended on.
+        public var streams: [String] { predicate.streams }
+
+        /// Its identities as the generated SQL compares them (OneSignal external ids: its userIds and devices' ids).
+        var predicate: IdentityPredicate.Identities {
+            IdentityPredicate.Identities(
+                userIDs: values(.userID), anonymousIDs: values(.anonymousID), emails: values(.email), hubSpotIDs: values(.hubSpotID),
+                oneSignalIDs: values(.oneSignalID), contactIDs: allContactIDs, externalIDs: values(.userID) + externalIDs)
         }
     }
 
@@ -234,13 +231,9 @@ public struct ContactAuditTrail: Sendable {
     /// as `IdentityKeys` says (every field the projection identifies people by, and HubSignal's result events naming
     /// it); workflow actions count when they run on a contact.
     private func filter(_ contact: Contact) -> LogFilter {
-        let identities = IdentityPredicate.Identities(
-            userIDs: contact.values(.userID), anonymousIDs: contact.values(.anonymousID), emails: contact.values(.email),
-            hubSpotIDs: contact.values(.hubSpotID), oneSignalIDs: contact.values(.oneSignalID), contactIDs: contact.allContactIDs,
-            externalIDs: contact.values(.userID) + contact.externalIDs)
         let onContacts: PQQuery = "upper(COALESCE(payload->'object'->>'objectType', 'CONTACT')) = 'CONTACT'"
         let condition = IdentityPredicate.names(
-            identities, mentionsOf: [IdentityKeys.hubSignal], narrowing: [IdentityKeys.hubSpotAction: onContacts])
+            contact.predicate, mentionsOf: [IdentityKeys.hubSignal], narrowing: [IdentityKeys.hubSpotAction: onContacts])
         return LogFilter(streams: contact.streams, recentPositions: recentWindow, condition: condition)
     }
 }

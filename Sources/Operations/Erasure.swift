@@ -60,12 +60,6 @@ public struct Erasure: Sendable {
                 userIDs: userIDs, anonymousIDs: anonymousIDs, emails: emails, hubSpotIDs: hubSpotIDs, oneSignalIDs: oneSignalIDs,
                 contactIDs: contactIDs, externalIDs: userIDs)
         }
-
-        var streams: [String] {
-            userIDs.map { "user:" + $0 } + anonymousIDs.map { "user:" + $0 } + anonymousIDs.map { "anonymous:" + $0 }
-                + contactIDs.map { "contact:" + $0 } + hubSpotIDs.map { "hubspot-contact:" + $0 }
-                + oneSignalIDs.map { "onesignal-user:" + $0 } + emails.map { "user:" + $0 }
-        }
     }
 
     /// The contacts and identities of a person (merged contacts included); empty when HubSignal does not know them.
@@ -283,6 +277,7 @@ public struct Erasure: Sendable {
             try await connection.execute("SET LOCAL log_parameter_max_length_on_error = 0", name: "erase.no_parameter_context")
             let bound = String(transaction ?? UInt64.max)
             let mentioned = IdentityPredicate.mentions(in: "payload", found.predicate)
+            let streams = found.predicate.streams
             let contactStreams = found.contactIDs.map { "contact:" + $0 }
             let hubsignal = EventSource.hubsignal.rawValue
             // Identities that, contained in an idempotency key, make the key personal (too short ones would match anything).
@@ -300,7 +295,7 @@ public struct Erasure: Sendable {
                       AND (((\(scanned)::text IS NULL
                              OR (transaction_id >= pg_snapshot_xmin(\(scanned)::text::pg_snapshot)
                                  AND NOT pg_visible_in_snapshot(transaction_id, \(scanned)::text::pg_snapshot)))
-                            AND ((transaction_id < \(bound)::xid8 AND (stream = ANY(\(found.streams)::text[]) OR \(fragment: mentioned)))
+                            AND ((transaction_id < \(bound)::xid8 AND (stream = ANY(\(streams)::text[]) OR \(fragment: mentioned)))
                                  OR stream = ANY(\(contactStreams)::text[]) OR payload->>'contactId' = ANY(\(found.contactIDs)::text[])
                                  OR (source = \(hubsignal) AND payload->>'position' = ANY(\(erased)::text[]))))
                            OR (position > \(unchecked.min() ?? Int64.max)::bigint AND source = \(hubsignal)

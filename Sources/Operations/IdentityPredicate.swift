@@ -17,6 +17,20 @@ struct IdentityPredicate {
         /// OneSignal external ids other than emails (emails are matched through `emails`).
         var externalIDs: [String] = []
 
+        /// The streams events about the person are appended on, without repeats: Segment calls on `user:<userId>` or
+        /// `anonymous:<anonymousId>` (`user:<anonymousId>` before an identify), OneSignal events on `user:<external id>`
+        /// (a userId or an email) or `onesignal-user:<id>`, HubSpot contact webhooks and workflow actions on
+        /// `hubspot-contact:<id>`, HubSignal's results on `contact:<contactId>` or `hubspot-contact:<id>`.
+        var streams: [String] {
+            var streams = contactIDs.map { "contact:" + $0 }
+            streams += (userIDs + anonymousIDs + emails + externalIDs).map { "user:" + $0 }
+            streams += anonymousIDs.map { "anonymous:" + $0 }
+            streams += hubSpotIDs.map { "hubspot-contact:" + $0 }
+            streams += oneSignalIDs.map { "onesignal-user:" + $0 }
+            var seen = Set<String>()
+            return streams.filter { seen.insert($0).inserted }
+        }
+
         /// The values a member naming `name` is compared with as it is.
         func ids(_ name: IdentityKeys.Name) -> [String] {
             switch name {
