@@ -13,8 +13,8 @@ extension HubSpotSync {
     /// company (labelled when the rule names a label, else HubSpot's default association).
     ///
     /// A record whose association target is not in HubSpot yet waits (retried with backoff, like behavioral events whose
-    /// contact is unknown). What HubSpot answered is recorded as ``HubSpotObjectSynced``, or
-    /// ``HubSpotEventFailed`` with the reason for a dead letter.
+    /// contact is unknown). What HubSpot answered is recorded as `HubSpotObjectSynced`, or
+    /// `HubSpotEventFailed` with the reason for a dead letter.
     func writeCustomObjects(_ records: [DeliveryLedger.ClaimedEvent], into round: inout EventRound) async {
         // HubSpot's search shows a write a few seconds late: records written in this round are remembered, so two
         // messages for one record in a batch update it rather than create it twice.

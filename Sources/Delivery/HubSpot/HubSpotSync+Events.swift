@@ -8,7 +8,7 @@ extension HubSpotSync {
     /// Claims queued outbox rows and writes them: behavioral events (`/events/v3/send/batch`, each with a UUID derived
     /// from its Segment messageId or OneSignal event id, so a resend after a crash is not counted twice), notes and
     /// timeline events. A row whose contact HubSpot cannot be told about yet waits (retried with backoff); one HubSpot
-    /// refuses becomes a dead letter and a ``HubSpotEventFailed`` event.
+    /// refuses becomes a dead letter and a `HubSpotEventFailed` event.
     func pushEvents() async throws -> Int {
         let claimed = try await ledger.claimHubSpotEvents(
             limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner, holder: claimToken)

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// Pushes the read models to HubSpot: each round upserts companies, contacts, contact → company associations and the
 /// queued behavioral events, notes and custom object records, sending only what HubSpot does not hold yet.
 ///
-/// Every outcome is recorded as a result event (``EventType/hubSpotContactSynced``, ``EventType/hubSpotDeliveryFailed``,
+/// Every outcome is recorded as a result event (`EventType/hubSpotContactSynced`, `EventType/hubSpotDeliveryFailed`,
 /// …) in the transaction that records it in the ledger. Failures that can pass are retried with ``RetryPolicy``;
 /// refusals become dead letters (see docs/hubspot-sync.md).
 public struct HubSpotSync: Service, ClaimingWorker {

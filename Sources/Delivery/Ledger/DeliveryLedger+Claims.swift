@@ -79,7 +79,7 @@ extension DeliveryLedger {
         """
     }
 
-    /// Runs a ``claimStatement(_:kind:rule:lease:owner:holder:select:)`` returning `(object_key, attempts)`: the
+    /// Runs a `claimStatement(_:kind:rule:lease:owner:holder:select:)` returning `(object_key, attempts)`: the
     /// claimed keys with their failed attempts so far, in the order claimed.
     func claim(_ statement: PQQuery, name: String) async throws -> [(key: String, attempts: Int)] {
         try await client.query(statement, name: name).map { row in

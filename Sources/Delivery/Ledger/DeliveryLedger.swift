@@ -9,7 +9,7 @@ import PQ
 ///
 /// A claim lasts until its worker records the outcome, its lease expires, or the process holding it is gone (the
 /// claim names its ``ClaimHolder`` token; `holder: nil` claims lapse with their lease only). Every claim goes through
-/// ``claimStatement(_:kind:rule:lease:owner:holder:select:)``.
+/// `claimStatement(_:kind:rule:lease:owner:holder:select:)`.
 public struct DeliveryLedger: Sendable {
     let client: PQClient
 

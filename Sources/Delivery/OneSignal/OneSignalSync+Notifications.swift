@@ -24,11 +24,11 @@ extension OneSignalSync {
     /// Sends a batch of workflow notifications and completes their workflow actions. Returns how many were claimed.
     ///
     /// Per notification: find the recipient (the action's `external_id`, else the contact by email or HubSpot id in
-    /// the read models), record ``OneSignalNotificationRequested``, send with an idempotency key derived from
+    /// the read models), record `OneSignalNotificationRequested`, send with an idempotency key derived from
     /// HubSpot's callback id (OneSignal sends a key at most once in 30 days: a retried workflow, a retried send after a
     /// timeout, a second worker never send twice), record `notification_sent` / `notification_failed` with OneSignal's
     /// answer, then complete the HubSpot action (`SUCCESS` with `notification_id`, or `FAIL_CONTINUE` with
-    /// `error_message`) and record ``HubSpotActionCompleted``.
+    /// `error_message`) and record `HubSpotActionCompleted`.
     ///
     /// An action older than ``OneSignalOutbox/maximumAge`` (one day, from HubSpot's call) is never sent, whenever its
     /// turn comes — after an outage, or retries of `401`/`403` that an operator did not fix in time — and HubSpot no

@@ -9,7 +9,7 @@ extension OneSignalSync {
     /// With `audiences.onesignal_segments`, creates one OneSignal segment per audience (named like its tag, filtered on
     /// the tag existing: members have it, non-members do not) the first time a contact is in the audience. Each app
     /// keeps its own ledger rows (`segment:<app>`, key the audience); a segment OneSignal already has (`409`) counts as
-    /// created. Recorded as ``OneSignalSegmentCreated``. Returns how
+    /// created. Recorded as `OneSignalSegmentCreated`. Returns how
     /// many audiences were claimed.
     func pushSegments() async throws -> Int {
         guard mapping.audiences.oneSignalSegments else { return 0 }

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// Pushes contacts' data tags to one OneSignal app (only the difference, one user call each, at most one per user per
 /// `spacing`), creates audience segments, and sends the notifications HubSpot workflows ask for.
 ///
-/// Every outcome is recorded as a result event (``EventType/oneSignalUserSynced``, ``EventType/oneSignalDeliveryFailed``,
+/// Every outcome is recorded as a result event (`EventType/oneSignalUserSynced`, `EventType/oneSignalDeliveryFailed`,
 /// …) in the transaction that records it in the ledger. Tags HubSignal set that the mapping no longer gives are
 /// removed; tags set by others are never touched (see docs/onesignal-sync.md).
 public struct OneSignalSync: Service, ClaimingWorker {

@@ -6,7 +6,7 @@ import Logging
 import PQ
 
 /// The `onesignal-actions` subscription: turns HubSpot "Send OneSignal notification" workflow actions
-/// (``EventType/sendNotification``) into rows of `onesignal_outbox`, in the transaction of its checkpoint, so each
+/// (`EventType/sendNotification`) into rows of `onesignal_outbox`, in the transaction of its checkpoint, so each
 /// action is queued exactly once; the OneSignal sync sends them and completes the workflow action.
 ///
 /// It reads the log from the beginning the first time it runs, but skips actions older than `maximumAge` (HubSpot
