@@ -18,7 +18,7 @@ struct EraseCommand: AsyncParsableCommand {
             flight and erases what they appended, and the running projection deletes the person's read-model rows. With \
             --forward, the person is also deleted at HubSpot (GDPR delete by HubSpot id and by email) and at every \
             configured OneSignal app (delete user by external id); a destination where HubSignal knew no id of the person \
-            is reported as not deleted. The database role needs the grants of the README's Security section (EXECUTE on \
+            is reported as not deleted. The database role needs the grants of docs/security.md, "Privileges" (EXECUTE on \
             hubsignal_erase_events, DELETE on the tables erasure cleans).
             """)
 

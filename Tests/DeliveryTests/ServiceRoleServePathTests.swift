@@ -11,7 +11,7 @@ import Projections
 import Testing
 import TestSupport
 
-/// `serve`'s whole path runs as a role with exactly the README's grants (`ServiceRole.documentedGrants()`): ingest, the
+/// `serve`'s whole path runs as a role with exactly the documented grants (`ServiceRole.documentedGrants()`): ingest, the
 /// projection, both syncs (contacts, a workflow notification) and a HubSpot privacy deletion (issue 18, item 10).
 @Suite("the serve path with the documented service-role grants", .serialized)
 struct ServiceRoleServePathTests {
