@@ -100,7 +100,7 @@ public struct DeliveryStatus: Sendable, Equatable {
     /// A ledger row's destination as `status` names it: OneSignal users of an app other than `default` (object kind
     /// `user:<app>`) under `onesignal:<app>`.
     static let destinationName: PQQuery = {
-        let users = DeliveryKind.user(app: "").rawValue
+        let users = DeliveryKind.userPrefix
         return """
             CASE WHEN starts_with(object_kind, \(users)) AND object_kind <> \(DeliveryKind.user(app: "default").rawValue)
                  THEN destination || ':' || substr(object_kind, \(unsafeRaw: String(users.count + 1))) ELSE destination END

@@ -54,7 +54,7 @@ public struct Replay: Sendable {
         let app = parts.count == 2 ? parts[1] : nil
         // `nil`: every app's users.
         let kind: DeliveryKind? = target == .hubspot ? .contact : app.map { .user(app: $0) }
-        let everyAppsUsers = DeliveryKind.user(app: "").rawValue
+        let everyAppsUsers = DeliveryKind.userPrefix
         let requestID = UUID().uuidString
         for (index, start) in stride(from: 0, to: contactIDs.count, by: 1000).enumerated() {
             let batch = Array(contactIDs[start..<min(start + 1000, contactIDs.count)])

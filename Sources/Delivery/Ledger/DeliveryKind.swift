@@ -18,6 +18,11 @@ public enum DeliveryKind: Sendable, Hashable, CustomStringConvertible {
     /// A OneSignal segment of an audience in one app; key: the audience.
     case segment(app: String)
 
+    /// The text every ``user(app:)`` kind starts with, `user:`: `starts_with(object_kind, …)` finds every app's users.
+    public static let userPrefix = "user:"
+    /// The text every ``segment(app:)`` kind starts with, `segment:`.
+    public static let segmentPrefix = "segment:"
+
     /// The stored text: `contact`, `company`, `association`, `event`, `notification`, `user:<app>`, `segment:<app>`.
     public var rawValue: String {
         switch self {
@@ -26,8 +31,8 @@ public enum DeliveryKind: Sendable, Hashable, CustomStringConvertible {
         case .association: return "association"
         case .event: return "event"
         case .notification: return "notification"
-        case .user(let app): return "user:\(app)"
-        case .segment(let app): return "segment:\(app)"
+        case .user(let app): return Self.userPrefix + app
+        case .segment(let app): return Self.segmentPrefix + app
         }
     }
 
@@ -40,9 +45,9 @@ public enum DeliveryKind: Sendable, Hashable, CustomStringConvertible {
         case "event": self = .event
         case "notification": self = .notification
         default:
-            if let app = rawValue.dropPrefix("user:") {
+            if let app = rawValue.dropPrefix(Self.userPrefix) {
                 self = .user(app: app)
-            } else if let app = rawValue.dropPrefix("segment:") {
+            } else if let app = rawValue.dropPrefix(Self.segmentPrefix) {
                 self = .segment(app: app)
             } else {
                 return nil
