@@ -140,7 +140,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "Domain", "PQ", "EventStore", "Ingestion", "Mapping", "HubSpot", "OneSignal",
+                "Domain", "PQ", "EventStore", "Ingestion", "Mapping", "Projections", "HubSpot", "OneSignal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
