@@ -3,6 +3,7 @@ import Domain
 import EventStore
 import Foundation
 import PQ
+import Projections
 import Testing
 import TestSupport
 
@@ -45,7 +46,7 @@ import TestSupport
             #expect(try await store.unreadCount(after: LogCursor(transactionID: transactionID, position: checkpoint)) == 0)
             #expect(try await store.unreadCount(after: nil) == 2)
             let caughtUp = try await database.client.query(
-                "SELECT (\(fragment: DeliveryLedger.projectedUntil)) = now()")[0].decode(Bool.self, at: 0)
+                "SELECT (\(fragment: ReadModel.projectedUntil)) = now()")[0].decode(Bool.self, at: 0)
             #expect(caughtUp, "the projection has read every event")
             let ledger = DeliveryLedger(client: database.client)
             #expect(try await ledger.projected(past: last))

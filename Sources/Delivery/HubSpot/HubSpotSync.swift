@@ -7,6 +7,7 @@ import Logging
 import Mapping
 import Metrics
 import PQ
+import Projections
 import ServiceLifecycle
 
 /// Pushes the read models to HubSpot: each round upserts companies, contacts, contact → company associations and the
@@ -316,7 +317,7 @@ public struct HubSpotSync: Service, ClaimingWorker {
     /// The HubSpot properties of the audiences these contacts were ever in (created by HubSignal on first use).
     private func audienceProperties(of contactIDs: [String]) async throws -> Set<String> {
         let rows = try await database.query(
-            "SELECT DISTINCT audience FROM audience_memberships WHERE contact_id = ANY(\(contactIDs)::text[])",
+            "SELECT DISTINCT audience FROM \(table: .audienceMemberships) WHERE contact_id = ANY(\(contactIDs)::text[])",
             name: "delivery.audiences")
         return Set(try rows.map { mapping.audiences.hubSpotProperty(forAudience: try $0.decode(String.self, at: 0)) })
     }

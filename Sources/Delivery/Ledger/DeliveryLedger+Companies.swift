@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Ingestion
 import PQ
+import Projections
 
 extension DeliveryLedger {
     /// A HubSpot company claimed for a push.
@@ -24,11 +25,11 @@ extension DeliveryLedger {
         limit: Int, linger: Duration, lease: Duration, owner: String, holder: Int64? = nil
     ) async throws -> [ClaimedCompany] {
         let rule = ClaimRule.dueOrChanged()
-        let lingered: PQQuery = "(\(fragment: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))"
+        let lingered: PQQuery = "(\(fragment: ReadModel.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))"
         let candidates: PQQuery = """
             SELECT company_id AS object_key, desired_hash FROM (
                 SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text) AS desired_hash
-                FROM companies co
+                FROM \(table: .companies) co
                 LEFT JOIN LATERAL (
                     SELECT * FROM deliveries d
                     WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.company) AND d.object_key = co.company_id
@@ -42,7 +43,7 @@ extension DeliveryLedger {
                 -- of an earlier attempt is unknown, so the desired values go out again.
                 SELECT co.company_id, co.last_seen_at, md5(co.hubspot_properties::text)
                 FROM deliveries d
-                JOIN companies co ON co.company_id = d.object_key
+                JOIN \(table: .companies) co ON co.company_id = d.object_key
                 WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.company)
                   AND \(fragment: ClaimRule.due.allows("d", desiredHash: ""))
                   AND NOT co.hubspot_pending AND co.group_id IS NOT NULL AND co.group_id <> ''
@@ -60,7 +61,7 @@ extension DeliveryLedger {
             """
             SELECT co.company_id, co.group_id, co.domain, co.hubspot_company_id, co.updated_position, co.hubspot_properties,
                    COALESCE(d.acknowledged, co.hubspot_acknowledged), md5(co.hubspot_properties::text)
-            FROM companies co
+            FROM \(table: .companies) co
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
                 WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.company) AND d.object_key = co.company_id
@@ -110,9 +111,9 @@ extension DeliveryLedger {
         let candidates: PQQuery = """
             SELECT cc.contact_id || ' ' || cc.company_id AS object_key,
                    md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id) AS desired_hash
-            FROM contact_companies cc
-            JOIN contacts c ON c.contact_id = cc.contact_id
-            JOIN companies co ON co.company_id = cc.company_id
+            FROM \(table: .contactCompanies) cc
+            JOIN \(table: .contacts) c ON c.contact_id = cc.contact_id
+            JOIN \(table: .companies) co ON co.company_id = cc.company_id
             LEFT JOIN LATERAL (
                 SELECT * FROM deliveries d
                 WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.association)
@@ -127,11 +128,11 @@ extension DeliveryLedger {
         let claimedLinks: PQQuery = """
             SELECT cl.object_key, cl.attempts, cc.contact_id, cc.company_id, co.group_id, c.hubspot_contact_id,
                    co.hubspot_company_id, md5(c.hubspot_contact_id || ' ' || co.hubspot_company_id),
-                   NOT EXISTS (SELECT 1 FROM contact_companies x WHERE x.contact_id = cc.contact_id AND x.hubspot_associated)
+                   NOT EXISTS (SELECT 1 FROM \(table: .contactCompanies) x WHERE x.contact_id = cc.contact_id AND x.hubspot_associated)
             FROM claimed cl
-            JOIN contact_companies cc ON cc.contact_id || ' ' || cc.company_id = cl.object_key
-            JOIN contacts c ON c.contact_id = cc.contact_id
-            JOIN companies co ON co.company_id = cc.company_id
+            JOIN \(table: .contactCompanies) cc ON cc.contact_id || ' ' || cc.company_id = cl.object_key
+            JOIN \(table: .contacts) c ON c.contact_id = cc.contact_id
+            JOIN \(table: .companies) co ON co.company_id = cc.company_id
             """
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement = Self.claimStatement(

@@ -1,5 +1,6 @@
 import Domain
 import PQ
+import Projections
 
 extension DeliveryLedger {
     /// Which of these contacts have no `sync_status` row at `destination` any more: an erasure deletes them (and the
@@ -8,7 +9,7 @@ extension DeliveryLedger {
         let rows = try await client.query(
             """
             SELECT id FROM unnest(\(contactIDs)::text[]) AS c(id)
-            WHERE NOT EXISTS (SELECT 1 FROM sync_status s WHERE s.contact_id = c.id AND s.destination = \(destination))
+            WHERE NOT EXISTS (SELECT 1 FROM \(table: .syncStatus) s WHERE s.contact_id = c.id AND s.destination = \(destination))
             """, name: "delivery.erased_contacts")
         return Set(try rows.map { try $0.decode(String.self, at: 0) })
     }

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Ingestion
 import PQ
+import Projections
 
 extension DeliveryLedger {
     /// A queued behavioral event, note, timeline event or custom object record claimed for sending, with the contact its
@@ -68,15 +69,15 @@ extension DeliveryLedger {
                    o.kind, o.delivery_key, o.rule, g.hubspot_company_id
             FROM hubspot_event_outbox o
             LEFT JOIN LATERAL (
-                SELECT i.contact_id FROM identities i
+                SELECT i.contact_id FROM \(table: .identities) i
                 WHERE (i.kind = 'user_id' AND i.value = o.user_id) OR (i.kind = 'email' AND i.value = o.email)
                    OR (i.kind = 'anonymous_id' AND i.value = o.anonymous_id)
                 ORDER BY CASE i.kind WHEN 'user_id' THEN 0 WHEN 'email' THEN 1 ELSE 2 END
                 LIMIT 1
             ) r ON true
-            LEFT JOIN contacts c ON c.contact_id = r.contact_id
+            LEFT JOIN \(table: .contacts) c ON c.contact_id = r.contact_id
             LEFT JOIN LATERAL (
-                SELECT co.hubspot_company_id FROM company_identities ci JOIN companies co ON co.company_id = ci.company_id
+                SELECT co.hubspot_company_id FROM \(table: .companyIdentities) ci JOIN \(table: .companies) co ON co.company_id = ci.company_id
                 WHERE ci.kind = 'group_id' AND ci.value = o.group_id
                 LIMIT 1
             ) g ON true

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Ingestion
 import PQ
+import Projections
 
 extension DeliveryLedger {
     /// A workflow notification claimed for sending (a row of `onesignal_outbox`).
@@ -61,7 +62,7 @@ extension DeliveryLedger {
         if byEmail, let email = notification.email { return email }
         let rows = try await client.query(
             """
-            SELECT c.user_id, c.email FROM identities i JOIN contacts c ON c.contact_id = i.contact_id
+            SELECT c.user_id, c.email FROM \(table: .identities) i JOIN \(table: .contacts) c ON c.contact_id = i.contact_id
             WHERE (i.kind = 'email' AND i.value = \(notification.email)) OR (i.kind = 'hubspot_id' AND i.value = \(notification.hubSpotObjectID))
             ORDER BY i.kind = 'email' DESC LIMIT 1
             """, name: "delivery.notification_recipient")
@@ -70,16 +71,10 @@ extension DeliveryLedger {
         return byEmail ? email : userID
     }
 
-    /// Whether the people projection has read the event at `position` (so a contact it does not know is unknown):
-    /// whether that event is at or before its checkpoint in the readers' order, `(transaction_id, position)` — a
-    /// checkpoint's position can be below that of an event already read, when that event's transaction began earlier.
+    /// Whether the people projection has read the event at `position` (so a contact it does not know is unknown).
     func projected(past position: Int64) async throws -> Bool {
         let rows = try await client.query(
-            """
-            SELECT EXISTS (SELECT 1 FROM events e, subscription_checkpoints c
-                           WHERE c.name = 'people' AND e.position = \(position)
-                             AND (e.transaction_id, e.position) <= (c.transaction_id, c.position))
-            """, name: "delivery.people_checkpoint")
+            "SELECT \(fragment: ReadModel.hasProjected(position: position))", name: "delivery.people_checkpoint")
         return try rows[0].decode(Bool.self, at: 0)
     }
 

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Ingestion
 import PQ
+import Projections
 
 extension DeliveryLedger {
     /// A contact claimed for a OneSignal tag push: how to address its user, and its desired and acknowledged tags.
@@ -39,7 +40,7 @@ extension DeliveryLedger {
             """
             SELECT s.contact_id, c.user_id, c.email, c.updated_position, s.desired,
                    COALESCE(d.acknowledged, s.acknowledged), md5(s.desired::text)
-            FROM sync_status s JOIN contacts c ON c.contact_id = s.contact_id
+            FROM \(table: .syncStatus) s JOIN \(table: .contacts) c ON c.contact_id = s.contact_id
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
                 WHERE d.destination = \(Destination.onesignal) AND d.object_kind = \(kind) AND d.object_key = s.contact_id

@@ -3,6 +3,7 @@ import EventStore
 import Foundation
 import Ingestion
 import PQ
+import Projections
 
 /// The `deliveries` table: who pushes which destination object now (claims with a lease), what was pushed last (the
 /// desired values' hash), retries with backoff, and dead letters. Work itself comes from the read models.
@@ -51,7 +52,7 @@ public struct DeliveryLedger: Sendable {
             """
             SELECT s.contact_id, c.email, c.hubspot_contact_id, c.updated_position, s.desired,
                    COALESCE(d.acknowledged, s.acknowledged), md5(s.desired::text)
-            FROM sync_status s JOIN contacts c ON c.contact_id = s.contact_id
+            FROM \(table: .syncStatus) s JOIN \(table: .contacts) c ON c.contact_id = s.contact_id
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
                 WHERE d.destination = \(Destination.hubspot) AND d.object_kind = \(DeliveryKind.contact) AND d.object_key = s.contact_id
@@ -95,12 +96,12 @@ public struct DeliveryLedger: Sendable {
     ) async throws -> [String: Int] {
         let destination = kind.destination
         let rule = ClaimRule.dueOrChanged(spacing: spacing)
-        let lingered: PQQuery = "(\(fragment: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))"
+        let lingered: PQQuery = "(\(fragment: ReadModel.projectedUntil)) - make_interval(secs => \(Self.seconds(linger)))"
         let candidates: PQQuery = """
             WITH eligible AS (
                 SELECT * FROM (
                     SELECT s.contact_id, s.updated_at, md5(s.desired::text) AS desired_hash
-                    FROM sync_status s
+                    FROM \(table: .syncStatus) s
                     LEFT JOIN LATERAL (
                         SELECT * FROM deliveries d
                         WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND d.object_key = s.contact_id
@@ -115,7 +116,7 @@ public struct DeliveryLedger: Sendable {
                     -- A branch of its own, so that both stay index scans (sync_status_state, deliveries_state).
                     SELECT s.contact_id, s.updated_at, md5(s.desired::text)
                     FROM deliveries d
-                    JOIN sync_status s ON s.contact_id = d.object_key AND s.destination = \(destination) AND s.app = \(app)
+                    JOIN \(table: .syncStatus) s ON s.contact_id = d.object_key AND s.destination = \(destination) AND s.app = \(app)
                     WHERE d.destination = \(destination) AND d.object_kind = \(kind) AND \(fragment: ClaimRule.due.allows("d", desiredHash: ""))
                       AND s.state = 'in_sync'
                       AND s.updated_at <= \(fragment: lingered)
@@ -127,7 +128,7 @@ public struct DeliveryLedger: Sendable {
             SELECT contact_id AS object_key, desired_hash FROM eligible
             WHERE (SELECT count(*) FROM eligible) >= \(Int64(limit))
                OR (SELECT min(updated_at) FROM eligible)
-                  <= (\(fragment: Self.projectedUntil)) - make_interval(secs => \(Self.seconds(linger * 2)))
+                  <= (\(fragment: ReadModel.projectedUntil)) - make_interval(secs => \(Self.seconds(linger * 2)))
             """
         // Planned for its values each time: a cached generic plan of this statement was far slower.
         let statement = Self.claimStatement(candidates, kind: kind, rule: rule, lease: lease, owner: owner, holder: holder)
@@ -235,18 +236,6 @@ public struct DeliveryLedger: Sendable {
               AND (\(contactID)::text IS NULL OR object_key = \(contactID))
               AND (\(errorContaining)::text IS NULL OR strpos(last_error, \(errorContaining)) > 0)
             """, name: "delivery.retry")
-    }
-
-    static var projectedUntil: PQQuery {
-        """
-        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position))
-                        THEN now()
-                    WHEN NOT EXISTS (SELECT 1 FROM events e WHERE e.position > c.position + 1000)
-                        THEN (SELECT e.occurred_at FROM events e WHERE e.position = c.position)
-                    ELSE (SELECT e.occurred_at FROM events e WHERE e.position = c.position) - interval '30 seconds' END
-        FROM subscription_checkpoints c WHERE c.name = 'people'
-        UNION ALL SELECT now() LIMIT 1
-        """
     }
 
     /// A result event of a sync worker: the payload's type, source `hubsignal`, `metadata` as metadata. The payloads

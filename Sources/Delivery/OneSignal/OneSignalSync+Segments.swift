@@ -4,6 +4,7 @@ import Foundation
 import Ingestion
 import OneSignal
 import PQ
+import Projections
 
 extension OneSignalSync {
     /// With `audiences.onesignal_segments`, creates one OneSignal segment per audience (named like its tag, filtered on
@@ -15,7 +16,7 @@ extension OneSignalSync {
         guard mapping.audiences.oneSignalSegments else { return 0 }
         let kind = DeliveryKind.segment(app: configuration.app)
         let candidates: PQQuery = """
-            SELECT DISTINCT a.audience AS object_key FROM audience_memberships a
+            SELECT DISTINCT a.audience AS object_key FROM \(table: .audienceMemberships) a
             WHERE a.is_member AND NOT EXISTS (
                 SELECT 1 FROM deliveries d
                 WHERE d.destination = \(kind.destination) AND d.object_kind = \(kind) AND d.object_key = a.audience
