@@ -13,10 +13,12 @@ run: deps
 	$(SWIFT) build --product hubsignal
 	$(SWIFT) run --skip-build hubsignal dev
 
-## test: every test suite, against a real PostgreSQL (DATABASE_URL, or a throwaway server the tests start)
+## test: every test suite, against a real PostgreSQL (DATABASE_URL, or a throwaway server the tests start), then the
+## DocC catalogs of PQ and EventStore built with warnings as errors and their examples typechecked
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/check-docc
 
 ## bench: the benchmarks in release mode (BENCH_ARGS="append --events 100000 --json" for a smaller run)
 bench: deps
