@@ -36,8 +36,8 @@ extension PeopleState {
         case .oneSignalMessage(_, let kind, let payload):
             applyOneSignal(kind: kind, payload: payload, event: event, mapping: mapping)
         case .contactSynced(let synced):
-            guard contacts[resolve(synced.contactID)] != nil else { return }
-            let id = resolve(synced.contactID)
+            guard contacts[resolve(synced.id)] != nil else { return }
+            let id = resolve(synced.id)
             attach(.hubSpotID(synced.hubSpotID), to: id, event: event, reason: IdentityKeys.Name.hubSpotID.rawValue)
             let survivor = resolve(id)
             contacts[survivor]?.hubSpotContactID = synced.hubSpotID
@@ -85,7 +85,7 @@ extension PeopleState {
             contacts[id]?.companies[companyID]?.hubSpotAssociated = true
             dirtyContacts.insert(id)
         case .companySynced(let synced):
-            guard let record = companyIdentities[.groupID(synced.groupID)] else { return }
+            guard let record = companyIdentities[.groupID(synced.id)] else { return }
             let id = resolveCompany(record.companyID)
             guard companies[id] != nil else { return }
             companies[id]?.hubSpotCompanyID = synced.hubSpotID

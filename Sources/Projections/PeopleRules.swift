@@ -66,7 +66,7 @@ enum PeopleInput: Sendable {
     private static func result(_ type: EventType, _ json: JSONValue) -> PeopleInput? {
         switch type {
         case .hubSpotContactSynced:
-            guard let synced = try? HubSpotContactSynced(json: json), !synced.contactID.isBlank, !synced.hubSpotID.isBlank else { return nil }
+            guard let synced = try? HubSpotContactSynced(json: json), !synced.id.isBlank, !synced.hubSpotID.isBlank else { return nil }
             return .contactSynced(synced)
         case .oneSignalUserSynced:
             guard let synced = try? OneSignalUserSynced(json: json), !synced.contactID.isBlank else { return nil }
@@ -85,7 +85,7 @@ enum PeopleInput: Sendable {
             guard let synced = try? HubSpotAssociationSynced(json: json), !synced.contactID.isBlank, !synced.groupID.isBlank else { return nil }
             return .associationSynced(contactID: synced.contactID, groupID: synced.groupID)
         case .hubSpotCompanySynced:
-            guard let synced = try? HubSpotCompanySynced(json: json), !synced.groupID.isBlank, !synced.hubSpotID.isBlank else { return nil }
+            guard let synced = try? HubSpotCompanySynced(json: json), !synced.id.isBlank, !synced.hubSpotID.isBlank else { return nil }
             return .companySynced(synced)
         case .erasure:
             return (try? PersonErased(json: json)).map { .erasure(contactIDs: $0.contactIDs) }
@@ -126,14 +126,14 @@ struct PeopleNeeds {
         case .oneSignalMessage(let type, _, let payload):
             for key in oneSignalKeys(payload, type: type, mapping: mapping) { identities.insert(key) }
         case .contactSynced(let synced):
-            contactIDs.insert(synced.contactID)
+            contactIDs.insert(synced.id)
             identities.insert(.hubSpotID(synced.hubSpotID))
         case .userSynced(let synced):
             contactIDs.insert(synced.contactID)
         case .deliveryFailed(_, let contactID, _, _):
             contactIDs.insert(contactID)
         case .companySynced(let synced):
-            companyKeys.insert(.groupID(synced.groupID))
+            companyKeys.insert(.groupID(synced.id))
             companyKeys.insert(.hubSpotID(synced.hubSpotID))
         case .companyFailed(let groupID, _):
             companyKeys.insert(.groupID(groupID))

@@ -38,20 +38,20 @@ import Testing
     @Test func contactAndCompanySynced() throws {
         let acknowledged: [String: JSONValue] = ["email": .string("ada@example.com"), "plan": .string("pro"), "seats": .int(3)]
         try check(
-            HubSpotContactSynced(contactID: "c_1", hubSpotID: "501", properties: acknowledged, sent: ["plan", "seats"], created: true),
+            HubSpotContactSynced(id: "c_1", hubSpotID: "501", properties: acknowledged, sent: ["plan", "seats"], created: true),
             is: [
                 "contactId": .string("c_1"), "hubspotId": .string("501"), "properties": .object(acknowledged),
                 "sent": .array([.string("plan"), .string("seats")]), "created": .bool(true),
             ])
         try check(
             HubSpotContactSynced(
-                contactID: "c_1", hubSpotID: "501", properties: [:], sent: [], created: false, dropped: ["nested": "an object"]),
+                id: "c_1", hubSpotID: "501", properties: [:], sent: [], created: false, dropped: ["nested": "an object"]),
             is: [
                 "contactId": .string("c_1"), "hubspotId": .string("501"), "properties": .object([:]), "sent": .array([]),
                 "created": .bool(false), "dropped": .object(["nested": .string("an object")]),
             ])
         try check(
-            HubSpotCompanySynced(groupID: "g-1", hubSpotID: "9001", properties: ["name": .string("Acme")], sent: ["name"], created: false),
+            HubSpotCompanySynced(id: "g-1", hubSpotID: "9001", properties: ["name": .string("Acme")], sent: ["name"], created: false),
             is: [
                 "groupId": .string("g-1"), "hubspotId": .string("9001"), "properties": .object(["name": .string("Acme")]),
                 "sent": .array([.string("name")]), "created": .bool(false),

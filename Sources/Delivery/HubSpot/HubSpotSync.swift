@@ -355,11 +355,11 @@ public struct HubSpotSync: Service, ClaimingWorker {
         switch push.subject {
         case .contact(let id):
             let payload = HubSpotContactSynced(
-                contactID: id, hubSpotID: hubSpotID, properties: acknowledged, sent: sent, created: created, dropped: push.dropped)
+                id: id, hubSpotID: hubSpotID, properties: acknowledged, sent: sent, created: created, dropped: push.dropped)
             round.events.append(resultEvent(payload, for: push, key: hubSpotID))
         case .company(let groupID):
             let payload = HubSpotCompanySynced(
-                groupID: groupID, hubSpotID: hubSpotID, properties: acknowledged, sent: sent, created: created, dropped: push.dropped)
+                id: groupID, hubSpotID: hubSpotID, properties: acknowledged, sent: sent, created: created, dropped: push.dropped)
             round.events.append(resultEvent(payload, for: push, key: hubSpotID))
         }
         // Dropped properties stay different from HubSpot: the ledger remembers these desired values as done, and what

@@ -1,28 +1,53 @@
 // The payloads of `hubsignal.hubspot.*`: what HubSpot answered HubSignal.
 
-/// `hubsignal.hubspot.contact_synced`: HubSpot created or updated a contact.
-public struct HubSpotContactSynced: EventPayload {
-    public static let eventType = EventType.hubSpotContactSynced
+/// A kind of HubSpot record whose pushes HubSignal records: a contact or a company.
+public protocol HubSpotSyncedRecord: Sendable {
+    /// The type of the events recording a push of this kind.
+    static var eventType: EventType { get }
+    /// The payload member holding HubSignal's id of the record.
+    static var idMember: String { get }
+}
 
-    /// HubSignal's contact id (`contactId`).
-    public var contactID: String
-    /// HubSpot's id of the contact (`hubspotId`).
+/// A contact, named by HubSignal's contact id (`contactId`).
+public enum SyncedContact: HubSpotSyncedRecord {
+    public static let eventType = EventType.hubSpotContactSynced
+    public static let idMember = "contactId"
+}
+
+/// A company, named by its Segment group id (`groupId`).
+public enum SyncedCompany: HubSpotSyncedRecord {
+    public static let eventType = EventType.hubSpotCompanySynced
+    public static let idMember = "groupId"
+}
+
+/// `hubsignal.hubspot.contact_synced`: HubSpot created or updated a contact.
+public typealias HubSpotContactSynced = HubSpotRecordSynced<SyncedContact>
+/// `hubsignal.hubspot.company_synced`: HubSpot created or updated a company.
+public typealias HubSpotCompanySynced = HubSpotRecordSynced<SyncedCompany>
+
+/// HubSpot created or updated a contact or a company (``HubSpotContactSynced``, ``HubSpotCompanySynced``).
+public struct HubSpotRecordSynced<Record: HubSpotSyncedRecord>: EventPayload {
+    public static var eventType: EventType { Record.eventType }
+
+    /// HubSignal's id of the record: the contact id (`contactId`) or the company's group id (`groupId`).
+    public var id: String
+    /// HubSpot's id of the record (`hubspotId`).
     public var hubSpotID: String
     /// Every property value HubSpot holds from HubSignal after this push (`properties`). HubSignal always writes it;
     /// `nil` when decoded from an event without it, which leaves what the projection knows as acknowledged unchanged.
     public var properties: [String: JSONValue]?
     /// The names of the properties this push sent, sorted (`sent`; decodes to `[]` when absent).
     public var sent: [String]
-    /// Whether HubSpot created the contact (`created`; decodes to `false` when absent).
+    /// Whether HubSpot created the record (`created`; decodes to `false` when absent).
     public var created: Bool
     /// Source key → why it was not sent (`dropped`; written only when not empty).
     public var dropped: [String: String]
 
     public init(
-        contactID: String, hubSpotID: String, properties: [String: JSONValue], sent: [String], created: Bool,
+        id: String, hubSpotID: String, properties: [String: JSONValue], sent: [String], created: Bool,
         dropped: [String: String] = [:]
     ) {
-        self.contactID = contactID
+        self.id = id
         self.hubSpotID = hubSpotID
         self.properties = properties
         self.sent = sent
@@ -30,13 +55,24 @@ public struct HubSpotContactSynced: EventPayload {
         self.dropped = dropped
     }
 
-    enum CodingKeys: String, CodingKey {
-        case contactID = "contactId", hubSpotID = "hubspotId", properties, sent, created, dropped
+    /// The payload's members; the id's name depends on `Record`.
+    struct Member: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+
+        static var id: Member { Member(stringValue: Record.idMember) }
+        static var hubSpotID: Member { Member(stringValue: "hubspotId") }
+        static var properties: Member { Member(stringValue: "properties") }
+        static var sent: Member { Member(stringValue: "sent") }
+        static var created: Member { Member(stringValue: "created") }
+        static var dropped: Member { Member(stringValue: "dropped") }
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        contactID = try container.decode(String.self, forKey: .contactID)
+        let container = try decoder.container(keyedBy: Member.self)
+        id = try container.decode(String.self, forKey: .id)
         hubSpotID = try container.decode(String.self, forKey: .hubSpotID)
         properties = try container.decodeIfPresent([String: JSONValue].self, forKey: .properties)
         sent = try container.decode([String].self, forKey: .sent, default: [])
@@ -45,63 +81,8 @@ public struct HubSpotContactSynced: EventPayload {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(contactID, forKey: .contactID)
-        try container.encode(hubSpotID, forKey: .hubSpotID)
-        try container.encodeIfPresent(properties, forKey: .properties)
-        try container.encode(sent, forKey: .sent)
-        try container.encode(created, forKey: .created)
-        if !dropped.isEmpty { try container.encode(dropped, forKey: .dropped) }
-    }
-}
-
-/// `hubsignal.hubspot.company_synced`: HubSpot created or updated a company.
-public struct HubSpotCompanySynced: EventPayload {
-    public static let eventType = EventType.hubSpotCompanySynced
-
-    /// The Segment group id of the company (`groupId`).
-    public var groupID: String
-    /// HubSpot's id of the company (`hubspotId`).
-    public var hubSpotID: String
-    /// Every property value HubSpot holds from HubSignal after this push (`properties`); `nil` as for
-    /// ``HubSpotContactSynced/properties``.
-    public var properties: [String: JSONValue]?
-    /// The names of the properties this push sent, sorted (`sent`; decodes to `[]` when absent).
-    public var sent: [String]
-    /// Whether HubSpot created the company (`created`; decodes to `false` when absent).
-    public var created: Bool
-    /// Source key → why it was not sent (`dropped`; written only when not empty).
-    public var dropped: [String: String]
-
-    public init(
-        groupID: String, hubSpotID: String, properties: [String: JSONValue], sent: [String], created: Bool,
-        dropped: [String: String] = [:]
-    ) {
-        self.groupID = groupID
-        self.hubSpotID = hubSpotID
-        self.properties = properties
-        self.sent = sent
-        self.created = created
-        self.dropped = dropped
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case groupID = "groupId", hubSpotID = "hubspotId", properties, sent, created, dropped
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        groupID = try container.decode(String.self, forKey: .groupID)
-        hubSpotID = try container.decode(String.self, forKey: .hubSpotID)
-        properties = try container.decodeIfPresent([String: JSONValue].self, forKey: .properties)
-        sent = try container.decode([String].self, forKey: .sent, default: [])
-        created = try container.decode(Bool.self, forKey: .created, default: false)
-        dropped = try container.decode([String: String].self, forKey: .dropped, default: [:])
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(groupID, forKey: .groupID)
+        var container = encoder.container(keyedBy: Member.self)
+        try container.encode(id, forKey: .id)
         try container.encode(hubSpotID, forKey: .hubSpotID)
         try container.encodeIfPresent(properties, forKey: .properties)
         try container.encode(sent, forKey: .sent)
