@@ -50,7 +50,9 @@ public final class ServeProcess: @unchecked Sendable {
         self.environment = merged
         self.logFile =
             logFile ?? FileManager.default.temporaryDirectory.appendingPathComponent("hubsignal-serve-\(port)-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: self.logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: self.logFile.path, contents: nil) else {
+            throw FaultHarnessError("could not create the log file \(self.logFile.path)")
+        }
         self.command = command
         self.process = try Self.launch(executable: executable, command: command, environment: merged, logFile: self.logFile)
     }

@@ -43,7 +43,9 @@ import TestSupport
             configuration.adminPort = 0
             let migrations = try TestPostgres.migrations()
             let registry = PrometheusCollectorRegistry()
-            registry.makeCounter(name: "hubsignal_admin_test_total").increment()
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "hubsignal", metricName: "admin_test", unitName: "total", helpText: "")
+            ).increment()
             let publicListener = HubSignalService.makeApplication(
                 configuration: configuration, client: database.client, logger: TestPostgres.logger)
             try await publicListener.test(.live) { client in

@@ -12,7 +12,7 @@ import TestSupport
 @Suite struct CheckpointOrderTests {
     @Test func aCaughtUpProjectionIsCaughtUpWhenAnOlderTransactionAppendedLast() async throws {
         try await TestPostgres.withDatabase { database in
-            var projection = ProjectionHarness(database)
+            let projection = ProjectionHarness(database)
             let store = projection.store
             func event(_ key: String) -> NewEvent {
                 NewEvent(
