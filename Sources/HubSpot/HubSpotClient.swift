@@ -118,7 +118,7 @@ public struct HubSpotClient: Sendable {
         }
         struct Input: Encodable { var from: Reference; var to: Reference; var types: [Spec] }
         struct Body: Encodable { var inputs: [Input] }
-        struct Result: Decodable { var fromObjectId: String; var toObjectId: String }
+        struct Result: Decodable { var fromObjectId: HubSpotObjectID; var toObjectId: HubSpotObjectID }
         struct Answer: Decodable { var results: [Result] }
         let body = Body(
             inputs: pairs.map { pair, types in
@@ -127,7 +127,7 @@ public struct HubSpotClient: Sendable {
                     types: types.map { Spec(associationCategory: $0.category, associationTypeId: $0.typeId) })
             })
         let answer = try await send(.POST, "/crm/v4/associations/\(fromType)/\(toType)/batch/create", body: body, limiter: .none)
-        return Set(try decode(Answer.self, from: answer).results.map { HubSpotAssociationPair(fromID: $0.fromObjectId, toID: $0.toObjectId) })
+        return Set(try decode(Answer.self, from: answer).results.map { HubSpotAssociationPair(fromID: $0.fromObjectId.text, toID: $0.toObjectId.text) })
     }
 
     // MARK: - Events

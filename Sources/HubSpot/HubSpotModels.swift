@@ -116,6 +116,25 @@ public struct HubSpotAssociationPair: Sendable, Hashable {
     }
 }
 
+/// A HubSpot object id as an answer carries it: the published specs type ids as strings, but some answers send numbers
+/// (the associations v4 batch-create answer's `fromObjectId` / `toObjectId`). Either decodes, to the id's text.
+public struct HubSpotObjectID: Sendable, Hashable, Decodable, CustomStringConvertible {
+    public var text: String
+
+    public init(_ text: String) { self.text = text }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int64.self) {
+            text = String(number)
+        } else {
+            text = try container.decode(String.self)
+        }
+    }
+
+    public var description: String { text }
+}
+
 /// A custom behavioral event occurrence (`/events/v3/send`).
 public struct HubSpotEventOccurrence: Sendable, Hashable, Encodable {
     /// The fully qualified name, `pe{portalId}_{name}`.

@@ -94,8 +94,9 @@ extension HubSpotState {
     private func labelsResult(from: ObjectRef, to: ObjectRef) -> JSON {
         let specs = associations.links[from]?[to] ?? []
         return [
-            "fromObjectTypeId": .string(store(from.type).type.objectTypeID), "fromObjectId": .string(String(from.id)),
-            "toObjectTypeId": .string(store(to.type).type.objectTypeID), "toObjectId": .string(String(to.id)),
+            // Numbers, as HubSpot answers them (its specs say strings; HubSpot's own v4 clients read integers).
+            "fromObjectTypeId": .string(store(from.type).type.objectTypeID), "fromObjectId": .int(from.id),
+            "toObjectTypeId": .string(store(to.type).type.objectTypeID), "toObjectId": .int(to.id),
             "labels": .array(specs.compactMap { $0.label.map(JSON.string) }),
         ]
     }

@@ -55,6 +55,23 @@ struct AssociationsAndNotesTests {
         }
     }
 
+    /// HubSpot answers a v4 batch create with the object ids as numbers (its specs say strings): the sandbox does too,
+    /// so a client that only reads strings fails here as it would against HubSpot.
+    @Test func batchCreateAnswersObjectIdsAsNumbers() async throws {
+        try await withSandbox { sandbox, client in
+            let ada = try sandbox.seedObject(ofType: "contacts", properties: ["email": "ada@example.com"])
+            let acme = try sandbox.seedObject(ofType: "companies", properties: ["name": "Acme"])
+            let created = try await client.post(
+                "/crm/v4/associations/contacts/companies/batch/create",
+                #"{"inputs":[{"from":{"id":"\#(ada.id)"},"to":{"id":"\#(acme.id)"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":279}]}]}"#)
+            #expect(created.status == 201)
+            let result = try #require(created.json.array("results").first)
+            #expect(result["fromObjectId"] as? Int == Int(ada.id))
+            #expect(result["toObjectId"] as? Int == Int(acme.id))
+            #expect(result["fromObjectId"] as? String == nil)
+        }
+    }
+
     @Test func noteWithContactAssociation() async throws {
         try await withSandbox { sandbox, client in
             let ada = try sandbox.seedObject(ofType: "contacts", properties: ["email": "ada@example.com"])
