@@ -12,7 +12,8 @@ public final class PQConnection: @unchecked Sendable {
     // Invariant: `pointer` and `statementCache` are touched only while holding `lock`, and only on `threadPool`
     // threads; the pool lends the connection to one task at a time, so the lock is never contended in practice.
     private let pointer: OpaquePointer
-    private let cancelHandle: OpaquePointer?
+    /// libpq's cancel handle; `nil` once freed (`closeNow`). Guarded by its own lock: cancels come from other threads.
+    private let cancelHandle: NIOLockedValueBox<OpaquePointer?>
     private let lock = NIOLock()
     private let threadPool: NIOThreadPool
     private let noticeBox: Unmanaged<NoticeBox>
@@ -26,6 +27,8 @@ public final class PQConnection: @unchecked Sendable {
         var isBroken = false
         var wasCanceled = false
         var isClosed = false
+        /// A statement of `run` is executing (the connection lock is held for it).
+        var isRunning = false
     }
 
     /// The server's version number, e.g. `150018` for 15.18.
@@ -38,7 +41,7 @@ public final class PQConnection: @unchecked Sendable {
 
     private init(pointer: OpaquePointer, threadPool: NIOThreadPool, statementCacheCapacity: Int, noticeBox: Unmanaged<NoticeBox>, logger: Logger) {
         self.pointer = pointer
-        self.cancelHandle = PQgetCancel(pointer)
+        self.cancelHandle = NIOLockedValueBox(PQgetCancel(pointer))
         self.threadPool = threadPool
         self.statementCacheCapacity = statementCacheCapacity
         self.noticeBox = noticeBox
@@ -174,6 +177,8 @@ public final class PQConnection: @unchecked Sendable {
                     try lock.withLock {
                         // Cancelled while waiting for a thread: the server has nothing to cancel yet, so do not start.
                         if flags.withLockedValue({ $0.wasCanceled }) { throw CancellationError() }
+                        flags.withLockedValue { $0.isRunning = true }
+                        defer { flags.withLockedValue { $0.isRunning = false } }
                         return try body(self)
                     }
                 }
@@ -190,11 +195,27 @@ public final class PQConnection: @unchecked Sendable {
     }
 
     /// Asks the server to cancel the running statement; the connection is retired afterwards.
+    ///
+    /// PostgreSQL drops a cancel request that arrives before the statement does (a backend waiting for a command ignores
+    /// it), so the request is repeated every 200 ms while the statement runs, for at most 10 s.
     func cancel() {
         flags.withLockedValue { $0.wasCanceled = true }
-        guard let cancelHandle else { return }
-        var errorBuffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancelHandle, &errorBuffer, Int32(errorBuffer.count))
+        sendCancelRequest()
+        Task.detached { [self] in
+            for _ in 0..<50 {
+                try? await Task.sleep(for: .milliseconds(200))
+                guard flags.withLockedValue({ $0.isRunning }) else { return }
+                sendCancelRequest()
+            }
+        }
+    }
+
+    private func sendCancelRequest() {
+        cancelHandle.withLockedValue { handle in
+            guard let handle else { return }
+            var errorBuffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(handle, &errorBuffer, Int32(errorBuffer.count))
+        }
     }
 
     /// Closes the connection. Safe to call more than once.
@@ -205,7 +226,10 @@ public final class PQConnection: @unchecked Sendable {
         }
         guard shouldClose else { return }
         lock.withLock {
-            if let cancelHandle { PQfreeCancel(cancelHandle) }
+            cancelHandle.withLockedValue { handle in
+                if let handle { PQfreeCancel(handle) }
+                handle = nil
+            }
             PQfinish(pointer)
         }
         noticeBox.release()

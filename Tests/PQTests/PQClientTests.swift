@@ -125,6 +125,23 @@ import TestSupport
         }
     }
 
+    /// A task cancelled at any moment — before its statement is sent, while it is sent, while it runs — ends well before
+    /// the statement would, and the client stays usable.
+    @Test func aTaskCancelledAtAnyMomentEndsItsStatementPromptly() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { database in
+            let client = database.client
+            for delay in [0, 1, 2, 3, 5, 8, 13, 21] {
+                let began = ContinuousClock.now
+                let sleeper = Task { try await client.execute("SELECT pg_sleep(20)") }
+                try await Task.sleep(for: .milliseconds(delay))
+                sleeper.cancel()
+                _ = await sleeper.result
+                #expect(ContinuousClock.now - began < .seconds(5), "cancelled after \(delay) ms")
+            }
+            #expect(try await client.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)
+        }
+    }
+
     @Test func cancellingATaskCancelsItsStatement() async throws {
         try await TestPostgres.withDatabase(migrated: false) { database in
             let client = database.client
