@@ -69,6 +69,7 @@ public struct HubSpotScope: RawRepresentable, Sendable, Hashable, Comparable, Ex
 
     public static let contactsRead: HubSpotScope = "crm.objects.contacts.read"
     public static let contactsWrite: HubSpotScope = "crm.objects.contacts.write"
+    public static let companiesRead: HubSpotScope = "crm.objects.companies.read"
     public static let companiesWrite: HubSpotScope = "crm.objects.companies.write"
     public static let contactSchemasRead: HubSpotScope = "crm.schemas.contacts.read"
     public static let contactSchemasWrite: HubSpotScope = "crm.schemas.contacts.write"
@@ -101,6 +102,7 @@ extension HubSpotEndpoint {
     // Contacts and companies
     public static let upsertContacts = HubSpotEndpoint("POST", "/crm/v3/objects/contacts/batch/upsert", scope: .contactsWrite, spec: contacts)
     public static let upsertCompanies = HubSpotEndpoint("POST", "/crm/v3/objects/companies/batch/upsert", scope: .companiesWrite, spec: objects)
+    public static let searchCompanies = HubSpotEndpoint("POST", "/crm/v3/objects/companies/search", scope: .companiesRead, spec: objects)
     public static let gdprDeleteContact = HubSpotEndpoint("POST", "/crm/v3/objects/contacts/gdpr-delete", scope: .contactsWrite, spec: contacts)
     public static let listContactProperties = HubSpotEndpoint("GET", "/crm/v3/properties/contacts", scope: .contactSchemasRead, spec: properties)
     public static let createContactProperty = HubSpotEndpoint("POST", "/crm/v3/properties/contacts", scope: .contactSchemasWrite, spec: properties)
@@ -153,7 +155,7 @@ extension HubSpotEndpoint {
 
     /// Every endpoint HubSignal calls.
     public static let all: [HubSpotEndpoint] = [
-        upsertContacts, upsertCompanies, gdprDeleteContact, listContactProperties, createContactProperty, listCompanyProperties,
+        upsertContacts, upsertCompanies, searchCompanies, gdprDeleteContact, listContactProperties, createContactProperty, listCompanyProperties,
         createCompanyProperty, associateContactsWithCompanies, searchCustomObjects, createCustomObject, updateCustomObject,
         associationLabels, associateLabelled, associateDefault, sendBehavioralEvents, listEventDefinitions, createEventDefinition,
         createEventProperty, createNote, searchNotes, createTimelineEvent, completeCallback, completeCallbacks,
