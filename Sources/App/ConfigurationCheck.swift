@@ -139,7 +139,16 @@ public struct ConfigurationCheck: Sendable {
             let properties = try await client.properties(of: "contacts")
             return [Finding(level: .ok, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) accepts the token (\(properties.count) contact properties)")]
         } catch let error as HubSpotError {
-            return [Finding(level: .problem, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) refused: \(error.reason)")]
+            // The two refusals a new install meets, with where to look (docs/hubspot-app.md).
+            let hint =
+                switch error.code {
+                case .unauthorized: "; copy the access token from the app's Auth tab in HubSpot (Development → Projects)"
+                case .forbidden:
+                    "; the token lacks a scope: upload the project of `hubsignal hubspot app` and install the app again (required: "
+                        + HubSpotAppScopes.forAuthentication(.staticToken).required.map(\.rawValue).joined(separator: " ") + ")"
+                default: ""
+                }
+            return [Finding(level: .problem, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) refused: \(error.reason)\(hint)")]
         } catch {
             return [Finding(level: .problem, subject: "hubspot", message: "\(configuration.hubSpotBaseURL) unreachable: \(error)")]
         }

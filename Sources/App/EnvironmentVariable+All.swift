@@ -207,7 +207,7 @@ extension EnvironmentVariable {
             default: "the one built next to the running test or bench"),
         EnvironmentVariable(
             "HUBSIGNAL_UPDATE_DEPLOY", .development,
-            summary: "`1`: `WorkflowActionDefinitionsTests` writes `deploy/hubspot/*.json` anew instead of comparing",
+            summary: "`1`: `HubSpotAppProjectTests` writes the app project in `deploy/hubspot/` anew instead of comparing",
             default: "unset: the test compares"),
     ]
 }

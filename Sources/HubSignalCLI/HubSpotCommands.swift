@@ -3,23 +3,102 @@ import ArgumentParser
 import Foundation
 import HubSpot
 import Logging
+import Mapping
 
-/// `hubsignal hubspot …`: one-off set-up calls to HubSpot.
+/// `hubsignal hubspot …`: HubSignal's HubSpot app (the project to upload) and the legacy action registration.
 ///
 /// Named `HubSpotCommand` rather than `HubSpot` so the type does not shadow the `HubSpot` module.
 struct HubSpotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubspot",
-        abstract: "Set up HubSpot for HubSignal (custom workflow actions).",
-        subcommands: [InstallActions.self])
+        abstract: "Set up HubSpot for HubSignal: write the app project to upload (current), or register actions with a legacy public app.",
+        subcommands: [AppProject.self, InstallActions.self])
 }
 
-/// `hubsignal hubspot install-actions`: registers (or updates) HubSignal's two custom workflow actions with a public app.
+/// `hubsignal hubspot app`: writes HubSignal's HubSpot app as a developer-platform project for `hs project upload`.
+struct AppProject: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app",
+        abstract: "Write HubSignal's HubSpot app as a project (the current way to install HubSignal in HubSpot).",
+        discussion: """
+            Writes hsproject.json and src/app/ (the app with its scopes, the webhook subscriptions and the two custom \
+            workflow actions) for the public URL, then prints the files and the next steps. Upload the folder with the \
+            HubSpot CLI (hs project upload) and install the app in the account; docs/hubspot-app.md walks through it. \
+            Files of the same name are replaced; other files in the folder are left as they are.
+
+            Static auth (the default) makes a private app for one account: copy its access token into \
+            HUBSPOT_ACCESS_TOKEN. --auth oauth makes an app installed through HubSignal's /hubspot/oauth/install, \
+            redirecting to HUBSIGNAL_PUBLIC_URL/hubspot/oauth/callback.
+
+            Environment variables:
+              HUBSIGNAL_PUBLIC_URL  the URL HubSpot calls HubSignal at (or --public-url)
+              HUBSIGNAL_MAPPING     the mapping file: its hubspot_to_onesignal properties get property-change subscriptions
+              HUBSIGNAL_CONFIG      the OneSignal apps (a workflow chooses among them when there are several)
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(name: .customLong("public-url"), help: "The external base URL HubSpot calls (default: HUBSIGNAL_PUBLIC_URL).")
+    var publicURL: String?
+    @Option(name: .customLong("output"), help: "The project folder to write (created if needed).")
+    var output: String = "hubspot-app"
+    @Option(name: .customLong("auth"), help: "static (one account, a static token) or oauth (installs through HubSignal).")
+    var authentication: String = HubSpotAppProject.Authentication.staticToken.rawValue
+    @Option(
+        name: .customLong("onesignal-app"),
+        help: "A OneSignal app workflows can choose (repeatable). Default: the configured apps (HUBSIGNAL_CONFIG) when there are several; with one app, the actions have no app input.")
+    var oneSignalApps: [String] = []
+    @Option(
+        name: .customLong("property"),
+        help: "A contact property whose changes HubSignal reads (repeatable). Default: the mapping's hubspot_to_onesignal properties; email always.")
+    var properties: [String] = []
+
+    func run() async throws {
+        let (configuration, logger) = try prepare(options, requireDatabase: false)
+        do {
+            guard let authentication = HubSpotAppProject.Authentication(rawValue: authentication) else {
+                throw InstallActionsError("--auth \(authentication) is not an app kind: use static or oauth")
+            }
+            let publicURL = try InstallActions.publicURL(self.publicURL ?? configuration.publicURL)
+            let configured = configuration.oneSignalApps.map(\.name)
+            let appNames = oneSignalApps.isEmpty && configured.count > 1 ? configured : oneSignalApps
+            let properties =
+                self.properties.isEmpty
+                ? Array(try HubSignalService.loadMapping(configuration, logger: logger).hubSpotToOneSignal.properties.keys) : self.properties
+            let project = HubSpotAppProject(
+                publicURL: publicURL, authentication: authentication, oneSignalApps: appNames, properties: properties)
+            let folder = URL(fileURLWithPath: output)
+            for file in try project.write(to: folder) {
+                print(folder.appendingPathComponent(file.path).path)
+            }
+            let scopes = project.scopes
+            print("")
+            print("Required scopes: \(scopes.required.map(\.rawValue).joined(separator: " "))")
+            print("Optional scopes: \(scopes.optional.map(\.rawValue).joined(separator: " "))")
+            print("")
+            print("Next: cd \(output) && hs project upload, then install the app in the account (docs/hubspot-app.md).")
+            switch authentication {
+            case .staticToken:
+                print("Then set HUBSPOT_ACCESS_TOKEN (the app's access token), HUBSPOT_CLIENT_SECRET and HUBSPOT_PORTAL_ID.")
+            case .oauth:
+                print("Then set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET and open \(publicURL)/hubspot/oauth/install.")
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+/// `hubsignal hubspot install-actions`: registers (or updates) HubSignal's two custom workflow actions with a legacy
+/// public app, through the automation v4 definitions API and a developer API key.
 struct InstallActions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install-actions",
-        abstract: "Register HubSignal's custom workflow actions (send notification, edit tags) with a HubSpot public app.",
+        abstract: "Legacy: register HubSignal's custom workflow actions with a legacy public app (developer API key).",
         discussion: """
+            Legacy path, for a public app created before HubSpot's developer projects that has not been migrated. The \
+            current way is `hubsignal hubspot app`: a project's workflow actions are defined by its files, and HubSpot \
+            no longer lets the definitions API edit the features of an app managed by a project.
+
             Lists the app's action definitions; a definition with the same actionUrl is updated, otherwise one is created, so \
             running it again changes nothing but the revision. Prints one line per action: created or updated, the id and \
             the actionUrl. The actionUrls are HUBSIGNAL_PUBLIC_URL + /hubspot/actions/send-notification and \
@@ -94,7 +173,7 @@ struct InstallActions: AsyncParsableCommand {
 
     // MARK: - Configuration
 
-    private static func publicURL(_ value: String?) throws -> String {
+    static func publicURL(_ value: String?) throws -> String {
         guard let value, !value.isEmpty else {
             throw InstallActionsError(
                 "HUBSIGNAL_PUBLIC_URL is not set: give the external URL HubSpot calls HubSignal at, e.g. "

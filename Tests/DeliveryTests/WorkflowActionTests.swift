@@ -83,24 +83,6 @@ struct WorkflowActionDefinitionsTests {
         // It reads back as the same definition.
         #expect(try JSONDecoder().decode(HubSpotActionDefinition.self, from: Data(text.utf8)) == definition)
     }
-
-    /// `deploy/hubspot/*.json` are the builder's output for the example host and no apps, so they cannot drift.
-    /// `HUBSIGNAL_UPDATE_DEPLOY=1 swift test --filter WorkflowActionDefinitionsTests` writes them again.
-    @Test func deployFilesEqualTheBuilderOutput() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("deploy/hubspot")
-        let definitions = WorkflowActionDefinitions(publicURL: Self.publicURL)
-        for (action, definition) in definitions.all {
-            let expected = String(decoding: try definition.prettyJSON(), as: UTF8.self) + "\n"
-            let file = folder.appendingPathComponent("\(action.rawValue).json")
-            if ProcessInfo.processInfo.environment["HUBSIGNAL_UPDATE_DEPLOY"] == "1" {
-                try Data(expected.utf8).write(to: file)
-            }
-            let actual = try String(contentsOf: file, encoding: .utf8)
-            #expect(actual == expected, "\(file.path) differs from WorkflowActionDefinitions; see the test's comment to rewrite it")
-            #expect(!actual.contains("\"app\""))
-        }
-    }
 }
 
 @Suite("HubSpot client: workflow actions")
