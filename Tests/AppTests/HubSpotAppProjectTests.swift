@@ -290,6 +290,18 @@ struct HubSpotAppProjectTests {
         }
         #expect(run.output.contains("hs project upload"))
 
+        // Without --property, the mapping's hubspot_to_onesignal properties are subscribed (and email).
+        let mapping = folder.appendingPathComponent("hubsignal.yaml")
+        try Data("hubspot_to_onesignal: { properties: { lifecyclestage: lifecycle_stage, hs_lead_status: lead } }\n".utf8).write(to: mapping)
+        let fromMapping = try CommandLineTests.hubsignal(
+            ["hubspot", "app", "--output", folder.appendingPathComponent("mapped").path], database: nil,
+            environment: ["HUBSIGNAL_PUBLIC_URL": "https://signal.example.org", "HUBSIGNAL_MAPPING": mapping.path])
+        #expect(fromMapping.status == 0, "\(fromMapping.errors)")
+        let webhooks = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.appendingPathComponent("mapped/src/app/webhooks/webhooks-hsmeta.json"))) as? [String: Any]
+        let legacy = ((webhooks?["config"] as? [String: Any])?["subscriptions"] as? [String: Any])?["legacyCrmObjects"] as? [[String: Any]]
+        #expect(legacy?.compactMap { $0["propertyName"] as? String } == ["email", "hs_lead_status", "lifecyclestage"])
+
         let bad = try CommandLineTests.hubsignal(
             ["hubspot", "app", "--output", folder.path, "--auth", "apikey"], database: nil,
             environment: ["HUBSIGNAL_PUBLIC_URL": "https://signal.example.org"])
