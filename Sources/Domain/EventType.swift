@@ -119,6 +119,12 @@ extension EventType {
     public static let hubSpotDeliveryFailed = EventType(rawValue: Family.hubSpotResult.prefix + "delivery_failed")
     /// HubSpot refused a behavioral event, timeline event or custom object for good.
     public static let hubSpotEventFailed = EventType(rawValue: Family.hubSpotResult.prefix + "event_failed")
+    /// A custom behavioral event definition exists in HubSpot (created by HubSignal or found there).
+    public static let hubSpotEventDefinitionRecorded = EventType(rawValue: Family.hubSpotResult.prefix + "event_definition_recorded")
+    /// A property was added to a custom behavioral event definition.
+    public static let hubSpotEventPropertyAdded = EventType(rawValue: Family.hubSpotResult.prefix + "event_property_added")
+    /// HubSpot refused a custom behavioral event definition or one of its properties.
+    public static let hubSpotEventDefinitionRefused = EventType(rawValue: Family.hubSpotResult.prefix + "event_definition_refused")
     /// A workflow action's outcome was reported to HubSpot's callback.
     public static let hubSpotActionCompleted = EventType(rawValue: Family.hubSpotResult.prefix + "action_completed")
     /// A workflow action's outcome could not be reported to HubSpot.
@@ -148,5 +154,6 @@ extension EventType {
         .hubSpotEventFailed, .hubSpotActionCompleted, .hubSpotActionCompletionFailed, .oneSignalUserSynced,
         .oneSignalDeliveryFailed, .oneSignalSegmentCreated, .oneSignalNotificationRequested, .oneSignalNotificationSent,
         .oneSignalNotificationFailed, .erasure, .replayRequested,
+        .hubSpotEventDefinitionRecorded, .hubSpotEventPropertyAdded, .hubSpotEventDefinitionRefused,
     ]
 }

@@ -186,24 +186,6 @@ public struct HubSpotClient: Sendable {
         return try decode(Found.self, from: answer).results.map(\.id)
     }
 
-    /// `POST /integrators/timeline/v3/events`: a timeline event of an app's template; `id` makes it idempotent (the
-    /// last write with an id wins).
-    public func createTimelineEvent(
-        templateID: String, email: String?, objectID: String?, id: String, timestamp: String, tokens: [String: String]
-    ) async throws {
-        struct Body: Encodable {
-            var eventTemplateId: String
-            var email: String?
-            var objectId: String?
-            var id: String
-            var timestamp: String
-            var tokens: [String: String]
-        }
-        _ = try await send(
-            .POST, "/integrators/timeline/v3/events",
-            body: Body(eventTemplateId: templateID, email: email, objectId: objectID, id: id, timestamp: timestamp, tokens: tokens))
-    }
-
     // MARK: - Transport
 
     /// Which limiter a call waits for.

@@ -20,7 +20,7 @@ public struct BehavioralEventRecord: Sendable, Equatable {
 
 /// A timeline event (v3) received on `/integrators/timeline/v3/events`.
 public struct TimelineEventRecord: Sendable, Equatable {
-    /// The event's id (sent or generated); a later event with the same id replaces it.
+    /// The event's id (sent or generated); a second event with the same id and template is refused (`409`).
     public let id: String
     /// The template the event belongs to.
     public let eventTemplateID: String

@@ -75,6 +75,7 @@ struct HubSpotRoute: Sendable {
         HubSpotRoute("POST", "events/v3/event-definitions") { try $0.createEventDefinition($1) },
         HubSpotRoute("GET", "events/v3/event-definitions") { try $0.listEventDefinitions($1) },
         HubSpotRoute("GET", "events/v3/event-definitions/*") { try $0.getEventDefinition($1) },
+        HubSpotRoute("POST", "events/v3/event-definitions/*/property") { try $0.createEventProperty($1) },
         HubSpotRoute("POST", "events/v3/send/batch") { try $0.sendEventBatch($1) },
         HubSpotRoute("POST", "integrators/timeline/v3/events") { try $0.createTimelineEvent($1) },
         HubSpotRoute("POST", "integrators/timeline/v3/events/batch/create") { try $0.createTimelineEvents($1) },

@@ -39,7 +39,7 @@ public final class HubSpotSandbox: Sendable {
         public var logLevel: Logger.Level
         /// Whether `/events/v3/send` refuses an `eventName` without a definition (created through
         /// `/events/v3/event-definitions` or ``HubSpotSandbox/defineBehavioralEvent(name:label:propertyNames:)``).
-        /// Occurrences of a defined event are always checked against its properties.
+        /// Occurrences of a defined event are always checked against its properties. Default `true`, as HubSpot does.
         public var requireEventDefinitions: Bool
         /// How long a write takes to show in search (HubSpot's search is eventually consistent); zero shows writes
         /// at once.
@@ -55,7 +55,7 @@ public final class HubSpotSandbox: Sendable {
         public init(
             accessToken: String, portalID: Int = 12_345_678, rateLimit: Int = 100, rateLimitWindow: Duration = .seconds(10),
             dailyLimit: Int = 250_000, searchRequestsPerSecond: Int = 5, host: String = "127.0.0.1", port: Int = 0,
-            developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = false,
+            developerAPIKey: String? = nil, logLevel: Logger.Level = .warning, requireEventDefinitions: Bool = true,
             requestLogLimit: Int? = nil, scopes: Set<String>? = nil, searchIndexingDelay: Duration = .zero
         ) {
             self.accessToken = accessToken

@@ -172,18 +172,22 @@ extension HubSpotState {
         return (event, .object(response))
     }
 
-    private mutating func store(_ event: TimelineEventRecord) {
-        if let index = timelineEvents.firstIndex(where: { $0.id == event.id }) {
-            timelineEvents[index] = event
-        } else {
-            timelineEvents.append(event)
+    /// Stores a new timeline event; a repeated id (per template) is refused with `409`: HubSpot's TL-26 spec answers
+    /// it "An occurrence for this event type and occurrence ID already exists. Occurrences are immutable." (TL-v3
+    /// lists no status for it; the sandbox answers both the same way, so a client must take `409` as written).
+    private mutating func store(_ event: TimelineEventRecord) throws {
+        guard !timelineEvents.contains(where: { $0.id == event.id && $0.eventTemplateID == event.eventTemplateID }) else {
+            throw HubSpotError.conflict(
+                "An occurrence for event template \(event.eventTemplateID) and occurrence ID \(event.id) already exists. "
+                    + "Occurrences are immutable.")
         }
+        timelineEvents.append(event)
     }
 
     /// `POST /integrators/timeline/v3/events` → 201.
     mutating func createTimelineEvent(_ call: HubSpotCall) throws -> HubSpotReply {
         let (event, response) = try parseTimelineEvent(try call.object("TimelineEvent"), now: call.now)
-        store(event)
+        try store(event)
         return .json(response, status: 201)
     }
 
@@ -196,7 +200,7 @@ extension HubSpotState {
         for input in inputs {
             do {
                 let (event, response) = try parseTimelineEvent(input, now: call.now)
-                store(event)
+                try store(event)
                 results.append(response)
             } catch var error as HubSpotError {
                 if let id = input["id"]?.stringValue { error.context = ["id": [.string(id)]] }

@@ -13,7 +13,7 @@ struct HubSpotState: Sendable {
     var timelineTemplates: [String: TimelineTemplate] = [:]
     var eventDefinitions: [String: BehavioralEventDefinition] = [:]
     /// Whether `/events/v3/send` refuses events without a definition.
-    var requireEventDefinitions = false
+    var requireEventDefinitions = true
     var callbackCompletions: [CallbackCompletionRecord] = []
     var actionDefinitions: [ActionDefinitionRecord] = []
     /// Seconds a write takes to show in search (0: at once).

@@ -185,3 +185,68 @@ extension EventRule {
         }
     }
 }
+
+// MARK: - Property types
+
+extension BehavioralEventRules {
+    /// The HubSpot type of a behavioral event property HubSignal defines, from the values it carries (as text, the
+    /// way occurrences send them): `number` when every value is a plain decimal (`-12`, `3.5`; no leading zero such as
+    /// a postcode's `02139`, no exponent, at most 15 digits, so ids and phone numbers stay text), `bool` when every
+    /// value is `true` or `false`, `datetime` when every value is an ISO 8601 date and time with a zone
+    /// (`2026-12-06T10:00:00Z`), else `string`. The client sends `bool` as an `enumeration` of `true` and `false`
+    /// (EVDEF-v3 names no boolean event property type).
+    ///
+    /// A definition's types are fixed once created: a later value that does not suit its property's type is refused
+    /// by HubSpot, and that occurrence becomes a dead letter with HubSpot's reason.
+    public static func propertyType(of values: some Sequence<String>) -> String {
+        var candidates: Set<String> = ["number", "bool", "datetime"]
+        var sawValue = false
+        for value in values {
+            sawValue = true
+            if candidates.contains("number") && !isPlainNumber(value) { candidates.remove("number") }
+            if candidates.contains("bool") && value != "true" && value != "false" { candidates.remove("bool") }
+            if candidates.contains("datetime") && !isDateTime(value) { candidates.remove("datetime") }
+            if candidates.isEmpty { return "string" }
+        }
+        guard sawValue else { return "string" }
+        for type in ["number", "bool", "datetime"] where candidates.contains(type) { return type }
+        return "string"
+    }
+
+    static func isPlainNumber(_ text: String) -> Bool {
+        var digits = text.hasPrefix("-") ? Substring(text.dropFirst()) : Substring(text)
+        var fraction: Substring = ""
+        if let dot = digits.firstIndex(of: ".") {
+            fraction = digits[digits.index(after: dot)...]
+            digits = digits[..<dot]
+            guard !fraction.isEmpty, fraction.allSatisfy(\.isASCIIDigit) else { return false }
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), digits == "0" || !digits.hasPrefix("0") else { return false }
+        return digits.count + fraction.count <= 15
+    }
+
+    static func isDateTime(_ text: String) -> Bool {
+        let characters = Array(text)
+        func digits(_ range: Range<Int>) -> Bool { range.upperBound <= characters.count && characters[range].allSatisfy(\.isASCIIDigit) }
+        // yyyy-MM-ddTHH:mm
+        guard characters.count >= 17, digits(0..<4), characters[4] == "-", digits(5..<7), characters[7] == "-", digits(8..<10),
+            characters[10] == "T", digits(11..<13), characters[13] == ":", digits(14..<16)
+        else { return false }
+        var index = 16
+        if index < characters.count, characters[index] == ":" {
+            guard digits(index + 1..<index + 3) else { return false }
+            index += 3
+            if index < characters.count, characters[index] == "." {
+                index += 1
+                let start = index
+                while index < characters.count, characters[index].isASCIIDigit { index += 1 }
+                guard index > start else { return false }
+            }
+        }
+        let zone = String(characters[index...])
+        if zone == "Z" { return true }
+        let zoneCharacters = Array(zone)
+        guard zoneCharacters.count == 6, zoneCharacters[0] == "+" || zoneCharacters[0] == "-", zoneCharacters[3] == ":" else { return false }
+        return [1, 2, 4, 5].allSatisfy { zoneCharacters[$0].isASCIIDigit }
+    }
+}

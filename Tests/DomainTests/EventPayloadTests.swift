@@ -28,6 +28,7 @@ import Testing
             HubSpotDeliveryFailed.self, HubSpotEventFailed.self, HubSpotActionCompleted.self, HubSpotActionCompletionFailed.self,
             OneSignalUserSynced.self, OneSignalDeliveryFailed.self, OneSignalSegmentCreated.self, OneSignalNotificationRequested.self,
             OneSignalNotificationSent.self, OneSignalNotificationFailed.self, PersonErased.self, ReplayRequested.self,
+            HubSpotEventDefinitionRecorded.self, HubSpotEventPropertyAdded.self, HubSpotEventDefinitionRefused.self,
         ]
         #expect(Set(types.map { $0.eventType }) == Set(EventType.hubSignalTypes))
         #expect(types.count == EventType.hubSignalTypes.count)

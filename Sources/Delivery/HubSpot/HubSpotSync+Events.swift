@@ -3,12 +3,15 @@ import EventStore
 import Foundation
 import HubSpot
 import Ingestion
+import Mapping
 
 extension HubSpotSync {
     /// Claims queued outbox rows and writes them: behavioral events (`/events/v3/send/batch`, each with a UUID derived
     /// from its Segment messageId or OneSignal event id, so a resend after a crash is not counted twice), notes and
-    /// timeline events. A row whose contact HubSpot cannot be told about yet waits (retried with backoff); one HubSpot
-    /// refuses becomes a dead letter and a `HubSpotEventFailed` event.
+    /// timeline events. Before the first send of an event name, its definition is made to exist with every property the
+    /// batch carries (``HubSpotEventDefinitionCatalog``). A row whose contact HubSpot cannot be told about yet waits
+    /// (retried with backoff); one HubSpot refuses (the occurrence, or the definition it needs) becomes a dead letter and
+    /// a `HubSpotEventFailed` event.
     func pushEvents() async throws -> Int {
         let claimed = try await ledger.claimHubSpotEvents(
             limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
@@ -36,7 +39,7 @@ extension HubSpotSync {
                 entries.append(event)
             }
         }
-        await send(behavioral, into: &outcome)
+        await send(await defined(behavioral, into: &outcome), into: &outcome)
         for entry in entries { await write(entry, into: &outcome) }
         try await ledger.finishEvents(
             sent: outcome.sent, outcomes: outcome.outcomes, events: outcome.events, owner: configuration.owner, holder: claimToken, store: store)
@@ -49,6 +52,47 @@ extension HubSpotSync {
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
         var lastError: String?
+    }
+
+    /// The occurrences whose definitions are ready: for each event name in `batch`, makes sure HubSpot has its
+    /// definition with every property the batch carries (typed from the values, `BehavioralEventRules.propertyType`).
+    /// The occurrences of a definition HubSpot refuses become dead letters with HubSpot's reason; those of one that
+    /// could not be checked (rate limit, timeout, `5xx`) wait for a retry.
+    private func defined(_ batch: [DeliveryLedger.ClaimedEvent], into round: inout EventRound) async -> [DeliveryLedger.ClaimedEvent] {
+        guard !batch.isEmpty else { return batch }
+        guard let eventDefinitions else {
+            for event in batch { fail(event, reason: "HUBSPOT_PORTAL_ID is not set: behavioral event names need it", into: &round) }
+            return []
+        }
+        var ready: [DeliveryLedger.ClaimedEvent] = []
+        for (eventName, occurrences) in Dictionary(grouping: batch, by: \.eventName).sorted(by: { $0.key < $1.key }) {
+            var values: [String: [String]] = [:]
+            for occurrence in occurrences {
+                for (property, value) in occurrence.properties where !property.hasPrefix("hs_") { values[property, default: []].append(value) }
+            }
+            let known = await eventDefinitions.properties(of: eventName) ?? [:]
+            var wanted: [String: String] = [:]
+            for (property, propertyValues) in values where known[property] == nil {
+                wanted[property] = BehavioralEventRules.propertyType(of: propertyValues)
+            }
+            do {
+                try await eventDefinitions.ensure(eventName, properties: wanted)
+                ready += occurrences
+            } catch let refusal as HubSpotEventDefinitionCatalog.Refusal {
+                for occurrence in occurrences { fail(occurrence, reason: refusal.reason, into: &round) }
+            } catch {
+                round.lastError = Self.reason(error)
+                for occurrence in occurrences {
+                    let decision = decide(after: error, attempts: occurrence.attempts + 1)
+                    if case .dead(_, let reason) = decision {
+                        fail(occurrence, reason: "gave up after \(occurrence.attempts + 1) attempts: \(reason)", into: &round)
+                    } else {
+                        round.outcomes[String(occurrence.position)] = decision
+                    }
+                }
+            }
+        }
+        return ready.sorted { $0.position < $1.position }
     }
 
     private func send(_ batch: [DeliveryLedger.ClaimedEvent], into round: inout EventRound) async {
@@ -68,6 +112,8 @@ extension HubSpotSync {
                 await send(Array(batch[..<middle]), into: &round)
                 await send(Array(batch[middle...]), into: &round)
             } else {
+                // HubSpot may have lost or changed the definition: the next occurrence of the event asks it again.
+                await eventDefinitions?.invalidate(batch[0].eventName)
                 fail(batch[0], reason: error.reason, into: &round)
             }
         } catch {

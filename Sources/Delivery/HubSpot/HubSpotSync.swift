@@ -57,6 +57,8 @@ public struct HubSpotSync: Service, ClaimingWorker {
     let outbox: Subscription?
     /// Association type ids by label, for custom object records (`HubSpotSync+CustomObjects.swift`).
     let associationLabels = AssociationLabelCache()
+    /// The behavioral event definitions known and created (`HubSpotSync+Events.swift`); `nil` without a portal id.
+    let eventDefinitions: HubSpotEventDefinitionCatalog?
     /// The ``ClaimHolder`` token of the round in progress, carried by its claims (`nil`: the lease only).
     var claimToken: Int64?
 
@@ -74,6 +76,11 @@ public struct HubSpotSync: Service, ClaimingWorker {
         self.companyCatalog = HubSpotPropertyCatalog(
             client: client, objectType: "companies", groupName: "companyinformation", logger: logger)
         self.logger = logger
+        self.eventDefinitions = configuration.portalID.map { portalID in
+            HubSpotEventDefinitionCatalog(
+                client: client, store: store, portalID: portalID,
+                metadata: ["worker": .string(configuration.owner), "mappingVersion": .string(mapping.version)], logger: logger)
+        }
         let outbox = HubSpotEventOutbox(mapping: mapping, portalID: configuration.portalID)
         if outbox.sendsBehavioralEvents && configuration.portalID == nil {
             logger.warning("the mapping sends behavioral events, but HUBSPOT_PORTAL_ID is not set: none are sent")
