@@ -41,8 +41,8 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decodeIfPresent(String.self, forKey: .id)
-        revisionId = try container.decodeIfPresent(String.self, forKey: .revisionId)
+        id = try container.decodeIfPresent(HubSpotObjectID.self, forKey: .id)?.text
+        revisionId = try container.decodeIfPresent(HubSpotObjectID.self, forKey: .revisionId)?.text
         actionUrl = try container.decode(String.self, forKey: .actionUrl)
         published = try container.decodeIfPresent(Bool.self, forKey: .published) ?? false
         objectTypes = try container.decodeIfPresent([String].self, forKey: .objectTypes) ?? []
@@ -85,7 +85,7 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
 
     // MARK: - Fields
 
-    /// Where an input's value may come from in the workflow editor.
+    /// Where an input's value may come from in the workflow editor: the spec's enum has exactly these two values.
     public struct ValueType: RawRepresentable, Sendable, Hashable, Codable {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -94,26 +94,61 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
         public static let staticValue = ValueType(rawValue: "STATIC_VALUE")
         /// A property of the enrolled object (e.g. the contact's `email`).
         public static let objectProperty = ValueType(rawValue: "OBJECT_PROPERTY")
-        /// An output of an earlier action of the workflow.
-        public static let outputFromPreviousAction = ValueType(rawValue: "OUTPUT_FROM_PREVIOUS_ACTION")
+
+        /// The values the spec allows (`PublicInputFieldDefinition.supportedValueTypes`).
+        public static let all: [ValueType] = [.staticValue, .objectProperty]
     }
 
-    /// A field's name and type (HubSpot's `FieldTypeDefinition`).
+    /// A field's name and type (HubSpot's `PublicFieldTypeDefinition` for inputs, `FieldTypeDefinition` for outputs).
+    ///
+    /// Always encodes `options` (`[]` when there are none): the spec marks it required on inputs and outputs.
     public struct TypeDefinition: Sendable, Hashable, Codable {
         /// The key of the value in execution requests (`inputFields.<name>`) and completions (`outputFields.<name>`).
         public var name: String
-        /// `string`, `number`, `bool`, `enumeration`, `date`, `datetime`, `phone_number`, …
+        /// One of ``types``.
         public var type: String
-        /// `text`, `textarea`, `number`, `select`, `booleancheckbox`, …
+        /// One of ``fieldTypes``; HubSpot derives one from `type` when it is absent.
         public var fieldType: String?
-        /// The choices of an `enumeration`.
+        /// The choices of an `enumeration`; `nil` encodes as `[]`.
         public var options: [Option]?
+
+        /// The spec's `type` enum.
+        public static let types: Set<String> = [
+            "bool", "date", "datetime", "enumeration", "json", "number", "object_coordinates", "phone_number", "string",
+        ]
+        /// The spec's `fieldType` enum.
+        public static let fieldTypes: Set<String> = [
+            "booleancheckbox", "calculation_equation", "checkbox", "date", "file", "html", "number", "phonenumber", "radio",
+            "select", "text", "textarea",
+        ]
 
         public init(name: String, type: String, fieldType: String? = nil, options: [Option]? = nil) {
             self.name = name
             self.type = type
             self.fieldType = fieldType
             self.options = options
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case name, type, fieldType, options
+        }
+
+        /// Reads `options: []` as `nil`, so a definition reads back equal to the one sent.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            type = try container.decode(String.self, forKey: .type)
+            fieldType = try container.decodeIfPresent(String.self, forKey: .fieldType)
+            let options = try container.decodeIfPresent([Option].self, forKey: .options) ?? []
+            self.options = options.isEmpty ? nil : options
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(type, forKey: .type)
+            try container.encodeIfPresent(fieldType, forKey: .fieldType)
+            try container.encode(options ?? [], forKey: .options)
         }
     }
 

@@ -127,25 +127,32 @@ extension HubSpotClient {
 
     /// `POST /automation/v4/actions/callbacks/{callbackId}/complete`: finishes an action execution HubSignal answered
     /// with `hs_execution_state` `BLOCK`.
+    ///
+    /// The body carries the outputs twice, as the spec requires both: `outputFields` (every value a string) and
+    /// `typedOutputs` (the same keys, each value typed as its output is declared: a `number` output as a JSON number).
     /// - Parameters:
     ///   - callbackID: The execution request's `callbackId`.
     ///   - outputFields: The action's outputs, with `hs_execution_state` (`SUCCESS` or `FAIL_CONTINUE`).
-    public func completeWorkflowAction(callbackID: String, outputFields: [String: String]) async throws {
-        struct Body: Encodable { var outputFields: [String: String] }
-        _ = try await send(
-            .POST, "/automation/v4/actions/callbacks/\(Self.pathSegment(callbackID))/complete", body: Body(outputFields: outputFields))
+    ///   - outputTypes: Output name → declared `type` (default: HubSignal's two actions' outputs); others are strings.
+    public func completeWorkflowAction(
+        callbackID: String, outputFields: [String: String], outputTypes: [String: String] = WorkflowActionDefinitions.outputTypes
+    ) async throws {
+        let body = CallbackCompletion(callbackId: nil, outputFields: outputFields, types: outputTypes)
+        _ = try await send(.POST, "/automation/v4/actions/callbacks/\(Self.pathSegment(callbackID))/complete", body: body)
     }
 
     /// `POST /automation/v4/actions/callbacks/complete`: finishes several action executions, in batches of
-    /// ``Configuration-swift.struct/batchSize``.
-    /// - Parameter completions: Each execution's `callbackId` and outputs (with `hs_execution_state`).
-    public func completeWorkflowActions(_ completions: [(callbackID: String, outputFields: [String: String])]) async throws {
-        struct Input: Encodable {
-            var callbackId: String
-            var outputFields: [String: String]
-        }
-        struct Body: Encodable { var inputs: [Input] }
-        let inputs = completions.map { Input(callbackId: $0.callbackID, outputFields: $0.outputFields) }
+    /// ``Configuration-swift.struct/batchSize`` (each input with `outputFields` and `typedOutputs`, as
+    /// ``completeWorkflowAction(callbackID:outputFields:outputTypes:)``).
+    /// - Parameters:
+    ///   - completions: Each execution's `callbackId` and outputs (with `hs_execution_state`).
+    ///   - outputTypes: Output name → declared `type` (default: HubSignal's two actions' outputs).
+    public func completeWorkflowActions(
+        _ completions: [(callbackID: String, outputFields: [String: String])],
+        outputTypes: [String: String] = WorkflowActionDefinitions.outputTypes
+    ) async throws {
+        struct Body: Encodable { var inputs: [CallbackCompletion] }
+        let inputs = completions.map { CallbackCompletion(callbackId: $0.callbackID, outputFields: $0.outputFields, types: outputTypes) }
         var start = 0
         while start < inputs.count {
             let end = min(start + configuration.batchSize, inputs.count)
@@ -162,4 +169,65 @@ extension HubSpotClient {
         allowed.remove(charactersIn: "&=+?#")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
+}
+
+/// One completion (`CallbackCompletionRequest`, or with `callbackId` a `CallbackCompletionBatchRequest`): the outputs
+/// as strings and, typed, as `typedOutputs`.
+struct CallbackCompletion: Encodable {
+    var callbackId: String?
+    var outputFields: [String: String]
+    var typedOutputs: [String: TypedOutput]
+
+    init(callbackId: String?, outputFields: [String: String], types: [String: String]) {
+        self.callbackId = callbackId
+        self.outputFields = outputFields
+        self.typedOutputs = Dictionary(uniqueKeysWithValues: outputFields.map { ($0.key, TypedOutput($0.value, type: types[$0.key])) })
+    }
+
+    /// An output value typed as its output's declared type (a value that does not parse as it stays a string).
+    enum TypedOutput: Encodable, Equatable {
+        case string(String)
+        case integer(Int64)
+        case number(Double)
+        case bool(Bool)
+
+        init(_ value: String, type: String?) {
+            switch type {
+            case "number":
+                if let integer = Int64(value) {
+                    self = .integer(integer)
+                } else if let number = Double(value), number.isFinite {
+                    self = .number(number)
+                } else {
+                    self = .string(value)
+                }
+            case "bool":
+                self = value == "true" ? .bool(true) : value == "false" ? .bool(false) : .string(value)
+            default:
+                self = .string(value)
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .string(let text): try container.encode(text)
+            case .integer(let number): try container.encode(number)
+            case .number(let number): try container.encode(number)
+            case .bool(let flag): try container.encode(flag)
+            }
+        }
+    }
+}
+
+extension WorkflowActionDefinitions {
+    /// Output name → declared `type` of HubSignal's two actions (`recipients` is a `number`; the rest are strings), for
+    /// the `typedOutputs` of callback completions.
+    public static let outputTypes: [String: String] = {
+        var types: [String: String] = [:]
+        for (_, definition) in WorkflowActionDefinitions(publicURL: "https://hubsignal.invalid").all {
+            for output in definition.outputFields { types[output.typeDefinition.name] = output.typeDefinition.type }
+        }
+        return types
+    }()
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// An association type between two object types, as `GET /crm/v4/associations/{from}/{to}/labels` lists it.
+/// An association type between two object types, as `GET /crm/associations/v4/{from}/{to}/labels` lists it.
 public struct HubSpotAssociationType: Sendable, Hashable, Codable {
     /// `HUBSPOT_DEFINED`, `USER_DEFINED`, `INTEGRATOR_DEFINED` or `WORK`.
     public var category: String
@@ -53,8 +53,14 @@ extension HubSpotClient {
     }
 
     /// `POST /crm/v3/objects/{objectType}`: creates a record (`""` values are left out). Returns it, with its id.
+    ///
+    /// Sends `associations: []`: the spec (`SimplePublicObjectInputForCreate`) marks the list required.
     public func createObject(ofType objectType: String, properties: [String: String]) async throws -> HubSpotObject {
-        struct Body: Encodable { var properties: [String: String] }
+        struct None: Encodable {}
+        struct Body: Encodable {
+            var properties: [String: String]
+            var associations: [None] = []
+        }
         let answer = try await send(.POST, "/crm/v3/objects/\(objectType)", body: Body(properties: properties.filter { !$0.value.isEmpty }))
         return try decodeAnswer(HubSpotObject.self, from: answer)
     }
@@ -69,11 +75,11 @@ extension HubSpotClient {
 
     // MARK: - Associations
 
-    /// `GET /crm/v4/associations/{from}/{to}/labels`: every association type from one object type to another, labelled
-    /// ones included.
+    /// `GET /crm/associations/v4/{from}/{to}/labels`: every association type from one object type to another, labelled
+    /// ones included (the current spec's path; the older `/crm/v4/associations/{from}/{to}/labels` is only in a 2024 one).
     public func associationTypes(from fromType: String, to toType: String) async throws -> [HubSpotAssociationType] {
         struct Answer: Decodable { var results: [HubSpotAssociationType] }
-        let answer = try await send(.GET, "/crm/v4/associations/\(fromType)/\(toType)/labels", body: Optional<Int>.none)
+        let answer = try await send(.GET, "/crm/associations/v4/\(fromType)/\(toType)/labels", body: Optional<Int>.none)
         return try decodeAnswer(Answer.self, from: answer).results
     }
 

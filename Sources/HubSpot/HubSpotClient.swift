@@ -49,8 +49,10 @@ public struct HubSpotClient: Sendable {
 
     /// `POST /crm/v3/objects/{objectType}/batch/upsert`: creates or updates up to 100 objects by a unique property.
     ///
-    /// A `207` is returned as a result with `errors` (the inputs HubSpot refused); a `400` (the whole batch refused,
-    /// e.g. an unknown property) is thrown.
+    /// Any `2xx` may list refused inputs in `errors` (v3 answers them with `207`, the date-versioned specs with `200`);
+    /// they are returned, not thrown. A `400` (the whole batch refused, e.g. an unknown property) is thrown. Results come
+    /// in no promised order, and `objectWriteTraceId` need not be echoed: write the id property in `properties` to
+    /// attribute them (it comes back in each result's `properties`).
     public func upsert(_ inputs: [HubSpotUpsertInput], objectType: String) async throws -> HubSpotBatchResult {
         precondition(inputs.count <= configuration.batchSize, "a HubSpot batch holds at most \(configuration.batchSize) inputs")
         Recorder(label: "hubsignal_delivery_batch_size", dimensions: [("destination", "hubspot"), ("object", objectType)])
@@ -156,13 +158,13 @@ public struct HubSpotClient: Sendable {
             var properties: [String: String]
             var associations: [Association]
         }
-        struct Created: Decodable { var id: String }
+        struct Created: Decodable { var id: HubSpotObjectID }
         let answer = try await send(
             .POST, "/crm/v3/objects/notes",
             body: Body(
                 properties: ["hs_timestamp": timestamp, "hs_note_body": body],
                 associations: [Association(to: Target(id: contactID))]))
-        return try decode(Created.self, from: answer).id
+        return try decode(Created.self, from: answer).id.text
     }
 
     /// `POST /crm/v3/objects/notes/search`: the ids of notes whose body contains `token` (a single word). Search has its

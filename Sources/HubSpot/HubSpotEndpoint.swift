@@ -109,7 +109,7 @@ extension HubSpotEndpoint {
     public static let listCompanyProperties = HubSpotEndpoint("GET", "/crm/v3/properties/companies", scope: .companySchemasRead, spec: properties)
     public static let createCompanyProperty = HubSpotEndpoint("POST", "/crm/v3/properties/companies", scope: .companySchemasWrite, spec: properties)
     public static let associateContactsWithCompanies = HubSpotEndpoint(
-        "POST", "/crm/v4/associations/contacts/companies/batch/create", scope: .contactsWrite, spec: associations)
+        "POST", "/crm/v4/associations/contact/company/batch/create", scope: .contactsWrite, spec: associations)
 
     // Custom objects (`custom_objects:` in the mapping)
     public static let searchCustomObjects = HubSpotEndpoint("POST", "/crm/v3/objects/{objectType}/search", scope: .customObjectsRead, spec: objects)

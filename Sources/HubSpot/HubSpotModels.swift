@@ -6,7 +6,7 @@ public struct HubSpotUpsertInput: Sendable, Hashable, Encodable {
     public var id: String
     public var idProperty: String
     public var properties: [String: String]
-    /// Makes per-input failures of a multi-status answer attributable (HubSpot echoes it).
+    /// Names the input in the `context` of a per-input error. HubSpot may also echo it in the result; it need not.
     public var objectWriteTraceId: String?
 
     public init(id: String, idProperty: String, properties: [String: String], objectWriteTraceId: String? = nil) {
@@ -17,18 +17,40 @@ public struct HubSpotUpsertInput: Sendable, Hashable, Encodable {
     }
 }
 
-/// A CRM object as HubSpot returns it (`SimplePublicObject`).
+/// A CRM object as HubSpot returns it (`SimplePublicObject`, `SimplePublicUpsertObject`).
 public struct HubSpotObject: Sendable, Hashable, Decodable {
-    /// HubSpot's object id (`hs_object_id`).
+    /// HubSpot's object id (`hs_object_id`), read from a JSON string or number.
     public var id: String
-    /// Property values as strings (`null` for unset ones HubSpot lists).
+    /// Property values as strings (`null` for unset ones HubSpot lists). A write's answer holds the properties written
+    /// (and HubSpot's own, such as `hs_object_id`), not necessarily every property of the object.
     public var properties: [String: String?]
     /// For upserts: whether HubSpot created the object.
     public var new: Bool?
+    /// The input's trace id, when HubSpot echoes it (optional in the spec: nothing may depend on it).
     public var objectWriteTraceId: String?
+
+    public init(id: String, properties: [String: String?] = [:], new: Bool? = nil, objectWriteTraceId: String? = nil) {
+        self.id = id
+        self.properties = properties
+        self.new = new
+        self.objectWriteTraceId = objectWriteTraceId
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, properties, new, objectWriteTraceId
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(HubSpotObjectID.self, forKey: .id).text
+        properties = try container.decodeIfPresent([String: String?].self, forKey: .properties) ?? [:]
+        new = try container.decodeIfPresent(Bool.self, forKey: .new)
+        objectWriteTraceId = try container.decodeIfPresent(String.self, forKey: .objectWriteTraceId)
+    }
 }
 
-/// One per-input problem in a multi-status (`207`) batch answer (`StandardError`).
+/// One per-input problem of a batch answer (`StandardError`): a `207`, or a `200` that lists `errors` (the date-versioned
+/// specs fold them into the `200`).
 public struct HubSpotBatchError: Sendable, Hashable, Decodable {
     public var status: String?
     public var category: String?
@@ -37,7 +59,7 @@ public struct HubSpotBatchError: Sendable, Hashable, Decodable {
     public var context: [String: [String]]?
 }
 
-/// The answer to a batch call: the objects written and, for a `207`, the inputs HubSpot refused.
+/// The answer to a batch call: the objects written and the inputs HubSpot refused (`errors`, in any `2xx`).
 public struct HubSpotBatchResult: Sendable, Hashable, Decodable {
     public var status: String?
     public var results: [HubSpotObject]
@@ -116,8 +138,12 @@ public struct HubSpotAssociationPair: Sendable, Hashable {
     }
 }
 
-/// A HubSpot object id as an answer carries it: the published specs type ids as strings, but some answers send numbers
-/// (the associations v4 batch-create answer's `fromObjectId` / `toObjectId`). Either decodes, to the id's text.
+/// A HubSpot id as an answer carries it: the published specs type ids as strings, but some answers send numbers (the
+/// associations v4 batch-create answer's `fromObjectId` / `toObjectId`; HubSpot's generated clients read v4 ids as
+/// integers). Either decodes, to the id's decimal text; numbers up to `Int64` (ids pass 2³¹).
+///
+/// Every id HubSignal reads from HubSpot is read through it: object ids, association ids, action definition ids and
+/// revisions.
 public struct HubSpotObjectID: Sendable, Hashable, Decodable, CustomStringConvertible {
     public var text: String
 

@@ -65,6 +65,9 @@ struct HubSpotRoute: Sendable {
         HubSpotRoute("POST", "crm/v4/associations/*/*/batch/create") { try $0.batchCreateAssociations($1) },
         HubSpotRoute("POST", "crm/v4/associations/*/*/batch/read") { try $0.batchReadAssociations($1) },
         HubSpotRoute("POST", "crm/v4/associations/*/*/batch/archive") { try $0.batchArchiveAssociations($1) },
+        // Association labels: the current spec's path, and the 2024 spec's (both served by HubSpot)
+        HubSpotRoute("GET", "crm/associations/v4/*/*/labels") { try $0.listAssociationLabels($1) },
+        HubSpotRoute("POST", "crm/associations/v4/*/*/labels") { try $0.createAssociationLabel($1) },
         HubSpotRoute("GET", "crm/v4/associations/*/*/labels") { try $0.listAssociationLabels($1) },
         HubSpotRoute("POST", "crm/v4/associations/*/*/labels") { try $0.createAssociationLabel($1) },
         // Custom object schemas

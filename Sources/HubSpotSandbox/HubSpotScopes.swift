@@ -26,7 +26,8 @@ enum HubSpotScopes {
             return "crm.objects.\(family(segments[3])).\(reads ? "read" : "write")"
         case ("crm", "v3", "schemas"):
             return reads ? "crm.schemas.custom.read" : "crm.schemas.custom.write"
-        case ("crm", "v4", "associations") where segments.count == 6 && segments[5] == "labels":
+        case ("crm", "v4", "associations") where segments.count == 6 && segments[5] == "labels",
+            ("crm", "associations", "v4") where segments.count == 6 && segments[5] == "labels":
             return "crm.schemas.\(family(segments[3])).\(reads ? "read" : "write")"
         case ("crm", "v4", "associations") where segments.count >= 7:
             return "crm.objects.\(family(segments[3])).\(segments[6] == "read" ? "read" : "write")"

@@ -20,49 +20,118 @@ extension HubSpotState {
         return fields
     }
 
-    /// `POST /automation/v4/actions/callbacks/{callbackId}/complete` `{"outputFields":{…}}` → 204.
+    /// The completion's outputs: `outputFields` (strings, numbers or booleans) and `typedOutputs`, an object both specs
+    /// (ACT-v4, ACT-2026-09) mark required next to `outputFields`; a completion without it is 400 `VALIDATION_ERROR`.
+    private func completion(_ object: JSONObject, _ schema: String) throws -> [String: String] {
+        let fields = try outputFields(object, schema)
+        _ = try object.requiredObject("typedOutputs", schema)
+        return fields
+    }
+
+    /// `POST /automation/v4/actions/callbacks/{callbackId}/complete` `{"outputFields":{…},"typedOutputs":{…}}` → 204.
     mutating func completeCallback(_ call: HubSpotCall) throws -> HubSpotReply {
-        let fields = try outputFields(try call.object("CallbackCompletionRequest"), "CallbackCompletionRequest")
+        let fields = try completion(try call.object("CallbackCompletionRequest"), "CallbackCompletionRequest")
         callbackCompletions.append(
             CallbackCompletionRecord(callbackID: call.parameters[0], outputFields: fields, receivedAt: call.now))
         return .noContent
     }
 
-    /// `POST /automation/v4/actions/callbacks/complete` `{"inputs":[{"callbackId","outputFields"}]}` → 204.
+    /// `POST /automation/v4/actions/callbacks/complete` `{"inputs":[{"callbackId","outputFields","typedOutputs"}]}` → 204.
     mutating func completeCallbacks(_ call: HubSpotCall) throws -> HubSpotReply {
         let schema = "BatchInputCallbackCompletionBatchRequest"
         let inputs = try call.object(schema).requiredObjects("inputs", schema)
         let completions = try inputs.map { input in
             CallbackCompletionRecord(
                 callbackID: try input.requiredString("callbackId", "CallbackCompletionBatchRequest"),
-                outputFields: try outputFields(input, "CallbackCompletionBatchRequest"), receivedAt: call.now)
+                outputFields: try completion(input, "CallbackCompletionBatchRequest"), receivedAt: call.now)
         }
         callbackCompletions += completions
         return .noContent
     }
 
-    /// Checks a definition as create and update do: an absolute http(s) `actionUrl` and at least one object type;
-    /// `inputFields` an array and `labels` an object when present. Returns the `actionUrl`.
-    private func validatedActionURL(_ definition: JSONObject, _ schema: String) throws -> String {
+    /// Checks a definition as create and update do, against the spec's `PublicActionDefinitionEgg` (ACT-v4): the
+    /// required fields (`actionUrl`, `published`, `objectTypes`, `inputFields`, `labels`; `functions` on create), an
+    /// absolute http(s) `actionUrl`, at least one object type, each input's `isRequired` and `typeDefinition`
+    /// (`name`, `type`, `options`; `type`, `fieldType` and `supportedValueTypes` within their enums), each output's
+    /// `typeDefinition` (`name`, `type`, `options`) and each language's `labels.actionName`. Returns the `actionUrl`.
+    private func validatedActionURL(_ definition: JSONObject, _ schema: String, requireFunctions: Bool) throws -> String {
         let actionURL = try definition.requiredString("actionUrl", schema)
         guard let url = URL(string: actionURL), url.scheme == "https" || url.scheme == "http", url.host != nil else {
             throw HubSpotError.validation("Invalid actionUrl \(actionURL): expected an absolute http(s) URL")
         }
-        let objectTypes = try definition.optionalStrings("objectTypes", schema) ?? []
-        _ = try definition.optionalArray("inputFields", schema)
-        _ = try definition.optionalObject("labels", schema)
+        guard try definition.optionalBool("published", schema) != nil else { throw Self.missing("published", schema) }
+        guard let objectTypes = try definition.optionalStrings("objectTypes", schema) else { throw Self.missing("objectTypes", schema) }
         guard !objectTypes.isEmpty else {
-            throw HubSpotError.validation(
-                "Invalid input JSON: Cannot build \(schema), some of required attributes are not set [objectTypes]")
+            throw HubSpotError.validation("Invalid input JSON: \(schema).objectTypes must name at least one object type")
+        }
+        for (index, input) in try definition.requiredObjects("inputFields", schema).enumerated() {
+            let item = "PublicInputFieldDefinition"
+            guard try input.optionalBool("isRequired", item) != nil else { throw Self.missing("isRequired", item) }
+            try validatedTypeDefinition(try input.requiredObject("typeDefinition", item), "PublicFieldTypeDefinition")
+            for value in try input.optionalStrings("supportedValueTypes", item) ?? [] where !Self.valueTypes.contains(value) {
+                throw HubSpotError.validation(
+                    "Invalid input JSON: inputFields[\(index)].supportedValueTypes: \(value) is not one of [OBJECT_PROPERTY, STATIC_VALUE]")
+            }
+        }
+        let outputs = try definition.optionalArray("outputFields", schema) == nil ? [] : try definition.requiredObjects("outputFields", schema)
+        for output in outputs {
+            try validatedTypeDefinition(try output.requiredObject("typeDefinition", "OutputFieldDefinition"), "FieldTypeDefinition")
+        }
+        let labels = try definition.requiredObject("labels", schema)
+        for (language, value) in labels.entries {
+            guard case .object(let texts) = value else {
+                throw HubSpotError.validation("Invalid input JSON: labels.\(language) must be an object, got \(value.typeName)")
+            }
+            _ = try texts.requiredString("actionName", "PublicActionLabels")
+        }
+        if requireFunctions {
+            for function in try definition.requiredObjects("functions", schema) {
+                _ = try function.requiredString("functionType", "PublicActionFunction")
+            }
         }
         return actionURL
+    }
+
+    /// The spec's `supportedValueTypes` enum.
+    private static let valueTypes: Set<String> = ["STATIC_VALUE", "OBJECT_PROPERTY"]
+    /// The spec's field `type` enum.
+    private static let fieldValueTypes: Set<String> = [
+        "bool", "date", "datetime", "enumeration", "json", "number", "object_coordinates", "phone_number", "string",
+    ]
+    /// The spec's `fieldType` enum.
+    private static let fieldTypes: Set<String> = [
+        "booleancheckbox", "calculation_equation", "checkbox", "date", "file", "html", "number", "phonenumber", "radio", "select",
+        "text", "textarea",
+    ]
+
+    private static func missing(_ key: String, _ schema: String) -> HubSpotError {
+        .validation("Invalid input JSON: Cannot build \(schema), some of required attributes are not set [\(key)]")
+    }
+
+    /// A field's `typeDefinition`: `name`, `type` (enum) and `options` (each with `label` and `value`) required;
+    /// `fieldType` within its enum when present.
+    private func validatedTypeDefinition(_ definition: JSONObject, _ schema: String) throws {
+        let name = try definition.requiredString("name", schema)
+        let type = try definition.requiredString("type", schema)
+        guard Self.fieldValueTypes.contains(type) else {
+            throw HubSpotError.validation(
+                "Invalid input JSON: \(name): type \(type) is not one of [\(Self.fieldValueTypes.sorted().joined(separator: ", "))]")
+        }
+        if let fieldType = try definition.optionalString("fieldType", schema), !Self.fieldTypes.contains(fieldType) {
+            throw HubSpotError.validation(
+                "Invalid input JSON: \(name): fieldType \(fieldType) is not one of [\(Self.fieldTypes.sorted().joined(separator: ", "))]")
+        }
+        for option in try definition.requiredObjects("options", schema) {
+            _ = try option.requiredString("label", "Option")
+            _ = try option.requiredString("value", "Option")
+        }
     }
 
     /// `POST /automation/v4/actions/{appId}` → 201 with `id` and `revisionId`.
     mutating func createActionDefinition(_ call: HubSpotCall) throws -> HubSpotReply {
         let schema = "PublicActionDefinitionEgg"
         var body = try call.object(schema)
-        let actionURL = try validatedActionURL(body, schema)
+        let actionURL = try validatedActionURL(body, schema, requireFunctions: true)
         let id = String(nextActionID)
         nextActionID += 1
         var response: JSONObject = ["id": .string(id), "revisionId": "1"]
@@ -75,10 +144,29 @@ extension HubSpotState {
         return .json(.object(response), status: 201)
     }
 
-    /// `GET /automation/v4/actions/{appId}` → `{"results":[…]}`.
+    /// `GET /automation/v4/actions/{appId}?limit&after` → `{"results":[…],"paging":{"next":{"after","link"}}}`: pages of
+    /// `limit` definitions (default 10, at most 100, as the spec's list operations), oldest first; `paging` only when
+    /// more follow. `after` is the cursor of the previous page's `paging.next.after`.
     func listActionDefinitions(_ call: HubSpotCall) throws -> HubSpotReply {
-        let results = try actionDefinitions.filter { $0.appID == call.parameters[0] }.map { try JSON.parse(Data($0.definitionJSON.utf8)) }
-        return .json(["results": .array(results)])
+        let limit = try call.integer("limit") ?? 10
+        guard (1...100).contains(limit) else {
+            throw HubSpotError.validation("Invalid query parameter limit: \(limit) is not between 1 and 100")
+        }
+        let all = actionDefinitions.filter { $0.appID == call.parameters[0] }
+        var start = 0
+        if let after = call.query["after"] {
+            guard let offset = Int(after), offset >= 0 else {
+                throw HubSpotError.validation("Invalid query parameter after: \(after) is not a cursor this list gave")
+            }
+            start = min(offset, all.count)
+        }
+        let page = all[start..<min(start + limit, all.count)]
+        var object: JSONObject = ["results": .array(try page.map { try JSON.parse(Data($0.definitionJSON.utf8)) })]
+        if page.endIndex < all.count {
+            let next = String(page.endIndex)
+            object["paging"] = ["next": ["after": .string(next), "link": .string("?after=\(next)")]]
+        }
+        return .json(.object(object))
     }
 
     /// The index of the app's definition with the path's id; 404 `OBJECT_NOT_FOUND` when there is none.
@@ -109,7 +197,7 @@ extension HubSpotState {
         for (key, value) in patch.entries where !["id", "revisionId", "functions"].contains(key) {
             definition[key] = value
         }
-        let actionURL = try validatedActionURL(definition, schema)
+        let actionURL = try validatedActionURL(definition, schema, requireFunctions: false)
         let revision = String((Int(record.revisionID) ?? 1) + 1)
         definition["revisionId"] = .string(revision)
         actionDefinitions[index] = ActionDefinitionRecord(

@@ -220,7 +220,7 @@ extension HubSpotState {
 
     // MARK: - Batch
 
-    /// `POST …/batch/create` → 201 / 207.
+    /// `POST …/batch/create` → 201 / 207 (`objectWriteTraceId` names inputs in errors; results do not echo it).
     mutating func batchCreate(_ call: HubSpotCall) throws -> HubSpotReply {
         let startedAt = call.now
         let type = try typeName(call.parameters[0])
@@ -263,7 +263,7 @@ extension HubSpotState {
                 for (spec, target) in entry.links {
                     associations.add(spec, from: ObjectRef(type: type, id: id), to: target)
                 }
-                results.append(json(store(type).records[id]!, properties: nil, allValues: true, objectWriteTraceId: entry.trace))
+                results.append(json(store(type).records[id]!, properties: nil, allValues: true))
             } catch {
                 errors.append(recordError(error, id: nil, traceID: entry.trace))
             }
@@ -340,7 +340,7 @@ extension HubSpotState {
                 let values = try normalize(entry.map, type: type)
                 try checkUnique(values, type: type, excluding: id)
                 apply(values, type: type, id: id, now: call.now)
-                results.append(json(store(type).records[id]!, properties: nil, allValues: true, objectWriteTraceId: entry.trace))
+                results.append(json(store(type).records[id]!, properties: nil, allValues: true))
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))
             }
@@ -349,7 +349,8 @@ extension HubSpotState {
         return batchReply(results: results, errors: errors, startedAt: startedAt)
     }
 
-    /// `POST …/batch/upsert` → 200 / 207, each result with `new`.
+    /// `POST …/batch/upsert` → 200 / 207, each result with `new` and the properties the input wrote, last input first;
+    /// results are not attributed by `objectWriteTraceId` (it names inputs only in the `context` of their errors).
     mutating func batchUpsert(_ call: HubSpotCall) throws -> HubSpotReply {
         let startedAt = call.now
         let type = try typeName(call.parameters[0])
@@ -377,22 +378,27 @@ extension HubSpotState {
                 var map = entry.map
                 map[entry.idProperty] = entry.id
                 let values = try normalize(map, type: type)
+                // The answer holds the properties the input wrote (and HubSpot's own: hs_object_id, create and
+                // modification dates): not the id property unless it was written, and no objectWriteTraceId. The spec
+                // (SimplePublicUpsertObject) promises neither, so a client must not depend on them.
+                let written = Array(entry.map.keys)
                 if let id = locate(entry.id, idProperty: entry.idProperty, type: type) {
                     try checkUnique(values, type: type, excluding: id)
                     apply(values, type: type, id: id, now: call.now)
-                    results.append(
-                        json(store(type).records[id]!, properties: nil, allValues: true, new: false, objectWriteTraceId: entry.trace))
+                    results.append(json(store(type).records[id]!, properties: written, new: false))
                 } else {
                     try checkRequired(values, type: type)
                     try checkUnique(values, type: type, excluding: nil)
                     let id = insert(values, type: type, now: call.now)
-                    results.append(
-                        json(store(type).records[id]!, properties: nil, allValues: true, new: true, objectWriteTraceId: entry.trace))
+                    results.append(json(store(type).records[id]!, properties: written, new: true))
                 }
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))
             }
         }
+        // HubSpot promises no order of results (hubspot-api-nodejs#190): the sandbox answers them last input first, so a
+        // client that attributes by position fails here as it would against HubSpot.
+        results.reverse()
         return batchReply(results: results, errors: errors, startedAt: startedAt)
     }
 

@@ -101,7 +101,7 @@ struct CustomObjectSyncTests {
             #expect(sync.sandbox.requests.matching(method: "POST", path: "/crm/v3/objects/p_orders").count == 1)
             #expect(sync.sandbox.requests.matching(method: "PATCH", path: "/crm/v3/objects/p_orders/\(order.id)").count == 1)
             // The label's type id was read once.
-            #expect(sync.sandbox.requests.matching(method: "GET", path: "/crm/v4/associations/p_orders/contacts/labels").count == 1)
+            #expect(sync.sandbox.requests.matching(method: "GET", path: "/crm/associations/v4/p_orders/contacts/labels").count == 1)
 
             let results = try await Self.payloads(sync, "hubsignal.hubspot.object_synced")
             #expect(results.map { $0["created"] } == [.bool(true), .bool(false)])

@@ -128,4 +128,16 @@ struct AssociationsAndNotesTests {
             #expect(wrongCategory.status == 400)
         }
     }
+
+    /// Association labels are served on the current spec's path (`/crm/associations/v4/…`, ASCH-v4) and on the 2024
+    /// spec's (`/crm/v4/associations/…`), with the same answer.
+    @Test func labelsAreServedOnTheCurrentAndTheLegacyPath() async throws {
+        try await withSandbox { _, client in
+            let current = try await client.get("/crm/associations/v4/contacts/companies/labels")
+            let legacy = try await client.get("/crm/v4/associations/contacts/companies/labels")
+            #expect(current.status == 200)
+            #expect(current.json.array("results").map { $0["typeId"] as? Int } == [1, 279])
+            #expect(current.json.array("results").map { $0["typeId"] as? Int } == legacy.json.array("results").map { $0["typeId"] as? Int })
+        }
+    }
 }

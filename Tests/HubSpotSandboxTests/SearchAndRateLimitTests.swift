@@ -131,6 +131,7 @@ struct SearchAndRateLimitTests {
             #expect(limited.text.hasPrefix(#"{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"#))
 
             // Exempt from the window: events and associations-v4 batch calls.
+            _ = sandbox.defineBehavioralEvent(name: "x")
             let event = try await client.post("/events/v3/send", #"{"eventName":"pe12345678_x","utk":"abc","properties":{}}"#)
             #expect(event.status == 204)
             let batch = try await client.post("/crm/v4/associations/contact/company/batch/read", #"{"inputs":[]}"#)
@@ -162,5 +163,24 @@ struct SearchAndRateLimitTests {
         #expect(limiter.acquire(at: start + .seconds(10)).allowed)
         #expect(limiter.remaining(at: start + .seconds(10)) == 0)
         #expect(limiter.remaining(at: start + .seconds(11)) == 1)
+    }
+
+    /// The spec types `sorts` as strings and marks `after` required; the docs send objects and no `after`. Both forms are
+    /// served, and a missing `after` is the first page (docs/hubspot-contract.md, "Search bodies").
+    @Test func searchTakesBothSortFormsAndNoAfter() async throws {
+        try await withSandbox(.init(accessToken: testToken, searchRequestsPerSecond: 100)) { sandbox, client in
+            for index in 1...3 {
+                try sandbox.seedObject(ofType: "contacts", properties: ["email": "user\(index)@example.com", "firstname": "N\(index)"])
+            }
+            let objects = try await client.post(
+                "/crm/v3/objects/contacts/search",
+                #"{"filterGroups":[],"sorts":[{"propertyName":"firstname","direction":"DESCENDING"}],"properties":["firstname"],"limit":10}"#)
+            let strings = try await client.post(
+                "/crm/v3/objects/contacts/search", #"{"filterGroups":[],"sorts":["-firstname"],"properties":["firstname"],"limit":10}"#)
+            for response in [objects, strings] {
+                #expect(response.status == 200)
+                #expect(response.json.array("results").compactMap { $0.object("properties").string("firstname") } == ["N3", "N2", "N1"])
+            }
+        }
     }
 }

@@ -193,7 +193,7 @@ extension HubSpotSync {
     }
 }
 
-/// Association type ids by label and object type pair, read once from HubSpot (`/crm/v4/associations/{from}/{to}/labels`)
+/// Association type ids by label and object type pair, read once from HubSpot (`/crm/associations/v4/{from}/{to}/labels`)
 /// and kept until a labelled association is refused or a label is not among them.
 actor AssociationLabelCache {
     private var types: [String: [HubSpotAssociationType]] = [:]

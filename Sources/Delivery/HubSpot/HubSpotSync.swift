@@ -232,10 +232,12 @@ public struct HubSpotSync: Service, ClaimingWorker {
     /// Sends pushes in one call; splits on a whole-batch refusal; retries once after learning of missing properties.
     private func send(_ pushes: [Push], into round: inout Round, propertyRefreshes: Int) async {
         guard let target = pushes.first?.target else { return }
+        // The id property is written too, so that it comes back in each result's properties: HubSpot answers in no
+        // promised order and need not echo objectWriteTraceId (docs/hubspot-contract.md, "Upsert attribution").
         let inputs = pushes.map { push in
-            HubSpotUpsertInput(
-                id: push.id, idProperty: target.idProperty, properties: push.properties.mapValues(Self.hubSpotString),
-                objectWriteTraceId: push.key)
+            var properties = push.properties.mapValues(Self.hubSpotString)
+            properties[target.idProperty] = push.id
+            return HubSpotUpsertInput(id: push.id, idProperty: target.idProperty, properties: properties, objectWriteTraceId: push.key)
         }
         do {
             let result = try await client.upsert(inputs, objectType: target.objectType)
@@ -330,6 +332,9 @@ public struct HubSpotSync: Service, ClaimingWorker {
     }
 
     /// Turns an answer into outcomes: written inputs are synced; inputs named by a per-input error are dead letters.
+    ///
+    /// A result is attributed by its id property's value (written in every input, so HubSpot returns it), else by an
+    /// echoed `objectWriteTraceId`, else, for a one-input batch with one result, to that input; never by position.
     private func record(_ result: HubSpotBatchResult, for pushes: [Push], into round: inout Round) {
         guard let target = pushes.first?.target else { return }
         var byKey: [String: Push] = [:]
@@ -339,8 +344,9 @@ public struct HubSpotSync: Service, ClaimingWorker {
             byID[push.id.lowercased()] = push
         }
         for object in result.results {
-            let push = object.objectWriteTraceId.flatMap { byKey[$0] }
-                ?? (object.properties[target.idProperty] ?? nil).flatMap { byID[$0.lowercased()] }
+            let push = (object.properties[target.idProperty] ?? nil).flatMap { byID[$0.lowercased()] }
+                ?? object.objectWriteTraceId.flatMap { byKey[$0] }
+                ?? (pushes.count == 1 && result.results.count == 1 && (result.errors ?? []).isEmpty ? pushes.first : nil)
             guard let push, round.outcomes[push.key] == nil else { continue }
             synced(push, hubSpotID: object.id, created: object.new ?? false, into: &round)
         }
