@@ -80,7 +80,7 @@ struct AppProject: AsyncParsableCommand {
             case .staticToken:
                 print("Then set HUBSPOT_ACCESS_TOKEN (the app's access token), HUBSPOT_CLIENT_SECRET and HUBSPOT_PORTAL_ID.")
             case .oauth:
-                print("Then set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET and open \(publicURL)/hubspot/oauth/install.")
+                print("Then set HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and HUBSIGNAL_TOKEN_KEY, and open \(publicURL)/hubspot/oauth/install.")
             }
         } catch {
             throw fail(error)
