@@ -127,6 +127,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HubSpotAuth",
+            dependencies: [
+                "HubSpot", "PQ", "EventStore", "Domain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OneSignal",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -174,7 +185,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Domain", "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "Ingestion", "API", "Mapping", "Projections",
-                "HubSpot", "OneSignal", "Delivery", "Operations",
+                "HubSpot", "HubSpotAuth", "OneSignal", "Delivery", "Operations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -327,6 +338,15 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HubSpotAuthTests",
+            dependencies: [
+                "HubSpotAuth", "HubSpot", "HubSpotSandbox", "SandboxKit", "Domain", "EventStore", "PQ", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,10 +16,10 @@ import PQ
 /// public URL every request is refused (`401`).
 ///
 /// A public app's secret signs the requests of every portal that installs the app, so a signed request must also come
-/// from the configured portal (`HUBSPOT_PORTAL_ID`), else it is refused (`403 foreign_portal`, recorded in
+/// from the configured portal (`HUBSPOT_PORTAL_ID`, else the one an OAuth install bound), else it is refused (`403 foreign_portal`, recorded in
 /// `rejections`): a workflow action by its `origin.portalId`; a webhook delivery event by event (each event naming
 /// another portal, or none, is refused and recorded, the others are stored; a delivery none of whose events is stored
-/// and one of which names another portal is answered `403`). Without a configured portal every signed request is
+/// and one of which names another portal is answered `403`). Without a configured or installed portal every signed request is
 /// refused that way.
 public struct HubSpotController: Sendable {
     /// Webhook deliveries hold up to 100 events.
@@ -31,6 +31,8 @@ public struct HubSpotController: Sendable {
     let clientSecret: String?
     let publicURL: String?
     let portalID: String?
+    /// The portal an OAuth install bound, when no `portalID` is configured.
+    let portalBinding: HubSpotPortalBinding?
     let completesNotificationsLater: Bool
     let oneSignalApps: [String]
 
@@ -44,16 +46,24 @@ public struct HubSpotController: Sendable {
     ///     workflow waits for the notification's id; otherwise `SUCCESS` as soon as the action is recorded.
     ///   - oneSignalApps: the configured OneSignal app names; an action whose `app` input names another fails with the
     ///     list (empty: any name passes).
+    ///   - portalBinding: the portal an OAuth install bound, accepted when `portalID` is `nil`.
     public init(
         store: EventStore, clientSecret: String?, publicURL: String?, portalID: String?, completesNotificationsLater: Bool = false,
-        oneSignalApps: [String] = []
+        oneSignalApps: [String] = [], portalBinding: HubSpotPortalBinding? = nil
     ) {
+        self.portalBinding = portalBinding
         self.intake = EventIntake(store: store)
         self.completesNotificationsLater = completesNotificationsLater
         self.oneSignalApps = oneSignalApps
         self.clientSecret = clientSecret?.isEmpty == true ? nil : clientSecret
         self.publicURL = publicURL.flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.portalID = portalID?.isEmpty == true ? nil : portalID
+    }
+
+    /// The portal whose requests are accepted: the configured one, else the one an OAuth install bound.
+    func acceptedPortalID() async -> String? {
+        if let portalID { return portalID }
+        return await portalBinding?.portalID()
     }
 
     /// Adds the routes to `router`.
@@ -93,6 +103,7 @@ public struct HubSpotController: Sendable {
         do {
             let (body, version) = try await verifiedBody(request, limit: Self.maximumWebhookBytes, allowV2: false, context: context)
             var parsed = try HubSpotWebhookParser.parse(try Self.json(body))
+            let portalID = await acceptedPortalID()
             if let refusal = parsed.refuseOtherPortals(than: portalID), parsed.accepted.isEmpty {
                 return await refuseForeignPortal(parsed.rejected, reason: refusal, endpoint: path, context: context)
             }
@@ -119,6 +130,7 @@ public struct HubSpotController: Sendable {
             let (body, version) = try await verifiedBody(request, limit: Self.maximumActionBytes, allowV2: true, context: context)
             let json = try Self.json(body)
             // A body that is no JSON object is no workflow action at all: `parse` answers 400 for it.
+            let portalID = await acceptedPortalID()
             if json.objectValue != nil, let refusal = HubSpotPortal.refusal(sent: json["origin"]?["portalId"], configured: portalID) {
                 let rejection = RejectedMessage(index: 0, messageId: json["callbackId"]?.stringValue, reason: refusal, message: json)
                 return await refuseForeignPortal([rejection], reason: refusal, endpoint: action.path, context: context)

@@ -49,6 +49,13 @@ public struct AppConfiguration: Sendable, Equatable {
     public var hubSpotPortalID: String?
     /// `HUBSPOT_RATE_LIMIT`: requests per 10 seconds HubSignal allows itself.
     public var hubSpotRateLimit: Int = 100
+    /// `HUBSPOT_CLIENT_ID`: the HubSpot app's client id; with ``hubSpotClientSecret``, ``tokenKey`` and ``publicURL`` it
+    /// turns on OAuth installs (``hubSpotOAuthIsConfigured``).
+    public var hubSpotClientID: String?
+    /// `HUBSIGNAL_TOKEN_KEY`: the AES-256 key (base64 of 32 bytes) the OAuth tokens are encrypted with at rest.
+    public var tokenKey: String?
+    /// `HUBSPOT_AUTHORIZE_URL`: HubSpot's OAuth authorize page.
+    public var hubSpotAuthorizeURL: String = "https://app.hubspot.com/oauth/authorize"
     /// `ONESIGNAL_APP_ID`: the single OneSignal app (lowercased); `nil` (with ``oneSignalAPIKey``) when there is none.
     public var oneSignalAppID: String?
     /// `ONESIGNAL_API_KEY`: the single app's REST API key.

@@ -1,4 +1,5 @@
 import Foundation
+import HubSpotAuth
 import Logging
 
 extension EnvironmentVariable {
@@ -142,7 +143,8 @@ extension EnvironmentVariable {
             reader: .httpURL(\.hubSpotBaseURL)),
         EnvironmentVariable(
             "HUBSPOT_PORTAL_ID", summary: "the HubSpot account's Hub ID: the only portal accepted, and behavioral event names `pe<id>_…`",
-            details: "Webhooks and workflow actions of any other portal are refused (`403 foreign_portal`).",
+            details: "Webhooks and workflow actions of any other portal are refused (`403 foreign_portal`). With OAuth installs "
+                + "it may stay unset: the first install binds its portal (an install from another is refused).",
             default: "none: HubSpot requests are refused, no behavioral events are sent",
             reader: Reader { value, configuration, _ in
                 guard value.allSatisfy(\.isNumber) else { throw Invalid("must be the HubSpot account's numeric Hub ID") }
@@ -152,6 +154,26 @@ extension EnvironmentVariable {
             "HUBSPOT_RATE_LIMIT", summary: "requests per 10 seconds HubSignal allows itself (100, 110, 190 or 250 by plan and app type)",
             default: code(defaults.hubSpotRateLimit),
             reader: .integer(\.hubSpotRateLimit, in: 1...Int.max, "must be a positive number of requests per 10 seconds")),
+        EnvironmentVariable(
+            "HUBSPOT_CLIENT_ID", summary: "the HubSpot app's client id: turns on OAuth installs (`/hubspot/oauth/install`)",
+            details: "OAuth installs also need `HUBSPOT_CLIENT_SECRET`, `HUBSIGNAL_TOKEN_KEY` and `HUBSIGNAL_PUBLIC_URL`; the app "
+                + "lists `HUBSIGNAL_PUBLIC_URL/hubspot/oauth/callback` as a redirect URL. With `HUBSPOT_ACCESS_TOKEN` set, the sync "
+                + "uses the static token instead (see [OAuth installs](hubspot-app.md#oauth-installs)).",
+            default: "none: no OAuth installs", reader: .optionalText(\.hubSpotClientID)),
+        EnvironmentVariable(
+            "HUBSIGNAL_TOKEN_KEY", summary: "the key the OAuth tokens are encrypted with at rest: 32 random bytes, base64",
+            details: "Make one with `openssl rand -base64 32`. Read from the environment only, never logged; losing or changing "
+                + "it only costs a new install (see [security](security.md#hubspot-oauth-tokens)).",
+            default: "none: no OAuth installs",
+            reader: Reader { value, configuration, _ in
+                guard HubSpotTokenCipher.isValidKey(value) else {
+                    throw Invalid("must be 32 random bytes in base64 (`openssl rand -base64 32`)")
+                }
+                configuration.tokenKey = value
+            }),
+        EnvironmentVariable(
+            "HUBSPOT_AUTHORIZE_URL", summary: "HubSpot's OAuth authorize page (a sandbox in tests and `dev`)",
+            default: code(defaults.hubSpotAuthorizeURL), reader: .httpURL(\.hubSpotAuthorizeURL)),
         EnvironmentVariable(
             "ONESIGNAL_APP_ID", summary: "the OneSignal app (a UUID); set it and `ONESIGNAL_API_KEY`, or neither",
             default: oneSignalOff,

@@ -4,6 +4,7 @@ import Operations
 import EventStore
 import Foundation
 import HubSpot
+import HubSpotAuth
 import Hummingbird
 import HummingbirdCore
 import Ingestion
@@ -65,7 +66,18 @@ public enum HubSignalService {
         let watcher = LogWatcher(connectionString: configuration.databaseURL, logger: logger)
         let claimHolder = ClaimHolder(connectionString: configuration.databaseURL, logger: logger)
         let store = EventStore(client: client, logger: logger)
-        let application = makeApplication(configuration: configuration, client: client, logger: logger, onServerRunning: onServerRunning)
+        let oauth: HubSpotOAuthComponents?
+        do {
+            oauth = try makeHubSpotOAuth(configuration, client: client, logger: logger)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        if oauth != nil, configuration.hubSpotAccessToken != nil {
+            logger.warning("HUBSPOT_ACCESS_TOKEN and OAuth installs are both configured: the HubSpot sync writes with the static token")
+        }
+        let application = makeApplication(
+            configuration: configuration, client: client, logger: logger, oauth: oauth, onServerRunning: onServerRunning)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: client), .init(service: watcher),
             // Ties the syncs' claims to this process's database session; listed before them, so it stops after them.
@@ -75,23 +87,36 @@ public enum HubSignalService {
                     store: store, watcher: watcher, mapping: mapping, autoRebuild: configuration.autoRebuild, logger: logger),
                 failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
-        if let hubSpot = makeHubSpotClient(configuration, logger: logger) {
+        // The static token when there is one, else the OAuth installation's tokens.
+        let hubSpotClient = makeHubSpotClient(configuration, logger: logger)
+            ?? oauth.map { makeHubSpotClient(configuration, tokenSource: $0.tokenSource, logger: logger) }
+        let makeHubSpotSync = { @Sendable (hubSpot: HubSpotClient, portalID: String?) -> HubSpotSync in
             var syncConfiguration = HubSpotSync.Configuration(owner: configuration.workerID)
             syncConfiguration.linger = configuration.syncLinger
             syncConfiguration.lease = configuration.syncLease
             syncConfiguration.holder = claimHolder
-            syncConfiguration.portalID = configuration.hubSpotPortalID
-            services.append(
-                .init(
-                    service: HubSpotSync(
-                        configuration: syncConfiguration, client: hubSpot, database: client, store: store, mapping: mapping,
-                        watcher: watcher, logger: logger)))
+            syncConfiguration.portalID = portalID
+            return HubSpotSync(
+                configuration: syncConfiguration, client: hubSpot, database: client, store: store, mapping: mapping,
+                watcher: watcher, logger: logger)
+        }
+        if let hubSpot = hubSpotClient {
+            if configuration.hubSpotAccessToken == nil, configuration.hubSpotPortalID == nil, let oauth {
+                // The portal comes from the install, which may not have happened yet.
+                services.append(
+                    .init(
+                        service: AwaitingHubSpotInstall(
+                            installations: oauth.installations, interval: .seconds(2), logger: logger,
+                            makeSync: { portal in makeHubSpotSync(hubSpot, portal) })))
+            } else {
+                services.append(.init(service: makeHubSpotSync(hubSpot, configuration.hubSpotPortalID)))
+            }
         } else {
-            logger.warning("HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off (contacts wait in sync_status)")
+            logger.warning("HUBSPOT_ACCESS_TOKEN is not set and OAuth installs are not configured: the HubSpot sync is off (contacts wait in sync_status)")
         }
         // One OneSignal sync per app (its own rate limits, ledger rows and dead letters); the first also queues the
         // workflow notifications of every app.
-        let completer = makeHubSpotClient(configuration, logger: logger).map(workflowCompleter)
+        let completer = hubSpotClient.map(workflowCompleter)
         for (index, app) in configuration.oneSignalApps.enumerated() {
             var syncConfiguration = OneSignalSync.Configuration(owner: configuration.workerID, app: app.name)
             syncConfiguration.linger = configuration.syncLinger
@@ -173,19 +198,30 @@ public enum HubSignalService {
     /// The public HTTP application: ingestion, HubSpot's and OneSignal's calls, and `/healthz` (the process is up; no
     /// query). `/readyz` and `/metrics` are on the operations listener,
     /// ``makeAdminApplication(configuration:client:migrations:logger:metrics:onServerRunning:)``.
+    ///
+    /// - Parameter oauth: the OAuth install flow and installation (``makeHubSpotOAuth(_:client:logger:)``); `nil`: the
+    ///   `/hubspot/oauth/*` routes answer `404` with what to configure.
     public static func makeApplication(
-        configuration: AppConfiguration, client: PQClient, logger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil
+        configuration: AppConfiguration, client: PQClient, logger: Logger, oauth: HubSpotOAuthComponents? = nil,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ConcurrencyLimit(maximumRequests: configuration.httpMaximumConcurrentRequests))
         let store = EventStore(client: client, logger: logger)
         SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
+        let binding = oauth.map { oauth in
+            HubSpotPortalBinding(configured: configuration.hubSpotPortalID) { try await oauth.installations.current()?.portalID }
+        }
         HubSpotController(
             store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL,
             portalID: configuration.hubSpotPortalID,
-            completesNotificationsLater: configuration.hubSpotAccessToken != nil && !configuration.oneSignalApps.isEmpty,
-            oneSignalApps: configuration.oneSignalApps.map(\.name)
+            completesNotificationsLater: configuration.hasHubSpotCredentials && !configuration.oneSignalApps.isEmpty,
+            oneSignalApps: configuration.oneSignalApps.map(\.name), portalBinding: binding
+        ).register(on: router)
+        HubSpotOAuthController(
+            flow: oauth.flatMap { oauth in binding.map { HubSpotOAuthInstallFlow(installer: oauth.installer, binding: $0) } },
+            publicURL: configuration.publicURL
         ).register(on: router)
         OneSignalController(
             store: store, secret: configuration.oneSignalWebhookSecret,

@@ -129,6 +129,8 @@ extension EventType {
     public static let hubSpotActionCompleted = EventType(rawValue: Family.hubSpotResult.prefix + "action_completed")
     /// A workflow action's outcome could not be reported to HubSpot.
     public static let hubSpotActionCompletionFailed = EventType(rawValue: Family.hubSpotResult.prefix + "action_completion_failed")
+    /// HubSignal's HubSpot app was installed (or re-authorized) in a portal through OAuth; carries no token.
+    public static let hubSpotAppInstalled = EventType(rawValue: Family.hubSpotResult.prefix + "app_installed")
 
     /// A person's tags were written to OneSignal; carries the values acknowledged.
     public static let oneSignalUserSynced = EventType(rawValue: Family.oneSignalResult.prefix + "user_synced")
@@ -154,6 +156,7 @@ extension EventType {
         .hubSpotEventFailed, .hubSpotActionCompleted, .hubSpotActionCompletionFailed, .oneSignalUserSynced,
         .oneSignalDeliveryFailed, .oneSignalSegmentCreated, .oneSignalNotificationRequested, .oneSignalNotificationSent,
         .oneSignalNotificationFailed, .erasure, .replayRequested,
+        .hubSpotAppInstalled,
         .hubSpotEventDefinitionRecorded, .hubSpotEventPropertyAdded, .hubSpotEventDefinitionRefused,
     ]
 }

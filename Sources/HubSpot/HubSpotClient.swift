@@ -14,8 +14,11 @@ public struct HubSpotClient: Sendable {
     public struct Configuration: Sendable {
         /// `https://api.hubapi.com` by default; a sandbox's URL in tests and `hubsignal dev`.
         public var baseURL: String
-        /// The private-app (or OAuth) access token, sent as `Authorization: Bearer`.
+        /// The static auth (private-app) token, sent as `Authorization: Bearer`; unused when ``tokenSource`` is set.
         public var accessToken: String
+        /// Where OAuth access tokens come from (refreshed before they expire); `nil` sends ``accessToken``. With a
+        /// source, a `401` makes the client ask it for a refreshed token and send the request once more.
+        public var tokenSource: (any HubSpotAccessTokenSource)?
         /// The longest a call may take, connection included (default 30 s).
         public var timeout: Duration
         /// Inputs per batch call (HubSpot's limit and the default: 100).
@@ -24,6 +27,15 @@ public struct HubSpotClient: Sendable {
         public init(baseURL: String = "https://api.hubapi.com", accessToken: String, timeout: Duration = .seconds(30), batchSize: Int = 100) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.accessToken = accessToken
+            self.timeout = timeout
+            self.batchSize = batchSize
+        }
+
+        /// A configuration whose access tokens come from `tokenSource` (an OAuth installation).
+        public init(baseURL: String = "https://api.hubapi.com", tokenSource: any HubSpotAccessTokenSource, timeout: Duration = .seconds(30), batchSize: Int = 100) {
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+            self.accessToken = ""
+            self.tokenSource = tokenSource
             self.timeout = timeout
             self.batchSize = batchSize
         }
@@ -216,8 +228,28 @@ public struct HubSpotClient: Sendable {
 
     /// Sends one request, waiting for the rate limiter first (unless the endpoint is exempt), and turns every non-2xx
     /// answer into a `HubSpotError` (after telling the limiter about `429`s and headers).
+    ///
+    /// With a ``Configuration/tokenSource``, a `401` (the access token expired or was revoked early) gets one refresh
+    /// and one retry; a second `401` is thrown.
     func send<Body: Encodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, limiter: Limiter = .standard, authentication: Authentication = .accessToken
+    ) async throws -> Answer {
+        guard case .accessToken = authentication, let source = configuration.tokenSource else {
+            return try await send(method, path, body: body, limiter: limiter, authentication: authentication, token: configuration.accessToken)
+        }
+        let token = try await source.accessToken()
+        do {
+            return try await send(method, path, body: body, limiter: limiter, authentication: authentication, token: token)
+        } catch let error as HubSpotError where error.code == .unauthorized {
+            logger.debug("HubSpot refused the access token: refreshing it and trying once more", metadata: ["path": "\(path)"])
+            let refreshed = try await source.refreshedAccessToken(rejecting: token)
+            return try await send(method, path, body: body, limiter: limiter, authentication: authentication, token: refreshed)
+        }
+    }
+
+    /// One attempt of ``send(_:_:body:limiter:authentication:)`` with `token` as the bearer token.
+    private func send<Body: Encodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, limiter: Limiter, authentication: Authentication, token: String
     ) async throws -> Answer {
         switch limiter {
         case .standard: try await rateLimiter.acquire()
@@ -228,7 +260,7 @@ public struct HubSpotClient: Sendable {
         switch authentication {
         case .accessToken:
             request = HTTPClientRequest(url: configuration.baseURL + path)
-            request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken)")
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
         case .developerAPIKey(let key):
             let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
             let encoded = key.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""

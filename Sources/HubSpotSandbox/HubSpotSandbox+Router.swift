@@ -4,17 +4,19 @@ import Hummingbird
 import SandboxKit
 
 extension HubSpotSandbox {
-    /// The router: request log → faults → authentication → rate limits → the endpoint.
+    /// The router: request log → faults → OAuth endpoints → authentication → rate limits → the endpoint.
     static func makeRouter(
-        configuration: Configuration, box: HubSpotStateBox, requests: RequestLog, faults: FaultPlan, limiter: HubSpotRateLimiter
+        configuration: Configuration, box: HubSpotStateBox, requests: RequestLog, faults: FaultPlan, limiter: HubSpotRateLimiter,
+        oauth: HubSpotOAuthServer
     ) -> Router<SandboxRequestContext> {
         let router = Router(context: SandboxRequestContext.self)
         router.middlewares.add(RequestLogMiddleware(log: requests))
         router.middlewares.add(FaultMiddleware(plan: faults))
+        router.middlewares.add(HubSpotOAuthMiddleware(configuration: configuration.oauth, sandboxPortalID: configuration.portalID, server: oauth))
         router.middlewares.add(
             HubSpotAuthMiddleware(
                 accessToken: configuration.accessToken, developerAPIKey: configuration.developerAPIKey,
-                scopes: configuration.scopes))
+                scopes: configuration.scopes, oauth: oauth, appID: configuration.oauth?.appID))
         router.middlewares.add(HubSpotRateLimitMiddleware(limiter: limiter))
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("**", method: method) { request, context in

@@ -50,6 +50,9 @@ public final class HubSpotSandbox: Sendable {
         public var scopes: Set<String>?
         /// The most requests ``HubSpotSandbox/requests`` keeps (oldest dropped first); `nil` keeps all.
         public var requestLogLimit: Int?
+        /// The app's OAuth client (`/oauth/authorize`, `/oauth/v3/token`, `/oauth/v3/token/introspect`); `nil`: the
+        /// OAuth endpoints answer 404 and only ``accessToken`` is accepted.
+        public var oauth: OAuthConfiguration?
 
         /// The defaults are a Free/Starter private app: 100 requests per 10 s, 250,000 a day, 5 searches a second.
         public init(
@@ -84,6 +87,7 @@ public final class HubSpotSandbox: Sendable {
 
     let box: HubSpotStateBox
     let limiter: HubSpotRateLimiter
+    let oauth: HubSpotOAuthServer
     private let server: SandboxServer
 
     /// A sandbox with HubSpot's default contact, company and note properties and no objects.
@@ -95,8 +99,10 @@ public final class HubSpotSandbox: Sendable {
         self.limiter = HubSpotRateLimiter(
             limit: configuration.rateLimit, window: configuration.rateLimitWindow, dailyLimit: configuration.dailyLimit,
             searchPerSecond: configuration.searchRequestsPerSecond, portalID: configuration.portalID)
+        let oauth = HubSpotOAuthServer()
+        self.oauth = oauth
         let router = Self.makeRouter(
-            configuration: configuration, box: box, requests: requests, faults: faults, limiter: limiter)
+            configuration: configuration, box: box, requests: requests, faults: faults, limiter: limiter, oauth: oauth)
         self.server = SandboxServer(
             router: router, host: configuration.host, port: configuration.port, name: "hubspot-sandbox",
             logLevel: configuration.logLevel)
@@ -112,12 +118,13 @@ public final class HubSpotSandbox: Sendable {
     }
 
     /// Forgets everything: objects, custom types and properties, associations, events, completions, recorded
-    /// requests, pending faults and counted requests. The server keeps running.
+    /// requests, pending faults, counted requests and OAuth codes and tokens. The server keeps running.
     public func reset() {
         box.replace(with: Self.initialState(configuration))
         requests.clear()
         faults.clear()
         limiter.reset()
+        oauth.reset()
     }
 
     /// Starts serving in the background; returns the bound port.
