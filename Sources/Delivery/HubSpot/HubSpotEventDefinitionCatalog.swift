@@ -56,6 +56,15 @@ actor HubSpotEventDefinitionCatalog {
     /// - Throws: ``Refusal`` when HubSpot refuses the definition or a property (a `4xx` other than `409` and `429`);
     ///   other errors (rate limits, timeouts, `5xx`) as they came, for the caller to retry.
     func ensure(_ eventName: String, properties: [String: String]) async throws {
+        do {
+            try await make(eventName, properties: properties)
+        } catch let error as HubSpotError where Self.isRefusal(error) {
+            // Reading HubSpot's list was refused (e.g. `403`: the scope is missing, or the portal has no custom events).
+            throw try await refuse(eventName, property: nil, error: error)
+        }
+    }
+
+    private func make(_ eventName: String, properties: [String: String]) async throws {
         if isSatisfied(eventName, properties) { return }
         try await readLog()
         if isSatisfied(eventName, properties) { return }
