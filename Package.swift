@@ -320,8 +320,8 @@ let package = Package(
         .testTarget(
             name: "FaultTests",
             dependencies: [
-                "Domain", "FaultHarness", "TestSupport", "PQ", "EventStore", "EmbeddedPostgres", "Ingestion", "HubSpotSandbox", "OneSignalSandbox",
-                "SandboxKit", "Migrations",
+                "Domain", "FaultHarness", "TestSupport", "PQ", "EventStore", "EmbeddedPostgres", "Ingestion", "HubSpot", "HubSpotSandbox",
+                "OneSignalSandbox", "SandboxKit", "Migrations",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
