@@ -50,18 +50,30 @@ extension HubSignalService {
             rateLimiter: HubSpotRateLimiter(limit: configuration.hubSpotRateLimit), logger: logger)
     }
 
+    /// The OAuth installation (portal, scopes, token schedule; no token), or `nil` when there is none.
+    public static func hubSpotInstallation(_ configuration: AppConfiguration, logger: Logger) async throws -> HubSpotInstallations.Installation? {
+        try await withInstallations(configuration, logger: logger) { try await $0.current() }
+    }
+
     /// Deletes the OAuth installation and its encrypted tokens (`hubsignal hubspot oauth erase`); returns the portal it
     /// was for, or `nil` when there was none.
     public static func eraseHubSpotInstallation(_ configuration: AppConfiguration, logger: Logger) async throws -> String? {
+        try await withInstallations(configuration, logger: logger) { try await $0.erase() }
+    }
+
+    /// Runs `body` with the installation table on a pool of its own, shut down afterwards.
+    private static func withInstallations<T: Sendable>(
+        _ configuration: AppConfiguration, logger: Logger, _ body: (HubSpotInstallations) async throws -> T
+    ) async throws -> T {
         let client = makeClient(configuration, logger: logger)
         do {
-            // Deleting needs no key: any valid one will do when none is configured.
+            // Reading the row's columns and deleting it need no key: any valid one will do when none is configured.
             let key = configuration.tokenKey ?? Data(count: 32).base64EncodedString()
             let installations = HubSpotInstallations(
                 client: client, cipher: try HubSpotTokenCipher(base64Key: key), store: EventStore(client: client, logger: logger))
-            let portal = try await installations.erase()
+            let result = try await body(installations)
             await client.shutdown()
-            return portal
+            return result
         } catch {
             await client.shutdown()
             throw error

@@ -12,7 +12,7 @@ struct HubSpotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubspot",
         abstract: "Set up HubSpot for HubSignal: write the app project to upload (current), or register actions with a legacy public app.",
-        subcommands: [AppProject.self, InstallActions.self])
+        subcommands: [AppProject.self, HubSpotOAuthCommand.self, InstallActions.self])
 }
 
 /// `hubsignal hubspot app`: writes HubSignal's HubSpot app as a developer-platform project for `hs project upload`.
