@@ -67,7 +67,9 @@ extension HubSpotState {
         for (index, input) in try definition.requiredObjects("inputFields", schema).enumerated() {
             let item = "PublicInputFieldDefinition"
             guard try input.optionalBool("isRequired", item) != nil else { throw Self.missing("isRequired", item) }
-            try validatedTypeDefinition(try input.requiredObject("typeDefinition", item), "PublicFieldTypeDefinition")
+            try validatedTypeDefinition(
+                try input.requiredObject("typeDefinition", item), "PublicFieldTypeDefinition", types: Self.inputTypes,
+                fieldTypes: Self.inputFieldTypes)
             for value in try input.optionalStrings("supportedValueTypes", item) ?? [] where !Self.valueTypes.contains(value) {
                 throw HubSpotError.validation(
                     "Invalid input JSON: inputFields[\(index)].supportedValueTypes: \(value) is not one of [OBJECT_PROPERTY, STATIC_VALUE]")
@@ -75,7 +77,9 @@ extension HubSpotState {
         }
         let outputs = try definition.optionalArray("outputFields", schema) == nil ? [] : try definition.requiredObjects("outputFields", schema)
         for output in outputs {
-            try validatedTypeDefinition(try output.requiredObject("typeDefinition", "OutputFieldDefinition"), "FieldTypeDefinition")
+            try validatedTypeDefinition(
+                try output.requiredObject("typeDefinition", "OutputFieldDefinition"), "FieldTypeDefinition", types: Self.outputTypes,
+                fieldTypes: Self.outputFieldTypes)
         }
         let labels = try definition.requiredObject("labels", schema)
         for (language, value) in labels.entries {
@@ -92,34 +96,41 @@ extension HubSpotState {
         return actionURL
     }
 
-    /// The spec's `supportedValueTypes` enum.
+    /// The spec's `supportedValueTypes` enum (`PublicInputFieldDefinition`).
     private static let valueTypes: Set<String> = ["STATIC_VALUE", "OBJECT_PROPERTY"]
-    /// The spec's field `type` enum.
-    private static let fieldValueTypes: Set<String> = [
+    /// An input's `type` enum (`PublicFieldTypeDefinition`).
+    private static let inputTypes: Set<String> = [
         "bool", "date", "datetime", "enumeration", "json", "number", "object_coordinates", "phone_number", "string",
     ]
-    /// The spec's `fieldType` enum.
-    private static let fieldTypes: Set<String> = [
+    /// An input's `fieldType` enum (`PublicFieldTypeDefinition`).
+    private static let inputFieldTypes: Set<String> = [
         "booleancheckbox", "calculation_equation", "checkbox", "date", "file", "html", "number", "phonenumber", "radio", "select",
         "text", "textarea",
     ]
+    /// An output's `type` enum (`FieldTypeDefinition`: the input's and `currency_number`).
+    private static let outputTypes: Set<String> = inputTypes.union(["currency_number"])
+    /// An output's `fieldType` enum (`FieldTypeDefinition`: the input's and the other calculations, `unknown`).
+    private static let outputFieldTypes: Set<String> = inputFieldTypes.union([
+        "calculation_read_time", "calculation_rollup", "calculation_score", "unknown",
+    ])
 
     private static func missing(_ key: String, _ schema: String) -> HubSpotError {
         .validation("Invalid input JSON: Cannot build \(schema), some of required attributes are not set [\(key)]")
     }
 
-    /// A field's `typeDefinition`: `name`, `type` (enum) and `options` (each with `label` and `value`) required;
-    /// `fieldType` within its enum when present.
-    private func validatedTypeDefinition(_ definition: JSONObject, _ schema: String) throws {
+    /// A field's `typeDefinition`: `name`, `type` (within `types`) and `options` (each with `label` and `value`, as
+    /// `PublicOption`) required; `fieldType` within `fieldTypes` when present. Outputs' `FieldTypeDefinition` also lists
+    /// `externalOptions`, `schema` and `useChirp` as required: not checked (docs/hubspot-contract.md, "Output typeDefinition").
+    private func validatedTypeDefinition(_ definition: JSONObject, _ schema: String, types: Set<String>, fieldTypes: Set<String>) throws {
         let name = try definition.requiredString("name", schema)
         let type = try definition.requiredString("type", schema)
-        guard Self.fieldValueTypes.contains(type) else {
+        guard types.contains(type) else {
             throw HubSpotError.validation(
-                "Invalid input JSON: \(name): type \(type) is not one of [\(Self.fieldValueTypes.sorted().joined(separator: ", "))]")
+                "Invalid input JSON: \(name): type \(type) is not one of [\(types.sorted().joined(separator: ", "))]")
         }
-        if let fieldType = try definition.optionalString("fieldType", schema), !Self.fieldTypes.contains(fieldType) {
+        if let fieldType = try definition.optionalString("fieldType", schema), !fieldTypes.contains(fieldType) {
             throw HubSpotError.validation(
-                "Invalid input JSON: \(name): fieldType \(fieldType) is not one of [\(Self.fieldTypes.sorted().joined(separator: ", "))]")
+                "Invalid input JSON: \(name): fieldType \(fieldType) is not one of [\(fieldTypes.sorted().joined(separator: ", "))]")
         }
         for option in try definition.requiredObjects("options", schema) {
             _ = try option.requiredString("label", "Option")
@@ -144,9 +155,10 @@ extension HubSpotState {
         return .json(.object(response), status: 201)
     }
 
-    /// `GET /automation/v4/actions/{appId}?limit&after` → `{"results":[…],"paging":{"next":{"after","link"}}}`: pages of
-    /// `limit` definitions (default 10, at most 100, as the spec's list operations), oldest first; `paging` only when
-    /// more follow. `after` is the cursor of the previous page's `paging.next.after`.
+    /// `GET /automation/v4/actions/{appId}?limit&after` → `{"results":[…],"paging":{"next":{"after","link"}}}` (the spec's
+    /// `CollectionResponsePublicActionDefinitionForwardPaging`): pages of `limit` definitions, oldest first; `paging` only
+    /// when more follow, its `after` the next call's cursor. The spec gives no default or maximum `limit`: 10 and 100 are
+    /// those of HubSpot's CRM lists (undocumented here; docs/hubspot-contract.md).
     func listActionDefinitions(_ call: HubSpotCall) throws -> HubSpotReply {
         let limit = try call.integer("limit") ?? 10
         guard (1...100).contains(limit) else {

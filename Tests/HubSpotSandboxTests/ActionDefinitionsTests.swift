@@ -144,6 +144,8 @@ struct ActionDefinitionsTests {
             ("input without isRequired", try Self.variant { Self.firstInput(&$0) { $0["isRequired"] = nil } }),
             ("input without name", try Self.variant { Self.firstTypeDefinition(&$0) { $0["name"] = nil } }),
             ("type outside the enum", try Self.variant { Self.firstTypeDefinition(&$0) { $0["type"] = "text" } }),
+            // currency_number is an output type only (FieldTypeDefinition), not an input's (PublicFieldTypeDefinition).
+            ("input of an output-only type", try Self.variant { Self.firstTypeDefinition(&$0) { $0["type"] = "currency_number" } }),
             ("fieldType outside the enum", try Self.variant { Self.firstTypeDefinition(&$0) { $0["fieldType"] = "dropdown" } }),
             (
                 "value type outside the enum",
@@ -154,12 +156,16 @@ struct ActionDefinitionsTests {
         ]
         try await withDeveloperSandbox { sandbox, developer in
             #expect(try await developer.post("/automation/v4/actions/42?hapikey=\(Self.key)", try Self.variant { _ in }).status == 201)
+            let currencyOutput = try Self.variant {
+                $0["outputFields"] = [["typeDefinition": ["name": "total", "type": "currency_number", "options": [Any]()]]]
+            }
+            #expect(try await developer.post("/automation/v4/actions/42?hapikey=\(Self.key)", currencyOutput).status == 201)
             for (rule, body) in refused {
                 let response = try await developer.post("/automation/v4/actions/42?hapikey=\(Self.key)", body)
                 #expect(response.status == 400, "\(rule)")
                 #expect(response.json.string("category") == "VALIDATION_ERROR", "\(rule)")
             }
-            #expect(sandbox.actionDefinitions().count == 1)
+            #expect(sandbox.actionDefinitions().count == 2)
         }
     }
 
