@@ -20,7 +20,7 @@ public struct HubSpotOAuthInstaller: Sendable {
 
         public init(
             authorizeURL: String = "https://app.hubspot.com/oauth/authorize", scopes: [String] = HubSpotOAuthInstaller.requiredScopes,
-            optionalScopes: [String] = [], portalID: String? = nil, stateLifetime: Duration = .seconds(600)
+            optionalScopes: [String] = HubSpotOAuthInstaller.optionalScopes, portalID: String? = nil, stateLifetime: Duration = .seconds(600)
         ) {
             self.authorizeURL = authorizeURL
             self.scopes = scopes
@@ -44,9 +44,14 @@ public struct HubSpotOAuthInstaller: Sendable {
         case failed(String)
     }
 
-    /// The scopes HubSignal's calls need: those of ``HubSpotEndpoint/all`` plus `oauth`, sorted.
+    /// The scopes every install must grant: the OAuth app project's required scopes (`oauth` among them), sorted.
     public static var requiredScopes: [String] {
-        Array(Set(HubSpotEndpoint.all.compactMap(\.scope?.rawValue) + [HubSpotScope.oauth.rawValue])).sorted()
+        HubSpotAppScopes.forAuthentication(.oauth).required.map(\.rawValue)
+    }
+
+    /// The scopes an install grants when the portal's plan has their features (`optional_scope`), sorted.
+    public static var optionalScopes: [String] {
+        HubSpotAppScopes.forAuthentication(.oauth).optional.map(\.rawValue)
     }
 
     public let configuration: Configuration

@@ -20,6 +20,8 @@ import TestSupport
     static let clientSecret = "hubsignal-client-secret"
     static let redirect = "https://hubsignal.example.com/hubspot/oauth/callback"
     static let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+    /// What the sandbox grants an install: the required and the optional scopes asked for.
+    static let granted = (HubSpotOAuthInstaller.requiredScopes + HubSpotOAuthInstaller.optionalScopes).sorted()
 
     /// A started sandbox with the OAuth app, its access tokens living `lifetime`.
     static func makeSandbox(lifetime: Duration = .seconds(1800)) async throws -> HubSpotSandbox {
@@ -97,16 +99,19 @@ import TestSupport
             let query = try #require(URLComponents(string: url)?.queryItems)
             #expect(query.first { $0.name == "client_id" }?.value == Self.clientID)
             #expect(query.first { $0.name == "redirect_uri" }?.value == Self.redirect)
-            let scopes = Set(query.first { $0.name == "scope" }?.value?.split(separator: " ").map(String.init) ?? [])
-            #expect(scopes.isSuperset(of: ["crm.objects.contacts.write", "automation", "oauth", "timeline"]))
+            let scopes = query.first { $0.name == "scope" }?.value?.split(separator: " ").map(String.init) ?? []
+            let optional = query.first { $0.name == "optional_scope" }?.value?.split(separator: " ").map(String.init) ?? []
+            #expect(scopes == HubSpotAppScopes.forAuthentication(.oauth).required.map(\.rawValue))
+            #expect(optional == HubSpotAppScopes.forAuthentication(.oauth).optional.map(\.rawValue))
+            #expect(Set(scopes + optional).isSuperset(of: ["crm.objects.contacts.write", "automation", "oauth", "timeline"]))
 
-            #expect(try await Self.install(parts) == .installed(portalID: "4400001", scopes: HubSpotOAuthInstaller.requiredScopes))
+            #expect(try await Self.install(parts) == .installed(portalID: "4400001", scopes: Self.granted))
             #expect(sandbox.oauthCodeExchanges == 1)
             #expect(try await parts.installations.current()?.portalID == "4400001")
             let events = try await database.makeEventStore().events(inStream: "hubspot-installation:4400001")
             #expect(events.count == 1)
             let installed = try #require(try events.first?.payload(as: HubSpotAppInstalled.self))
-            #expect(installed.scopes == HubSpotOAuthInstaller.requiredScopes)
+            #expect(installed.scopes == Self.granted)
             #expect(installed.appID == "4242001")
 
             try await Self.upsert(parts.client, "ada@example.com")
@@ -162,14 +167,14 @@ import TestSupport
         let sandbox = try await Self.makeSandbox()
         try await TestPostgres.withDatabase { database in
             let parts = try Self.makeParts(sandbox, client: database.client)
-            #expect(try await Self.install(parts) == .installed(portalID: "4400001", scopes: HubSpotOAuthInstaller.requiredScopes))
+            #expect(try await Self.install(parts) == .installed(portalID: "4400001", scopes: Self.granted))
             sandbox.oauthInstallingPortalID = 5_500_002
             #expect(try await Self.install(parts) == .otherPortal(portalID: "5500002", boundPortalID: "4400001"))
             #expect(try await parts.installations.current()?.portalID == "4400001")
             #expect(try await database.makeEventStore().events(inStream: "hubspot-installation:5500002").isEmpty)
             // The same portal may authorize again (e.g. with new scopes).
             sandbox.oauthInstallingPortalID = 4_400_001
-            #expect(try await Self.install(parts) == .installed(portalID: "4400001", scopes: HubSpotOAuthInstaller.requiredScopes))
+            #expect(try await Self.install(parts) == .installed(portalID: "4400001", scopes: Self.granted))
             // HUBSPOT_PORTAL_ID binds before any install.
             #expect(try await parts.installations.erase() == "4400001")
             let configured = try Self.makeParts(sandbox, client: database.client, portalID: "6600003")
