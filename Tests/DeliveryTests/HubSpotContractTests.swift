@@ -174,6 +174,36 @@ struct HubSpotContractTests {
         }
     }
 
+    /// The date-versioned specs fold `errors` into the `200` answer (v3 answers `207`): a `200` naming one input in its
+    /// errors makes that contact a dead letter and the other synced, exactly as a `207` does.
+    @Test func errorsInA200AnswerAreReadLikeA207s() async throws {
+        try await SyncHarness.run { sync in
+            try await sync.identify("ada", #"{"email":"ada@example.com"}"#)
+            try await sync.identify("bob", #"{"email":"bob@example.com"}"#)
+            let answer = #"""
+                {"status":"COMPLETE","results":[{"id":"9001","new":true,"properties":{"email":"ada@example.com"}}],
+                 "errors":[{"status":"error","category":"VALIDATION_ERROR","message":"Email address bob@example.com is invalid",
+                            "context":{"ids":["bob@example.com"]}}],"numErrors":1}
+                """#
+            sync.sandbox.faults.inject(
+                .status(200, body: Data(answer.utf8), headers: [("Content-Type", "application/json")]), times: 1,
+                pathPrefix: "/crm/v3/objects/contacts/batch/upsert")
+            try await sync.settle([sync.worker()])
+            let rows = try await sync.client.query(
+                """
+                SELECT c.user_id, c.hubspot_contact_id, s.state FROM sync_status s JOIN contacts c USING (contact_id)
+                WHERE s.destination = 'hubspot' ORDER BY c.user_id
+                """)
+            let states = try rows.map { try $0.decode((String?, String?, String).self) }
+            #expect(states.map(\.0) == ["ada", "bob"])
+            #expect(states[0].1 == "9001")
+            #expect(states[0].2 == "in_sync")
+            #expect(states[1].1 == nil)
+            #expect(states[1].2 == "failed")
+            #expect(sync.sandbox.faults.injectedCount == 1)
+        }
+    }
+
     // MARK: - Every call is listed
 
     /// A representative round (contacts with created properties, companies and their associations, a custom object
