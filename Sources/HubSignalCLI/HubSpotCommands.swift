@@ -5,13 +5,14 @@ import HubSpot
 import Logging
 import Mapping
 
-/// `hubsignal hubspot …`: HubSignal's HubSpot app (the project to upload) and the legacy action registration.
+/// `hubsignal hubspot …`: HubSignal's HubSpot app (the project to upload), its OAuth installation, and the legacy action
+/// registration.
 ///
 /// Named `HubSpotCommand` rather than `HubSpot` so the type does not shadow the `HubSpot` module.
 struct HubSpotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubspot",
-        abstract: "Set up HubSpot for HubSignal: write the app project to upload (current), or register actions with a legacy public app.",
+        abstract: "Set up HubSpot for HubSignal: the app project to upload (current), the OAuth installation, or actions for a legacy public app.",
         subcommands: [AppProject.self, HubSpotOAuthCommand.self, InstallActions.self])
 }
 
