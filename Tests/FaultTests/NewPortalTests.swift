@@ -1,0 +1,163 @@
+import AsyncHTTPClient
+import EmbeddedPostgres
+import FaultHarness
+import Foundation
+import HubSpot
+import HubSpotSandbox
+import NIOCore
+import OneSignalSandbox
+import PQ
+import Testing
+import TestSupport
+
+/// A brand-new HubSpot portal (no event definitions, no custom properties, no templates) behind a strict sandbox that
+/// grants only the scopes HubSignal's app asks for, and a real `hubsignal serve`: Segment calls over HTTP become
+/// contacts, a company and its association, behavioral events for track and page calls, a timeline entry for a
+/// OneSignal message event, and a workflow action sends a OneSignal push and completes its callback, without one
+/// request HubSpot would refuse and without a dead letter.
+@Suite(.serialized) struct NewPortalTests {
+    static let writeKey = "new-portal-key"
+    static let clientSecret = "new-portal-client-secret"
+    static let oneSignalAppID = "0b8e7c1a-9f2d-4e3b-8a6c-5d4f3e2a1b0c"
+    static let oneSignalSecret = "new-portal-stream-secret"
+    static let token = "pat-na1-new-portal"
+
+    static let mapping = """
+        version: 1
+        behavioral_events:
+          enabled: true
+        page_views: { pages: per_name, screens: off }
+        hubspot_timeline: { mode: note, kinds: [clicked] }
+        """
+
+    @Test func aStaticTokenInstallDeliversEverythingWithoutAContractViolation() async throws {
+        try await TestPostgres.withDatabase { database in
+            let hubSpot = HubSpotSandbox(
+                configuration: .init(
+                    accessToken: Self.token, rateLimit: 1_000, requireEventDefinitions: true,
+                    scopes: Self.grantedScopes(.staticToken)))
+            _ = try await hubSpot.start()
+            let oneSignal = OneSignalSandbox(configuration: .init(appID: Self.oneSignalAppID, apiKey: "os_v2_app_new_portal"))
+            _ = try await oneSignal.start()
+            try oneSignal.seedUser(
+                appID: Self.oneSignalAppID, externalID: "u-ada", subscriptions: [.init(type: "iOSPush", token: "apns-token-ada")])
+            defer { Task { await hubSpot.stop(); await oneSignal.stop() } }
+
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("new-portal-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let mappingFile = folder.appendingPathComponent("mapping.yaml")
+            try Self.mapping.write(to: mappingFile, atomically: true, encoding: .utf8)
+            let port = try EmbeddedPostgres.findFreePort()
+            let publicURL = "http://127.0.0.1:\(port)"
+            let serve = try ServeProcess(
+                port: port,
+                environment: [
+                    "DATABASE_URL": database.connectionString, "HUBSIGNAL_WRITE_KEYS": Self.writeKey,
+                    "HUBSIGNAL_MIGRATIONS_DIR": TestPostgres.migrationsDirectory.path, "HUBSIGNAL_MAPPING": mappingFile.path,
+                    "HUBSPOT_ACCESS_TOKEN": Self.token, "HUBSPOT_BASE_URL": hubSpot.baseURL,
+                    "HUBSPOT_CLIENT_SECRET": Self.clientSecret, "HUBSPOT_PORTAL_ID": String(hubSpot.configuration.portalID),
+                    "HUBSIGNAL_PUBLIC_URL": publicURL, "ONESIGNAL_APP_ID": Self.oneSignalAppID,
+                    "ONESIGNAL_API_KEY": "os_v2_app_new_portal", "ONESIGNAL_BASE_URL": oneSignal.baseURL!.absoluteString,
+                    "ONESIGNAL_WEBHOOK_SECRET": Self.oneSignalSecret, "HUBSIGNAL_SYNC_LINGER_MS": "50",
+                ])
+            do {
+                try await serve.waitUntilReady()
+                try await Self.exercise(serve: serve, publicURL: publicURL, hubSpot: hubSpot, oneSignal: oneSignal, database: database)
+            } catch {
+                Issue.record("serve log: \(serve.logTail())\nHubSpot refused: \(Self.refusals(hubSpot))")
+                await serve.kill()
+                throw error
+            }
+            #expect(await serve.terminate() == 0, "serve did not exit cleanly: \(serve.logTail())")
+        }
+    }
+
+    /// Sends the Segment calls, the OneSignal event and the workflow action, waits for every outcome, and checks that
+    /// HubSpot refused nothing and no delivery is dead.
+    static func exercise(
+        serve: ServeProcess, publicURL: String, hubSpot: HubSpotSandbox, oneSignal: OneSignalSandbox, database: TestDatabase
+    ) async throws {
+        let batch = """
+            {"batch":[
+             {"type":"identify","userId":"u-ada","messageId":"m-1","traits":{"email":"ada@example.com","firstName":"Ada","plan":"pro"}},
+             {"type":"group","userId":"u-ada","groupId":"acme","messageId":"m-2","traits":{"name":"Acme","website":"https://acme.example"}},
+             {"type":"track","userId":"u-ada","event":"Order Completed","messageId":"m-3","properties":{"revenue":42.5,"coupon":"SPRING","first_order":true}},
+             {"type":"page","userId":"u-ada","name":"Pricing","messageId":"m-4","properties":{"url":"https://acme.example/pricing","path":"/pricing","title":"Pricing"}}
+            ]}
+            """
+        try await post(port: serve.port, path: "/v1/batch", body: batch, headers: ["Authorization": "Basic " + Data("\(writeKey):".utf8).base64EncodedString()])
+
+        let contact = try await eventually("the contact in HubSpot") { hubSpot.contact(email: "ada@example.com") }
+        let company = try await eventually("the company in HubSpot") { hubSpot.companies().first { $0["name"] == "Acme" } }
+        _ = try await eventually("the contact-company association") {
+            hubSpot.associations(from: "contacts", id: contact.id, to: "companies").first { $0.toObjectID == company.id }
+        }
+        _ = try await eventually("both behavioral events") { hubSpot.behavioralEvents().count == 2 ? true : nil }
+        let eventNames = Set(hubSpot.behavioralEvents().map(\.eventName))
+        let portal = hubSpot.configuration.portalID
+        #expect(eventNames == ["pe\(portal)_order_completed", "pe\(portal)_page_pricing"])
+
+        // A workflow sends a push to the contact (whose app registered a push subscription); the callback completes.
+        let answer = try await hubSpot.callWorkflowAction(
+            url: URL(string: publicURL + "/hubspot/actions/send-notification")!, callbackId: "cb-new-portal",
+            objectId: Int(contact.id)!, inputFields: ["heading": "Hi Ada", "content": "Your order shipped", "external_id": "u-ada"],
+            clientSecret: clientSecret)
+        #expect(answer.status == 200, "the action answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+        let completion = try await eventually("the callback completion") { hubSpot.callbackCompletions().first }
+        #expect(completion.callbackID == "cb-new-portal")
+        #expect(completion.outputFields["hs_execution_state"] == "SUCCESS", "completed with \(completion.outputFields)")
+        let notification = try #require(oneSignal.notifications(appID: oneSignalAppID).first)
+        #expect(completion.outputFields["notification_id"] == notification.id)
+
+        // Ada clicks it: OneSignal's event stream reports the click, and it lands on her timeline (a note: a
+        // static-auth app has no timeline v3 templates).
+        let delivery = await oneSignal.emitMessageEvent(
+            kind: "clicked", notificationID: notification.id, externalID: "u-ada",
+            to: URL(string: publicURL + "/webhooks/onesignal")!, secretHeader: ("Authorization", "Bearer \(oneSignalSecret)"))
+        #expect(delivery.status == 200)
+        _ = try await eventually("the timeline note") { hubSpot.notes(forContact: contact.id).isEmpty ? nil : true }
+
+        #expect(refusals(hubSpot).isEmpty, "HubSpot refused: \(refusals(hubSpot))")
+        let unlisted = hubSpot.requests.all.filter { HubSpotEndpoint.endpoint(method: $0.method, path: $0.path) == nil }
+        #expect(unlisted.isEmpty, "calls missing from HubSpotEndpoint.all: \(unlisted.map { "\($0.method) \($0.path)" })")
+        let client = PQClient(configuration: .init(connectionString: database.connectionString), logger: TestPostgres.logger)
+        defer { Task { await client.shutdown() } }
+        let dead = try await client.query("SELECT object_kind || ' ' || object_key || ': ' || coalesce(last_error, '') FROM deliveries WHERE state = 'dead'")
+        #expect(try dead.map { try $0.decode(String.self, at: 0) } == [])
+    }
+
+    /// The scopes an install of HubSignal's app grants: the project's required and optional ones (a portal on a plan
+    /// with behavioral events and workflows grants both).
+    static func grantedScopes(_ authentication: HubSpotAppProject.Authentication) -> Set<String> {
+        let scopes = HubSpotAppScopes.forAuthentication(authentication)
+        return Set((scopes.required + scopes.optional).map(\.rawValue))
+    }
+
+    /// Every request the sandbox answered with an error: method, path, status and the start of the body sent.
+    static func refusals(_ hubSpot: HubSpotSandbox) -> [String] {
+        hubSpot.requests.all.filter { ($0.status ?? 0) >= 400 }.map {
+            "\($0.method) \($0.path) → \($0.status ?? 0) \($0.bodyText.prefix(300))"
+        }
+    }
+
+    static func post(port: Int, path: String, body: String, headers: [String: String]) async throws {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let answer = try await response.body.collect(upTo: 1 << 20)
+        #expect(response.status.code == 200, "\(path) answered \(response.status.code): \(String(buffer: answer))")
+    }
+
+    /// Polls `probe` until it gives a value, for at most 60 s.
+    static func eventually<T>(_ what: String, _ probe: () throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let value = try probe() { return value }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestPostgresError("\(what) did not arrive within 60 s")
+    }
+}
