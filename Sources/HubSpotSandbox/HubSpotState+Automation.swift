@@ -75,7 +75,8 @@ extension HubSpotState {
                     "Invalid input JSON: inputFields[\(index)].supportedValueTypes: \(value) is not one of [OBJECT_PROPERTY, STATIC_VALUE]")
             }
         }
-        let outputs = try definition.optionalArray("outputFields", schema) == nil ? [] : try definition.requiredObjects("outputFields", schema)
+        let outputs =
+            try definition.optionalArray("outputFields", schema) == nil ? [] : try definition.requiredObjects("outputFields", schema)
         for output in outputs {
             try validatedTypeDefinition(
                 try output.requiredObject("typeDefinition", "OutputFieldDefinition"), "FieldTypeDefinition", types: Self.outputTypes,

@@ -107,10 +107,13 @@ struct HubSpotContractTests {
             let client = sync.hubSpotClient()
             try await client.completeWorkflowAction(
                 callbackID: "ap-1-2-3-0", outputFields: ["hs_execution_state": "SUCCESS", "notification_id": "n-1", "recipients": "3"])
-            try await client.completeWorkflowActions([(callbackID: "ap-9", outputFields: ["hs_execution_state": "FAIL_CONTINUE", "error_message": "no"])])
+            try await client.completeWorkflowActions([
+                (callbackID: "ap-9", outputFields: ["hs_execution_state": "FAIL_CONTINUE", "error_message": "no"])
+            ])
             #expect(sync.sandbox.callbackCompletions().map(\.callbackID) == ["ap-1-2-3-0", "ap-9"])
 
-            let single = try #require(sync.sandbox.requests.matching(method: "POST", path: "/automation/v4/actions/callbacks/ap-1-2-3-0/complete").first)
+            let single = try #require(
+                sync.sandbox.requests.matching(method: "POST", path: "/automation/v4/actions/callbacks/ap-1-2-3-0/complete").first)
             let body = try #require(try JSONSerialization.jsonObject(with: single.body) as? [String: Any])
             let typed = try #require(body["typedOutputs"] as? [String: Any])
             #expect(typed["recipients"] as? Int == 3)
