@@ -177,6 +177,27 @@ struct HubSpotContractTests {
         }
     }
 
+    /// An answer whose results cannot be attributed (no id property, no trace id) is not attributed by position: each
+    /// input is sent again alone, and a one-input batch's single result is that input's.
+    @Test func resultsThatNameNoInputAreSentAgainOneByOne() async throws {
+        try await SyncHarness.run { sync in
+            try await sync.identify("ada", #"{"email":"ada@example.com"}"#)
+            try await sync.identify("bob", #"{"email":"bob@example.com"}"#)
+            let answer = #"{"status":"COMPLETE","results":[{"id":"1","new":true,"properties":{}},{"id":"2","new":true,"properties":{}}]}"#
+            sync.sandbox.faults.inject(
+                .status(200, body: Data(answer.utf8), headers: [("Content-Type", "application/json")]), times: 1,
+                pathPrefix: "/crm/v3/objects/contacts/batch/upsert")
+            try await sync.settle([sync.worker()])
+            #expect(sync.upsertCalls() == 3)
+            for email in ["ada@example.com", "bob@example.com"] {
+                let rows = try await sync.client.query("SELECT hubspot_contact_id FROM contacts WHERE email = \(email)")
+                let hubSpotID = try rows.first?.decode(String?.self)
+                #expect(hubSpotID != nil)
+                #expect(hubSpotID == sync.sandbox.contact(email: email)?.id, "\(email)")
+            }
+        }
+    }
+
     /// The date-versioned specs fold `errors` into the `200` answer (v3 answers `207`): a `200` naming one input in its
     /// errors makes that contact a dead letter and the other synced, exactly as a `207` does.
     @Test func errorsInA200AnswerAreReadLikeA207s() async throws {
