@@ -57,6 +57,7 @@ public struct ConfigurationCheck: Sendable {
         findings.append(mapping())
         findings += inbound()
         findings += await hubSpot()
+        findings += await timeline()
         findings += await oneSignal()
         return findings
     }

@@ -100,6 +100,9 @@ public enum HubSignalService {
                 configuration: syncConfiguration, client: hubSpot, database: client, store: store, mapping: mapping,
                 watcher: watcher, logger: logger)
         }
+        if hubSpotClient != nil, let notice = TimelineWriting.notice(for: mapping.timeline, usesOAuth: configuration.hubSpotAccessToken == nil) {
+            logger.warning("\(notice)")
+        }
         if let hubSpot = hubSpotClient {
             if configuration.hubSpotAccessToken == nil, configuration.hubSpotPortalID == nil, let oauth {
                 // The portal comes from the install, which may not have happened yet.

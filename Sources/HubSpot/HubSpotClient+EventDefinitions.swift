@@ -134,29 +134,4 @@ extension HubSpotClient {
             return
         }
     }
-
-    // MARK: - Timeline
-
-    /// `POST /integrators/timeline/v3/events`: a timeline event of an app's template. `id` makes it idempotent: a
-    /// repeated id is answered `409` (HubSpot's TL-26 spec: occurrences are immutable), which counts as written, so a
-    /// retry after a lost answer succeeds.
-    public func createTimelineEvent(
-        templateID: String, email: String?, objectID: String?, id: String, timestamp: String, tokens: [String: String]
-    ) async throws {
-        struct Body: Encodable {
-            var eventTemplateId: String
-            var email: String?
-            var objectId: String?
-            var id: String
-            var timestamp: String
-            var tokens: [String: String]
-        }
-        do {
-            _ = try await send(
-                .POST, "/integrators/timeline/v3/events",
-                body: Body(eventTemplateId: templateID, email: email, objectId: objectID, id: id, timestamp: timestamp, tokens: tokens))
-        } catch let error as HubSpotError where error.code == .conflict {
-            return
-        }
-    }
 }

@@ -135,6 +135,9 @@ extension HubSpotEndpoint {
     public static let createNote = HubSpotEndpoint("POST", "/crm/v3/objects/notes", scope: .contactsWrite, spec: notes)
     public static let searchNotes = HubSpotEndpoint("POST", "/crm/v3/objects/notes/search", scope: .contactsRead, spec: notes)
     public static let createTimelineEvent = HubSpotEndpoint("POST", "/integrators/timeline/v3/events", scope: .timeline, spec: timelineSpec)
+    public static let timelineTemplate = HubSpotEndpoint(
+        "GET", "/integrators/timeline/v3/{appId}/event-templates/{eventTemplateId}", scope: nil, authentication: .developerAPIKey,
+        spec: timelineSpec)
 
     // Workflow actions
     public static let completeCallback = HubSpotEndpoint(
@@ -158,7 +161,7 @@ extension HubSpotEndpoint {
         upsertContacts, upsertCompanies, searchCompanies, gdprDeleteContact, listContactProperties, createContactProperty, listCompanyProperties,
         createCompanyProperty, associateContactsWithCompanies, searchCustomObjects, createCustomObject, updateCustomObject,
         associationLabels, associateLabelled, associateDefault, sendBehavioralEvents, listEventDefinitions, createEventDefinition,
-        createEventProperty, createNote, searchNotes, createTimelineEvent, completeCallback, completeCallbacks,
+        createEventProperty, createNote, searchNotes, createTimelineEvent, timelineTemplate, completeCallback, completeCallbacks,
         listActionDefinitions, createActionDefinition, updateActionDefinition, token, introspectToken,
     ]
 }

@@ -62,7 +62,8 @@ public struct ActionDefinitionRecord: Sendable, Equatable {
     public let definitionJSON: String
 }
 
-/// A timeline event template that timeline events may refer to (seeded by tests).
+/// A timeline event template (v3) that timeline events refer to by id: created on
+/// `/integrators/timeline/v3/{appId}/event-templates` with the developer API key, or seeded by tests.
 public struct TimelineTemplate: Sendable, Equatable {
     /// The template's id (`eventTemplateId` in events).
     public let id: String
@@ -72,12 +73,15 @@ public struct TimelineTemplate: Sendable, Equatable {
     public let objectType: String
     /// The token names events may set; empty accepts any.
     public let tokens: [String]
+    /// The app the template belongs to; `nil` for a seeded template, which every app's endpoints list.
+    public let appID: String?
 
     /// A template; events refer to it by `id` as `eventTemplateId`.
-    public init(id: String, name: String, objectType: String = "contacts", tokens: [String] = []) {
+    public init(id: String, name: String, objectType: String = "contacts", tokens: [String] = [], appID: String? = nil) {
         self.id = id
         self.name = name
         self.objectType = objectType
         self.tokens = tokens
+        self.appID = appID
     }
 }

@@ -82,6 +82,9 @@ struct HubSpotRoute: Sendable {
         HubSpotRoute("POST", "events/v3/send/batch") { try $0.sendEventBatch($1) },
         HubSpotRoute("POST", "integrators/timeline/v3/events") { try $0.createTimelineEvent($1) },
         HubSpotRoute("POST", "integrators/timeline/v3/events/batch/create") { try $0.createTimelineEvents($1) },
+        HubSpotRoute("GET", "integrators/timeline/v3/*/event-templates") { try $0.listTimelineTemplates($1) },
+        HubSpotRoute("POST", "integrators/timeline/v3/*/event-templates") { try $0.createTimelineTemplate($1) },
+        HubSpotRoute("GET", "integrators/timeline/v3/*/event-templates/*") { try $0.getTimelineTemplate($1) },
         // Automation
         HubSpotRoute("POST", "automation/v4/actions/callbacks/complete") { try $0.completeCallbacks($1) },
         HubSpotRoute("POST", "automation/v4/actions/callbacks/*/complete") { try $0.completeCallback($1) },

@@ -49,6 +49,11 @@ enum HubSpotScopes {
     /// (HubSpot's `developer_hapikey` security scheme), unlike the callbacks, which take the token.
     static func isDeveloperEndpoint(path: String) -> Bool {
         let segments = path.split(separator: "/")
+        if (5...6).contains(segments.count), segments[0] == "integrators", segments[1] == "timeline", segments[2] == "v3",
+            segments[4] == "event-templates"
+        {
+            return true  // timeline event templates (TL-v3's developer_hapikey)
+        }
         return (4...5).contains(segments.count) && segments[0] == "automation" && segments[1] == "v4" && segments[2] == "actions"
             && segments[3] != "callbacks"
     }

@@ -482,7 +482,7 @@ struct HubSpotSyncTests {
                   mode: timeline_event
                   template_id: "1001298"
                 """)
-            let worker = sync.worker(mapping: timeline)
+            let worker = sync.worker(mapping: timeline, client: sync.oauthHubSpotClient())  // templates need an OAuth app
             try await sync.settle([worker], mapping: timeline)
             try await sync.identify("u13", #"{"email":"tl@example.com"}"#)
             try await sync.oneSignalEvent("message.push.failed", externalID: "u13")

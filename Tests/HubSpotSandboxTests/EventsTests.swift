@@ -179,6 +179,32 @@ struct EventsTests {
         }
     }
 
+    /// Timeline templates are app-level (TL-v3's developer_hapikey): created and read with the developer key, refused
+    /// with an account token; TimelineEventTemplateCreateRequest requires name, objectType and tokens.
+    @Test func timelineTemplatesTakeTheDeveloperKey() async throws {
+        try await withSandbox(.init(accessToken: testToken, developerAPIKey: "dev-key")) { sandbox, client in
+            let withToken = try await client.post(
+                "/integrators/timeline/v3/1109808/event-templates", #"{"name":"OneSignal message","objectType":"contacts","tokens":[]}"#)
+            #expect(withToken.status == 401)
+            let developer = TestClient(baseURL: sandbox.baseURL, token: nil)
+            let incomplete = try await developer.post(
+                "/integrators/timeline/v3/1109808/event-templates?hapikey=dev-key", #"{"name":"OneSignal message","objectType":"contacts"}"#)
+            #expect(incomplete.status == 400)
+            let created = try await developer.post(
+                "/integrators/timeline/v3/1109808/event-templates?hapikey=dev-key",
+                #"{"name":"OneSignal message","objectType":"contacts","tokens":[{"name":"kind","label":"Kind","type":"string"}]}"#)
+            #expect(created.status == 201)
+            let id = try #require(created.json.string("id"))
+            let listed = try await developer.get("/integrators/timeline/v3/1109808/event-templates?hapikey=dev-key")
+            #expect(listed.json.array("results").compactMap { $0.string("id") } == [id])
+            #expect(try await developer.get("/integrators/timeline/v3/42/event-templates/\(id)?hapikey=dev-key").status == 404)
+            // Events of the new template are accepted; its tokens are checked.
+            let event = try await client.post(
+                "/integrators/timeline/v3/events", #"{"eventTemplateId":"\#(id)","email":"ada@example.com","id":"e-1","tokens":{"kind":"clicked"}}"#)
+            #expect(event.status == 201)
+        }
+    }
+
     @Test func callbackCompletionsAndActionDefinitions() async throws {
         try await withSandbox(.init(accessToken: testToken, developerAPIKey: "dev-key")) { sandbox, client in
             let single = try await client.post(

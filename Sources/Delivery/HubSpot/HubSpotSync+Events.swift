@@ -17,11 +17,16 @@ extension HubSpotSync {
             limit: configuration.batchSize, lease: configuration.lease, owner: configuration.owner, holder: claimToken)
         guard !claimed.isEmpty else { return 0 }
         var outcome = EventRound()
+        // A static-auth app has no timeline template: its timeline entries are written as notes (TimelineWriting).
+        var entriesOrNotes = claimed
+        if !TimelineWriting.canWriteTimelineEvents(usesOAuth: client.configuration.tokenSource != nil) {
+            for index in entriesOrNotes.indices where entriesOrNotes[index].kind == .timelineEvent { entriesOrNotes[index].kind = .note }
+        }
         // Custom object records (`custom_objects:` in the mapping): HubSpotSync+CustomObjects.swift.
         await writeCustomObjects(claimed.filter { $0.kind == .customObject }, into: &outcome)
         var behavioral: [DeliveryLedger.ClaimedEvent] = []
         var entries: [DeliveryLedger.ClaimedEvent] = []
-        for event in claimed where event.kind != .customObject {
+        for event in entriesOrNotes where event.kind != .customObject {
             // Notes are associated by HubSpot id; events and timeline events can name the contact by email.
             let reachable = event.kind == .note ? event.hubSpotContactID != nil : (event.hubSpotContactID != nil || event.email != nil)
             if !reachable {
