@@ -130,7 +130,7 @@ public struct ConfigurationCheck: Sendable {
 
     func hubSpot() async -> [Finding] {
         guard let token = configuration.hubSpotAccessToken else {
-            return [Finding(level: .warning, subject: "hubspot", message: "HUBSPOT_ACCESS_TOKEN is not set: the HubSpot sync is off")]
+            return await hubSpotOAuth()
         }
         // A short timeout: an unreachable API is a finding, not a half-minute wait.
         let client = HubSpotClient(
