@@ -12,7 +12,8 @@ public struct TimelineRules: Sendable, Equatable {
         case note
         /// A custom behavioral event `pe<portal>_onesignal_<kind>` (`/events/v3/send`): HubSpot Enterprise.
         case behavioralEvent = "behavioral_event"
-        /// A timeline event v3 of `templateID` (`/integrators/timeline/v3/events`): public apps that own a template.
+        /// A timeline event v3 of `templateID` (`/integrators/timeline/v3/events`): OAuth public apps that own a template
+        /// (HubSpot allows them only to apps that already had timeline events). A static-auth app writes notes instead.
         case timelineEvent = "timeline_event"
         /// Nothing is written.
         case off
