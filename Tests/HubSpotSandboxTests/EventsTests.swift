@@ -55,6 +55,13 @@ struct EventsTests {
                 "/events/v3/send/batch", #"{"inputs":[{"eventName":"pe12345678_order_completed","email":"ada@example.com","properties":{}}]}"#)
             #expect(batch.status == 400)
         }
+        // The lenient setting (tests of other things only) takes it: the check above is what strictness adds.
+        try await withSandbox(.init(accessToken: testToken, requireEventDefinitions: false)) { sandbox, client in
+            let undefined = try await client.post(
+                "/events/v3/send", #"{"eventName":"pe12345678_order_completed","email":"ada@example.com","properties":{}}"#)
+            #expect(undefined.status == 204)
+            #expect(sandbox.behavioralEvents().count == 1)
+        }
     }
 
     @Test func eventDefinitionsCheckOccurrences() async throws {
