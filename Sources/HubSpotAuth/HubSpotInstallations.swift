@@ -11,10 +11,15 @@ import PQ
 public struct HubSpotInstallations: Sendable {
     /// The installed portal, without its tokens.
     public struct Installation: Sendable, Equatable {
+        /// The portal (Hub ID).
         public var portalID: String
+        /// HubSpot's id of the app, when the token metadata named it.
         public var appID: String?
+        /// The granted scopes, sorted.
         public var scopes: [String]
+        /// When the stored access token expires.
         public var accessTokenExpiresAt: Date
+        /// When the portal was (last) installed.
         public var installedAt: Date
         /// How many times the access token was refreshed since the install.
         public var refreshes: Int
@@ -32,6 +37,7 @@ public struct HubSpotInstallations: Sendable {
     let cipher: HubSpotTokenCipher
     let store: EventStore
 
+    /// The table on `client`'s database, tokens sealed with `cipher`, installs recorded in `store`.
     public init(client: PQClient, cipher: HubSpotTokenCipher, store: EventStore) {
         self.client = client
         self.cipher = cipher

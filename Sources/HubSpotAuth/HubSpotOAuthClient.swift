@@ -33,13 +33,17 @@ public struct HubSpotOAuthClient: Sendable {
 
     /// The answer of a token grant (`AccessTokenResponse`).
     public struct Tokens: Sendable, Decodable {
+        /// The access token (`access_token`), sent as `Authorization: Bearer`.
         public var accessToken: String
+        /// The refresh token (`refresh_token`): keep it secret, it lasts until the app is uninstalled.
         public var refreshToken: String
         /// Seconds until the access token expires (HubSpot: 1800).
         public var expiresIn: Int
         /// The portal (`hub_id`), when HubSpot sent it.
         public var hubID: String?
+        /// The user who approved the install (`user_id`), when HubSpot sent it.
         public var userID: String?
+        /// The granted scopes (`scopes`), when HubSpot sent them.
         public var scopes: [String]?
 
         enum CodingKeys: String, CodingKey {
@@ -60,10 +64,15 @@ public struct HubSpotOAuthClient: Sendable {
 
     /// An access token's metadata (`PublicAccessTokenInfoResponse`); `active` is `false` for a dead token.
     public struct TokenInfo: Sendable, Decodable {
+        /// Whether the token is live (`active`; absent counts as `false`).
         public var active: Bool
+        /// The portal the token is for (`hub_id`).
         public var hubID: String?
+        /// The app the token was issued to (`app_id`).
         public var appID: String?
+        /// The user who installed the app (`user_id`).
         public var userID: String?
+        /// The granted scopes (`scopes`; empty when absent).
         public var scopes: [String]
 
         enum CodingKeys: String, CodingKey {
@@ -80,9 +89,11 @@ public struct HubSpotOAuthClient: Sendable {
         }
     }
 
+    /// The app's credentials and HubSpot's URL.
     public let configuration: Configuration
     private let httpClient: HTTPClient
 
+    /// A client of HubSpot's token endpoints; it holds no connection of its own (`httpClient`'s pool).
     public init(configuration: Configuration, httpClient: HTTPClient = .shared) {
         self.configuration = configuration
         self.httpClient = httpClient

@@ -54,12 +54,14 @@ public struct HubSpotOAuthInstaller: Sendable {
         HubSpotAppScopes.forAuthentication(.oauth).optional.map(\.rawValue)
     }
 
+    /// The authorize page, scopes, bound portal and state lifetime.
     public let configuration: Configuration
     private let oauth: HubSpotOAuthClient
     private let installations: HubSpotInstallations
     private let state: HubSpotOAuthState
     private let logger: Logger
 
+    /// An installer whose `state` is signed with a key derived from `installations`' token key.
     public init(configuration: Configuration, oauth: HubSpotOAuthClient, installations: HubSpotInstallations, logger: Logger) {
         self.configuration = configuration
         self.oauth = oauth

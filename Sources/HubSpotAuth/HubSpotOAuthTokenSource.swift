@@ -22,6 +22,7 @@ public final class HubSpotOAuthTokenSource: HubSpotAccessTokenSource {
     private let logger: Logger
     private let cached = Mutex<Cached?>(nil)
 
+    /// Tokens of the installation in `installations`, refreshed through `oauth`.
     public init(installations: HubSpotInstallations, oauth: HubSpotOAuthClient, logger: Logger) {
         self.installations = installations
         self.oauth = oauth
