@@ -187,20 +187,22 @@ import TestSupport
     // MARK: - Refresh
 
     @Test func theAccessTokenIsRefreshedBeforeItExpires() async throws {
-        // A 5-second token is due for a refresh after 4 seconds (a fifth of its lifetime before it expires).
-        let sandbox = try await Self.makeSandbox(lifetime: .seconds(5))
+        // A 6-second token is due for a refresh after 4.8 seconds (a fifth of its lifetime before it expires).
+        let sandbox = try await Self.makeSandbox(lifetime: .seconds(6))
         try await TestPostgres.withDatabase { database in
             let parts = try Self.makeParts(sandbox, client: database.client)
             _ = try await Self.install(parts)
             try await Self.upsert(parts.client, "ada@example.com")
             try await Self.upsert(parts.client, "bob@example.com")
-            #expect(sandbox.oauthRefreshes == 0)
-            try await Task.sleep(for: .milliseconds(4200))
+            // Normally 0; 1 only on a machine so loaded that 4.8 s passed already.
+            let before = sandbox.oauthRefreshes
+            #expect(before <= 1)
+            try await Task.sleep(for: .milliseconds(5000))
             try await Self.upsert(parts.client, "cy@example.com")
-            #expect(sandbox.oauthRefreshes == 1)
+            #expect(sandbox.oauthRefreshes == before + 1)
             // No call was ever refused: the refresh came first.
             #expect(sandbox.requests.all.allSatisfy { $0.status != 401 })
-            #expect(try await parts.installations.current()?.refreshes == 1)
+            #expect(try await parts.installations.current()?.refreshes == before + 1)
         }
         await sandbox.stop()
     }
