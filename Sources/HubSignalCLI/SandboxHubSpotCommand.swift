@@ -30,9 +30,15 @@ struct SandboxHubSpot: AsyncParsableCommand {
     @Option(help: "The developer API key accepted (as ?hapikey=) on the workflow action definition endpoints (default: HUBSPOT_DEVELOPER_API_KEY; none: they refuse every request).")
     var developerApiKey: String?
 
+    @Option(help: "Also serve OAuth (/oauth/authorize, /oauth/v3/token, /oauth/v3/token/introspect) for an app with this redirect URL, e.g. http://127.0.0.1:8080/hubspot/oauth/callback; its client id and secret are HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET.")
+    var oauthRedirectUrl: String?
+
     func validate() throws {
         guard resolvedToken() != nil else {
             throw ValidationError("--token is required (or set HUBSPOT_ACCESS_TOKEN)")
+        }
+        if oauthRedirectUrl != nil, oauthApp(redirectURL: "") == nil {
+            throw ValidationError("--oauth-redirect-url needs HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (the app's client id and secret)")
         }
         guard (0...65_535).contains(port) else { throw ValidationError("--port \(port) is not between 0 and 65535") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be positive") }
@@ -43,13 +49,23 @@ struct SandboxHubSpot: AsyncParsableCommand {
         return value?.isEmpty == false ? value : nil
     }
 
+    /// The OAuth app of `HUBSPOT_CLIENT_ID` / `HUBSPOT_CLIENT_SECRET`, or `nil` when either is unset.
+    private func oauthApp(redirectURL: String) -> HubSpotSandbox.OAuthConfiguration? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let clientID = environment["HUBSPOT_CLIENT_ID"], !clientID.isEmpty,
+            let clientSecret = environment["HUBSPOT_CLIENT_SECRET"], !clientSecret.isEmpty
+        else { return nil }
+        return HubSpotSandbox.OAuthConfiguration(clientID: clientID, clientSecret: clientSecret, redirectURLs: [redirectURL])
+    }
+
     func run() async throws {
-        let sandbox = HubSpotSandbox(
-            configuration: .init(
-                accessToken: resolvedToken()!, portalID: portalId, rateLimit: rateLimit, host: host, port: port,
-                developerAPIKey: developerApiKey
-                    ?? ProcessInfo.processInfo.environment["HUBSPOT_DEVELOPER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
-                requestLogLimit: 1_000))
+        var configuration = HubSpotSandbox.Configuration(
+            accessToken: resolvedToken()!, portalID: portalId, rateLimit: rateLimit, host: host, port: port,
+            developerAPIKey: developerApiKey
+                ?? ProcessInfo.processInfo.environment["HUBSPOT_DEVELOPER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
+            requestLogLimit: 1_000)
+        configuration.oauth = oauthRedirectUrl.flatMap { oauthApp(redirectURL: $0) }
+        let sandbox = HubSpotSandbox(configuration: configuration)
         let host = host
         let rateLimit = rateLimit
         let portalId = portalId
