@@ -16,11 +16,11 @@ import PQ
 /// public URL every request is refused (`401`).
 ///
 /// A public app's secret signs the requests of every portal that installs the app, so a signed request must also come
-/// from the configured portal (`HUBSPOT_PORTAL_ID`, else the one an OAuth install bound), else it is refused (`403 foreign_portal`, recorded in
-/// `rejections`): a workflow action by its `origin.portalId`; a webhook delivery event by event (each event naming
-/// another portal, or none, is refused and recorded, the others are stored; a delivery none of whose events is stored
-/// and one of which names another portal is answered `403`). Without a configured or installed portal every signed request is
-/// refused that way.
+/// from the configured portal (`HUBSPOT_PORTAL_ID`, else the one an OAuth install bound), else it is refused (`403
+/// foreign_portal`, recorded in `rejections`): a workflow action by its `origin.portalId`; a webhook delivery event by
+/// event (each event naming another portal, or none, is refused and recorded, the others are stored; a delivery none
+/// of whose events is stored and one of which names another portal is answered `403`). Without a configured or
+/// installed portal every signed request is refused that way.
 public struct HubSpotController: Sendable {
     /// Webhook deliveries hold up to 100 events.
     static let maximumWebhookBytes = 1024 * 1024
