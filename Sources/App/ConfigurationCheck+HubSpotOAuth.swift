@@ -41,11 +41,14 @@ extension ConfigurationCheck {
             findings = [
                 Finding(
                     level: .ok, subject: "hubspot oauth",
-                    message: "portal \(installation.portalID) installed; \(configuration.hubSpotBaseURL) accepts its token (\(properties.count) contact properties)")
+                    message: "portal \(installation.portalID) installed; \(configuration.hubSpotBaseURL) accepts its token "
+                        + "(\(properties.count) contact properties)")
             ]
         } catch let error as HubSpotError {
             let hint = error.code == .unauthorized ? "; install the app again through /hubspot/oauth/install" : ""
-            findings = [Finding(level: .problem, subject: "hubspot oauth", message: "\(configuration.hubSpotBaseURL) refused: \(error.reason)\(hint)")]
+            findings = [
+                Finding(level: .problem, subject: "hubspot oauth", message: "\(configuration.hubSpotBaseURL) refused: \(error.reason)\(hint)")
+            ]
         } catch {
             findings = [Finding(level: .problem, subject: "hubspot oauth", message: "the installation cannot be read: \(error)")]
         }

@@ -32,7 +32,10 @@ public struct HubSpotClient: Sendable {
         }
 
         /// A configuration whose access tokens come from `tokenSource` (an OAuth installation).
-        public init(baseURL: String = "https://api.hubapi.com", tokenSource: any HubSpotAccessTokenSource, timeout: Duration = .seconds(30), batchSize: Int = 100) {
+        public init(
+            baseURL: String = "https://api.hubapi.com", tokenSource: any HubSpotAccessTokenSource, timeout: Duration = .seconds(30),
+            batchSize: Int = 100
+        ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.accessToken = ""
             self.tokenSource = tokenSource

@@ -86,7 +86,11 @@ public struct HubSpotInstallations: Sendable {
             let payload = HubSpotAppInstalled(
                 portalID: portalID, appID: appID, userID: userID, scopes: sortedScopes, expiresIn: tokens.expiresIn)
             try await store.append(
-                [try NewEvent(payload, stream: "hubspot-installation:\(portalID)", idempotencyKey: "hubspot-installation:\(UUID().uuidString)", occurredAt: now)],
+                [
+                    try NewEvent(
+                        payload, stream: "hubspot-installation:\(portalID)", idempotencyKey: "hubspot-installation:\(UUID().uuidString)",
+                        occurredAt: now)
+                ],
                 on: connection)
             return .installed(
                 Installation(

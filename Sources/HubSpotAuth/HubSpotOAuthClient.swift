@@ -22,7 +22,10 @@ public struct HubSpotOAuthClient: Sendable {
         /// The longest a call may take (default 30 s).
         public var timeout: Duration
 
-        public init(baseURL: String = "https://api.hubapi.com", clientID: String, clientSecret: String, redirectURI: String, timeout: Duration = .seconds(30)) {
+        public init(
+            baseURL: String = "https://api.hubapi.com", clientID: String, clientSecret: String, redirectURI: String,
+            timeout: Duration = .seconds(30)
+        ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.clientID = clientID
             self.clientSecret = clientSecret

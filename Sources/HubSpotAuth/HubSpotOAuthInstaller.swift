@@ -108,21 +108,28 @@ public struct HubSpotOAuthInstaller: Sendable {
                 return .failed("HubSpot's token metadata names no portal")
             }
             if let configured = configuration.portalID, configured != portalID {
-                logger.warning("HubSpot install from another portal refused", metadata: ["hubspot.portal": "\(portalID)", "hubspot.bound": "\(configured)"])
+                logger.warning(
+                    "HubSpot install from another portal refused", metadata: ["hubspot.portal": "\(portalID)", "hubspot.bound": "\(configured)"])
                 return .otherPortal(portalID: portalID, boundPortalID: configured)
             }
             let scopes = info.scopes.isEmpty ? tokens.scopes ?? [] : info.scopes
-            switch try await installations.install(tokens, portalID: portalID, appID: info.appID, userID: info.userID ?? tokens.userID, scopes: scopes, now: now) {
+            let outcome = try await installations.install(
+                tokens, portalID: portalID, appID: info.appID, userID: info.userID ?? tokens.userID, scopes: scopes, now: now)
+            switch outcome {
             case .installed(let installation):
-                logger.notice("HubSpot app installed", metadata: ["hubspot.portal": "\(portalID)", "scopes": "\(installation.scopes.count)"])
+                logger.notice(
+                    "HubSpot app installed", metadata: ["hubspot.portal": "\(portalID)", "scopes": "\(installation.scopes.count)"])
                 return .installed(portalID: portalID, scopes: installation.scopes)
             case .boundToAnotherPortal(let bound):
-                logger.warning("HubSpot install from another portal refused", metadata: ["hubspot.portal": "\(portalID)", "hubspot.bound": "\(bound)"])
+                logger.warning(
+                    "HubSpot install from another portal refused", metadata: ["hubspot.portal": "\(portalID)", "hubspot.bound": "\(bound)"])
                 return .otherPortal(portalID: portalID, boundPortalID: bound)
             }
         } catch let error as HubSpotOAuthError {
             logger.warning("HubSpot OAuth install failed", metadata: ["error": "\(error)"])
-            return .failed(error.code == .invalidGrant ? "the authorization code was refused (used or expired): start again" : "HubSpot's token endpoint failed (\(error.code))")
+            return .failed(
+                error.code == .invalidGrant
+                    ? "the authorization code was refused (used or expired): start again" : "HubSpot's token endpoint failed (\(error.code))")
         } catch {
             logger.error("HubSpot OAuth install failed", metadata: ["error": "\(type(of: error))"])
             return .failed("storing the installation failed")
