@@ -136,8 +136,9 @@ extension EnvironmentVariable {
                 configuration.logFormat = format
             }),
         EnvironmentVariable(
-            "HUBSPOT_ACCESS_TOKEN", summary: "the private-app access token HubSignal writes to HubSpot with (`Authorization: Bearer`)",
-            default: "none: the HubSpot sync is off (contacts wait in `sync_status`)", reader: .optionalText(\.hubSpotAccessToken)),
+            "HUBSPOT_ACCESS_TOKEN",
+            summary: "the static auth token of HubSignal's HubSpot app, installed in one account (`Authorization: Bearer`); wins over OAuth",
+            default: "none: OAuth installs when configured, else the HubSpot sync is off (contacts wait in `sync_status`)", reader: .optionalText(\.hubSpotAccessToken)),
         EnvironmentVariable(
             "HUBSPOT_BASE_URL", summary: "HubSpot's API (a sandbox in tests and `dev`)", default: code(defaults.hubSpotBaseURL),
             reader: .httpURL(\.hubSpotBaseURL)),
@@ -145,7 +146,7 @@ extension EnvironmentVariable {
             "HUBSPOT_PORTAL_ID", summary: "the HubSpot account's Hub ID: the only portal accepted, and behavioral event names `pe<id>_…`",
             details: "Webhooks and workflow actions of any other portal are refused (`403 foreign_portal`). With OAuth installs "
                 + "it may stay unset: the first install binds its portal (an install from another is refused).",
-            default: "none: HubSpot requests are refused, no behavioral events are sent",
+            default: "with OAuth, the portal of the first install; else none: HubSpot requests are refused, no behavioral events are sent",
             reader: Reader { value, configuration, _ in
                 guard value.allSatisfy(\.isNumber) else { throw Invalid("must be the HubSpot account's numeric Hub ID") }
                 configuration.hubSpotPortalID = value
