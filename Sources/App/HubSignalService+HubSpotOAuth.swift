@@ -105,7 +105,8 @@ struct HubSpotOAuthInstallFlow: HubSpotOAuthFlow {
 
 /// Runs the HubSpot sync once the OAuth install has bound a portal (the sync needs the portal id for behavioral
 /// event names): checks the installation table every `interval` until then. Stops quietly on graceful shutdown.
-struct AwaitingHubSpotInstall: Service {
+struct AwaitingHubSpotInstall: Service, CustomStringConvertible {
+    var description: String { "AwaitingHubSpotInstall" }
     let installations: HubSpotInstallations
     let interval: Duration
     let logger: Logger

@@ -367,3 +367,12 @@ struct DestinationMetrics: Sendable {
         if status == 429 { rateLimited.increment() }
     }
 }
+
+extension HubSpotClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The base URL, timeout and batch size; never the token.
+    public var description: String {
+        "HubSpotClient.Configuration(baseURL: \(baseURL), accessToken: <redacted>, timeout: \(timeout), batchSize: \(batchSize))"
+    }
+
+    public var debugDescription: String { description }
+}

@@ -338,3 +338,12 @@ public struct OneSignalNotificationResult: Sendable, Equatable {
         self.errors = OneSignalError.messages(in: body)
     }
 }
+
+extension OneSignalClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The base URL, app id and limits; never the API key.
+    public var description: String {
+        "OneSignalClient.Configuration(baseURL: \(baseURL), appID: \(appID), apiKey: <redacted>, timeout: \(timeout))"
+    }
+
+    public var debugDescription: String { description }
+}

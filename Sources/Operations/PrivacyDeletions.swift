@@ -55,3 +55,7 @@ public struct PrivacyDeletions: Service {
     @discardableResult
     public func processNextBatch() async throws -> Subscription.BatchOutcome { try await subscription.processNextBatch() }
 }
+
+extension PrivacyDeletions: CustomStringConvertible {
+    public var description: String { "PrivacyDeletions" }
+}

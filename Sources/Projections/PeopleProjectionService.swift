@@ -94,3 +94,8 @@ public struct PeopleProjectionService: Service {
         }
     }
 }
+
+extension PeopleProjectionService: CustomStringConvertible {
+    /// How ServiceLifecycle's logs name the service (not its whole mapping).
+    public var description: String { "PeopleProjectionService(mapping: \(mapping.version))" }
+}

@@ -481,3 +481,8 @@ public struct HubSpotSync: Service, ClaimingWorker {
         }
     }
 }
+
+extension HubSpotSync: CustomStringConvertible {
+    /// How ServiceLifecycle's logs name the worker: its owner only (its client holds the account's token).
+    public var description: String { "HubSpotSync(owner: \(configuration.owner))" }
+}

@@ -322,3 +322,8 @@ public struct OneSignalSync: Service, ClaimingWorker {
         }
     }
 }
+
+extension OneSignalSync: CustomStringConvertible {
+    /// How ServiceLifecycle's logs name the worker: its app and owner only (its client holds the app's API key).
+    public var description: String { "OneSignalSync(app: \(configuration.app), owner: \(configuration.owner))" }
+}
