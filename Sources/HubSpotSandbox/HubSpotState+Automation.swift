@@ -161,24 +161,9 @@ extension HubSpotState {
     /// when more follow, its `after` the next call's cursor. The spec gives no default or maximum `limit`: 10 and 100 are
     /// those of HubSpot's CRM lists (undocumented here; docs/hubspot-contract.md).
     func listActionDefinitions(_ call: HubSpotCall) throws -> HubSpotReply {
-        let limit = try call.integer("limit") ?? 10
-        guard (1...100).contains(limit) else {
-            throw HubSpotError.validation("Invalid query parameter limit: \(limit) is not between 1 and 100")
-        }
-        let all = actionDefinitions.filter { $0.appID == call.parameters[0] }
-        var start = 0
-        if let after = call.query["after"] {
-            guard let offset = Int(after), offset >= 0 else {
-                throw HubSpotError.validation("Invalid query parameter after: \(after) is not a cursor this list gave")
-            }
-            start = min(offset, all.count)
-        }
-        let page = all[start..<min(start + limit, all.count)]
-        var object: JSONObject = ["results": .array(try page.map { try JSON.parse(Data($0.definitionJSON.utf8)) })]
-        if page.endIndex < all.count {
-            let next = String(page.endIndex)
-            object["paging"] = ["next": ["after": .string(next), "link": .string("?after=\(next)")]]
-        }
+        let page = try call.page(of: actionDefinitions.filter { $0.appID == call.parameters[0] }, defaultLimit: 10)
+        var object: JSONObject = ["results": .array(try page.elements.map { try JSON.parse(Data($0.definitionJSON.utf8)) })]
+        object["paging"] = page.paging
         return .json(.object(object))
     }
 

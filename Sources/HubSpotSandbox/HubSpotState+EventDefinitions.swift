@@ -110,28 +110,14 @@ extension HubSpotState {
     /// `GET /events/v3/event-definitions[?includeProperties&limit&after]` → `{"results","total","paging"}`, sorted by
     /// name; `limit` 1–100, default 20 (undocumented; HubSpot's list endpoints' usual default is assumed).
     func listEventDefinitions(_ call: HubSpotCall) throws -> HubSpotReply {
-        let limit = try call.integer("limit") ?? 20
-        guard (1...100).contains(limit) else {
-            throw HubSpotError.validation("Invalid query parameter limit: \(limit) is not between 1 and 100")
-        }
         let includeProperties = try call.flag("includeProperties")
         var all = eventDefinitions.values.sorted { $0.name < $1.name }
         if let search = call.query["searchString"] { all = all.filter { $0.name.contains(search) } }
-        var start = 0
-        if let after = call.query["after"] {
-            guard let offset = Int(after), offset >= 0 else {
-                throw HubSpotError.validation("Invalid query parameter after: \(after) is not a cursor this list gave")
-            }
-            start = min(offset, all.count)
-        }
-        let page = all[start..<min(start + limit, all.count)]
+        let page = try call.page(of: all, defaultLimit: 20)
         var object: JSONObject = [
-            "results": .array(page.map { $0.json(includeProperties: includeProperties) }), "total": .int(all.count),
+            "results": .array(page.elements.map { $0.json(includeProperties: includeProperties) }), "total": .int(all.count),
         ]
-        if page.endIndex < all.count {
-            let next = String(page.endIndex)
-            object["paging"] = ["next": ["after": .string(next), "link": .string("?after=\(next)")]]
-        }
+        object["paging"] = page.paging
         return .json(.object(object))
     }
 
