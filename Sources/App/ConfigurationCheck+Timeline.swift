@@ -7,8 +7,8 @@ extension ConfigurationCheck {
     /// With `hubspot_timeline: { mode: timeline_event }`: a warning when the app is static-auth (it cannot own a
     /// template, so notes are written instead, see ``TimelineWriting``); with OAuth, whether the template exists in the
     /// app, read with `HUBSPOT_APP_ID` and `HUBSPOT_DEVELOPER_API_KEY` from `environment` (a warning when they are not
-    /// set). Nothing for the other modes, or when the HubSpot sync is off.
-    func timeline(environment: [String: String] = ProcessInfo.processInfo.environment) async -> [Finding] {
+    /// set). Nothing for the other modes, or when the HubSpot sync is off. `serve` logs what is not `ok` at start-up.
+    func timeline() async -> [Finding] {
         let subject = "hubspot timeline"
         guard configuration.hubSpotAccessToken != nil || configuration.hubSpotClientID != nil,
             let mapping = try? HubSignalService.loadMapping(configuration, logger: logger), mapping.timeline.mode == .timelineEvent,
@@ -18,7 +18,7 @@ extension ConfigurationCheck {
         if let notice = TimelineWriting.notice(for: mapping.timeline, usesOAuth: usesOAuth) {
             return [Finding(level: .warning, subject: subject, message: notice)]
         }
-        guard let appID = environment["HUBSPOT_APP_ID"], !appID.isEmpty, let key = environment["HUBSPOT_DEVELOPER_API_KEY"], !key.isEmpty
+        guard let appID = variables["HUBSPOT_APP_ID"], !appID.isEmpty, let key = variables["HUBSPOT_DEVELOPER_API_KEY"], !key.isEmpty
         else {
             return [
                 Finding(

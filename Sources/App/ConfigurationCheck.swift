@@ -40,13 +40,19 @@ public struct ConfigurationCheck: Sendable {
 
     let configuration: AppConfiguration
     let logger: Logger
+    /// The environment the configuration was read from, for the variables only some checks read
+    /// (`HUBSPOT_APP_ID`, `HUBSPOT_DEVELOPER_API_KEY`).
+    let variables: [String: String]
     /// How long a credential check waits for HubSpot or OneSignal.
     static let timeout: Duration = .seconds(5)
 
-    /// A check of `configuration`; nothing is tried until ``run()``.
-    public init(configuration: AppConfiguration, logger: Logger) {
+    /// A check of `configuration`, read from `variables`; nothing is tried until ``run()``.
+    public init(
+        configuration: AppConfiguration, logger: Logger, variables: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.variables = variables
     }
 
     /// Runs every check; never throws (each failure is a finding).

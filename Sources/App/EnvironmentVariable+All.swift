@@ -210,14 +210,14 @@ extension EnvironmentVariable {
 
         EnvironmentVariable(
             "HUBSPOT_APP_ID", .hubSpotApp,
-            summary: "the HubSpot public app whose custom workflow actions `hubsignal hubspot install-actions` registers (`--app-id` overrides)",
-            default: "none: required by `install-actions`"),
+            summary: "the HubSpot public app whose custom workflow actions `hubsignal hubspot install-actions` registers (`--app-id` overrides), and whose timeline event template `serve` and `config check` read",
+            default: "none: required by `install-actions`; the timeline template is not checked"),
         EnvironmentVariable(
             "HUBSPOT_DEVELOPER_API_KEY", .hubSpotApp,
-            summary: "the developer account's API key `install-actions` registers the actions with (sent as `hapikey`)",
+            summary: "the developer account's API key `install-actions` registers the actions with and the timeline template is read with (sent as `hapikey`)",
             details: "Read from the environment only, never logged. `hubsignal sandbox hubspot` accepts it as the sandbox's "
                 + "developer key (`--developer-api-key` overrides).",
-            default: "none: required by `install-actions`"),
+            default: "none: required by `install-actions`; the timeline template is not checked"),
 
         EnvironmentVariable(
             "HUBSIGNAL_PG_BIN", .development, summary: "folder with `initdb` and `pg_ctl` for `dev`, the tests and the benches",

@@ -100,8 +100,11 @@ public enum HubSignalService {
                 configuration: syncConfiguration, client: hubSpot, database: client, store: store, mapping: mapping,
                 watcher: watcher, logger: logger)
         }
-        if hubSpotClient != nil, let notice = TimelineWriting.notice(for: mapping.timeline, usesOAuth: configuration.hubSpotAccessToken == nil) {
-            logger.warning("\(notice)")
+        if hubSpotClient != nil, mapping.timeline.mode == .timelineEvent {
+            // Not assumed: a static-auth app writes notes instead, an OAuth app's template is read from HubSpot.
+            for finding in await ConfigurationCheck(configuration: configuration, logger: logger).timeline() where finding.level != .ok {
+                logger.warning("hubspot timeline: \(finding.message)")
+            }
         }
         if let hubSpot = hubSpotClient {
             if configuration.hubSpotAccessToken == nil, configuration.hubSpotPortalID == nil, let oauth {
