@@ -12,11 +12,18 @@ struct AppRateLimiters: Sendable {
 
     private var windows: [Bucket: RollingWindowLimiter] = [:]
     private var acquisitions = 0
+    /// The time the windows count in.
+    let clock: SandboxClock
+
+    init(clock: SandboxClock) {
+        self.clock = clock
+    }
 
     /// Counts a request against `bucket` allowing `limit` per second; returns the wait before a retry may succeed
     /// when the request is refused, `nil` when it may go ahead (or `limit` is `nil`).
-    mutating func acquire(_ bucket: Bucket, limit: Int?, now: ContinuousClock.Instant = .now) -> Duration? {
+    mutating func acquire(_ bucket: Bucket, limit: Int?) -> Duration? {
         guard let limit else { return nil }
+        let now = clock.now
         acquisitions += 1
         if acquisitions % 1_024 == 0 { prune(now: now) }
         var window = windows[bucket] ?? RollingWindowLimiter(limit: limit, window: .seconds(1))

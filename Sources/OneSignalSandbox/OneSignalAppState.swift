@@ -1,3 +1,4 @@
+import SandboxKit
 import Domain
 import Foundation
 
@@ -35,7 +36,7 @@ struct OneSignalAppState: Sendable {
     var notifications: [OneSignalNotification] = []
     var idempotency: [String: IdempotentResult] = [:]
     var segments: [OneSignalSegment] = []
-    var rateLimiters = AppRateLimiters()
+    var rateLimiters: AppRateLimiters
 
     /// A subscription's type and token, the key under which OneSignal finds an existing subscription.
     private struct TokenKey: Hashable, Sendable {
@@ -49,9 +50,10 @@ struct OneSignalAppState: Sendable {
         var customAliases: Int
     }
 
-    init(app: OneSignalSandbox.Configuration.App, limits: Limits) {
+    init(app: OneSignalSandbox.Configuration.App, limits: Limits, clock: SandboxClock) {
         self.app = app
         self.limits = limits
+        self.rateLimiters = AppRateLimiters(clock: clock)
     }
 
     // MARK: - Lookups

@@ -1,3 +1,5 @@
+import SandboxKit
+
 extension OneSignalSandbox {
     /// The request rates a sandbox allows (§7), each per rolling second; `nil` turns a limit off.
     public struct RateLimits: Sendable {
@@ -8,11 +10,18 @@ extension OneSignalSandbox {
         /// Create notification requests (and cancels) per app per second (OneSignal: 150 free, 6,000 paid).
         public var notificationsPerSecond: Int?
 
+        /// The time the windows count in: the system's, or a manual clock in tests that must not depend on speed.
+        public var clock: SandboxClock
+
         /// Limits given one by one.
-        public init(userWritesPerSecond: Int? = 1, viewsPerSecond: Int? = 1, notificationsPerSecond: Int? = 150) {
+        public init(
+            userWritesPerSecond: Int? = 1, viewsPerSecond: Int? = 1, notificationsPerSecond: Int? = 150,
+            clock: SandboxClock = .system
+        ) {
             self.userWritesPerSecond = userWritesPerSecond
             self.viewsPerSecond = viewsPerSecond
             self.notificationsPerSecond = notificationsPerSecond
+            self.clock = clock
         }
 
         /// OneSignal's documented limits on the free plan.

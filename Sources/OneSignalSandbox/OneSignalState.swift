@@ -11,7 +11,7 @@ struct OneSignalState: Sendable {
             subscriptionsPerUser: configuration.maximumSubscriptionsPerUser, customAliases: configuration.maximumCustomAliases)
         var apps: [String: OneSignalAppState] = [:]
         for app in configuration.apps {
-            apps[app.id] = OneSignalAppState(app: app, limits: limits)
+            apps[app.id] = OneSignalAppState(app: app, limits: limits, clock: configuration.rateLimits.clock)
         }
         self.apps = apps
     }
