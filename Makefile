@@ -3,10 +3,13 @@
 
 SWIFT ?= swift
 SYSTEM_PACKAGES := postgresql libpq-dev pkg-config zlib1g-dev
+# What only the tests need: Debian's chromium for the browser test (BrowserTests), which is skipped, saying why, where
+# it cannot be installed.
+TEST_PACKAGES := chromium
 BENCH_ARGS ?= append --json
 SOAK_ARGS ?= --minutes 10
 
-.PHONY: run test deps build bench soak clean
+.PHONY: run test deps test-deps build bench soak clean
 
 ## run: the service on its embedded default (a private PostgreSQL in ./.hubsignal/pg, migrated)
 run: deps
@@ -15,7 +18,7 @@ run: deps
 
 ## test: every test suite, against a real PostgreSQL (DATABASE_URL, or a throwaway server the tests start), then the
 ## DocC catalogs of PQ and EventStore built with warnings as errors and their examples typechecked
-test: deps
+test: deps test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-docc
@@ -51,6 +54,10 @@ deps:
 	else \
 	  command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libpq || { echo "install libpq (macOS: brew install libpq pkg-config postgresql)"; exit 1; }; \
 	fi
+
+## test-deps: TEST_PACKAGES, installed like the system packages when missing; a failure only skips the browser test
+test-deps: deps
+	@$(MAKE) --no-print-directory deps SYSTEM_PACKAGES="$(TEST_PACKAGES)" || echo "$(TEST_PACKAGES) could not be installed: the browser test will be skipped"
 
 clean:
 	rm -rf .build
