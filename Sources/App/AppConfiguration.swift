@@ -1,4 +1,5 @@
 import Foundation
+import Ingestion
 import Logging
 
 /// Everything `hubsignal serve` needs, read from environment variables (and overridden by command-line flags).
@@ -33,6 +34,9 @@ public struct AppConfiguration: Sendable, Equatable {
     public var migrationsDirectory: String?
     /// `HUBSIGNAL_WRITE_KEYS`: the write keys the Segment-compatible API accepts; none refuses every request.
     public var writeKeys: [String] = []
+    /// `HUBSIGNAL_CORS_ORIGINS`: the browser write keys and the origins (normalized, or `*`) whose pages may use each;
+    /// a key not listed is a server key, refused to every page.
+    public var corsOrigins: [String: [String]] = [:]
     /// `HUBSIGNAL_PUBLIC_URL`: the external base URL HubSpot calls; `nil` refuses HubSpot's requests.
     public var publicURL: String?
     /// `HUBSPOT_CLIENT_SECRET`: verifies HubSpot's signatures; `nil` refuses HubSpot's requests.
@@ -118,6 +122,11 @@ public struct AppConfiguration: Sendable, Equatable {
         for variable in EnvironmentVariable.all {
             guard let value = environment[variable.name], !value.isEmpty else { continue }
             try variable.apply(value, to: &configuration, environment: environment)
+        }
+        for key in configuration.corsOrigins.keys.sorted() where !configuration.writeKeys.contains(key) {
+            throw ConfigurationError(
+                "HUBSIGNAL_CORS_ORIGINS names a write key (id \(WriteKeys.id(of: key))) that is not in HUBSIGNAL_WRITE_KEYS: add it there, "
+                    + "or remove it from HUBSIGNAL_CORS_ORIGINS")
         }
         if (configuration.oneSignalAppID == nil) != (configuration.oneSignalAPIKey == nil) {
             throw ConfigurationError("set both ONESIGNAL_APP_ID and ONESIGNAL_API_KEY (the app's REST API key), or neither")

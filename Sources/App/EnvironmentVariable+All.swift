@@ -1,3 +1,4 @@
+import API
 import Foundation
 import HubSpotAuth
 import Logging
@@ -31,6 +32,34 @@ extension EnvironmentVariable {
         reader: Reader { value, configuration, environment in
             configuration.oneSignalAppsFromFile = try OneSignalAppsFile.read(path: value, environment: environment)
         })
+
+    /// Parses `HUBSIGNAL_CORS_ORIGINS`: `key=origin|origin,key2=*`.
+    static func parseCORSOrigins(_ value: String) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for entry in value.split(separator: ",") {
+            // Origins never hold `=`; a key may (base64).
+            guard let equals = entry.lastIndex(of: "="), case let key = entry[..<equals].trimmingCharacters(in: .whitespaces), !key.isEmpty
+            else {
+                throw Invalid("must be a comma-separated list of key=origin|origin (e.g. browser-key=https://app.example.com)")
+            }
+            var origins: [String] = []
+            for text in entry[entry.index(after: equals)...].split(separator: "|") {
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                if trimmed == "*" {
+                    origins.append("*")
+                } else if let origin = CORSPolicy.normalizedOrigin(trimmed) {
+                    origins.append(origin)
+                } else {
+                    throw Invalid(
+                        "has \"\(trimmed.prefix(100))\", which is not an origin: write scheme://host[:port] with no path "
+                            + "(https://app.example.com), or *")
+                }
+            }
+            guard !origins.isEmpty else { throw Invalid("lists no origin for a key: write key=https://app.example.com, or key=*") }
+            result[key, default: []].append(contentsOf: origins)
+        }
+        return result
+    }
 
     /// Every variable HubSignal reads, the service's settings first.
     public static let all: [EnvironmentVariable] = [
@@ -72,6 +101,17 @@ extension EnvironmentVariable {
             default: "none: ingestion refuses all",
             reader: Reader { value, configuration, _ in
                 configuration.writeKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }),
+        EnvironmentVariable(
+            "HUBSIGNAL_CORS_ORIGINS",
+            summary: "the browser write keys, each with the web origins whose pages may send with it: `key=origin|origin,key2=*`",
+            details: "An origin is `scheme://host[:port]` as browsers send it (`https://app.example.com`); `*` allows every page. "
+                + "Each key must be one of `HUBSIGNAL_WRITE_KEYS`. A key not listed is a server key: a request from a web page "
+                + "(an `Origin` header) is refused `403`. Preflights (`OPTIONS`) carry no key and are allowed when any key allows "
+                + "the origin. See [browsers](http-api.md#browsers-cors).",
+            default: "none: every key is a server key",
+            reader: Reader { value, configuration, _ in
+                configuration.corsOrigins = try parseCORSOrigins(value)
             }),
         EnvironmentVariable(
             "HUBSIGNAL_PUBLIC_URL", summary: "the external base URL HubSpot calls; required with `HUBSPOT_CLIENT_SECRET`",

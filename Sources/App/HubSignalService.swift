@@ -215,7 +215,10 @@ public enum HubSignalService {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ConcurrencyLimit(maximumRequests: configuration.httpMaximumConcurrentRequests))
         let store = EventStore(client: client, logger: logger)
-        SegmentController(store: store, writeKeys: WriteKeys(configuration.writeKeys)).register(on: router)
+        SegmentController(
+            store: store, writeKeys: WriteKeys(configuration.writeKeys),
+            cors: CORSPolicy(originsByWriteKey: configuration.corsOrigins), publicURL: configuration.publicURL
+        ).register(on: router)
         let binding = oauth.map { oauth in
             HubSpotPortalBinding(configured: configuration.hubSpotPortalID) { try await oauth.installations.current()?.portalID }
         }
