@@ -33,14 +33,17 @@ public struct SegmentController: Sendable {
     let writeKeys: WriteKeys
     let cors: CORSPolicy
     let publicURL: String?
+    let rateLimit: WriteKeyRateLimit?
 
     /// - Parameters:
     ///   - cors: the browser keys and their origins; by default none (every request from a page is refused).
     ///   - publicURL: `HUBSIGNAL_PUBLIC_URL`, the `apiHost` the settings document gives; `nil` leaves it out.
+    ///   - rateLimit: the per-key limit on requests; `nil`: none.
     public init(
         store: EventStore, writeKeys: WriteKeys, cors: CORSPolicy = .none, publicURL: String? = nil,
-        metricsFactory: (any MetricsFactory)? = nil
+        rateLimit: WriteKeyRateLimit? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.rateLimit = rateLimit
         self.intake = EventIntake(store: store, metricsFactory: metricsFactory)
         self.writeKeys = writeKeys
         self.cors = cors
@@ -96,14 +99,18 @@ public struct SegmentController: Sendable {
             switch self.cors.decision(origin: origin, writeKeyID: writeKeyID) {
             case .notFromAPage:
                 corsHeaders = [:]
-                return nil
             case .allowed(let origin):
                 corsHeaders = CORSPolicy.responseHeaders(origin: origin)
-                return nil
             case .refused(let origin):
                 corsHeaders = [:]
                 return JSONResponse.error(Self.originRefused(origin))
             }
+            // The rate limit counts the requests the key may send: after the origin check, before any work.
+            if let rateLimit = self.rateLimit, let seconds = rateLimit.admit(writeKeyID) {
+                let (error, headers) = WriteKeyRateLimit.tooManyRequests(retryAfter: seconds)
+                return JSONResponse.error(error, headers: headers)
+            }
+            return nil
         }
         response.headers.append(contentsOf: corsHeaders)
         return response

@@ -37,6 +37,8 @@ public struct AppConfiguration: Sendable, Equatable {
     /// `HUBSIGNAL_CORS_ORIGINS`: the browser write keys and the origins (normalized, or `*`) whose pages may use each;
     /// a key not listed is a server key, refused to every page.
     public var corsOrigins: [String: [String]] = [:]
+    /// `HUBSIGNAL_WRITE_KEY_RATE_LIMIT`: the requests each write key may send per period; `nil`: no limit.
+    public var writeKeyRateLimit: RateLimit?
     /// `HUBSIGNAL_PUBLIC_URL`: the external base URL HubSpot calls; `nil` refuses HubSpot's requests.
     public var publicURL: String?
     /// `HUBSPOT_CLIENT_SECRET`: verifies HubSpot's signatures; `nil` refuses HubSpot's requests.
@@ -87,6 +89,19 @@ public struct AppConfiguration: Sendable, Equatable {
     /// The variables set that are named like HubSignal's but that HubSignal does not read (most likely typos), sorted;
     /// `hubsignal config check` warns about them.
     public var unknownVariables: [String] = []
+
+    /// A number of requests per period.
+    public struct RateLimit: Sendable, Equatable {
+        /// The requests allowed per ``period`` (also the largest burst).
+        public var requests: Int
+        /// The period, at least a second.
+        public var period: Duration
+
+        public init(requests: Int, period: Duration) {
+            self.requests = requests
+            self.period = period
+        }
+    }
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {

@@ -114,6 +114,19 @@ extension EnvironmentVariable {
                 configuration.corsOrigins = try parseCORSOrigins(value)
             }),
         EnvironmentVariable(
+            "HUBSIGNAL_WRITE_KEY_RATE_LIMIT", summary: "requests each write key may send: `N` per second, or `N/S` per `S` seconds",
+            details: "A token bucket per key: a burst of `N`, then `N` per period evenly. Over it a request is answered `429` "
+                + "(`rate_limited`) with `Retry-After` and `X-RateLimit-Reset`, both the seconds to wait, which every Segment and "
+                + "RudderStack SDK honours by retrying later; nothing of it is stored. Each process counts on its own.",
+            default: "none: no limit",
+            reader: Reader { value, configuration, _ in
+                let parts = value.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count <= 2, let requests = Int(parts[0].trimmingCharacters(in: .whitespaces)), requests > 0,
+                    let seconds = parts.count == 2 ? Int(parts[1].trimmingCharacters(in: .whitespaces)) : 1, seconds > 0
+                else { throw Invalid("must be N (requests per second) or N/S (requests per S seconds), N and S positive integers") }
+                configuration.writeKeyRateLimit = .init(requests: requests, period: .seconds(seconds))
+            }),
+        EnvironmentVariable(
             "HUBSIGNAL_PUBLIC_URL", summary: "the external base URL HubSpot calls; required with `HUBSPOT_CLIENT_SECRET`",
             details: "HubSpot's signatures cover the full URI, which HubSignal never builds from request headers (`Host`, "
                 + "`X-Forwarded-*`).",

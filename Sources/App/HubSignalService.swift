@@ -217,7 +217,8 @@ public enum HubSignalService {
         let store = EventStore(client: client, logger: logger)
         SegmentController(
             store: store, writeKeys: WriteKeys(configuration.writeKeys),
-            cors: CORSPolicy(originsByWriteKey: configuration.corsOrigins), publicURL: configuration.publicURL
+            cors: CORSPolicy(originsByWriteKey: configuration.corsOrigins), publicURL: configuration.publicURL,
+            rateLimit: configuration.writeKeyRateLimit.map { WriteKeyRateLimit(requests: $0.requests, per: $0.period) }
         ).register(on: router)
         let binding = oauth.map { oauth in
             HubSpotPortalBinding(configured: configuration.hubSpotPortalID) { try await oauth.installations.current()?.portalID }
