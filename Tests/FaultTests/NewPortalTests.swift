@@ -92,7 +92,15 @@ import TestSupport
                 try await serve.waitUntilReady()
                 try await Self.exercise(install, serve: serve, publicURL: publicURL, hubSpot: hubSpot, oneSignal: oneSignal, database: database)
             } catch {
-                Issue.record("serve log: \(serve.logTail(lines: 40))\nHubSpot refused: \(Self.refusals(hubSpot))")
+                let deliveries = (try? await Self.deliveries(database)) ?? []
+                let calls = hubSpot.requests.all.map { "\($0.method) \($0.path) \($0.status ?? 0)" }
+                Issue.record(
+                    """
+                    serve log: \(serve.logTail(lines: 40))
+                    HubSpot refused: \(Self.refusals(hubSpot))
+                    HubSpot calls: \(calls)
+                    deliveries: \(deliveries)
+                    """)
                 await serve.kill()
                 await hubSpot.stop()
                 await oneSignal.stop()
@@ -221,6 +229,18 @@ import TestSupport
         return Set((scopes.required + scopes.optional).map(\.rawValue))
     }
 
+    /// Every delivery row (kind, key, state, attempts, next attempt, last error), for a failure's report.
+    static func deliveries(_ database: TestDatabase) async throws -> [String] {
+        let client = PQClient(configuration: .init(connectionString: database.connectionString), logger: TestPostgres.logger)
+        defer { Task { await client.shutdown() } }
+        let rows = try await client.query(
+            """
+            SELECT concat_ws(' ', destination, object_kind, object_key, state, attempts, next_attempt_at, last_error)
+            FROM deliveries ORDER BY destination, object_kind, object_key
+            """)
+        return try rows.map { try $0.decode(String.self, at: 0) }
+    }
+
     /// Every request the sandbox answered with an error: method, path, status and the start of the body sent.
     static func refusals(_ hubSpot: HubSpotSandbox) -> [String] {
         hubSpot.requests.all.filter { ($0.status ?? 0) >= 400 }.map {
@@ -239,13 +259,15 @@ import TestSupport
         #expect(response.status.code == 200, "\(path) answered \(response.status.code): \(String(buffer: answer))")
     }
 
-    /// Polls `probe` until it gives a value, for at most 60 s.
+    /// Polls `probe` until it gives a value, for at most 120 s: normally seconds, but an outbox entry that meets its
+    /// contact before the contact's HubSpot id is projected backs off (1 s, 2 s, 4 s, …), which on a machine busy
+    /// with other suites has taken over a minute.
     static func eventually<T>(_ what: String, _ probe: () throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             if let value = try probe() { return value }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw TestPostgresError("\(what) did not arrive within 60 s")
+        throw TestPostgresError("\(what) did not arrive within 120 s")
     }
 }
