@@ -54,6 +54,20 @@ import TestSupport
         }
     }
 
+    /// The bucket refills over its period: after a period without requests a key sends again. (That requests within
+    /// the period are refused is the hour-long test above, which no slow machine can make pass wrongly.)
+    @Test func theBucketRefillsOverItsPeriod() async throws {
+        try await IngestionTestServer.with(configure: { configuration in
+            configuration.writeKeyRateLimit = .init(requests: 1, period: .seconds(1))
+        }) { server in
+            for index in 1...2 {
+                let answer = try await server.send(.track, body: Self.track("m-\(index)"))
+                #expect(answer.status == .ok, "\(answer.body)")
+                try await Task.sleep(for: .milliseconds(1100))
+            }
+        }
+    }
+
     @Test func theLimitIsOffByDefault() async throws {
         #expect(try AppConfiguration.fromEnvironment([:], requireDatabase: false).writeKeyRateLimit == nil)
         try await IngestionTestServer.with { server in
