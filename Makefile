@@ -55,9 +55,11 @@ deps:
 	  command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libpq || { echo "install libpq (macOS: brew install libpq pkg-config postgresql)"; exit 1; }; \
 	fi
 
-## test-deps: TEST_PACKAGES, installed like the system packages when missing; a failure only skips the browser test
+## test-deps: TEST_PACKAGES, installed like the system packages when missing, and the Python SDKs PythonSDKTests runs
+## (scripts/install-python-sdks, into .build/test-clients); a failure only skips the tests that need them
 test-deps: deps
 	@$(MAKE) --no-print-directory deps SYSTEM_PACKAGES="$(TEST_PACKAGES)" || echo "$(TEST_PACKAGES) could not be installed: the browser test will be skipped"
+	@scripts/install-python-sdks || true
 
 clean:
 	rm -rf .build
