@@ -12,7 +12,7 @@ extension SDKFixture {
                     ("Content-Type", "application/json"), ("User-Agent", "analytics-python/2.4.0"), ("Authorization", "Basic {basic}"),
                     ("Content-Encoding", "gzip"),
                 ],
-                body: #"{"batch": [{"integrations": {}, "anonymousId": null, "properties": {"rows": 3}, "timestamp": "2026-12-06T11:09:00.123456+00:00", "context": {"library": {"name": "analytics-python", "version": "2.4.0"}}, "userId": "user-py-gz", "type": "track", "event": "Export Started", "messageId": "9f0e1d2c-3b4a-4f67-a8c9-d0e1f2a3b4c5"}], "sentAt": "2026-12-06T11:09:00.654321+00:00", "writeKey": "{writeKey}"}"#,
+                body: #"{"batch": [{"integrations": {}, "anonymousId": null, "properties": {"rows": 3}, "timestamp": "2026-12-06T11:09:00.123+00:00", "context": {"library": {"name": "analytics-python", "version": "2.4.0"}}, "userId": "user-py-gz", "type": "track", "event": "Export Started", "messageId": "9f0e1d2c-3b4a-4f67-a8c9-d0e1f2a3b4c5"}], "sentAt": "2026-12-06T11:09:00.654321+00:00", "writeKey": "{writeKey}"}"#,
                 isGzipped: true)
         ],
         events: [Event(messageID: "9f0e1d2c-3b4a-4f67-a8c9-d0e1f2a3b4c5", type: "track", stream: "user:user-py-gz")], retryRule: .segment)
