@@ -61,6 +61,28 @@ import Testing
         }
     }
 
+    /// Each SDK's settings request, with its path and headers, gets settings it can use: a JSON object whose
+    /// `integrations["Segment.io"].apiKey` is the key (the SDKs copy it into each body as `writeKey`), readable by the
+    /// page when the browser asks.
+    @Test(arguments: SDKFixture.settingsRequests)
+    func eachSDKLoadsItsSettings(_ request: SDKFixture.SettingsRequest) async throws {
+        try await IngestionTestServer.with(configure: { $0.corsOrigins = [IngestionTestServer.writeKey: [SDKFixture.pageOrigin]] }) { server in
+            var headers = HTTPFields()
+            for (name, value) in request.headers {
+                headers.append(HTTPField(name: HTTPField.Name(name)!, value: value))
+            }
+            let path = SDKFixture.filled(request.path, writeKey: IngestionTestServer.writeKey)
+            let answer = try await server.send(path: path, method: .get, body: [], headers: headers)
+            #expect(answer.status == .ok, "\(answer.body)")
+            let integrations = answer.json?["integrations"] as? [String: Any]
+            let segmentIO = integrations?["Segment.io"] as? [String: Any]
+            #expect(segmentIO?["apiKey"] as? String == IngestionTestServer.writeKey, "\(answer.body)")
+            if let origin = request.headers.first(where: { $0.name == "Origin" })?.value {
+                #expect(answer.headers[.accessControlAllowOrigin] == origin, "\(answer.headers)")
+            }
+        }
+    }
+
     /// What the fixtures claim about themselves holds: each names its source and commit, each request has a body
     /// that is valid JSON once filled in, and each expected event's `messageId` is in a request. A fixture that
     /// carried an event nowhere would make the storage test above prove nothing about it.
