@@ -44,6 +44,22 @@ extension SDKFixture {
         },
         events: Browser.events, retryRule: .segment)
 
+    /// `@segment/analytics-next` before its retry rework (#1342), the version many pages still load: the same paths
+    /// and bodies, `Content-Type: text/plain` and no `Authorization` header — a CORS "simple" request, the write key in
+    /// the body only; 5xx and 429 retried (`x-ratelimit-reset` read as seconds to wait), every other answer taken as
+    /// delivered (`fetch-dispatcher.ts` at c91efe3, the last change before the rework).
+    static let analyticsNextBeforeRetryRework = SDKFixture(
+        sdk: "@segment/analytics-next (standard, before the retry rework)", version: "1.83.0",
+        commit: "segmentio/analytics-next@ef93c3b",
+        sources: ["packages/browser/src/plugins/segmentio/fetch-dispatcher.ts", "packages/browser/src/plugins/segmentio/shared-dispatcher.ts"],
+        requests: [("t", Browser.track), ("i", Browser.identify), ("p", Browser.page), ("g", Browser.group), ("a", Browser.alias)].map {
+            letter, body in
+            Request(
+                path: "/v1/" + letter, headers: [("Origin", pageOrigin), ("Content-Type", "text/plain")],
+                body: body.replacingOccurrences(of: "npm:next-1.84.1", with: "npm:next-1.83.0"))
+        },
+        events: Browser.events, retryRule: .rateLimitAndServerErrors)
+
     /// `@segment/analytics-next` with `deliveryStrategy: {strategy: "batching"}`: `{apiHost}/b`, text/plain, Basic from
     /// the first event's writeKey, body `{writeKey, batch, sentAt}` with each event's own `sentAt` removed
     /// (`batched-dispatcher.ts`).

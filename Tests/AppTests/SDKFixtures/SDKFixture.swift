@@ -107,7 +107,7 @@ struct SDKFixture: Sendable, CustomTestStringConvertible {
 
     /// The fixture of every SDK in docs/sdks.md.
     static let all: [SDKFixture] = [
-        analyticsNextStandard, analyticsNextBatching, analyticsNode, analyticsSwift, analyticsKotlin,
+        analyticsNextStandard, analyticsNextBeforeRetryRework, analyticsNextBatching, analyticsNode, analyticsSwift, analyticsKotlin,
         analyticsReactNative, analyticsJava, analyticsGo, analyticsRuby, analyticsPHP, analyticsCSharp,
         analyticsPythonGzip, rudderJS, rudderJSBeacon, rudderAndroid, rudderIOS, rudderNode, rudderGo,
     ]
