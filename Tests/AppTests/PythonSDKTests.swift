@@ -107,10 +107,8 @@ enum PythonSDKs {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["PYTHONPATH"] = pythonPath
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        process.environment = environment
+        // Python's own variables, not HubSignal's (EnvironmentVariablesTests registers those read by subscript).
+        process.environment = ProcessInfo.processInfo.environment.merging(["PYTHONPATH": pythonPath, "PYTHONDONTWRITEBYTECODE": "1"]) { $1 }
         process.standardOutput = outputHandle
         process.standardError = errorHandle
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
