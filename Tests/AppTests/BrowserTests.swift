@@ -21,8 +21,8 @@ import TestSupport
 /// 'text/plain', Authorization: 'Basic …', 'X-Retry-Count': '0'}, body: JSON.stringify(message)})`, the write key also
 /// in the body's `writeKey`: the two extra headers make the browser preflight. Versions before them sent `text/plain`
 /// alone, a simple request; the page sends one call that way, one with `navigator.sendBeacon` (a `text/plain` blob,
-/// whose answer no page reads), and one with a server key (no origins configured), which the page must not be able
-/// to use.
+/// whose answer no page reads), a beacon batch as RudderStack's JavaScript SDK sends it (`/beacon/v1/batch?writeKey=`),
+/// and one call with a server key (no origins configured), which the page must not be able to use.
 @Suite struct BrowserTests {
     @Test(
         .enabled(if: Chromium.executable != nil, Chromium.missingMessage),
@@ -60,15 +60,16 @@ import TestSupport
             let outcome = try #require(report.calls[call], "the page reported no \(call) call: \(report)")
             #expect(outcome.status == 200 && outcome.success == true && outcome.error == nil, "\(call): \(outcome)")
         }
-        #expect(report.beaconQueued == true, "sendBeacon did not queue the call: \(report)")
+        #expect(report.beaconQueued == true && report.rudderBeaconQueued == true, "sendBeacon did not queue a call: \(report)")
         // The server key is refused to a page: the browser hides the answer (a network error for the script).
         let refused = try #require(report.calls["serverKey"], "the page reported no server-key call: \(report)")
         #expect(refused.error != nil && refused.status == nil, "a server key was usable from a page: \(refused)")
 
         // Each event stored exactly once, the beacon's too (it arrives on its own time); nothing with the server key.
-        let messageIDs = ["track", "identify", "page", "simple-track", "batch-1", "batch-2", "beacon"].map { "\(run)-\($0)" }
-        try await waitUntil("the beacon's event is stored", timeout: .seconds(30)) {
-            try await storedCounts(database, messageIDs: messageIDs)["\(run)-beacon"] == 1
+        let messageIDs = ["track", "identify", "page", "simple-track", "batch-1", "batch-2", "beacon", "rudder-beacon"].map { "\(run)-\($0)" }
+        try await waitUntil("the beacons' events are stored", timeout: .seconds(30)) {
+            let counts = try await storedCounts(database, messageIDs: messageIDs)
+            return counts["\(run)-beacon"] == 1 && counts["\(run)-rudder-beacon"] == 1
         }
         let counts = try await storedCounts(database, messageIDs: messageIDs)
         #expect(counts == Dictionary(uniqueKeysWithValues: messageIDs.map { ($0, 1) }), "\(counts)")
@@ -77,7 +78,7 @@ import TestSupport
         ).map { try $0.decode((String, String).self) }
         #expect(
             types.map(\.0).sorted()
-                == ["segment.identify", "segment.page"] + Array(repeating: "segment.track", count: 5),
+                == ["segment.identify", "segment.page"] + Array(repeating: "segment.track", count: 6),
             "\(types)")
         #expect(types.allSatisfy { $0.1 == WriteKeys.id(of: browserKey) }, "an event was stored with another key: \(types)")
     }
@@ -177,6 +178,11 @@ import TestSupport
           // A beacon, as pages send on unload.
           const beacon = message("track", "beacon", { event: "Page Left" });
           report.beaconQueued = navigator.sendBeacon(apiHost + "/t", new Blob([JSON.stringify(beacon)], { type: "text/plain" }));
+          // RudderStack's JavaScript SDK with useBeacon: a batch to {dataPlaneUrl}/beacon/v1/batch, the key in the query.
+          const rudder = { type: "track", event: "Beacon Batch", messageId: run + "-rudder-beacon", anonymousId: "anon-" + run,
+            channel: "web", originalTimestamp: new Date().toISOString(), context: { library: { name: "RudderLabs JavaScript SDK" } } };
+          report.rudderBeaconQueued = navigator.sendBeacon(cdnURL + "/beacon/v1/batch?writeKey=" + writeKey,
+            new Blob([JSON.stringify({ batch: [rudder], sentAt: new Date().toISOString() })], { type: "text/plain" }));
           await fetch("/result", { method: "POST", body: JSON.stringify(report) });
         })();
         </script>
@@ -196,6 +202,7 @@ struct BrowserPageReport: Codable, Sendable, CustomStringConvertible {
 
     var calls: [String: Call]
     var beaconQueued: Bool?
+    var rudderBeaconQueued: Bool?
     /// `integrations["Segment.io"].apiKey` of the settings the page loaded, or why it could not read them.
     var settingsAPIKey: String?
     var settingsError: String?
