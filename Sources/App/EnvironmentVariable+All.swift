@@ -282,6 +282,9 @@ extension EnvironmentVariable {
             "HUBSIGNAL_EXECUTABLE", .development, summary: "the `hubsignal` executable the fault tests and the soak bench start",
             default: "the one built next to the running test or bench"),
         EnvironmentVariable(
+            "HUBSIGNAL_CHROMIUM", .development, summary: "the Chromium or Chrome the browser test (`BrowserTests`) runs headless",
+            default: "Debian's `chromium` on the `PATH`; without one the test is skipped, saying so"),
+        EnvironmentVariable(
             "HUBSIGNAL_UPDATE_DEPLOY", .development,
             summary: "`1`: `HubSpotAppProjectTests` writes the app project in `deploy/hubspot/` anew instead of comparing",
             default: "unset: the test compares"),

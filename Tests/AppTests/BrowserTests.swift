@@ -245,14 +245,14 @@ final class BrowserTestPage: Sendable {
     }
 }
 
-/// Debian's `chromium` (or `CHROMIUM` from the environment), run headless.
+/// Debian's `chromium` (or `HUBSIGNAL_CHROMIUM` from the environment), run headless.
 struct Chromium: Sendable {
     let path: String
 
     /// The browser when one is installed and starts (`--version` succeeds), else `nil`.
     static let executable: Chromium? = {
         let environment = ProcessInfo.processInfo.environment
-        var candidates = environment["CHROMIUM"].map { [$0] } ?? []
+        var candidates = environment["HUBSIGNAL_CHROMIUM"].map { [$0] } ?? []
         let directories = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         for name in ["chromium", "chromium-browser", "google-chrome"] {
             candidates += directories.map { "\($0)/\(name)" }
@@ -269,7 +269,7 @@ struct Chromium: Sendable {
     }()
 
     static let missingMessage: Comment =
-        "Chromium is not installed (or does not start): `make test` installs Debian's `chromium` package when missing; set CHROMIUM to a browser's path to use another"
+        "Chromium is not installed (or does not start): `make test` installs Debian's `chromium` package when missing; set HUBSIGNAL_CHROMIUM to a browser's path to use another"
 
     /// Loads `url` in a fresh headless browser and calls `body` with the first report `page` receives, while the browser
     /// still runs (a beacon may still be on its way); fails, with the browser's log, when no report comes in 60 seconds.
