@@ -119,14 +119,15 @@ import TestSupport
     @Test func requestsBeyondTheConcurrencyLimitAreAnswered503WithRetryAfter() async throws {
         try await Server.with(configure: { configuration in
             configuration.httpMaximumConcurrentRequests = 2
-            configuration.httpRequestTimeout = .seconds(2)
+            // Long enough that the third request arrives while both places are held, however busy the machine.
+            configuration.httpRequestTimeout = .seconds(10)
         }) { server in
             let port = try #require(server.client.port)
             // Two slow requests hold both places until their deadline.
             let holders = (0..<2).map { _ in
-                Task { try await RawConnection.trickle(port: port, head: Self.head(length: 1_000), interval: .milliseconds(100), giveUpAfter: .seconds(8)) }
+                Task { try await RawConnection.trickle(port: port, head: Self.head(length: 1_000), interval: .milliseconds(100), giveUpAfter: .seconds(20)) }
             }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .seconds(1))
             let body = Array(#"{"userId": "u", "event": "Busy", "messageId": "busy-1"}"#.utf8)
             let refused = try await server.send(.track, body: body)
             #expect(refused.status == .serviceUnavailable, "\(refused.body)")

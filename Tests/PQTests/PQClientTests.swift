@@ -136,7 +136,8 @@ import TestSupport
                 try await Task.sleep(for: .milliseconds(delay))
                 sleeper.cancel()
                 _ = await sleeper.result
-                #expect(ContinuousClock.now - began < .seconds(5), "cancelled after \(delay) ms")
+                // Well before the statement's 20 s (a busy machine, running the whole suite, has taken 6 s).
+                #expect(ContinuousClock.now - began < .seconds(12), "cancelled after \(delay) ms")
             }
             #expect(try await client.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)
         }
