@@ -18,9 +18,12 @@ run: deps
 
 ## test: every test suite, against a real PostgreSQL (DATABASE_URL, or a throwaway server the tests start), then the
 ## DocC catalogs of PQ and EventStore built with warnings as errors and their examples typechecked
+## At most TEST_PARALLELISM tests run at once (Swift Testing's SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH): the
+## suites start real serve processes, PostgreSQL servers, Chromium and Python, and unbounded they outran two cores.
+TEST_PARALLELISM ?= 6
 test: deps test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) $(SWIFT) test --skip-build
 	scripts/check-docc
 
 ## bench: the benchmarks in release mode (BENCH_ARGS="append --events 100000 --json" for a smaller run)
