@@ -280,7 +280,7 @@ struct Chromium: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let log = directory.appendingPathComponent("chromium.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: log.path, contents: nil), "could not create \(log.path)")
         let logHandle = try FileHandle(forWritingTo: log)
         defer { try? logHandle.close() }
 
