@@ -32,10 +32,10 @@ struct HubSpotOAuthState: Sendable {
     func refusal(of state: String?, cookieNonce: String?, now: Date = Date()) -> Refusal? {
         let parts = state?.split(separator: ".", omittingEmptySubsequences: false) ?? []
         guard parts.count == 3, let expiry = Int64(parts[0]) else { return .forged }
-        let expected = Data(mac("\(parts[0]).\(parts[1])").utf8)
-        guard expected.count == parts[2].utf8.count, zip(expected, parts[2].utf8).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            return .forged
-        }
+        // Crypto's check compares in constant time.
+        guard let code = Data(base64URL: String(parts[2])),
+            HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key)
+        else { return .forged }
         guard Int64(now.timeIntervalSince1970) <= expiry else { return .expired }
         guard let cookieNonce, cookieNonce == String(parts[1]) else { return .otherBrowser }
         return nil
@@ -47,6 +47,14 @@ struct HubSpotOAuthState: Sendable {
 }
 
 extension Data {
+    /// Reads base64url without padding (RFC 4648 §5); `nil` when `text` is not that.
+    init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !base64.contains("=") else { return nil }
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+
     /// Base64url without padding (RFC 4648 §5).
     var base64URL: String {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
