@@ -113,6 +113,7 @@ public struct ConfigurationCheck: Sendable {
             configuration.writeKeys.isEmpty
                 ? Finding(level: .warning, subject: "segment api", message: "HUBSIGNAL_WRITE_KEYS is empty: every tracking request is refused")
                 : Finding(level: .ok, subject: "segment api", message: "\(configuration.writeKeys.count) write key(s)"))
+        findings += browserSources()
         // Without a secret HubSpot's calls are simply off; with one but no public URL or portal id they are refused
         // although the operator meant to take them: a problem.
         if let refusal = configuration.hubSpotInboundRefusal {
@@ -130,6 +131,40 @@ public struct ConfigurationCheck: Sendable {
                 Finding(
                     level: .warning, subject: "onesignal:\(app.name) events",
                     message: "no event-stream secret (webhook_secret or ONESIGNAL_WEBHOOK_SECRET): its message events are refused"))
+        }
+        return findings
+    }
+
+    /// The browser keys' origins (keys are not printed), whether the settings document points the SDKs back here,
+    /// and the per-key rate limit.
+    func browserSources() -> [Finding] {
+        var findings: [Finding] = []
+        let browserKeys = configuration.corsOrigins.filter { configuration.writeKeys.contains($0.key) }
+        if browserKeys.isEmpty {
+            findings.append(
+                Finding(level: .ok, subject: "browser sources", message: "none: every write key is a server key, refused to pages (HUBSIGNAL_CORS_ORIGINS)"))
+        } else {
+            let origins = Set(browserKeys.values.joined()).sorted()
+            let anyOrigin = origins.contains("*")
+            findings.append(
+                Finding(
+                    level: anyOrigin ? .warning : .ok, subject: "browser sources",
+                    message: "\(browserKeys.count) browser key(s) for \(origins.joined(separator: ", "))"
+                        + (anyOrigin ? ": a key allowing * can be used from any page" : "")))
+            if configuration.publicURL == nil {
+                findings.append(
+                    Finding(
+                        level: .warning, subject: "browser sources",
+                        message: "HUBSIGNAL_PUBLIC_URL is unset: the settings document names no apiHost, so a page loading it sends to api.segment.io unless its snippet sets apiHost"))
+            }
+        }
+        if let limit = configuration.writeKeyRateLimit {
+            findings.append(
+                Finding(
+                    level: .ok, subject: "rate limit",
+                    message: "\(limit.requests) request(s) per \(limit.period.components.seconds) s per write key; beyond it 429 with Retry-After"))
+        } else {
+            findings.append(Finding(level: .ok, subject: "rate limit", message: "off (HUBSIGNAL_WRITE_KEY_RATE_LIMIT)"))
         }
         return findings
     }

@@ -213,11 +213,11 @@ public enum HubSignalService {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: ConcurrencyLimit(maximumRequests: configuration.httpMaximumConcurrentRequests))
+        let cors = CORSPolicy(originsByWriteKey: configuration.corsOrigins)
+        router.add(middleware: ConcurrencyLimit(maximumRequests: configuration.httpMaximumConcurrentRequests, cors: cors))
         let store = EventStore(client: client, logger: logger)
         SegmentController(
-            store: store, writeKeys: WriteKeys(configuration.writeKeys),
-            cors: CORSPolicy(originsByWriteKey: configuration.corsOrigins), publicURL: configuration.publicURL,
+            store: store, writeKeys: WriteKeys(configuration.writeKeys), cors: cors, publicURL: configuration.publicURL,
             rateLimit: configuration.writeKeyRateLimit.map { WriteKeyRateLimit(requests: $0.requests, per: $0.period) }
         ).register(on: router)
         let binding = oauth.map { oauth in

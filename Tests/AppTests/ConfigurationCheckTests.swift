@@ -35,7 +35,26 @@ struct ConfigurationCheckTests {
             }
             let good = try await check()
             #expect(good.allSatisfy { $0.level == .ok }, "\(good)")
-            #expect(good.map(\.subject) == ["database", "mapping", "segment api", "hubspot webhooks", "hubspot", "onesignal:default"])
+            #expect(
+                good.map(\.subject) == [
+                    "database", "mapping", "segment api", "browser sources", "rate limit", "hubspot webhooks", "hubspot", "onesignal:default",
+                ])
+
+            // Browser keys: their origins (never the keys), `*` and a settings document without apiHost are warnings.
+            let browser = try await check([
+                "HUBSIGNAL_WRITE_KEYS": "k1,browser-secret-key", "HUBSIGNAL_CORS_ORIGINS": "browser-secret-key=https://app.example.com",
+                "HUBSIGNAL_WRITE_KEY_RATE_LIMIT": "50/10",
+            ])
+            let sources = browser.filter { $0.subject == "browser sources" }
+            #expect(sources.map(\.level) == [.ok])
+            #expect(sources.first?.message == "1 browser key(s) for https://app.example.com")
+            #expect(browser.first { $0.subject == "rate limit" }?.message.hasPrefix("50 request(s) per 10 s per write key") == true)
+            #expect(!browser.description.contains("browser-secret-key"), "write keys are never shown")
+            let anywhere = try await check([
+                "HUBSIGNAL_WRITE_KEYS": "k1,k2", "HUBSIGNAL_CORS_ORIGINS": "k2=*", "HUBSIGNAL_PUBLIC_URL": "", "HUBSPOT_CLIENT_SECRET": "",
+            ]).filter { $0.subject == "browser sources" }
+            #expect(anywhere.map(\.level) == [.warning, .warning], "\(anywhere)")
+            #expect(anywhere.last?.message.contains("HUBSIGNAL_PUBLIC_URL is unset") == true)
 
             let wrong = try await check(["HUBSPOT_ACCESS_TOKEN": "pat-wrong", "ONESIGNAL_API_KEY": "os_v2_app_wrong"])
             let problems = wrong.filter { $0.level == .problem }
@@ -51,7 +70,7 @@ struct ConfigurationCheckTests {
                 #expect(incomplete?.message.contains("\(unset) is not set") == true, "\(String(describing: incomplete))")
             }
             let off = try await check(["HUBSPOT_CLIENT_SECRET": "", "HUBSIGNAL_PUBLIC_URL": ""]).first { $0.subject == "hubspot webhooks" }
-            #expect(off?.level == .warning)
+            #expect(off?.level == .warning, "\(String(describing: off))")
             #expect(off?.message.contains("HUBSPOT_CLIENT_SECRET is not set") == true)
 
             let mappingPath = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).yaml").path

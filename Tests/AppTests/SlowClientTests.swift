@@ -150,6 +150,40 @@ import TestSupport
             #expect(try await server.counts().events == 1)
         }
     }
+
+    /// A page of an allowed origin reads the busy answer and its `Retry-After` (else the SDK sees a network error), and
+    /// its preflight is not refused by the limit; another origin's page gets no CORS headers.
+    @Test func aBusyAnswerIsReadableByAnAllowedPage() async throws {
+        let page = "https://app.example.com"
+        try await Server.with(configure: { configuration in
+            configuration.httpMaximumConcurrentRequests = 2
+            configuration.httpRequestTimeout = .seconds(10)
+            configuration.writeKeys.append("browser-key")
+            configuration.corsOrigins = ["browser-key": [page]]
+        }) { server in
+            let port = try #require(server.client.port)
+            let holders = (0..<2).map { _ in
+                Task { try await RawConnection.trickle(port: port, head: Self.head(length: 1_000), interval: .milliseconds(100), giveUpAfter: .seconds(20)) }
+            }
+            try await Task.sleep(for: .seconds(1))
+            let body = Array(#"{"type": "track", "event": "Busy", "anonymousId": "a", "messageId": "busy-page", "writeKey": "browser-key"}"#.utf8)
+            let preflight = try await server.send(
+                path: "/v1/t", method: .options, body: [],
+                headers: [.origin: page, .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "content-type"])
+            #expect(preflight.status == .noContent)
+            #expect(preflight.headers[.accessControlAllowOrigin] == page)
+            let refused = try await server.send(path: "/v1/t", body: body, headers: [.contentType: "text/plain", .origin: page])
+            #expect(refused.status == .serviceUnavailable, "\(refused.body)")
+            #expect(refused.headers[.accessControlAllowOrigin] == page)
+            #expect(refused.headers[.accessControlExposeHeaders]?.contains("Retry-After") == true)
+            #expect(refused.headers[.retryAfter] == "1")
+            let foreign = try await server.send(path: "/v1/t", body: body, headers: [.contentType: "text/plain", .origin: "https://evil.example.net"])
+            #expect(foreign.status == .serviceUnavailable)
+            #expect(foreign.headers[.accessControlAllowOrigin] == nil)
+            for holder in holders { _ = try await holder.value }
+            #expect(try await server.counts().events == 0)
+        }
+    }
 }
 
 /// A plain TCP connection to the test server, written from a thread of its own (blocking calls never run on the
