@@ -162,8 +162,8 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
     ///
     /// Throws `invalid_body` when the request is not a workflow action at all, and `invalid_action` (a mistake in the
     /// workflow's inputs, answered to HubSpot as `FAIL_CONTINUE` with the reason) when its inputs are wrong:
-    /// - send-notification: `template_id` (a UUID), or `content` (with an optional `heading`); optional `url`
-    ///   (http/https), `email`, `external_id`, `app`;
+    /// - send-notification: the channel's content as ``WorkflowNotification`` checks it (a `template_id`, or texts
+    ///   whose `{{ contact.… }}` placeholders are well-formed); optional `email`, `external_id`, `app`;
     /// - edit-tags: `tags`, a JSON object as a string, flat, with string, number, boolean or null values (null or ""
     ///   removes the tag), at most 100; optional `email`, `external_id`, `app`.
     public func parse(_ body: JSONValue, receivedAt: Date) throws(IngestionError) -> InboundEvent {
@@ -200,21 +200,7 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
         _ = try text("app")
         switch self {
         case .sendNotification:
-            let template = try text("template_id")
-            let content = try text("content")
-            if let template, UUID(uuidString: template) == nil {
-                throw .badRequest("invalid_action", "\"template_id\" must be a OneSignal template id (a UUID)")
-            }
-            if template == nil && content == nil {
-                throw .badRequest(
-                    "invalid_action", "a notification needs a \"template_id\", or a \"content\" (with an optional \"heading\")")
-            }
-            if let url = try text("url") {
-                guard let parsed = URL(string: url), parsed.scheme == "https" || parsed.scheme == "http", parsed.host != nil else {
-                    throw .badRequest("invalid_action", "\"url\" must be an absolute http:// or https:// URL")
-                }
-            }
-            _ = try text("heading")
+            _ = try WorkflowNotification(inputs: inputs)
         case .editTags:
             _ = try Self.tags(inputs)
         }

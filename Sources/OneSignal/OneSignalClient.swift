@@ -261,45 +261,6 @@ public struct OneSignalClient: Sendable {
     }
 }
 
-/// A `POST /notifications` body: recipients by alias on one channel, a template or content, and an idempotency key.
-public struct OneSignalNotificationRequest: Encodable, Sendable, Equatable {
-    /// Filled in by the client from its configuration.
-    public var appID = ""
-    /// Alias label → values, e.g. `["external_id": ["u1"]]`.
-    public var includeAliases: [String: [String]]
-    /// `push`, `email` or `sms`.
-    public var targetChannel: String
-    public var templateID: String?
-    /// Language → text; `en` is required when there is no template.
-    public var headings: [String: String]?
-    public var contents: [String: String]?
-    public var url: String?
-    /// A UUID: OneSignal sends a notification with a given key at most once in 30 days.
-    public var idempotencyKey: String
-
-    public init(
-        includeAliases: [String: [String]], targetChannel: String = "push", templateID: String? = nil,
-        headings: [String: String]? = nil, contents: [String: String]? = nil, url: String? = nil, idempotencyKey: String
-    ) {
-        self.includeAliases = includeAliases
-        self.targetChannel = targetChannel
-        self.templateID = templateID
-        self.headings = headings
-        self.contents = contents
-        self.url = url
-        self.idempotencyKey = idempotencyKey
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case appID = "app_id"
-        case includeAliases = "include_aliases"
-        case targetChannel = "target_channel"
-        case templateID = "template_id"
-        case headings, contents, url
-        case idempotencyKey = "idempotency_key"
-    }
-}
-
 /// OneSignal's answer to a create-notification call.
 public struct OneSignalNotificationResult: Sendable, Equatable {
     /// The notification id; `nil` when OneSignal sent nothing (`"id": ""`).

@@ -129,8 +129,12 @@ struct NotificationRequest: Sendable {
     }
 
     /// Checks the content for `channel` (§4, §4.2): a template, or `content_available` for push, or the channel's
-    /// own content: `contents.en` for push and SMS, `email_subject` and `email_body` for email.
+    /// own content: `contents.en` for push and SMS, `email_subject` and `email_body` for email. An SMS also needs a
+    /// `name`, template or not (the OpenAPI spec v5.12.0, `name`: "Required for SMS Messages").
     func checkContent(channel: String) throws(OneSignalError) {
+        if channel == "sms", (body["name"]?.stringValue ?? "").isEmpty {
+            throw .invalidRequest("name is required for SMS messages", envelope: .basic)
+        }
         if body["template_id"]?.stringValue != nil { return }
         switch channel {
         case "email":

@@ -128,17 +128,20 @@ extension OneSignalSync {
             let reason = "the HubSpot contact has no OneSignal external id: HubSignal knows no \(byEmail ? "email" : "userId") for it (map the input external_id or email from a contact property)"
             return try await recordFailure(notification, reason: reason, requested: nil)
         }
-        let request = OneSignalNotificationRequest(
-            includeAliases: ["external_id": [externalID]], targetChannel: "push",
-            templateID: notification.request["template_id"]?.stringValue,
-            headings: notification.request["heading"]?.stringValue.map { ["en": $0] },
-            contents: notification.request["content"]?.stringValue.map { ["en": $0] },
-            url: notification.request["url"]?.stringValue,
+        let content: WorkflowNotification.Rendered
+        do {
+            content = try Self.content(of: notification)
+        } catch {
+            return try await recordFailure(notification, reason: "not sent: \(error.message)", requested: nil)
+        }
+        let request = Self.oneSignalRequest(
+            content, externalID: externalID, callbackID: notification.callbackID,
             idempotencyKey: HubSpotEventOutbox.uuid(from: "onesignal-notification:\(notification.callbackID)"))
         let requested = OneSignalNotificationRequested.Request(
             externalID: externalID, idempotencyKey: request.idempotencyKey, targetChannel: request.targetChannel,
-            templateID: notification.request["template_id"]?.stringValue, heading: notification.request["heading"]?.stringValue,
-            content: notification.request["content"]?.stringValue, url: notification.request["url"]?.stringValue)
+            templateID: content.templateID, heading: content.heading, content: content.content ?? content.smsBody, url: content.url,
+            subtitle: content.subtitle, imageURL: content.imageURL, emailSubject: content.emailSubject, emailBody: content.emailBody,
+            emailFromName: content.emailFromName)
         if notification.attempts == 0 {
             let event = OneSignalNotificationRequested(
                 callbackID: notification.callbackID, app: configuration.app, hubSpotObjectID: notification.hubSpotObjectID, request: requested)
@@ -158,7 +161,8 @@ extension OneSignalSync {
             return try await recordFailure(notification, reason: error.description, requested: requested)
         }
         guard let id = answer.id else {
-            let reason = "OneSignal sent nothing: " + (answer.errors.isEmpty ? "no subscribed recipient" : answer.errors.joined(separator: "; "))
+            let reason = "OneSignal sent nothing: the recipient has no subscribed \(Self.channelName(content.channel)) in OneSignal"
+                + (answer.errors.isEmpty ? "" : " (OneSignal: \(answer.errors.joined(separator: "; ")))")
             return try await recordFailure(notification, reason: reason, requested: requested)
         }
         let recipients = answer.invalidAliases.contains(externalID) ? 0 : 1
@@ -173,6 +177,52 @@ extension OneSignalSync {
             callbackID: notification.callbackID, result: result, events: [notificationEvent(sent, notification)], store: store)
         logger.info("sent a workflow notification", metadata: ["callback": "\(notification.callbackID)", "notification": "\(id)"])
         return .recorded(result)
+    }
+
+    /// The notification's content for its contact: the action's inputs (as queued) checked again and rendered with the
+    /// contact properties HubSpot sent with the action. Throws `invalid_action` for a text HubSignal cannot send (an
+    /// action queued before its inputs were checked as today, or a URL that renders invalid for this contact).
+    static func content(of notification: DeliveryLedger.ClaimedNotification) throws(IngestionError) -> WorkflowNotification.Rendered {
+        var inputs = notification.request
+        let properties = inputs.removeValue(forKey: "properties")?.objectValue ?? [:]
+        return try WorkflowNotification(inputs: inputs).rendered(for: MessageTemplate.properties(properties))
+    }
+
+    /// The `POST /notifications` body for `content`, to the user with `externalID` on the content's channel.
+    static func oneSignalRequest(
+        _ content: WorkflowNotification.Rendered, externalID: String, callbackID: String, idempotencyKey: String
+    ) -> OneSignalNotificationRequest {
+        var request = OneSignalNotificationRequest(
+            includeAliases: ["external_id": [externalID]], targetChannel: content.channel.rawValue, templateID: content.templateID,
+            name: "HubSpot workflow action \(callbackID.prefix(96))", idempotencyKey: idempotencyKey)
+        switch content.channel {
+        case .push:
+            request.headings = content.heading.map { ["en": $0] }
+            request.subtitle = content.subtitle.map { ["en": $0] }
+            request.contents = content.content.map { ["en": $0] }
+            request.url = content.url
+            if let image = content.imageURL {
+                request.bigPicture = image
+                request.chromeWebImage = image
+                request.iosAttachments = ["image": image]
+            }
+        case .email:
+            request.emailSubject = content.emailSubject
+            request.emailBody = content.emailBody
+            request.emailFromName = content.emailFromName
+        case .sms:
+            request.contents = content.smsBody.map { ["en": $0] }
+        }
+        return request
+    }
+
+    /// "push subscription", "email subscription", "SMS subscription".
+    static func channelName(_ channel: WorkflowNotification.Channel) -> String {
+        switch channel {
+        case .push: return "push subscription"
+        case .email: return "email subscription"
+        case .sms: return "SMS subscription"
+        }
     }
 
     private func recordFailure(

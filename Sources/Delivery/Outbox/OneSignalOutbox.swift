@@ -76,9 +76,11 @@ public struct OneSignalOutbox: Sendable {
             return value
         }
         var request: [String: JSONValue] = [:]
-        for name in ["template_id", "heading", "content", "url"] {
+        for name in WorkflowNotification.inputNames {
             if let value = text(name) { request[name] = .string(value) }
         }
+        // The contact's properties HubSpot sent (`objectRequestOptions`), for the texts' `{{ contact.… }}` placeholders.
+        if let properties = body["object"]?["properties"]?.objectValue { request["properties"] = .object(properties) }
         return Row(
             callbackID: callbackID, position: event.position, app: text("app") ?? defaultApp, objectID: objectID,
             externalID: text("external_id"), email: text("email")?.lowercased(), request: request, receivedAt: event.occurredAt)

@@ -141,15 +141,23 @@ public struct OneSignalNotificationRequested: EventPayload {
         public var idempotencyKey: String
         /// The channel (`targetChannel`, e.g. `push`).
         public var targetChannel: String
-        /// The workflow action's inputs, under their input names: `template_id`, `heading`, `content`, `url`.
+        /// The workflow action's inputs, under their input names: `template_id`, `heading`, `content`, `url`, then
+        /// `subtitle`, `image_url`, `email_subject`, `email_body`, `email_from_name` (absent when not given). Texts are
+        /// as sent: with the contact's `{{ contact.… }}` placeholders rendered (`MessageTemplate`).
         public var templateID: String?
         public var heading: String?
         public var content: String?
         public var url: String?
+        public var subtitle: String?
+        public var imageURL: String?
+        public var emailSubject: String?
+        public var emailBody: String?
+        public var emailFromName: String?
 
         public init(
             externalID: String, idempotencyKey: String, targetChannel: String, templateID: String? = nil, heading: String? = nil,
-            content: String? = nil, url: String? = nil
+            content: String? = nil, url: String? = nil, subtitle: String? = nil, imageURL: String? = nil,
+            emailSubject: String? = nil, emailBody: String? = nil, emailFromName: String? = nil
         ) {
             self.externalID = externalID
             self.idempotencyKey = idempotencyKey
@@ -158,10 +166,17 @@ public struct OneSignalNotificationRequested: EventPayload {
             self.heading = heading
             self.content = content
             self.url = url
+            self.subtitle = subtitle
+            self.imageURL = imageURL
+            self.emailSubject = emailSubject
+            self.emailBody = emailBody
+            self.emailFromName = emailFromName
         }
 
         enum CodingKeys: String, CodingKey {
             case externalID = "externalId", idempotencyKey, targetChannel, templateID = "template_id", heading, content, url
+            case subtitle, imageURL = "image_url", emailSubject = "email_subject", emailBody = "email_body"
+            case emailFromName = "email_from_name"
         }
     }
 
