@@ -24,11 +24,17 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
     public var labels: [String: Labels]
     /// Serverless functions run around the action; HubSignal uses none. Required on create, not part of an update.
     public var functions: [Function]?
+    /// The enrolled object's properties HubSpot sends with each execution request, as `object.properties` (HubSpot's
+    /// `PublicObjectRequestOptions`); `nil`: none are sent.
+    public var objectRequestOptions: ObjectRequestOptions?
+    /// Inputs the workflow editor shows only when another input is set (or set to a value); `nil` or empty: none.
+    public var inputFieldDependencies: [InputFieldDependency]?
 
     /// A definition; `functions` is `[]` so it can be sent to create.
     public init(
         actionUrl: String, published: Bool = true, objectTypes: [String], inputFields: [InputField], outputFields: [OutputField] = [],
-        labels: [String: Labels], functions: [Function]? = []
+        labels: [String: Labels], functions: [Function]? = [], objectRequestOptions: ObjectRequestOptions? = nil,
+        inputFieldDependencies: [InputFieldDependency]? = nil
     ) {
         self.actionUrl = actionUrl
         self.published = published
@@ -37,6 +43,8 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
         self.outputFields = outputFields
         self.labels = labels
         self.functions = functions
+        self.objectRequestOptions = objectRequestOptions
+        self.inputFieldDependencies = inputFieldDependencies
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,6 +58,9 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
         outputFields = try container.decodeIfPresent([OutputField].self, forKey: .outputFields) ?? []
         labels = try container.decodeIfPresent([String: Labels].self, forKey: .labels) ?? [:]
         functions = try container.decodeIfPresent([Function].self, forKey: .functions)
+        objectRequestOptions = try container.decodeIfPresent(ObjectRequestOptions.self, forKey: .objectRequestOptions)
+        let dependencies = try container.decodeIfPresent([InputFieldDependency].self, forKey: .inputFieldDependencies) ?? []
+        inputFieldDependencies = dependencies.isEmpty ? nil : dependencies
     }
 
     /// The definition as sent to create it: without `id` and `revisionId`, with `functions` (`[]` when unset).
@@ -218,6 +229,42 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
             self.inputFieldLabels = inputFieldLabels
             self.inputFieldDescriptions = inputFieldDescriptions
             self.outputFieldLabels = outputFieldLabels
+        }
+    }
+
+    /// Which properties of the enrolled object HubSpot sends with an execution request (`object.properties`).
+    public struct ObjectRequestOptions: Sendable, Hashable, Codable {
+        /// Internal property names; HubSpot leaves out a property the object has no value for.
+        public var properties: [String]
+
+        public init(properties: [String]) {
+            self.properties = properties
+        }
+    }
+
+    /// An input shown only as another input allows (HubSpot's `PublicSingleFieldDependency`, `SINGLE_FIELD`: when the
+    /// controlling input has any value; `PublicConditionalSingleFieldDependency`, `CONDITIONAL_SINGLE_FIELD`: when it
+    /// has `controllingFieldValue`).
+    public struct InputFieldDependency: Sendable, Hashable, Codable {
+        /// `SINGLE_FIELD` or `CONDITIONAL_SINGLE_FIELD`.
+        public var dependencyType: String
+        public var controllingFieldName: String
+        /// The value that shows the dependent inputs (`CONDITIONAL_SINGLE_FIELD` only).
+        public var controllingFieldValue: String?
+        public var dependentFieldNames: [String]
+
+        /// The inputs `dependents` shown only when the input `controlling` is `value`.
+        public static func conditional(_ controlling: String, is value: String, shows dependents: [String]) -> InputFieldDependency {
+            InputFieldDependency(
+                dependencyType: "CONDITIONAL_SINGLE_FIELD", controllingFieldName: controlling, controllingFieldValue: value,
+                dependentFieldNames: dependents)
+        }
+
+        public init(dependencyType: String, controllingFieldName: String, controllingFieldValue: String? = nil, dependentFieldNames: [String]) {
+            self.dependencyType = dependencyType
+            self.controllingFieldName = controllingFieldName
+            self.controllingFieldValue = controllingFieldValue
+            self.dependentFieldNames = dependentFieldNames
         }
     }
 

@@ -45,9 +45,10 @@ public struct HubSpotAppProject: Sendable, Hashable {
     ///   - authentication: static (one account, the default) or OAuth.
     ///   - oneSignalApps: the OneSignal app names a workflow can choose (none: no `app` input).
     ///   - properties: the contact properties whose changes HubSignal reads (`hubspot_to_onesignal` in the mapping);
-    ///     `email` is always subscribed.
+    ///     `email` is always subscribed. Send-notification also asks HubSpot for them with each request (besides
+    ///     ``WorkflowActionDefinitions/commonContactProperties``), for its texts' `{{ contact.<property> }}`.
     public init(publicURL: String, authentication: Authentication = .staticToken, oneSignalApps: [String] = [], properties: [String] = []) {
-        self.actions = WorkflowActionDefinitions(publicURL: publicURL, appNames: oneSignalApps)
+        self.actions = WorkflowActionDefinitions(publicURL: publicURL, appNames: oneSignalApps, contactProperties: properties.sorted())
         self.publicURL = actions.publicURL
         self.authentication = authentication
         self.subscriptions = HubSpotWebhookSubscription.consumed(properties: properties)
@@ -182,12 +183,14 @@ public struct HubSpotAppProject: Sendable, Hashable {
     }
 
     /// A workflow action as the project file takes it: the v4 definition's fields, with `published` named
-    /// `isPublished`, the `supportedClients` the project requires, and no `functions` (HubSignal defines none).
+    /// `isPublished`, the `supportedClients` the project requires, and no `functions` (HubSignal defines none);
+    /// `objectRequestOptions` and `inputFieldDependencies` when the definition has them.
     private struct WorkflowActionConfig: Encodable {
         var definition: HubSpotActionDefinition
 
         enum CodingKeys: String, CodingKey {
             case actionUrl, isPublished, supportedClients, objectTypes, inputFields, outputFields, labels
+            case objectRequestOptions, inputFieldDependencies
         }
 
         struct Client: Encodable {
@@ -203,6 +206,8 @@ public struct HubSpotAppProject: Sendable, Hashable {
             try container.encode(definition.inputFields, forKey: .inputFields)
             try container.encode(definition.outputFields, forKey: .outputFields)
             try container.encode(definition.labels, forKey: .labels)
+            try container.encodeIfPresent(definition.objectRequestOptions, forKey: .objectRequestOptions)
+            try container.encodeIfPresent(definition.inputFieldDependencies, forKey: .inputFieldDependencies)
         }
     }
 }

@@ -9,9 +9,12 @@ import Foundation
 /// let send = definitions.definition(for: .sendNotification)   // HubSpotActionDefinition
 /// ```
 ///
-/// Every input is optional to HubSpot except `tags`; HubSignal checks the rest when an action runs (a notification needs
-/// a `template_id`, or a `heading` and a `content`). With app names, both actions get an `app` select whose options are
-/// the names; without, there is no `app` input (a single app).
+/// Every input is optional to HubSpot except `tags`; HubSignal checks the rest when an action runs (`WorkflowNotification`
+/// in Ingestion: a push needs a `template_id` or a `content`, an email a `template_id` or an `email_subject` and an
+/// `email_body`, an SMS a `template_id` or an `sms_body`). The email inputs show only when `channel` is `email`, the SMS
+/// input only when it is `sms`. Send-notification asks HubSpot for the contact properties ``contactProperties``
+/// (`objectRequestOptions`), the values its texts' `{{ contact.<property> }}` placeholders read. With app names, both
+/// actions get an `app` select whose options are the names; without, there is no `app` input (a single app).
 public struct WorkflowActionDefinitions: Sendable, Hashable {
     /// One of the actions.
     public enum Action: String, Sendable, Hashable, CaseIterable {
@@ -26,14 +29,28 @@ public struct WorkflowActionDefinitions: Sendable, Hashable {
     public var publicURL: String
     /// The OneSignal apps a workflow can choose from, in this order.
     public var appNames: [String]
+    /// The contact properties HubSpot sends with each send-notification request, for personalization: the
+    /// ``commonContactProperties`` and the extra ones given, once each. A placeholder naming another property renders
+    /// as missing (its fallback, or nothing).
+    public var contactProperties: [String]
 
-    /// The definitions for a base URL (a trailing slash is dropped) and the OneSignal app names (duplicates dropped).
-    public init(publicURL: String, appNames: [String] = []) {
+    /// The properties every send-notification request asks for: name, contact and address fields HubSpot defines in
+    /// every account.
+    public static let commonContactProperties = [
+        "email", "firstname", "lastname", "phone", "mobilephone", "company", "jobtitle", "city", "state", "country", "zip",
+        "website", "lifecyclestage", "hs_language",
+    ]
+
+    /// The definitions for a base URL (a trailing slash is dropped), the OneSignal app names and the contact properties
+    /// to request besides the common ones (duplicates and empty names dropped).
+    public init(publicURL: String, appNames: [String] = [], contactProperties: [String] = []) {
         var url = publicURL
         while url.hasSuffix("/") { url.removeLast() }
         self.publicURL = url
         var seen: Set<String> = []
         self.appNames = appNames.filter { !$0.isEmpty && seen.insert($0).inserted }
+        var requested: Set<String> = []
+        self.contactProperties = (Self.commonContactProperties + contactProperties).filter { !$0.isEmpty && requested.insert($0).inserted }
     }
 
     /// The URL HubSpot calls for `action`.
@@ -57,17 +74,35 @@ public struct WorkflowActionDefinitions: Sendable, Hashable {
     // MARK: - The two actions
 
     private var sendNotification: HubSpotActionDefinition {
+        let channels = WorkflowActionDefinitions.channels.enumerated().map {
+            HubSpotActionDefinition.Option(label: $1.label, value: $1.value, displayOrder: $0)
+        }
         var inputs: [HubSpotActionDefinition.InputField] = [
-            Self.text("template_id"), Self.text("heading"), Self.text("content", fieldType: "textarea"), Self.text("url"),
+            .init(.init(name: "channel", type: "enumeration", fieldType: "select", options: channels)),
+            Self.text("template_id"), Self.text("heading"), Self.text("subtitle"), Self.text("content", fieldType: "textarea"),
+            Self.text("url"), Self.text("image_url"), Self.text("email_subject"), Self.text("email_body", fieldType: "textarea"),
+            Self.text("email_from_name"), Self.text("sms_body", fieldType: "textarea"),
         ]
         inputs += recipientInputs
         var labels = [
-            "template_id": "OneSignal template ID", "heading": "Heading", "content": "Message", "url": "Launch URL",
+            "channel": "Channel", "template_id": "OneSignal template ID", "heading": "Title", "subtitle": "Subtitle",
+            "content": "Message", "url": "Launch URL", "image_url": "Image URL", "email_subject": "Email subject",
+            "email_body": "Email body (HTML)", "email_from_name": "Email sender name", "sms_body": "SMS text",
         ]
         labels.merge(recipientLabels) { $1 }
+        let personalized = #" Personalize with {{ contact.firstname }} or {{ contact.firstname | default: "there" }}."#
         var descriptions = [
-            "template_id": "A OneSignal template's ID. Without one, give a heading and a message.",
-            "url": "The page the notification opens (optional).",
+            "channel": "Push (the default), email or SMS: the contact's OneSignal user must have a subscription of that channel.",
+            "template_id": "A OneSignal template's ID; its content is sent instead of the texts below.",
+            "heading": "The push title." + personalized,
+            "subtitle": "The push subtitle (iOS)." + personalized,
+            "content": "The push message; required for a push without a template." + personalized,
+            "url": "The page the push opens (optional)." + personalized,
+            "image_url": "An image shown with the push (optional): an http(s) URL.",
+            "email_subject": "Required for an email without a template." + personalized,
+            "email_body": "Required for an email without a template." + personalized,
+            "email_from_name": "The sender's name (optional; default: the app's).",
+            "sms_body": "The SMS text; without it, the message is sent." + personalized,
         ]
         descriptions.merge(recipientDescriptions) { $1 }
         return HubSpotActionDefinition(
@@ -76,13 +111,21 @@ public struct WorkflowActionDefinitions: Sendable, Hashable {
             labels: [
                 "en": .init(
                     actionName: "Send OneSignal notification",
-                    actionDescription: "Sends a push notification through OneSignal to the enrolled contact (a template, or a heading and a message).",
+                    actionDescription: "Sends a push notification, an email or an SMS through OneSignal to the enrolled contact (a template, or a message personalized with the contact's properties).",
                     inputFieldLabels: labels, inputFieldDescriptions: descriptions,
                     outputFieldLabels: [
                         "notification_id": "OneSignal notification ID", "recipients": "Recipients", "error_message": "Error message",
                     ])
+            ],
+            objectRequestOptions: .init(properties: contactProperties),
+            inputFieldDependencies: [
+                .conditional("channel", is: "email", shows: ["email_subject", "email_body", "email_from_name"]),
+                .conditional("channel", is: "sms", shows: ["sms_body"]),
             ])
     }
+
+    /// The `channel` input's options: OneSignal's `target_channel` values.
+    static let channels: [(label: String, value: String)] = [("Push", "push"), ("Email", "email"), ("SMS", "sms")]
 
     private var editTags: HubSpotActionDefinition {
         var inputs = [Self.text("tags", fieldType: "textarea", isRequired: true)]

@@ -43,7 +43,8 @@ public struct WorkflowNotification: Sendable, Hashable {
 
     /// Checks `inputs` (the request's `inputFields`); throws `invalid_action` with the reason when the channel is
     /// unknown, a template id is no UUID, the channel's content is missing, a text is no valid template, or `url` /
-    /// `image_url` is no absolute http(s) URL (checked with each placeholder standing for a plain value).
+    /// `image_url` is no absolute http(s) URL (checked with every placeholder standing for a plain value, and with
+    /// every one missing: its fallback).
     public init(inputs: [String: JSONValue]) throws(IngestionError) {
         func text(_ name: String) throws(IngestionError) -> String? {
             switch inputs[name] {
@@ -98,8 +99,12 @@ public struct WorkflowNotification: Sendable, Hashable {
         }
         for name in ["url", "image_url"] {
             guard let template = texts[name] else { continue }
-            let sample = Dictionary(uniqueKeysWithValues: template.propertyNames.map { ($0, "x") })
-            if Self.webURL(template.render(sample)) == nil {
+            // With every property present (a plain value, or a whole URL when the text is one placeholder alone), then
+            // with none (the fallbacks): each text that is not empty must be a URL.
+            let value = template.parts.count == 1 ? "https://hubsignal.invalid/" : "x"
+            let present = template.render(Dictionary(uniqueKeysWithValues: template.propertyNames.map { ($0, value) }))
+            let absent = template.render([:])
+            for text in [present, absent] where !text.isEmpty && Self.webURL(text) == nil {
                 throw .badRequest("invalid_action", "\"\(name)\" must be an absolute http:// or https:// URL")
             }
         }

@@ -21,12 +21,34 @@ struct WorkflowActionDefinitionsTests {
         #expect(definition.published)
         #expect(definition.objectTypes == ["CONTACT"])
         #expect(definition.functions == [])
-        #expect(definition.inputFields.map(\.typeDefinition.name) == ["template_id", "heading", "content", "url", "email", "external_id"])
+        #expect(
+            definition.inputFields.map(\.typeDefinition.name) == [
+                "channel", "template_id", "heading", "subtitle", "content", "url", "image_url", "email_subject", "email_body",
+                "email_from_name", "sms_body", "email", "external_id",
+            ])
         let fields = inputs(definition)
-        #expect(fields.values.allSatisfy { $0.typeDefinition.type == "string" && !$0.isRequired })
+        #expect(fields.values.allSatisfy { !$0.isRequired })
+        let texts = ["heading", "subtitle", "content", "url", "image_url", "email_subject", "email_body", "email_from_name", "sms_body"]
+        #expect(texts.allSatisfy { fields[$0]?.typeDefinition.type == "string" && fields[$0]?.supportedValueTypes == [.staticValue] })
         #expect(fields["content"]?.typeDefinition.fieldType == "textarea")
+        #expect(fields["email_body"]?.typeDefinition.fieldType == "textarea")
         #expect(fields["heading"]?.typeDefinition.fieldType == "text")
         #expect(fields["template_id"]?.supportedValueTypes == [.staticValue])
+        // The channel: a select of OneSignal's target_channel values; the email and SMS inputs show only for theirs.
+        #expect(fields["channel"]?.typeDefinition.type == "enumeration")
+        #expect(fields["channel"]?.typeDefinition.options?.map(\.value) == ["push", "email", "sms"])
+        #expect(
+            definition.inputFieldDependencies == [
+                .init(
+                    dependencyType: "CONDITIONAL_SINGLE_FIELD", controllingFieldName: "channel", controllingFieldValue: "email",
+                    dependentFieldNames: ["email_subject", "email_body", "email_from_name"]),
+                .init(
+                    dependencyType: "CONDITIONAL_SINGLE_FIELD", controllingFieldName: "channel", controllingFieldValue: "sms",
+                    dependentFieldNames: ["sms_body"]),
+            ])
+        // HubSpot sends the common contact properties with each request, for the texts' placeholders.
+        #expect(definition.objectRequestOptions?.properties == WorkflowActionDefinitions.commonContactProperties)
+        #expect(definition.objectRequestOptions?.properties.starts(with: ["email", "firstname", "lastname"]) == true)
         #expect(fields["email"]?.supportedValueTypes.contains(.objectProperty) == true)
         #expect(fields["external_id"]?.supportedValueTypes.contains(.objectProperty) == true)
         #expect(
@@ -37,6 +59,32 @@ struct WorkflowActionDefinitionsTests {
         #expect(labels?.actionDescription?.isEmpty == false)
         #expect(Set((labels?.inputFieldLabels ?? [:]).keys) == Set(fields.keys))
         #expect(Set((labels?.outputFieldLabels ?? [:]).keys) == ["notification_id", "recipients", "error_message"])
+    }
+
+    @Test func extraContactPropertiesAreRequestedAfterTheCommonOnesOnce() {
+        let definitions = WorkflowActionDefinitions(publicURL: Self.publicURL, contactProperties: ["plan", "firstname", "", "plan", "score"])
+        #expect(definitions.contactProperties == WorkflowActionDefinitions.commonContactProperties + ["plan", "score"])
+        #expect(definitions.definition(for: .sendNotification).objectRequestOptions?.properties == definitions.contactProperties)
+        // Edit-tags renders nothing: it asks for no properties and has no dependent inputs.
+        #expect(definitions.definition(for: .editTags).objectRequestOptions == nil)
+        #expect(definitions.definition(for: .editTags).inputFieldDependencies == nil)
+    }
+
+    @Test func dependenciesNameInputsOfTheAction() throws {
+        let definition = WorkflowActionDefinitions(publicURL: Self.publicURL).definition(for: .sendNotification)
+        let names = Set(definition.inputFields.map(\.typeDefinition.name))
+        let dependencies = try #require(definition.inputFieldDependencies)
+        for dependency in dependencies {
+            #expect(names.contains(dependency.controllingFieldName))
+            #expect(dependency.dependentFieldNames.allSatisfy(names.contains))
+            let options = definition.inputFields.first { $0.typeDefinition.name == dependency.controllingFieldName }?.typeDefinition.options
+            #expect(options?.contains { $0.value == dependency.controllingFieldValue } == true)
+        }
+        // The JSON HubSpot receives: the spec's member names.
+        let text = String(decoding: try definition.prettyJSON(), as: UTF8.self)
+        #expect(text.contains(#""objectRequestOptions" : {"#))
+        #expect(text.contains(#""controllingFieldValue" : "email""#))
+        #expect(text.contains(#""dependencyType" : "CONDITIONAL_SINGLE_FIELD""#))
     }
 
     @Test func editTagsRequiresTagsOnly() {
