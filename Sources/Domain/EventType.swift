@@ -131,6 +131,8 @@ extension EventType {
     public static let hubSpotActionCompletionFailed = EventType(rawValue: Family.hubSpotResult.prefix + "action_completion_failed")
     /// HubSignal's HubSpot app was installed (or re-authorized) in a portal through OAuth; carries no token.
     public static let hubSpotAppInstalled = EventType(rawValue: Family.hubSpotResult.prefix + "app_installed")
+    /// The properties of a HubSpot object type that exist in the account, as read from the Properties API.
+    public static let hubSpotPropertiesRead = EventType(rawValue: Family.hubSpotResult.prefix + "properties_read")
 
     /// A person's tags were written to OneSignal; carries the values acknowledged.
     public static let oneSignalUserSynced = EventType(rawValue: Family.oneSignalResult.prefix + "user_synced")
@@ -158,5 +160,6 @@ extension EventType {
         .oneSignalNotificationFailed, .erasure, .replayRequested,
         .hubSpotAppInstalled,
         .hubSpotEventDefinitionRecorded, .hubSpotEventPropertyAdded, .hubSpotEventDefinitionRefused,
+        .hubSpotPropertiesRead,
     ]
 }

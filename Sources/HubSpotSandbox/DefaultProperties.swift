@@ -63,6 +63,13 @@ enum DefaultProperties {
             HubSpotProperty(
                 name: "annualrevenue", label: "Annual Revenue", type: .number, groupName: group, hubspotDefined: true,
                 createdAt: epoch),
+            text("address", "Street Address", group: group), text("state", "State/Region", group: group),
+            text("zip", "Postal Code", group: group), text("description", "Description", group: group),
+            HubSpotProperty(
+                name: "lifecyclestage", label: "Lifecycle Stage", type: .enumeration, fieldType: "radio", groupName: group,
+                options: lifecycleStages.enumerated().map { index, value in
+                    HubSpotProperty.Option(label: value, value: value, displayOrder: index)
+                }, hubspotDefined: true, createdAt: epoch),
         ]
         properties += system(.companies, group: group)
         return properties

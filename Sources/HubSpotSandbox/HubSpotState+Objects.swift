@@ -119,6 +119,22 @@ extension HubSpotState {
         return .json(json(record, properties: call.list("properties"), associationsTo: associationTypes(call)))
     }
 
+    /// `values` without a `lifecyclestage` earlier (in the property's option order) than the object's current one:
+    /// HubSpot does not move the lifecycle stage backwards. It answers success and keeps the later stage; an earlier
+    /// stage is taken only once the value has been cleared (`""`) by an earlier request (HubSpot's contacts API
+    /// reference, "Lifecycle Stage"; docs/hubspot-sync.md).
+    func keepingLaterLifecycleStage(_ values: [String: String?], type: String, id: Int) -> [String: String?] {
+        let name = "lifecyclestage"
+        guard let new = values[name] ?? nil, !new.isEmpty, let current = store(type).records[id]?.properties[name],
+            !current.isEmpty, let options = store(type).properties[name]?.options,
+            let newOrder = options.first(where: { $0.value == new })?.displayOrder,
+            let currentOrder = options.first(where: { $0.value == current })?.displayOrder, newOrder < currentOrder
+        else { return values }
+        var kept = values
+        kept.removeValue(forKey: name)
+        return kept
+    }
+
     /// `PATCH /crm/v3/objects/{type}/{id}` (`?idProperty=`).
     mutating func updateObject(_ call: HubSpotCall) throws -> HubSpotReply {
         let type = try typeName(call.parameters[0])
@@ -132,7 +148,7 @@ extension HubSpotState {
         try checkWritable([map], type: type)
         let values = try normalize(map, type: type)
         try checkUnique(values, type: type, excluding: id)
-        apply(values, type: type, id: id, now: call.now)
+        apply(keepingLaterLifecycleStage(values, type: type, id: id), type: type, id: id, now: call.now)
         return .json(json(store(type).records[id]!, properties: nil, allValues: true))
     }
 
@@ -339,7 +355,7 @@ extension HubSpotState {
             do {
                 let values = try normalize(entry.map, type: type)
                 try checkUnique(values, type: type, excluding: id)
-                apply(values, type: type, id: id, now: call.now)
+                apply(keepingLaterLifecycleStage(values, type: type, id: id), type: type, id: id, now: call.now)
                 results.append(json(store(type).records[id]!, properties: nil, allValues: true))
             } catch {
                 errors.append(recordError(error, id: entry.id, traceID: entry.trace))
@@ -384,7 +400,7 @@ extension HubSpotState {
                 let written = Array(entry.map.keys)
                 if let id = locate(entry.id, idProperty: entry.idProperty, type: type) {
                     try checkUnique(values, type: type, excluding: id)
-                    apply(values, type: type, id: id, now: call.now)
+                    apply(keepingLaterLifecycleStage(values, type: type, id: id), type: type, id: id, now: call.now)
                     results.append(json(store(type).records[id]!, properties: written, new: false))
                 } else {
                     try checkRequired(values, type: type)

@@ -17,8 +17,19 @@ public struct CompanyRules: Sendable, Equatable {
     public var properties: [String: PropertyRule]
     /// Whether the identified contact is associated with the company; default true.
     public var associateContact: Bool
+    /// Whether a company HubSpot does not hold yet (by the group id, nor by `matchBy`) is created; default true. Off,
+    /// such a company becomes a dead letter saying so (`hubsignal retry` sends it again once it exists in HubSpot).
+    public var createIfNotFound: Bool
+    /// The company properties that find a company HubSignal never synced (created by hand, or by HubSpot from a
+    /// contact's email domain), tried in order before one is created: `domain`, `name`, or a property with unique
+    /// values; default `[domain]`. The found company gets the group id property, instead of a twin being created.
+    public var matchBy: [String]
+    /// When HubSpot keeps a later `lifecyclestage` than the one sent (`lifecycle_backwards`; default `keep`).
+    public var lifecycleBackwards: LifecycleBackwardsPolicy
 
-    /// Segment's reserved group traits → HubSpot's standard company properties.
+    /// Segment's reserved group traits → HubSpot's standard company properties: the nested `address.*` and, as Segment's
+    /// HubSpot destinations also read them, the flat `address` (a street line), `city`, `state`, `zip`/`postalCode`,
+    /// `country`, and `lifecyclestage`/`lifecycle_stage`. A nested value wins over a flat one for the same property.
     public static let defaultProperties: [String: PropertyRule] = [
         "name": PropertyRule(property: "name"),
         "industry": PropertyRule(property: "industry"),
@@ -28,6 +39,16 @@ public struct CompanyRules: Sendable, Equatable {
         "address.state": PropertyRule(property: "state"),
         "address.country": PropertyRule(property: "country"),
         "address.postalCode": PropertyRule(property: "zip"),
+        "address.postal_code": PropertyRule(property: "zip"),
+        "address.zip": PropertyRule(property: "zip"),
+        "address": PropertyRule(property: "address"),
+        "city": PropertyRule(property: "city"),
+        "state": PropertyRule(property: "state"),
+        "zip": PropertyRule(property: "zip"),
+        "postalCode": PropertyRule(property: "zip"),
+        "country": PropertyRule(property: "country"),
+        "lifecyclestage": PropertyRule(property: "lifecyclestage"),
+        "lifecycle_stage": PropertyRule(property: "lifecyclestage"),
         "employees": PropertyRule(property: "numberofemployees", type: .number),
         "description": PropertyRule(property: "description"),
         "website": PropertyRule(property: "website"),
@@ -39,13 +60,17 @@ public struct CompanyRules: Sendable, Equatable {
     /// Company rules; every argument defaults to what an empty file means.
     public init(
         enabled: Bool = true, groupIDProperty: String = "segment_group_id", domainFromWebsite: Bool = true,
-        properties: [String: PropertyRule] = CompanyRules.defaultProperties, associateContact: Bool = true
+        properties: [String: PropertyRule] = CompanyRules.defaultProperties, associateContact: Bool = true,
+        createIfNotFound: Bool = true, matchBy: [String] = ["domain"], lifecycleBackwards: LifecycleBackwardsPolicy = .keep
     ) {
         self.enabled = enabled
         self.groupIDProperty = groupIDProperty
         self.domainFromWebsite = domainFromWebsite
         self.properties = properties
         self.associateContact = associateContact
+        self.createIfNotFound = createIfNotFound
+        self.matchBy = matchBy
+        self.lifecycleBackwards = lifecycleBackwards
     }
 
     /// The company's HubSpot properties from a group call: `groupIDProperty` = `groupID`, `domain` from `website` (when
@@ -56,9 +81,22 @@ public struct CompanyRules: Sendable, Equatable {
         result.set(groupIDProperty, groupID)
         let object = JSONValue.object(traits)
         var used: Set<String> = []
-        for (source, rule) in properties.sorted(by: { $0.key < $1.key }) {
+        var sources: [String: String] = [:]
+        // Nested paths first (`address.city` wins over a flat `city`, which is reported), then in key order.
+        let ordered = properties.sorted { left, right in
+            let (leftNested, rightNested) = (left.key.contains("."), right.key.contains("."))
+            return leftNested != rightNested ? leftNested : left.key < right.key
+        }
+        for (source, rule) in ordered {
             guard let value = object.value(atPath: source) else { continue }
+            // The flat `address` rule takes a street line; an `address` object is read through its `address.*` rules.
+            if case .object = value { continue }
             used.insert(source)
+            if let earlier = sources[rule.property] {
+                result.skipped[source] = "'\(rule.property)' already comes from '\(earlier)'"
+                continue
+            }
+            sources[rule.property] = source
             guard rule.property != groupIDProperty else {
                 result.skipped[source] = "'\(rule.property)' holds the group id"
                 continue
@@ -117,7 +155,10 @@ public struct CompanyRules: Sendable, Equatable {
 // MARK: - Reading the mapping file
 
 extension CompanyRules {
-    static let keys = ["enabled", "group_id_property", "domain_from_website", "associate_contact", "properties"]
+    static let keys = [
+        "enabled", "group_id_property", "domain_from_website", "associate_contact", "create_if_not_found", "match_by",
+        "lifecycle_backwards", "properties",
+    ]
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -129,6 +170,19 @@ extension CompanyRules {
         }
         if let flag = object["domain_from_website"] { domainFromWebsite = try flag.bool() }
         if let flag = object["associate_contact"] { associateContact = try flag.bool() }
+        if let flag = object["create_if_not_found"] { createIfNotFound = try flag.bool() }
+        if let fields = object["match_by"] {
+            matchBy = []
+            for field in try fields.list("a list of company properties: domain, name, or a property with unique values") {
+                let name = try field.nonBlankString("a HubSpot company property name")
+                guard Names.isValidHubSpotName(name) else { throw field.error(Names.hubSpotNameProblem(name)) }
+                guard !matchBy.contains(name) else { throw field.error("'\(name)' is listed twice") }
+                matchBy.append(name)
+            }
+        }
+        if let policy = object["lifecycle_backwards"] {
+            lifecycleBackwards = LifecycleBackwardsPolicy(rawValue: try policy.choice(LifecycleBackwardsPolicy.allCases.map(\.rawValue)))!
+        }
         if let rules = object["properties"] {
             let explicit = try PropertyRule.readRules(rules) { Self.defaultProperties[$0]?.property }
             properties.merge(explicit) { _, new in new }
@@ -145,6 +199,8 @@ extension CompanyRules {
         .object([
             "enabled": .bool(enabled), "group_id_property": .string(groupIDProperty),
             "domain_from_website": .bool(domainFromWebsite), "associate_contact": .bool(associateContact),
+            "create_if_not_found": .bool(createIfNotFound), "match_by": .array(matchBy.map(JSONValue.string)),
+            "lifecycle_backwards": .string(lifecycleBackwards.rawValue),
             "properties": PropertyRule.canonical(properties),
         ])
     }

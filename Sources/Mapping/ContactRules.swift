@@ -5,16 +5,23 @@ import Ingestion
 public struct ContactRules: Sendable, Equatable {
     /// Explicit trait → HubSpot property rules (trait key as sent by Segment, e.g. "firstName", or a dotted path "address.city").
     public var properties: [String: PropertyRule]
-    /// Traits without a rule: `drop` (default) or `create` (the property is created in HubSpot by the sync; name from the default conversion).
+    /// Traits without a rule: `existing` (default: sent when the property exists in the account), `drop`, or `create`
+    /// (the property is created in HubSpot by the sync; name from the default conversion).
     public var unknownTraits: UnknownTraitPolicy
+    /// When HubSpot keeps a later `lifecyclestage` than the one sent (`lifecycle_backwards`; default `keep`).
+    public var lifecycleBackwards: LifecycleBackwardsPolicy
 
-    /// No explicit rules, unknown traits dropped.
+    /// No explicit rules, unknown traits sent when their property exists.
     public static let defaults = ContactRules()
 
     /// Contact rules; without arguments, what an empty file means.
-    public init(properties: [String: PropertyRule] = [:], unknownTraits: UnknownTraitPolicy = .drop) {
+    public init(
+        properties: [String: PropertyRule] = [:], unknownTraits: UnknownTraitPolicy = .existing,
+        lifecycleBackwards: LifecycleBackwardsPolicy = .keep
+    ) {
         self.properties = properties
         self.unknownTraits = unknownTraits
+        self.lifecycleBackwards = lifecycleBackwards
     }
 
     /// The HubSpot property values derived from a contact's current traits: property name → HubSpot's string form of
@@ -24,16 +31,17 @@ public struct ContactRules: Sendable, Equatable {
     /// 1. an explicit rule for its key or dotted path, with the rule's type;
     /// 2. the default names (Segment's HubSpot conversion): `firstName`/`first_name` → `firstname`,
     ///    `lastName`/`last_name` → `lastname`, `companyName`/`company_name`/`company.name` → `company`,
-    ///    `lifecycle_stage`/`lifecycleStage` → `lifecyclestage`, `title`/`jobTitle`/`job_title` → `jobtitle` (HubSpot has
-    ///    no `title` contact property), `address.street` → `address`, `address.city` → `city`, `address.state` →
+    ///    `lifecycle_stage`/`lifecycleStage` → `lifecyclestage`, `title`/`jobTitle`/`job_title`/`position` → `jobtitle`
+    ///    (HubSpot has no `title` contact property; Segment's destinations send `position` there), `address.street` → `address`, `address.city` → `city`, `address.state` →
     ///    `state`, `address.postalCode`/`address.postal_code`/`address.zip` → `zip`, `address.country` → `country`,
     ///    `postalCode` → `zip`; any other top-level key lower-cased with spaces → underscores (`Favorite Color` →
     ///    `favorite_color`), as `string`.
     ///
     /// With `unknownTraits: drop` only traits with a rule or whose default name is a standard HubSpot contact property
-    /// (`email`, `firstname`, `phone`, `website`, `city`, …) are kept; with `create` every trait whose default name is a
-    /// valid HubSpot name is kept, and properties outside the standard set are listed in `propertiesToCreate`
-    /// (`string` for unknown traits, the rule's type for explicit rules). Nested values without a rule or default are
+    /// (`email`, `firstname`, `phone`, `website`, `city`, …) are kept; with `existing` (the default) every trait whose
+    /// default name is a valid HubSpot name is kept too, and the sync leaves out (and reports) those whose property the
+    /// account does not have; with `create` the same, and properties outside the standard set are listed in
+    /// `propertiesToCreate` (`string` for unknown traits, the rule's type for explicit rules). Nested values without a rule or default are
     /// skipped in both cases.
     ///
     /// Types (see `PropertyType`): `number`; `bool` as `"true"`/`"false"`; `date` as `YYYY-MM-DD` (the UTC day, which
@@ -59,7 +67,7 @@ public struct ContactRules: Sendable, Equatable {
                     result.skipped[path] =
                         "no rule, and '\(name)' is not a standard HubSpot contact property (unknown_traits: drop)"
                     continue
-                case .create where !Names.isValidHubSpotName(name):
+                case .create where !Names.isValidHubSpotName(name), .existing where !Names.isValidHubSpotName(name):
                     result.skipped[path] = "'\(name)' cannot be a HubSpot property name; add a rule under contacts.properties"
                     continue
                 default:
@@ -115,7 +123,7 @@ enum ContactDefaults {
         "lastName": "lastname", "last_name": "lastname",
         "companyName": "company", "company_name": "company", "company.name": "company",
         "lifecycle_stage": "lifecyclestage", "lifecycleStage": "lifecyclestage",
-        "title": "jobtitle", "jobTitle": "jobtitle", "job_title": "jobtitle",
+        "title": "jobtitle", "jobTitle": "jobtitle", "job_title": "jobtitle", "position": "jobtitle",
         "postalCode": "zip", "postal_code": "zip",
         "address.street": "address", "address.city": "city", "address.state": "state",
         "address.postalCode": "zip", "address.postal_code": "zip", "address.zip": "zip", "address.country": "country",
@@ -142,7 +150,7 @@ enum ContactDefaults {
 // MARK: - Reading the mapping file
 
 extension ContactRules {
-    static let keys = ["unknown_traits", "properties"]
+    static let keys = ["unknown_traits", "lifecycle_backwards", "properties"]
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -150,13 +158,19 @@ extension ContactRules {
         if let policy = object["unknown_traits"] {
             unknownTraits = UnknownTraitPolicy(rawValue: try policy.choice(UnknownTraitPolicy.allCases.map(\.rawValue)))!
         }
+        if let policy = object["lifecycle_backwards"] {
+            lifecycleBackwards = LifecycleBackwardsPolicy(rawValue: try policy.choice(LifecycleBackwardsPolicy.allCases.map(\.rawValue)))!
+        }
         if let rules = object["properties"] {
             properties = try PropertyRule.readRules(rules, defaultProperty: ContactDefaults.property(forTraitPath:))
         }
     }
 
     var canonical: JSONValue {
-        .object(["properties": PropertyRule.canonical(properties), "unknown_traits": .string(unknownTraits.rawValue)])
+        .object([
+            "properties": PropertyRule.canonical(properties), "unknown_traits": .string(unknownTraits.rawValue),
+            "lifecycle_backwards": .string(lifecycleBackwards.rawValue),
+        ])
     }
 }
 

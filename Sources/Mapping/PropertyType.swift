@@ -10,10 +10,24 @@ public enum PropertyType: String, Sendable, CaseIterable {
 
 /// What happens to a contact trait that no rule maps and that is not a standard HubSpot contact property.
 public enum UnknownTraitPolicy: String, Sendable, CaseIterable {
-    /// Leave it out (HubSpot refuses writes to properties that do not exist). The default.
+    /// Send it under the default conversion of its name when that property exists in the HubSpot account (as Segment's
+    /// classic HubSpot destination does); the sync reads the account's properties and leaves out, reporting why in
+    /// `sync_status.dropped`, the traits whose property does not exist. The default.
+    case existing
+    /// Leave it out, reported in `sync_status.dropped`.
     case drop
     /// Send it under the default conversion of its name; the sync creates the property (as `string`) first.
     case create
+}
+
+/// What the sync does when HubSpot keeps a later lifecycle stage than the one sent: HubSpot does not move
+/// `lifecyclestage` backwards; an earlier stage is taken only after the value is cleared (docs/hubspot-sync.md).
+public enum LifecycleBackwardsPolicy: String, Sendable, CaseIterable {
+    /// Keep HubSpot's later stage and report the stage sent in `sync_status.dropped`. The default: a later stage is
+    /// usually HubSpot's own doing (a deal won, a form), which a sync should not undo.
+    case keep
+    /// Clear the stage, then set the one sent (two more calls for that object).
+    case clearAndSet = "clear_and_set"
 }
 
 /// One Segment value → one HubSpot property of a type.

@@ -45,6 +45,8 @@ extension PeopleState {
                 contacts[survivor]?.hubSpotAcknowledged = properties
                 contacts[survivor]?.hubSpotFailure = nil
             }
+            for name in synced.sent { contacts[survivor]?.hubSpotDropped[name] = nil }
+            contacts[survivor]?.hubSpotDropped.merge(synced.dropped) { _, new in new }
             dirtyContacts.insert(survivor)
         case .userSynced(let synced):
             let id = resolve(synced.contactID)
@@ -93,6 +95,8 @@ extension PeopleState {
                 companies[id]?.hubSpotAcknowledged = properties
                 companies[id]?.hubSpotFailure = nil
             }
+            for name in synced.sent { companies[id]?.hubSpotDropped[name] = nil }
+            companies[id]?.hubSpotDropped.merge(synced.dropped) { _, new in new }
             companies[id]?.updatedPosition = event.position
             attachCompany(.hubSpotID(synced.hubSpotID), to: id, event: event)
             dirtyCompanies.insert(resolveCompany(id))

@@ -69,6 +69,11 @@ struct ContactRecord: Sendable {
     var hubSpotFailure: String?
     /// OneSignal: app name → why that app refused the tags.
     var oneSignalFailures: [String: String]
+    /// HubSpot property → why the sync left its value out (the property does not exist, HubSpot refused the value, a
+    /// later lifecycle stage kept), from result events: shown in `sync_status.dropped`, not counted as pending. Held in
+    /// memory only: after the projection reloads its cache from the tables it is empty until the contact's next result
+    /// event (a rebuild replays the events and fills it).
+    var hubSpotDropped: [String: String] = [:]
     var firstSeenAt: Date
     var lastSeenAt: Date
     var createdAt: LogCursor
@@ -106,10 +111,13 @@ struct CompanyRecord: Sendable {
     var hubSpotAcknowledged: [String: JSONValue]? = nil
     /// Why HubSpot last refused the company, until its values change.
     var hubSpotFailure: String? = nil
+    /// HubSpot property → why the sync left its value out (as for contacts; in memory only).
+    var hubSpotDropped: [String: String] = [:]
 
-    /// Whether HubSpot lacks some of the desired values (failed or not: the delivery ledger knows what was refused).
+    /// Whether HubSpot lacks some of the desired values (failed or not: the delivery ledger knows what was refused);
+    /// values the sync left out for a recorded reason do not count.
     var isHubSpotPending: Bool {
-        hubSpotProperties.contains { name, value in (hubSpotAcknowledged?[name] ?? .null) != value }
+        hubSpotProperties.contains { name, value in hubSpotDropped[name] == nil && (hubSpotAcknowledged?[name] ?? .null) != value }
     }
 }
 

@@ -13,7 +13,9 @@ struct SyncStatusRow: Sendable {
     var reason: String?
     var desired: [String: JSONValue]
     var acknowledged: [String: JSONValue]?
-    /// Source key → why it is not sent (OneSignal: nested values, email/phone, over the tag limit, …).
+    /// Source key → why it is not sent. OneSignal: nested values, email/phone, over the tag limit, …; HubSpot: traits the
+    /// mapping leaves out (by trait key or path) and values the sync left out (by property name: the property does not
+    /// exist, HubSpot refused the value, HubSpot kept a later lifecycle stage).
     var dropped: [String: String] = [:]
 }
 
@@ -24,19 +26,19 @@ extension ContactRecord {
     /// - `waiting`: the contact cannot be matched there yet (HubSpot upserts by email; OneSignal by external id or
     ///   email, as the mapping says);
     /// - `failed`: the last delivery failed, until an acknowledgement or a change of traits;
-    /// - `in_sync`: every desired value is acknowledged (nothing desired counts as in sync);
+    /// - `in_sync`: every desired value is acknowledged, or was left out by the sync for a reason shown in `dropped`
+    ///   (nothing desired counts as in sync);
     /// - `pending`: otherwise.
     ///
     /// OneSignal: one row per app the mapping's `onesignal.apps` rule sends the contact to, each with the app's tag limit.
     func syncStatus(hubSpotProperties: [String: JSONValue], mapping: Mapping) -> [SyncStatusRow] {
-        let oneSignalKey: String?
-        switch mapping.oneSignal.matchBy {
-        case .externalID: oneSignalKey = userID
-        case .email: oneSignalKey = email
-        }
+        let oneSignalKey = oneSignalExternalID(mapping: mapping)
+        var hubSpotDropped = mapping.contacts.hubSpotProperties(from: traits).skipped
+        hubSpotDropped.merge(self.hubSpotDropped) { _, fromSync in fromSync }
         var rows = [
             Self.row(
                 .hubspot, desired: hubSpotProperties, acknowledged: hubSpotAcknowledged, failure: hubSpotFailure,
+                dropped: hubSpotDropped, settled: Set(self.hubSpotDropped.keys),
                 waitingReason: email == nil ? "HubSpot contacts are matched by email, and this contact has none yet" : nil)
         ]
         for app in mapping.oneSignalApps(traits: traits, writeKeyID: writeKeyID) {
@@ -45,7 +47,7 @@ extension ContactRecord {
             var row = Self.row(
                 .onesignal, desired: tags, acknowledged: acknowledged, failure: oneSignalFailures[app.name], dropped: dropped,
                 waitingReason: oneSignalKey == nil
-                    ? "OneSignal users are matched by \(mapping.oneSignal.matchBy == .email ? "email" : "external id (userId)"), and this contact has none yet"
+                    ? "OneSignal users are matched by \(mapping.oneSignal.externalIDProperty.map { "the HubSpot property \($0) or " } ?? "")\(mapping.oneSignal.matchBy == .email ? "email" : "external id (userId)"), and this contact has none yet"
                     : nil)
             row.app = app.name
             rows.append(row)
@@ -109,7 +111,7 @@ extension ContactRecord {
 
     private static func row(
         _ destination: Destination, desired: [String: JSONValue], acknowledged: [String: JSONValue]?, failure: String?,
-        dropped: [String: String] = [:], waitingReason: String?
+        dropped: [String: String] = [:], settled: Set<String> = [], waitingReason: String?
     ) -> SyncStatusRow {
         let state: String
         var reason: String?
@@ -119,7 +121,7 @@ extension ContactRecord {
         } else if let failure {
             state = "failed"
             reason = failure
-        } else if desired.allSatisfy({ key, value in (acknowledged?[key] ?? .null) == value }) {
+        } else if desired.allSatisfy({ key, value in settled.contains(key) || (acknowledged?[key] ?? .null) == value }) {
             state = "in_sync"
         } else {
             state = "pending"

@@ -29,7 +29,7 @@ import Testing
             OneSignalUserSynced.self, OneSignalDeliveryFailed.self, OneSignalSegmentCreated.self, OneSignalNotificationRequested.self,
             OneSignalNotificationSent.self, OneSignalNotificationFailed.self, PersonErased.self, ReplayRequested.self,
             HubSpotEventDefinitionRecorded.self, HubSpotEventPropertyAdded.self, HubSpotEventDefinitionRefused.self,
-            HubSpotAppInstalled.self,
+            HubSpotAppInstalled.self, HubSpotPropertiesRead.self,
         ]
         #expect(Set(types.map { $0.eventType }) == Set(EventType.hubSignalTypes))
         #expect(types.count == EventType.hubSignalTypes.count)

@@ -10,7 +10,7 @@ import Testing
             #expect(mapping == Mapping.defaults)
         }
         let defaults = Mapping.defaults
-        #expect(defaults.contacts.unknownTraits == .drop)
+        #expect(defaults.contacts.unknownTraits == .existing)
         #expect(defaults.contacts.properties.isEmpty)
         #expect(defaults.oneSignal.matchBy == .externalID)
         #expect(defaults.oneSignal.traits == .all)
@@ -53,7 +53,7 @@ import Testing
         // HubSpot and a OneSignal account.
         #expect(mapping.behavioralEvents.enabled == false)
         #expect(mapping.pageViews == PageViewRules.defaults)
-        #expect(mapping.contacts.unknownTraits == .drop)
+        #expect(mapping.contacts.unknownTraits == .existing)
         #expect(mapping.oneSignal.tagLimit == 10)
         // It writes the defaults out, so it means exactly what no file means.
         #expect(mapping == Mapping.defaults)
@@ -167,7 +167,7 @@ import Testing
         let explicit = try parsed(
             """
             version: 1
-            contacts: { unknown_traits: drop }
+            contacts: { unknown_traits: existing, lifecycle_backwards: keep }
             onesignal: { match_by: external_id, traits: all, track_properties: none, nested: drop, tag_limit: 10, apps: all }
             behavioral_events: { enabled: false }
             page_views: { pages: off, screens: off }

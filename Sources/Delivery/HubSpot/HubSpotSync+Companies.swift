@@ -25,7 +25,8 @@ extension HubSpotSync {
         }
         var round = Round()
         // A company HubSignal never synced may already be in HubSpot (created by hand, or by HubSpot from a contact's
-        // email domain): found by its domain, it gets the group id property instead of a twin.
+        // email domain): found by the mapping's match fields (`match_by`, default the domain), it gets the group id
+        // property instead of a twin. With `create_if_not_found: false` a company found nowhere is a dead letter.
         var upserts: [Push] = []
         do {
             // The group id property (and any the mapping creates) must exist before a found company gets it.
@@ -34,17 +35,45 @@ extension HubSpotSync {
             fail(desired, with: error, into: &round)
             desired = []
         }
+        let rules = mapping.companies
         for push in desired {
             guard let company = claimed.first(where: { $0.companyID == push.key }), company.hubSpotCompanyID == nil,
-                company.acknowledged.isEmpty, let domain = company.domain
+                company.acknowledged.isEmpty
             else {
                 upserts.append(push)
                 continue
             }
+            // The match fields with a value, in the mapping's order (`match_by`; the domain may come from the website).
+            var fields: [(name: String, value: String)] = []
+            for name in rules.matchBy {
+                let value = name == "domain" ? company.domain ?? company.desired[name]?.scalarText : company.desired[name]?.scalarText
+                if let value, !value.trimmingCharacters(in: .whitespaces).isEmpty { fields.append((name, value)) }
+            }
+            guard !fields.isEmpty || !rules.createIfNotFound else {
+                upserts.append(push)
+                continue
+            }
             do {
-                guard let existing = try await client.searchObjects(ofType: "companies", equal: ["domain": domain], limit: 1).first
-                else {
-                    upserts.append(push)
+                var existing: HubSpotObject?
+                // Without creation, the upsert by group id cannot be the way to find it: ask for the group id first.
+                if !rules.createIfNotFound {
+                    existing = try await client.searchObjects(
+                        ofType: "companies", equal: [target.idProperty: company.groupID], limit: 1).first
+                }
+                for field in fields where existing == nil {
+                    existing = try await client.searchObjects(ofType: "companies", equal: [field.name: field.value], limit: 1).first
+                }
+                guard let existing else {
+                    if rules.createIfNotFound {
+                        upserts.append(push)
+                    } else {
+                        let tried = ([target.idProperty] + fields.map(\.name)).joined(separator: ", ")
+                        dead(
+                            push,
+                            reason: "no HubSpot company matches (by \(tried)) and companies.create_if_not_found is false: "
+                                + "create it in HubSpot, then `hubsignal retry hubspot`",
+                            into: &round)
+                    }
                     continue
                 }
                 var properties = push.properties.mapValues(Self.hubSpotString)

@@ -72,9 +72,13 @@ public struct HubSpotSync: Service, ClaimingWorker {
         self.database = database
         self.store = store
         self.mapping = mapping
-        self.catalog = HubSpotPropertyCatalog(client: client, objectType: "contacts", groupName: "contactinformation", logger: logger)
+        let catalogMetadata: [String: JSONValue] = ["worker": .string(configuration.owner), "mappingVersion": .string(mapping.version)]
+        self.catalog = HubSpotPropertyCatalog(
+            client: client, objectType: "contacts", groupName: "contactinformation", store: store, metadata: catalogMetadata,
+            logger: logger)
         self.companyCatalog = HubSpotPropertyCatalog(
-            client: client, objectType: "companies", groupName: "companyinformation", logger: logger)
+            client: client, objectType: "companies", groupName: "companyinformation", store: store, metadata: catalogMetadata,
+            logger: logger)
         self.logger = logger
         self.eventDefinitions = configuration.portalID.map { portalID in
             HubSpotEventDefinitionCatalog(
@@ -241,7 +245,10 @@ public struct HubSpotSync: Service, ClaimingWorker {
         }
         do {
             let result = try await client.upsert(inputs, objectType: target.objectType)
-            record(result, for: pushes, into: &round)
+            let followUps = record(result, for: pushes, into: &round)
+            for (push, object) in followUps.backwards { await settleLifecycleStage(push, answer: object, into: &round) }
+            // Inputs refused for some values only: sent again without them (each resend has fewer properties).
+            for push in followUps.resend { await send([push], into: &round, propertyRefreshes: propertyRefreshes) }
             // Inputs HubSpot neither wrote nor explained: each alone, so that its own answer says what is wrong.
             let unanswered = pushes.filter { round.outcomes[$0.key] == nil }
             if pushes.count == 1, let push = unanswered.first {
@@ -259,6 +266,16 @@ public struct HubSpotSync: Service, ClaimingWorker {
             } catch {
                 fail(pushes, with: error, into: &round)
             }
+        } catch let error as HubSpotError
+            where error.code == .validation && pushes.count == 1 && !Self.refusedValues(error.propertyErrors, of: pushes[0]).isEmpty
+        {
+            // HubSpot refused some values of this object: the others are sent, the refused ones reported as dropped.
+            var again = pushes[0]
+            for (name, reason) in Self.refusedValues(error.propertyErrors, of: again) {
+                again.properties[name] = nil
+                again.dropped[name] = reason
+            }
+            await send([again], into: &round, propertyRefreshes: propertyRefreshes)
         } catch let error as HubSpotError where error.code == .validation || error.code == .notFound || error.code == .conflict {
             if pushes.count > 1 {
                 let middle = pushes.count / 2
@@ -289,7 +306,24 @@ public struct HubSpotSync: Service, ClaimingWorker {
         let catalog = catalog(for: target)
         let names = Set(pushes.flatMap(\.properties.keys)).union(target.idProperty == "email" ? [] : [target.idProperty])
         let missing = try await catalog.missing(in: names).union(alsoMissing.intersection(names))
-        guard !missing.isEmpty else { return }
+        if !missing.isEmpty { try await createOrDrop(missing, in: &pushes, target: target, catalog: catalog) }
+        // Values the account's definition refuses (a number property given text, an unknown option, …): left out and
+        // reported, so that the object's other values still go.
+        for index in pushes.indices {
+            for (name, value) in pushes[index].properties where name != target.idProperty {
+                guard let definition = try await catalog.definition(of: name),
+                    let problem = HubSpotPropertyCatalog.problem(with: Self.hubSpotString(value), for: definition)
+                else { continue }
+                pushes[index].properties[name] = nil
+                pushes[index].dropped[name] = problem
+            }
+        }
+    }
+
+    /// Creates the missing properties the mapping asks for and drops, with their reason, the values of the others.
+    private func createOrDrop(
+        _ missing: Set<String>, in pushes: inout [Push], target: Target, catalog: HubSpotPropertyCatalog
+    ) async throws {
         var types: [String: String] = [:]
         switch target {
         case .contacts:
@@ -310,6 +344,9 @@ public struct HubSpotSync: Service, ClaimingWorker {
         for name in missing.sorted() where name != target.idProperty || target.idProperty == "email" {
             if let type = types[name] {
                 try await catalog.create(name, type: type)
+            } else if case .contacts = target, mapping.contacts.unknownTraits == .existing {
+                droppedReasons[name] =
+                    "the property does not exist in HubSpot (unknown_traits: existing sends a trait without a rule only to an existing property)"
             } else {
                 droppedReasons[name] = "the property does not exist in HubSpot and the mapping does not create it"
             }
@@ -335,8 +372,15 @@ public struct HubSpotSync: Service, ClaimingWorker {
     ///
     /// A result is attributed by its id property's value (written in every input, so HubSpot returns it), else by an
     /// echoed `objectWriteTraceId`, else, for a one-input batch with one result, to that input; never by position.
-    private func record(_ result: HubSpotBatchResult, for pushes: [Push], into round: inout Round) {
-        guard let target = pushes.first?.target else { return }
+    ///
+    /// Returns what needs another call: objects whose answer holds a later lifecycle stage than the one sent
+    /// (`backwards`), and objects refused for some values only, without those values (`resend`).
+    private func record(
+        _ result: HubSpotBatchResult, for pushes: [Push], into round: inout Round
+    ) -> (backwards: [(Push, HubSpotObject)], resend: [Push]) {
+        var backwards: [(Push, HubSpotObject)] = []
+        var resend: [Push] = []
+        guard let target = pushes.first?.target else { return ([], []) }
         var byKey: [String: Push] = [:]
         var byID: [String: Push] = [:]
         for push in pushes {
@@ -347,7 +391,13 @@ public struct HubSpotSync: Service, ClaimingWorker {
             let push = (object.properties[target.idProperty] ?? nil).flatMap { byID[$0.lowercased()] }
                 ?? object.objectWriteTraceId.flatMap { byKey[$0] }
                 ?? (pushes.count == 1 && result.results.count == 1 && (result.errors ?? []).isEmpty ? pushes.first : nil)
-            guard let push, round.outcomes[push.key] == nil else { continue }
+            guard let push, round.outcomes[push.key] == nil, !backwards.contains(where: { $0.0.key == push.key }) else { continue }
+            if case .string(let sent)? = push.properties[Self.lifecycleStage], !sent.isEmpty,
+                let held = object.properties[Self.lifecycleStage] ?? nil, !held.isEmpty, held != sent
+            {
+                backwards.append((push, object))
+                continue
+            }
             synced(push, hubSpotID: object.id, created: object.new ?? false, into: &round)
         }
         for error in result.errors ?? [] {
@@ -355,8 +405,64 @@ public struct HubSpotSync: Service, ClaimingWorker {
             let named = (context["objectWriteTraceId"] ?? []).compactMap { byKey[$0] }
                 + (context["ids"] ?? []).compactMap { byID[$0.lowercased()] ?? byKey[$0] }
             let reason = "HubSpot refused it (\(error.category ?? "error")): \(String((error.message ?? "").prefix(300)))"
-            for push in named where round.outcomes[push.key] == nil {
-                dead(push, reason: reason, into: &round)
+            for push in named where round.outcomes[push.key] == nil && !resend.contains(where: { $0.key == push.key }) {
+                let refused = Self.refusedValues(error.propertyErrors, of: push)
+                guard !refused.isEmpty else {
+                    dead(push, reason: reason, into: &round)
+                    continue
+                }
+                var again = push
+                for (name, why) in refused {
+                    again.properties[name] = nil
+                    again.dropped[name] = why
+                }
+                resend.append(again)
+            }
+        }
+        return (backwards, resend)
+    }
+
+    static let lifecycleStage = "lifecyclestage"
+
+    /// The values of `push` that HubSpot's property errors refuse (a missing property is not one: the catalog handles
+    /// it), each with HubSpot's reason.
+    static func refusedValues(_ errors: [HubSpotError.PropertyError], of push: Push) -> [String: String] {
+        var refused: [String: String] = [:]
+        for error in errors {
+            guard let name = error.name, error.error != "PROPERTY_DOESNT_EXIST", push.properties[name] != nil,
+                name != push.target.idProperty
+            else { continue }
+            refused[name] = "HubSpot refused the value (\(error.error ?? "invalid")): \(String((error.message ?? "").prefix(200)))"
+        }
+        return refused
+    }
+
+    /// HubSpot kept a later lifecycle stage than the one sent (it does not move the stage backwards): per the mapping's
+    /// `lifecycle_backwards`, keep it and report the stage sent as dropped, or clear the stage and set the one sent.
+    private func settleLifecycleStage(_ push: Push, answer object: HubSpotObject, into round: inout Round) async {
+        let sent = Self.hubSpotString(push.properties[Self.lifecycleStage] ?? .null)
+        let held = (object.properties[Self.lifecycleStage] ?? nil) ?? ""
+        let policy: LifecycleBackwardsPolicy
+        switch push.target {
+        case .contacts: policy = mapping.contacts.lifecycleBackwards
+        case .companies: policy = mapping.companies.lifecycleBackwards
+        }
+        switch policy {
+        case .keep:
+            var kept = push
+            kept.properties[Self.lifecycleStage] = nil
+            kept.acknowledged[Self.lifecycleStage] = .string(held)
+            kept.dropped[Self.lifecycleStage] =
+                "HubSpot keeps the later lifecycle stage '\(held)' and does not move back to '\(sent)' (lifecycle_backwards: keep)"
+            synced(kept, hubSpotID: object.id, created: object.new ?? false, into: &round)
+        case .clearAndSet:
+            do {
+                // Two requests: HubSpot takes an earlier stage only once the value is empty, and a batch promises no order.
+                _ = try await client.updateObject(ofType: push.target.objectType, id: object.id, properties: [Self.lifecycleStage: ""])
+                _ = try await client.updateObject(ofType: push.target.objectType, id: object.id, properties: [Self.lifecycleStage: sent])
+                synced(push, hubSpotID: object.id, created: object.new ?? false, into: &round)
+            } catch {
+                fail([push], with: error, into: &round)
             }
         }
     }
@@ -385,7 +491,7 @@ public struct HubSpotSync: Service, ClaimingWorker {
         outcomes(push.target, "synced").increment()
     }
 
-    private func dead(_ push: Push, reason: String, into round: inout Round) {
+    func dead(_ push: Push, reason: String, into round: inout Round) {
         round.events.append(
             resultEvent(
                 HubSpotDeliveryFailed(subject: push.subject, reason: reason, properties: push.properties.keys.sorted()), for: push,
