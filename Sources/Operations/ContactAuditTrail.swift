@@ -348,8 +348,11 @@ extension ContactAuditTrail {
         case .oneSignalNotificationRequested:
             guard let requested = decoded(OneSignalNotificationRequested.self) else { return firstMembers() }
             return [
-                labelled("to external id", clip(requested.request.externalID)), labelled("template", requested.request.templateID.map(clip)),
-                requested.request.content.map { "“\(clip($0))”" } ?? "", labelled("callback", clip(requested.callbackID)),
+                labelled("to external id", clip(requested.request.externalID)),
+                labelled("by", requested.request.targetChannel == "push" ? nil : clip(requested.request.targetChannel)),
+                labelled("template", requested.request.templateID.map(clip)),
+                (requested.request.content ?? requested.request.emailSubject).map { "“\(clip($0))”" } ?? "",
+                labelled("callback", clip(requested.callbackID)),
             ]
         case .oneSignalNotificationSent:
             guard let sent = decoded(OneSignalNotificationSent.self) else { return firstMembers() }
