@@ -87,10 +87,14 @@ extension HubSpotSandbox {
     /// POSTs a custom workflow action execution (HubSpot's payload) to the action's `url`, signed with v2
     /// (`X-HubSpot-Signature`, `X-HubSpot-Signature-Version: v2`) and v3; returns the app's answer (its
     /// `outputFields`).
+    ///
+    /// `objectProperties` are the properties the action definition's `objectRequestOptions` names: the stored
+    /// object's values of them are sent as `object.properties`, a property the object has no value for left out (the
+    /// docs do not say how HubSpot sends an empty one; HubSignal reads absent, `null` and blank alike).
     public func callWorkflowAction(
         url: URL, callbackId: String, objectId: Int, objectType: String = "CONTACT", inputFields: [String: String],
         clientSecret: String, actionDefinitionID: Int = 201_903_771, workflowID: Int = 1_640_937_852,
-        timestamp: Date = Date(), timeout: Duration = .seconds(10)
+        timestamp: Date = Date(), timeout: Duration = .seconds(10), objectProperties: [String] = []
     ) async throws -> OutboundResponse {
         let executionIndex: JSON = ["enrollmentId": .int(Int(timestamp.timeIntervalSince1970 * 1000)), "actionExecutionIndex": 0]
         let fields = JSON.object(JSONObject(inputFields.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }))
@@ -105,7 +109,7 @@ extension HubSpotSandbox {
                 "workflowId": .int(workflowID), "actionId": 1, "source": "WORKFLOWS",
                 "actionExecutionIndexIdentifier": executionIndex,
             ],
-            "object": ["objectId": .int(objectId), "objectType": .string(objectType)],
+            "object": .object(requestedObject(objectId: objectId, objectType: objectType, properties: objectProperties)),
             "fields": fields,
             "inputFields": fields,
         ]
@@ -119,6 +123,16 @@ extension HubSpotSandbox {
             ("X-HubSpot-Request-Timestamp", stamp),
         ]
         return try await post(body: body, to: url, headers: headers, timeout: timeout)
+    }
+
+    /// An execution request's `object`: its id and type, and `properties` when any are requested.
+    private func requestedObject(objectId: Int, objectType: String, properties: [String]) -> JSONObject {
+        var object: JSONObject = ["objectId": .int(objectId), "objectType": .string(objectType)]
+        guard !properties.isEmpty else { return object }
+        let record = self.object(ofType: objectType, id: String(objectId))
+        let values = properties.compactMap { name in record?[name].map { (name, JSON.string($0)) } }
+        object["properties"] = .object(JSONObject(values))
+        return object
     }
 
     private func post(body: Data, to url: URL, headers: [(String, String)], timeout: Duration) async throws -> OutboundResponse {
