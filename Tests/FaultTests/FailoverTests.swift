@@ -34,6 +34,75 @@ extension FaultSuite {
             }
         }
 
+        @Test(
+            "PQClient and PQListener on a multi-host read-write string follow a promotion by themselves; retryable errors meanwhile",
+            .enabled(if: canMakeStandby, "pg_basebackup is not installed beside initdb (Debian: it comes with the postgresql package), so no standby can be made")
+        )
+        func clientAndListenerFollowPromotion() async throws {
+            try await TestPostgres.withReplicatedServers { servers, database in
+                let (primaryPort, standbyPort) = (servers.primary.port, servers.standby.port)
+                // Listed first, the standby is skipped: it is read-only.
+                let standbyFirst = PQClient(
+                    configuration: .init(
+                        connectionString: "host=127.0.0.1,127.0.0.1 port=\(standbyPort),\(primaryPort) user=\(servers.user) "
+                            + "dbname=\(servers.database) target_session_attrs=read-write"),
+                    logger: TestPostgres.logger)
+                #expect(try await Self.serverPort(standbyFirst) == primaryPort)
+                await standbyFirst.shutdown()
+                // A write reaching a standby (a client without target_session_attrs) fails with 25006, which is retryable.
+                let writeOnStandby = await Self.error { _ = try await Self.onStandby(servers) { try await $0.execute("CREATE TABLE failover_probe (id int)") } }
+                #expect(writeOnStandby?.sqlState == "25006" && writeOnStandby?.isRetryable == true, "\(String(describing: writeOnStandby))")
+
+                // Users' SQL can go to the standby: the log's gap-free read (pg_current_snapshot) runs there too.
+                let pageOnStandby = try await Self.onStandby(servers) { try await EventStore(client: $0, logger: TestPostgres.logger).read(after: .origin, limit: 10) }
+                #expect(!pageOnStandby.isHeldBack)
+
+                let client = database.client
+                #expect(try await Self.serverPort(client) == primaryPort)
+                let listener = PQListener(
+                    connectionString: servers.connectionString, channels: ["failover"], logger: TestPostgres.logger,
+                    reconnectDelay: .milliseconds(200))
+                let heard = Mutex<[PQListener.Event]>([])
+                let stream = listener.events()
+                let collecting = Task { for await event in stream { heard.withLock { $0.append(event) } } }
+                let listening = Task { try await listener.run() }
+                try await FaultCluster.waitUntil("the listener is connected") { heard.withLock { $0 } == [.connected] }
+
+                try await servers.killPrimary()
+                // No server takes writes: a pooled connection is found lost, a new one finds only a read-only server.
+                for attempt in 0..<3 {
+                    let error = await Self.error { try await client.query("SELECT 1") }
+                    #expect(error?.isRetryable == true, "attempt \(attempt) without a primary: \(String(describing: error))")
+                }
+                try await servers.promoteStandby()
+                // The same client, not restarted, reaches the promoted standby.
+                #expect(try await Self.serverPort(client) == standbyPort)
+                try await FaultCluster.waitUntil("the listener reconnected to the promoted standby", timeout: .seconds(30)) {
+                    heard.withLock { $0 }.filter { $0 == .connected }.count == 2
+                }
+                try await client.execute("SELECT pg_notify('failover', 'after the promotion')")
+                try await FaultCluster.waitUntil("the notification sent on the new primary arrived") {
+                    heard.withLock { $0 }.contains {
+                        if case .notification(let notification) = $0 { return notification.payload == "after the promotion" }
+                        return false
+                    }
+                }
+                listening.cancel()
+                _ = try? await listening.value
+                collecting.cancel()
+            }
+        }
+
+        /// The `PQError` `body` throws, or `nil` when it succeeds.
+        static func error(_ body: () async throws -> Void) async -> PQError? {
+            do {
+                try await body()
+                return nil
+            } catch {
+                return error as? PQError
+            }
+        }
+
         static func failOver(servers: ReplicatedPostgres, database: TestDatabase, cluster: FaultCluster) async throws {
             let port = cluster.processes[0].port
             let testStarted = ContinuousClock.now
@@ -139,8 +208,8 @@ extension FaultSuite {
             print(
                 """
                 failover: primary killed → standby promoted in \(seconds(promoted - promoting)) s (after \(seconds(promoting - killed)) s without a \
-                primary); first 200 \(seconds(recovered.answeredAt - killed)) s after the kill, \(seconds(recovered.answeredAt - promoted)) s after \
-                the promotion; probe: \(answers.count) answers, \(refused.count) × 503, \(answers.filter { $0.status == 200 }.count) × 200; load: \
+                primary); first 200 \(seconds(recovered.answeredAt - killed)) s after the kill, \(seconds(recovered.answeredAt - promoting)) s after \
+                pg_promote was called; probe: \(answers.count) answers, \(refused.count) × 503, \(answers.filter { $0.status == 200 }.count) × 200; load: \
                 \(cluster.load.ledger.attempts) requests, \(cluster.load.ledger.failures) refused and retried; reader: \(positions.count) events, \
                 \(reader.errors) failed reads; HubSpot batch upserts: \(upserts), OneSignal users: \(oneSignalUsers.count); whole test \(seconds(ContinuousClock.now - testStarted)) s
                 """)
