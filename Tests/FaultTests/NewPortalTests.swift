@@ -183,16 +183,19 @@ import TestSupport
         #expect(eventNames == ["pe\(portal)_order_completed", "pe\(portal)_page_pricing"])
 
         // A workflow sends a push to the contact (whose app registered a push subscription); the callback completes.
+        // HubSpot sends the contact properties the action definition asks for; the title is personalized from them.
         let answer = try await hubSpot.callWorkflowAction(
             url: URL(string: publicURL + "/hubspot/actions/send-notification")!, callbackId: "cb-new-portal",
-            objectId: Int(contact.id)!, inputFields: ["heading": "Hi Ada", "content": "Your order shipped", "external_id": "u-ada"],
-            clientSecret: clientSecret)
+            objectId: Int(contact.id)!,
+            inputFields: ["heading": "Hi {{ contact.firstname }}", "content": "Your order shipped", "external_id": "u-ada"],
+            clientSecret: clientSecret, objectProperties: WorkflowActionDefinitions(publicURL: publicURL).contactProperties)
         #expect(answer.status == 200, "the action answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
         let completion = try await eventually("the callback completion") { hubSpot.callbackCompletions().first }
         #expect(completion.callbackID == "cb-new-portal")
         #expect(completion.outputFields["hs_execution_state"] == "SUCCESS", "completed with \(completion.outputFields)")
         let notification = try #require(oneSignal.notifications(appID: oneSignalAppID).first)
         #expect(completion.outputFields["notification_id"] == notification.id)
+        #expect(notification.headings == ["en": "Hi Ada"])
 
         // Ada clicks it: OneSignal's event stream reports the click, and it lands on her timeline: a timeline event of
         // the OAuth app's template, a note with a static-auth app (which has no timeline v3 templates).
