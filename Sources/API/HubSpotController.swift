@@ -41,9 +41,10 @@ public struct HubSpotController: Sendable {
     ///   - publicURL: the external base URL HubSpot calls (e.g. `https://hubsignal.example.com`), which its signatures
     ///     cover; `nil` refuses every request.
     ///   - portalID: the HubSpot account (Hub ID) whose requests are accepted; `nil` refuses every request.
-    ///   - completesNotificationsLater: whether the OneSignal sync completes "Send OneSignal notification" actions
-    ///     through HubSpot's callback API (it has HubSpot credentials): the action then answers `BLOCK` and the
-    ///     workflow waits for the notification's id; otherwise `SUCCESS` as soon as the action is recorded.
+    ///   - completesNotificationsLater: whether the OneSignal sync completes workflow actions through HubSpot's
+    ///     callback API (it has HubSpot credentials): both actions then answer `BLOCK` and the workflow waits for the
+    ///     real outcome (the notification's id, the tags applied, or `FAIL_CONTINUE` with the reason); otherwise
+    ///     `SUCCESS` as soon as the action is recorded.
     ///   - oneSignalApps: the configured OneSignal app names; an action whose `app` input names another fails with the
     ///     list (empty: any name passes).
     ///   - portalBinding: the portal an OAuth install bound, accepted when `portalID` is `nil`.
@@ -84,9 +85,10 @@ public struct HubSpotController: Sendable {
     }
 
     /// The body HubSpot expects from a workflow action (`outputFields` with `hs_execution_state`):
-    /// - `SUCCESS`: recorded, and HubSignal carries it out (edit-tags; send-notification without HubSpot credentials);
+    /// - `SUCCESS`: recorded, and HubSignal carries it out (without HubSpot credentials, which completing needs);
     /// - `BLOCK` (with `hs_expiration_duration` one day): the workflow waits until HubSignal completes the action with
-    ///   the notification's id (send-notification);
+    ///   its outcome once OneSignal answered (the notification's id; the tags applied to that user of that app; or
+    ///   `FAIL_CONTINUE` with the reason, e.g. a contact that matches no OneSignal user);
     /// - `FAIL_CONTINUE` with `error_message`: the workflow's inputs are wrong (nothing stored but a rejection).
     struct ActionResponse: Encodable {
         var outputFields: [String: String]
@@ -168,7 +170,7 @@ public struct HubSpotController: Sendable {
                 context.logger.error("storing a HubSpot workflow action failed", metadata: ["error": "\(error)"])
                 return JSONResponse.storageFailure(error)
             }
-            let answer = action == .sendNotification && completesNotificationsLater ? ActionResponse.block : .success
+            let answer = completesNotificationsLater ? ActionResponse.block : .success
             return JSONResponse.make(status: .ok, body: answer)
         } catch let error as IngestionError {
             return JSONResponse.error(error)

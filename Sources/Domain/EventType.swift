@@ -146,6 +146,10 @@ extension EventType {
     public static let oneSignalNotificationSent = EventType(rawValue: Family.oneSignalResult.prefix + "notification_sent")
     /// OneSignal refused a notification for good.
     public static let oneSignalNotificationFailed = EventType(rawValue: Family.oneSignalResult.prefix + "notification_failed")
+    /// OneSignal applied an edit-tags workflow action's tags to one user of one app.
+    public static let oneSignalTagsEdited = EventType(rawValue: Family.oneSignalResult.prefix + "tags_edited")
+    /// An edit-tags workflow action changed nothing, for good (no matching OneSignal user, or OneSignal refused it).
+    public static let oneSignalTagsEditFailed = EventType(rawValue: Family.oneSignalResult.prefix + "tags_edit_failed")
 
     /// A person was erased.
     public static let erasure = EventType(rawValue: "hubsignal.erasure")
@@ -161,5 +165,6 @@ extension EventType {
         .hubSpotAppInstalled,
         .hubSpotEventDefinitionRecorded, .hubSpotEventPropertyAdded, .hubSpotEventDefinitionRefused,
         .hubSpotPropertiesRead,
+        .oneSignalTagsEdited, .oneSignalTagsEditFailed,
     ]
 }

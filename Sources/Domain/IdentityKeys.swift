@@ -21,7 +21,9 @@ public enum IdentityKeys {
         case oneSignalID = "onesignal_id"
         /// An alias's `previousId`: a previous `userId` or `anonymousId`.
         case previousID = "previous_id"
-        /// A OneSignal external id: a `userId`, or an email when the mapping matches OneSignal users by email.
+        /// A OneSignal external id: a `userId`, an email when the mapping matches OneSignal users by email, or the value
+        /// of the HubSpot contact property the mapping names (`onesignal.external_id_property`; identity kind
+        /// `external_id`).
         case externalID = "external_id"
         /// HubSignal's own contact id (result events).
         case contactID = "contact_id"
@@ -202,6 +204,16 @@ public enum IdentityKeys {
             Field(.hubSpotID, [Path("mergedObjectIds")], isList: true),
             Field(.email, [Path("propertyValue")], when: (Path("propertyName"), "email")),
         ])
+
+    /// HubSpot contact webhooks when a HubSpot contact property holds the OneSignal external id
+    /// (`onesignal.external_id_property`): ``hubSpotContactWebhook`` plus the new value of that property, an external id.
+    /// `nil` gives ``hubSpotContactWebhook`` itself.
+    public static func hubSpotContactWebhook(externalIDProperty: String?) -> Rule {
+        guard let externalIDProperty else { return hubSpotContactWebhook }
+        var rule = hubSpotContactWebhook
+        rule.fields.append(Field(.externalID, [Path("propertyValue")], when: (Path("propertyName"), externalIDProperty)))
+        return rule
+    }
 
     /// HubSpot workflow actions: the contact the action runs for.
     public static let hubSpotAction = Rule(

@@ -50,7 +50,7 @@ struct AppProject: AsyncParsableCommand {
     var oneSignalApps: [String] = []
     @Option(
         name: .customLong("property"),
-        help: "A contact property whose changes HubSignal reads (repeatable). Default: the mapping's hubspot_to_onesignal properties; email always.")
+        help: "A contact property whose changes HubSignal reads (repeatable). Default: the mapping's hubspot_to_onesignal properties and onesignal.external_id_property; email always.")
     var properties: [String] = []
 
     func run() async throws {
@@ -64,7 +64,7 @@ struct AppProject: AsyncParsableCommand {
             let appNames = oneSignalApps.isEmpty && configured.count > 1 ? configured : oneSignalApps
             let properties =
                 self.properties.isEmpty
-                ? Array(try HubSignalService.loadMapping(configuration, logger: logger).hubSpotToOneSignal.properties.keys) : self.properties
+                ? try HubSignalService.loadMapping(configuration, logger: logger).subscribedContactProperties : self.properties
             let project = HubSpotAppProject(
                 publicURL: publicURL, authentication: authentication, oneSignalApps: appNames, properties: properties)
             let folder = URL(fileURLWithPath: output)

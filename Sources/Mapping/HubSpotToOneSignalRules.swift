@@ -49,3 +49,11 @@ extension HubSpotToOneSignalRules {
         .object(["properties": .object(properties.mapValues(JSONValue.string))])
     }
 }
+
+extension Mapping {
+    /// The HubSpot contact properties whose changes HubSignal reads (its webhook subscriptions): the
+    /// `hubspot_to_onesignal` properties and `onesignal.external_id_property`, sorted (`email` is always subscribed).
+    public var subscribedContactProperties: [String] {
+        Set(Array(hubSpotToOneSignal.properties.keys) + [oneSignal.externalIDProperty].compactMap { $0 }).sorted()
+    }
+}

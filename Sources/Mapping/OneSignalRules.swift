@@ -22,6 +22,11 @@ public struct OneSignalRules: Sendable, Equatable {
 
     /// How contacts match OneSignal users; default `externalID` (external id = Segment `userId`).
     public var matchBy: Matching
+    /// The HubSpot contact property whose value is the contact's OneSignal external id (`external_id_property`;
+    /// default none). With it, a contact HubSignal knows only from HubSpot (no Segment `userId`) matches the OneSignal
+    /// user with that external id; a contact without a value falls back to `matchBy`. HubSignal subscribes to the
+    /// property's changes (`hubsignal hubspot app`).
+    public var externalIDProperty: String?
     /// Which identify traits become tags; default all.
     public var traits: TagSelection
     /// Which track properties become tags; default none.
@@ -48,9 +53,10 @@ public struct OneSignalRules: Sendable, Equatable {
     public init(
         matchBy: Matching = .externalID, traits: TagSelection = .all, trackProperties: TagSelection = .none,
         renames: [String: String] = OneSignalRules.defaultRenames, nested: NestedValues = .drop, tagLimit: Int = 10,
-        apps: AppRouting = .all, priority: [String] = []
+        apps: AppRouting = .all, priority: [String] = [], externalIDProperty: String? = nil
     ) {
         self.matchBy = matchBy
+        self.externalIDProperty = externalIDProperty
         self.traits = traits
         self.trackProperties = trackProperties
         self.renames = renames
@@ -197,7 +203,9 @@ public struct TagSet: Sendable, Equatable {
 // MARK: - Reading the mapping file
 
 extension OneSignalRules {
-    static let keys = ["match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps", "tag_priority"]
+    static let keys = [
+        "match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps", "tag_priority", "external_id_property",
+    ]
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -232,6 +240,13 @@ extension OneSignalRules {
             }
         }
         if let routing = object["apps"] { apps = try AppRouting(reading: routing) }
+        if let property = object["external_id_property"] {
+            let name = try property.nonBlankString("a HubSpot contact property name")
+            guard Names.isValidHubSpotName(name) else {
+                throw MappingError(file: property.file, path: property.path, message: Names.hubSpotNameProblem(name), line: property.node.line)
+            }
+            externalIDProperty = name
+        }
         if let list = object["tag_priority"] {
             var seen: Set<String> = []
             priority = try list.stringList("tag names, most important first").filter { seen.insert($0).inserted }
@@ -244,11 +259,14 @@ extension OneSignalRules {
         case .drop: nestedValue = .string("drop")
         case .flatten(let separator): nestedValue = .object(["flatten": .string(separator)])
         }
-        return .object([
+        var object: [String: JSONValue] = [
             "match_by": .string(matchBy.rawValue), "traits": traits.canonical, "track_properties": trackProperties.canonical,
             "renames": .object(renames.mapValues(JSONValue.string)), "nested": nestedValue, "tag_limit": .int(Int64(tagLimit)),
             "apps": apps.canonical, "tag_priority": .array(priority.map(JSONValue.string)),
-        ])
+        ]
+        // Only when set: files without it keep their mapping version.
+        if let externalIDProperty { object["external_id_property"] = .string(externalIDProperty) }
+        return .object(object)
     }
 }
 

@@ -17,13 +17,8 @@ extension PeopleState {
             let keys = hubSpotActionKeys(payload, type: type)
             guard !keys.isEmpty else { return }
             let contactID = resolveContact(keys, event: event, reason: IdentityKeys.Name.hubSpotID.rawValue)
-            if type == .editTags, let inputs = payload["inputFields"]?.objectValue ?? payload["fields"]?.objectValue,
-                let tags = try? HubSpotWorkflowAction.tags(inputs), contacts[resolve(contactID)] != nil
-            {
-                let id = resolve(contactID)
-                for (tag, value) in tags { contacts[id]?.oneSignalEventTags[tag] = value.map(JSONValue.string) ?? .null }
-                dirtyContacts.insert(id)
-            }
+            // An edit-tags action's tags go to the user and app its inputs name, through `onesignal_outbox`
+            // (OneSignalSync+TagEdits), not into the contact's tags for every app.
             if type == .sendNotification {
                 activities.append(
                     ActivityRecord(
@@ -285,7 +280,7 @@ extension PeopleState {
     private mutating func applyHubSpotContact(
         type: EventType, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping
     ) {
-        let keys = hubSpotContactKeys(payload, type: type)
+        let keys = hubSpotContactKeys(payload, type: type, mapping: mapping)
         guard !keys.isEmpty else { return }
         let reason = type == .hubSpotContactMerge ? "hubspot_merge" : nil
         // Two statements: `resolve(resolveContact(…))` would hold a copy of `self` across the mutation, and copy every table.
@@ -321,7 +316,7 @@ extension PeopleState {
     }
 
     private mutating func applyOneSignal(kind: String, payload: [String: JSONValue], event: RecordedEvent, mapping: Mapping) {
-        let keys = oneSignalKeys(payload, type: event.type, mapping: mapping)
+        let keys = resolvingOneSignalKeys(oneSignalKeys(payload, type: event.type, mapping: mapping), mapping: mapping)
         // "message.push.clicked" → channel push, activity clicked.
         let parts = kind.split(separator: ".").map(String.init)
         let channel = parts.count >= 3 ? parts[1] : nil

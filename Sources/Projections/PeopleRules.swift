@@ -120,7 +120,7 @@ struct PeopleNeeds {
             }
             if type == .group { for key in groupCallCompanyKeys(message, mapping: mapping) { companyKeys.insert(key) } }
         case .hubSpotContact(let type, let payload):
-            for key in hubSpotContactKeys(payload, type: type) { identities.insert(key) }
+            for key in hubSpotContactKeys(payload, type: type, mapping: mapping) { identities.insert(key) }
         case .hubSpotAction(let type, let payload):
             for key in hubSpotActionKeys(payload, type: type) { identities.insert(key) }
         case .oneSignalMessage(let type, _, let payload):
@@ -191,19 +191,14 @@ func segmentTraits(_ message: [String: JSONValue]) -> [String: JSONValue] {
     return traits
 }
 
-/// The identities of a HubSpot contact webhook event (`IdentityKeys.hubSpotContactWebhook`): the HubSpot id(s), and
-/// the email when the email changed.
-func hubSpotContactKeys(_ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
-    keys(IdentityKeys.hubSpotContactWebhook, payload, type: type)
-}
-
 /// The identities of a HubSpot workflow action (`IdentityKeys.hubSpotAction`): the contact's HubSpot id.
 func hubSpotActionKeys(_ payload: [String: JSONValue], type: EventType) -> [IdentityKey] {
     keys(IdentityKeys.hubSpotAction, payload, type: type)
 }
 
 /// The identities of a OneSignal message event (`IdentityKeys.oneSignal`): the external id (a userId or an email, as
-/// the mapping matches users) and the OneSignal user id.
+/// the mapping matches users; with `onesignal.external_id_property` also that property's `external_id`, see
+/// `PeopleState.resolvingOneSignalKeys`) and the OneSignal user id.
 func oneSignalKeys(_ payload: [String: JSONValue], type: EventType, mapping: Mapping) -> [IdentityKey] {
     var keys: [IdentityKey] = []
     IdentityKeys.oneSignal.forEachName(in: payload, type: type) { name, value in
@@ -212,8 +207,12 @@ func oneSignalKeys(_ payload: [String: JSONValue], type: EventType, mapping: Map
             return
         }
         switch mapping.oneSignal.matchBy {
-        case .externalID: keys.append(.userID(value))
-        case .email: if let email = IdentityKeys.normalizedEmail(value) { keys.append(.email(email)) }
+        case .externalID:
+            if mapping.oneSignal.externalIDProperty != nil { keys.append(.externalID(value)) }
+            keys.append(.userID(value))
+        case .email:
+            if mapping.oneSignal.externalIDProperty != nil { keys.append(.externalID(value)) }
+            if let email = IdentityKeys.normalizedEmail(value) { keys.append(.email(email)) }
         }
     }
     return keys

@@ -2,8 +2,8 @@ import Domain
 import EventStore
 import Foundation
 
-/// An identity of a person (`identities.kind`: `user_id`, `anonymous_id`, `email`, `hubspot_id`, `onesignal_id`) or of a
-/// company (`company_identities.kind`: `group_id`, `domain`, `hubspot_id`), and its value.
+/// An identity of a person (`identities.kind`: `user_id`, `anonymous_id`, `email`, `hubspot_id`, `onesignal_id`,
+/// `external_id`) or of a company (`company_identities.kind`: `group_id`, `domain`, `hubspot_id`), and its value.
 struct IdentityKey: Hashable, Sendable {
     var kind: String
     var value: String

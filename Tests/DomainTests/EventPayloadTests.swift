@@ -30,6 +30,7 @@ import Testing
             OneSignalNotificationSent.self, OneSignalNotificationFailed.self, PersonErased.self, ReplayRequested.self,
             HubSpotEventDefinitionRecorded.self, HubSpotEventPropertyAdded.self, HubSpotEventDefinitionRefused.self,
             HubSpotAppInstalled.self, HubSpotPropertiesRead.self,
+            OneSignalTagsEdited.self, OneSignalTagsEditFailed.self,
         ]
         #expect(Set(types.map { $0.eventType }) == Set(EventType.hubSignalTypes))
         #expect(types.count == EventType.hubSignalTypes.count)

@@ -463,17 +463,17 @@ import Testing
 
     // MARK: - HubSpot workflows and OneSignal messages
 
-    @Test func workflowTagsHoldUntilATraitGivesTheTagAgain() {
+    /// An edit-tags action's tags go to the user and app its inputs name (OneSignalSync+TagEdits), never into the
+    /// contact's tags for every app (EditTagsActionTests).
+    @Test func workflowTagEditsAreNotTheContactsTags() {
         var log = PeopleLog()
         let contact = log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"email":"a@example.com"}}"#)
         log.append(.hubSpotContactSynced, #"{"contactId":"c_\#(contact)","hubspotId":"501"}"#, source: .hubsignal)
-        log.append(
+        let edit = log.append(
             .editTags, #"{"callbackId":"cb-1","object":{"objectId":501,"objectType":"CONTACT"},"inputFields":{"tags":{"plan":"gold","vip":null}}}"#,
             source: .hubspot)
-        #expect(log.state.contacts["c_\(contact)"]?.oneSignalEventTags == ["plan": .string("gold"), "vip": .null])
-
-        log.append(.identify, #"{"type":"identify","userId":"u1","traits":{"plan":"free"}}"#)
-        #expect(log.state.contacts["c_\(contact)"]?.oneSignalEventTags == ["vip": .null])
+        #expect(log.state.contacts["c_\(contact)"]?.oneSignalEventTags == [:])
+        #expect(log.state.contacts["c_\(contact)"]?.lastSeenAt == log.time(of: edit))
     }
 
     @Test func aNotificationRequestFromAWorkflowIsActivityOfTheContact() {

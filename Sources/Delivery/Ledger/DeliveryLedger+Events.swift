@@ -72,7 +72,9 @@ extension DeliveryLedger {
                 SELECT i.contact_id FROM \(table: .identities) i
                 WHERE (i.kind = 'user_id' AND i.value = o.user_id) OR (i.kind = 'email' AND i.value = o.email)
                    OR (i.kind = 'anonymous_id' AND i.value = o.anonymous_id)
-                ORDER BY CASE i.kind WHEN 'user_id' THEN 0 WHEN 'email' THEN 1 ELSE 2 END
+                   -- A OneSignal external id held by a HubSpot contact property (onesignal.external_id_property).
+                   OR (i.kind = 'external_id' AND i.value = o.user_id)
+                ORDER BY CASE i.kind WHEN 'user_id' THEN 0 WHEN 'external_id' THEN 1 WHEN 'email' THEN 2 ELSE 3 END
                 LIMIT 1
             ) r ON true
             LEFT JOIN \(table: .contacts) c ON c.contact_id = r.contact_id

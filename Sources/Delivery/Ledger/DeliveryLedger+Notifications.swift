@@ -55,20 +55,26 @@ extension DeliveryLedger {
         }
     }
 
-    /// The OneSignal external id of a HubSpot workflow's contact: given as `external_id`, or the `userId` (or email,
-    /// with `byEmail`) of the contact with that email or HubSpot id in the read models. `nil` when none is known.
-    func externalID(for notification: ClaimedNotification, byEmail: Bool) async throws -> String? {
+    /// The OneSignal external id of a HubSpot workflow's contact: given as `external_id`, or that of the contact with
+    /// that email or HubSpot id in the read models: the value of `externalIDProperty` (the mapping's
+    /// `onesignal.external_id_property`) when it has one, else its `userId` (or email, with `byEmail`). `nil` when none
+    /// is known.
+    func externalID(for notification: ClaimedNotification, byEmail: Bool, externalIDProperty: String? = nil) async throws -> String? {
         if let externalID = notification.externalID { return externalID }
-        if byEmail, let email = notification.email { return email }
+        if byEmail, externalIDProperty == nil, let email = notification.email { return email }
         let rows = try await client.query(
             """
-            SELECT c.user_id, c.email FROM \(table: .identities) i JOIN \(table: .contacts) c ON c.contact_id = i.contact_id
+            SELECT c.user_id, c.email,
+                COALESCE(NULLIF(btrim(c.hubspot_values ->> \(externalIDProperty ?? "")::text), ''),
+                    NULLIF(btrim(c.hubspot_properties ->> \(externalIDProperty ?? "")::text), ''))
+            FROM \(table: .identities) i JOIN \(table: .contacts) c ON c.contact_id = i.contact_id
             WHERE (i.kind = 'email' AND i.value = \(notification.email)) OR (i.kind = 'hubspot_id' AND i.value = \(notification.hubSpotObjectID))
             ORDER BY i.kind = 'email' DESC LIMIT 1
             """, name: "delivery.notification_recipient")
-        guard let row = rows.first else { return nil }
-        let (userID, email) = try row.decode((String?, String?).self)
-        return byEmail ? email : userID
+        guard let row = rows.first else { return byEmail ? notification.email : nil }
+        let (userID, email, propertyValue) = try row.decode((String?, String?, String?).self)
+        if externalIDProperty != nil, let propertyValue { return propertyValue }
+        return byEmail ? email ?? notification.email : userID
     }
 
     /// Whether the people projection has read the event at `position` (so a contact it does not know is unknown).

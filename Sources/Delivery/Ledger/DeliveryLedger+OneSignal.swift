@@ -20,6 +20,9 @@ extension DeliveryLedger {
         public var acknowledged: [String: JSONValue]
         public var desiredHash: String
         public var attempts: Int
+        /// The value of the HubSpot property holding the OneSignal external id (`onesignal.external_id_property`), as
+        /// changed in HubSpot, else as HubSignal writes it there; `nil` without the property or a value.
+        public var propertyExternalID: String?
     }
 
     /// Claims up to `limit` contacts whose OneSignal tags differ from what OneSignal acknowledged, unchanged for
@@ -28,9 +31,12 @@ extension DeliveryLedger {
     ///
     /// Each app has its own ledger rows (``DeliveryKind/user(app:)``): its own leases, retries and dead letters.
     ///
-    /// - Parameter holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
+    /// - Parameters:
+    ///   - holder: the claiming process's ``ClaimHolder`` token; `nil` ties the claims to the lease only.
+    ///   - externalIDProperty: the mapping's `onesignal.external_id_property`, read into ``ClaimedUser/propertyExternalID``.
     public func claimOneSignalUsers(
-        app: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String, holder: Int64? = nil
+        app: String, limit: Int, linger: Duration, spacing: Duration, lease: Duration, owner: String, holder: Int64? = nil,
+        externalIDProperty: String? = nil
     ) async throws -> [ClaimedUser] {
         let kind = DeliveryKind.user(app: app)
         let attempts = try await claimContacts(
@@ -39,7 +45,9 @@ extension DeliveryLedger {
         let rows = try await client.query(
             """
             SELECT s.contact_id, c.user_id, c.email, c.updated_position, s.desired,
-                   COALESCE(d.acknowledged, s.acknowledged), md5(s.desired::text)
+                   COALESCE(d.acknowledged, s.acknowledged), md5(s.desired::text),
+                   COALESCE(NULLIF(btrim(c.hubspot_values ->> \(externalIDProperty ?? "")::text), ''),
+                       NULLIF(btrim(c.hubspot_properties ->> \(externalIDProperty ?? "")::text), ''))
             FROM \(table: .syncStatus) s JOIN \(table: .contacts) c ON c.contact_id = s.contact_id
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
@@ -54,11 +62,13 @@ extension DeliveryLedger {
         for row in rows {
             let (id, userID, email, position, desired, acknowledged, hash) =
                 try row.decode((String, String?, String?, Int64, PQJSONB, PQJSONB?, String).self)
+            let propertyExternalID = externalIDProperty == nil ? nil : try row.decode(String?.self, at: 7)
             found.insert(id)
             users.append(
                 ClaimedUser(
                     contactID: id, userID: userID, email: email, updatedPosition: position, desired: Self.object(desired),
-                    acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0))
+                    acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0,
+                    propertyExternalID: propertyExternalID))
         }
         try await forget(kind, Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
         return users

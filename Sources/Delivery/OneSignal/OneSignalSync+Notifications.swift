@@ -82,6 +82,9 @@ extension OneSignalSync {
         var fields: [String: String] = [:]
         if let id = result["notification_id"]?.stringValue {
             fields = ["hs_execution_state": "SUCCESS", "notification_id": id, "recipients": result["recipients"]?.scalarText ?? "0"]
+        } else if result["tags_edited"] != nil {
+            // An edit-tags action OneSignal applied (OneSignalSync+TagEdits.swift).
+            fields = ["hs_execution_state": "SUCCESS"]
         } else {
             fields = ["hs_execution_state": "FAIL_CONTINUE", "error_message": String((result["error"]?.stringValue ?? "not sent").prefix(500))]
         }
@@ -109,7 +112,7 @@ extension OneSignalSync {
         return (.done(desiredHash: ""), [notificationEvent(completed, notification)])
     }
 
-    private enum SendResult {
+    enum SendResult {
         /// OneSignal's answer (or the reason nothing can be sent), recorded on the outbox row and in the log.
         case recorded([String: JSONValue])
         /// Not now: retry or postpone.
@@ -119,8 +122,12 @@ extension OneSignalSync {
     private func send(_ notification: DeliveryLedger.ClaimedNotification) async throws -> SendResult {
         // Erased since it was claimed (`hubsignal erase`, a privacy deletion deletes the outbox row): nothing is sent.
         guard try await ledger.isQueued(notification) else { return .later(.done(desiredHash: "")) }
+        if notification.isTagEdit { return try await editTags(notification) }
         let byEmail = mapping.oneSignal.matchBy == .email
-        guard let externalID = try await ledger.externalID(for: notification, byEmail: byEmail) else {
+        guard
+            let externalID = try await ledger.externalID(
+                for: notification, byEmail: byEmail, externalIDProperty: mapping.oneSignal.externalIDProperty)
+        else {
             // The contact may simply not be projected yet.
             if try await !ledger.projected(past: notification.position) {
                 return .later(.postpone(after: .milliseconds(500)))

@@ -120,7 +120,8 @@ public struct OneSignalSync: Service, ClaimingWorker {
     func pushUsers() async throws -> Int {
         let claimed = try await ledger.claimOneSignalUsers(
             app: configuration.app, limit: configuration.batchSize, linger: configuration.linger, spacing: configuration.spacing,
-            lease: configuration.lease, owner: configuration.owner, holder: claimToken)
+            lease: configuration.lease, owner: configuration.owner, holder: claimToken,
+            externalIDProperty: mapping.oneSignal.externalIDProperty)
         guard !claimed.isEmpty else { return 0 }
         var outcomes: [String: DeliveryLedger.Outcome] = [:]
         var events: [NewEvent] = []
@@ -195,8 +196,10 @@ public struct OneSignalSync: Service, ClaimingWorker {
         return (updates, max(ordered.count - maximumTagUpdates, 0))
     }
 
-    /// The external id OneSignal knows the contact by: its `userId`, or its email when the mapping matches by email.
+    /// The external id OneSignal knows the contact by: the value of `onesignal.external_id_property` when it has one,
+    /// else its `userId`, or its email when the mapping matches by email.
     func externalID(of user: DeliveryLedger.ClaimedUser) -> String? {
+        if let value = user.propertyExternalID { return value }
         switch mapping.oneSignal.matchBy {
         case .externalID: return user.userID
         case .email: return user.email

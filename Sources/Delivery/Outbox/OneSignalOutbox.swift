@@ -5,9 +5,11 @@ import Ingestion
 import Logging
 import PQ
 
-/// The `onesignal-actions` subscription: turns HubSpot "Send OneSignal notification" workflow actions
-/// (`EventType/sendNotification`) into rows of `onesignal_outbox`, in the transaction of its checkpoint, so each
-/// action is queued exactly once; the OneSignal sync sends them and completes the workflow action.
+/// The `onesignal-actions` subscription: turns HubSpot "Send OneSignal notification" and "Edit OneSignal tags" workflow
+/// actions (`EventType/sendNotification`, `EventType/editTags`) into rows of `onesignal_outbox` for the app the action
+/// names (else the first configured app), in the transaction of its checkpoint, so each action is queued exactly once;
+/// the OneSignal sync of that app carries them out and completes the workflow action. An edit-tags row's request holds
+/// `tags` (tag → string, or `null` to remove).
 ///
 /// It reads the log from the beginning the first time it runs, but skips actions older than `maximumAge` (HubSpot
 /// gives up waiting for an action's completion after the expiration HubSignal answered: one day), so enabling the
@@ -65,7 +67,7 @@ public struct OneSignalOutbox: Sendable {
     }
 
     func row(for event: RecordedEvent) -> Row? {
-        guard event.type == .sendNotification,
+        guard event.type == .sendNotification || event.type == .editTags,
             let body = try? JSONValue.parse(event.payload.bytes),
             let callbackID = body["callbackId"]?.stringValue,
             let objectID = body["object"]?["objectId"]?.identifierValue,
@@ -76,6 +78,14 @@ public struct OneSignalOutbox: Sendable {
             return value
         }
         var request: [String: JSONValue] = [:]
+        if event.type == .editTags {
+            // Checked when HubSpot called the action: an action that no longer parses is left out.
+            guard let tags = try? HubSpotWorkflowAction.tags(inputs) else { return nil }
+            request["tags"] = .object(tags.mapValues { $0.map(JSONValue.string) ?? .null })
+            return Row(
+                callbackID: callbackID, position: event.position, app: text("app") ?? defaultApp, objectID: objectID,
+                externalID: text("external_id"), email: text("email")?.lowercased(), request: request, receivedAt: event.occurredAt)
+        }
         for name in WorkflowNotification.inputNames {
             if let value = text(name) { request[name] = .string(value) }
         }
