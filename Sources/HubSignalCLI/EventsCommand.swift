@@ -54,7 +54,10 @@ struct Events: AsyncParsableCommand {
             guard let found = try await trail.resolve(reference) else {
                 throw ContactAuditTrailError(message: "no contact with the \(reference) in the read models (see `hubsignal status`: is the projection behind?)")
             }
-            if !json { describe(found) }
+            if !json {
+                describe(found)
+                describe(try await DroppedValues.of(contactID: found.contactID, client: client))
+            }
             let page = try await trail.latest(contactID: found.contactID, limit: limit)
             if page.hasEarlier && !json {
                 note("(earlier events not shown: raise --limit)")
@@ -90,6 +93,12 @@ struct Events: AsyncParsableCommand {
             lines.append("  \(kind): \(contact.identities[kind, default: []].joined(separator: ", "))")
         }
         note(lines.joined(separator: "\n"))
+    }
+
+    /// What each destination leaves out for the contact (`sync_status.dropped`), on standard error.
+    private func describe(_ dropped: [DroppedValues.Entry]) {
+        guard !dropped.isEmpty else { return }
+        note((["left out (sync_status.dropped):"] + dropped.map { "  \($0.destination) \($0.key): \($0.reason)" }).joined(separator: "\n"))
     }
 
     private func note(_ text: String) {

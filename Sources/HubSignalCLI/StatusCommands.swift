@@ -15,7 +15,8 @@ struct Status: AsyncParsableCommand {
         discussion: """
             Per projection: the version it was built with, its checkpoint and how many events are not projected yet. Per \
             destination: contacts by sync state (waiting, pending, in_sync, failed), pushes in flight, retrying and dead, \
-            the last error, and each worker's rate-limit budget. Reads the database only (DATABASE_URL).
+            the last error, the values left out most often (sync_status.dropped: `hubsignal events` shows a contact's), \
+            and each worker's rate-limit budget. Reads the database only (DATABASE_URL).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -28,6 +29,7 @@ struct Status: AsyncParsableCommand {
             let projection = try await ProjectionRebuild.status(client: client)
             let lag = try await EventStore(client: client, logger: logger).unreadCount(after: projection.checkpoint)
             let delivery = try await DeliveryStatus.read(client: client)
+            let dropped = try await DroppedValues.mostCommon(client: client)
             await client.shutdown()
             if json {
                 var destinations: [JSONValue] = []
@@ -41,6 +43,10 @@ struct Status: AsyncParsableCommand {
                             "last_error": destination.lastError.map(JSONValue.string) ?? .null,
                             "last_error_at": destination.lastErrorAt.map { .string(ISO8601Timestamp.format($0)) } ?? .null,
                             "workers": .object(destination.workers.mapValues(JSONValue.object)),
+                            "dropped": .array(
+                                dropped.filter { $0.destination == destination.name }.map {
+                                    .object(["key": .string($0.key), "contacts": .int(Int64($0.contacts))])
+                                }),
                         ]))
                 }
                 let object = JSONValue.object([
@@ -65,6 +71,10 @@ struct Status: AsyncParsableCommand {
                 print("    pushes: in flight \(destination.inFlight), retrying \(destination.retrying), dead \(destination.dead)")
                 if let error = destination.lastError {
                     print("    last error: \(error)" + (destination.lastErrorAt.map { " (at \(ISO8601Timestamp.format($0)))" } ?? ""))
+                }
+                let left = dropped.filter { $0.destination == destination.name }
+                if !left.isEmpty {
+                    print("    left out most often: " + left.map { "\($0.key) (\($0.contacts) contacts)" }.joined(separator: ", "))
                 }
                 for (worker, budget) in destination.workers.sorted(by: { $0.key < $1.key }) {
                     let figures = budget.keys.sorted().map { "\($0) \(budget[$0].map(Self.text) ?? "")" }

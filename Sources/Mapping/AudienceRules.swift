@@ -48,8 +48,8 @@ public struct AudienceRules: Sendable, Equatable {
     }
 
     /// Audience membership changes in a Segment message (JSON object as stored), sorted by audience key:
-    /// - Engage identify: `context.personas.computation_class` `"audience"` and `traits[computation_key]` a boolean
-    ///   (or `"true"`/`"false"`);
+    /// - Engage identify: `context.personas.computation_class` `"audience"` (or `"account"`: a user of an account in an
+    ///   account-level audience) and `traits[computation_key]` a boolean (or `"true"`/`"false"`);
     /// - Engage track: `Audience Entered` / `Audience Exited` with `properties.audience_key` (else
     ///   `context.personas.computation_key`);
     /// - AEP identify: traits whose value is `realized`, `existing` (still in) or `exited`, or an object whose `status`
@@ -59,7 +59,7 @@ public struct AudienceRules: Sendable, Equatable {
         let type = message["type"]?.stringValue
         let personas = message["context"]?["personas"]
         if styles.contains(.engage) {
-            if type == "identify", personas?["computation_class"]?.stringValue == "audience",
+            if type == "identify", ["audience", "account"].contains(personas?["computation_class"]?.stringValue ?? ""),
                 let key = personas?["computation_key"]?.identifierValue,
                 let member = Self.flag(message["traits"]?[key])
             {
@@ -80,6 +80,24 @@ public struct AudienceRules: Sendable, Equatable {
             }
         }
         return changes.keys.sorted().map { changes[$0]! }
+    }
+
+    /// Account-level audience membership in a group call (Segment Engage account audiences: one group call per account
+    /// with `traits[audience_key]` `true`, another with `false` when the account leaves; `context.personas` names the
+    /// audience in `computation_key`, its `computation_class` being `audience` or `account`), sorted by audience key.
+    /// Empty unless the `engage` style is on. Each becomes a company property, as a person audience becomes a contact
+    /// property (`hubSpotProperty(forAudience:)`, `hubSpotValue(for:)`).
+    public func accountChanges(in message: JSONValue) -> [AudienceChange] {
+        guard styles.contains(.engage), message["type"]?.stringValue == "group", let personas = message["context"]?["personas"],
+            let computation = personas["computation_class"]?.stringValue, computation == "audience" || computation == "account",
+            let key = personas["computation_key"]?.identifierValue, let member = Self.flag(message["traits"]?[key])
+        else { return [] }
+        return [AudienceChange(audience: key, isMember: member)]
+    }
+
+    /// Whether `value` is a membership flag as audiences send it (`true`/`false`, or those words as text).
+    public static func isMembershipFlag(_ value: JSONValue?) -> Bool {
+        flag(value) != nil
     }
 
     private static func flag(_ value: JSONValue?) -> Bool? {

@@ -182,6 +182,9 @@ extension PeopleState {
         }
         if type == .group, case let keys = groupCallCompanyKeys(message, mapping: mapping), !keys.isEmpty {
             let companyID = applyGroup(keys: keys, traits: message["traits"]?.objectValue ?? [:], event: event)
+            for change in mapping.audiences.accountChanges(in: .object(message)) {
+                companies[companyID]?.accountAudiences[change.audience] = change.isMember
+            }
             if mapping.companies.associateContact {
                 let link = contact.companies[companyID]
                 contact.companies[companyID] = CompanyLink(

@@ -113,6 +113,10 @@ struct CompanyRecord: Sendable {
     var hubSpotFailure: String? = nil
     /// HubSpot property → why the sync left its value out (as for contacts; in memory only).
     var hubSpotDropped: [String: String] = [:]
+    /// Account-level audiences (Segment Engage) by audience key → whether the company is in it, from group calls: each
+    /// becomes a company property (`accountAudienceProperties`). In memory; after a reload from the tables they are
+    /// recognised again from the company's traits and the properties they gave (`CompanyAudiences.swift`).
+    var accountAudiences: [String: Bool] = [:]
 
     /// Whether HubSpot lacks some of the desired values (failed or not: the delivery ledger knows what was refused);
     /// values the sync left out for a recorded reason do not count.

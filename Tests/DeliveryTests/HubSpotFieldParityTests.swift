@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import HubSpotSandbox
 import Mapping
+import Operations
 import PQ
 import Testing
 import TestSupport
@@ -46,6 +47,13 @@ struct HubSpotFieldParityTests {
             #expect(row.state == "in_sync")
             #expect(row.dropped["favorite_color"]?.contains("does not exist in HubSpot") == true)
             #expect(row.dropped["plan"] == nil)
+            // What `hubsignal events` and `hubsignal status` show.
+            let contactID = try #require(
+                try await sync.client.query("SELECT contact_id FROM contacts WHERE email = 'ada@example.com'").first?.decode(String.self, at: 0))
+            let entries = try await DroppedValues.of(contactID: contactID, client: sync.client)
+            #expect(entries.contains { $0.destination == "hubspot" && $0.key == "favorite_color" })
+            let common = try await DroppedValues.mostCommon(client: sync.client)
+            #expect(common.contains { $0.destination == "hubspot" && $0.key == "favorite_color" && $0.contacts == 1 })
 
             // The list the decision relied on is in the log, before the contact's result.
             let order = try await sync.client.query(

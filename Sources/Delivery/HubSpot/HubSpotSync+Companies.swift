@@ -3,6 +3,9 @@ import EventStore
 import Foundation
 import HubSpot
 import Ingestion
+import Mapping
+import PQ
+import Projections
 
 extension HubSpotSync {
     /// Claims a batch of companies and upserts them by the group-id property (created by HubSignal with unique values).
@@ -90,6 +93,21 @@ extension HubSpotSync {
             store: store)
         if let error = round.lastError { await record(error: error) }
         return claimed.count
+    }
+
+    /// The HubSpot properties the account audiences of these companies may write: for each trait holding a membership
+    /// flag without a company rule, its audience property (the projection derives one only for account audiences).
+    func companyAudienceProperties(of companyIDs: [String]) async throws -> Set<String> {
+        let rows = try await database.query(
+            "SELECT traits FROM \(table: .companies) WHERE company_id = ANY(\(companyIDs)::text[])", name: "delivery.company_audiences")
+        var names: Set<String> = []
+        for row in rows {
+            guard case .object(let traits) = try JSONValue.parse(try row.decode(PQJSONB.self, at: 0).bytes) else { continue }
+            for (key, value) in traits where mapping.companies.properties[key] == nil && AudienceRules.isMembershipFlag(value) {
+                names.insert(mapping.audiences.hubSpotProperty(forAudience: key))
+            }
+        }
+        return names
     }
 
     /// Claims contact → company links whose two sides HubSpot knows and associates each pair (v4 batch create: the

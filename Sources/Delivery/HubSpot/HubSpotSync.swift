@@ -299,8 +299,8 @@ public struct HubSpotSync: Service, ClaimingWorker {
     /// Finds properties HubSpot lacks among the pushes; creates those the mapping asks for, drops the others.
     ///
     /// Contacts: explicit rules (with their type), audience properties, and every property with
-    /// `unknown_traits: create`. Companies: the group-id property (created with unique values, so it can key upserts)
-    /// and explicit company rules.
+    /// `unknown_traits: create`. Companies: the group-id property (created with unique values, so it can key upserts),
+    /// company rules and account audience properties. Then leaves out the values the account's definitions refuse.
     func prepareProperties(_ pushes: inout [Push], alsoMissing: Set<String> = []) async throws {
         guard let target = pushes.first?.target else { return }
         let catalog = catalog(for: target)
@@ -337,6 +337,8 @@ public struct HubSpotSync: Service, ClaimingWorker {
                 for name in missing where types[name] == nil { types[name] = "string" }
             }
         case .companies(let idProperty):
+            let audienceType = mapping.audiences.hubSpotType == .bool ? "bool" : "string"
+            for name in try await companyAudienceProperties(of: pushes.map(\.key)) { types[name] = audienceType }
             for rule in mapping.companies.properties.values { types[rule.property] = rule.type.rawValue }
             if missing.contains(idProperty) { try await catalog.create(idProperty, type: "string", unique: true) }
         }

@@ -16,7 +16,9 @@ struct CompaniesTable: PeopleTable {
     static func deriving(_ company: CompanyRecord, mapping: Mapping) -> CompanyRecord {
         var company = company
         let derived = mapping.companies.hubSpotProperties(groupID: company.groupID, traits: company.traits)
+        let audiences = company.accountAudienceProperties(mapping: mapping)
         company.hubSpotProperties = derived.values.mapValues { $0.map(JSONValue.string) ?? .null }
+        company.hubSpotProperties.merge(audiences) { rule, _ in rule }
         if let domain = derived.values["domain"] ?? nil { company.domain = domain }
         return company
     }
