@@ -12,6 +12,37 @@ public struct OneSignalRules: Sendable, Equatable {
         case email
     }
 
+    /// What the sync does with a contact whose external id no OneSignal user has.
+    public enum UnmatchedUsers: String, Sendable, CaseIterable {
+        /// Create the user (the default): HubSignal's contacts become OneSignal users.
+        case create
+        /// Leave it out, as Segment's OneSignal destination does: only users the app's SDK (or another source) created
+        /// get tags; the push is a dead letter saying so, tried again on the contact's next change.
+        case skip
+    }
+
+    /// A OneSignal subscription HubSignal can create from a contact's traits with its user.
+    public enum TraitSubscription: String, Sendable, CaseIterable, Comparable {
+        /// `traits.email` becomes an `Email` subscription.
+        case email
+        /// `traits.phone`, in E.164 form (`+` and digits, spaces, dashes, dots and brackets left out), becomes an `SMS`
+        /// subscription.
+        case sms
+
+        public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        /// The E.164 form OneSignal requires of an SMS subscription's token: `+`, a country code not starting with 0,
+        /// 7 to 15 digits in all, with spaces, dashes, dots and brackets left out; `nil` for anything else (a number
+        /// without its `+` and country code cannot be told from a local one).
+        public static func smsToken(fromPhone text: String) -> String? {
+            let kept = text.trimmingCharacters(in: .whitespaces).filter { !" -.()".contains($0) }
+            guard kept.first == "+" else { return nil }
+            let digits = kept.dropFirst()
+            guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else { return nil }
+            return kept
+        }
+    }
+
     /// What happens to nested objects, which OneSignal does not accept as tag values.
     public enum NestedValues: Sendable, Equatable {
         /// Leave them out (the default).
@@ -42,6 +73,11 @@ public struct OneSignalRules: Sendable, Equatable {
     public var apps: AppRouting
     /// Tags that the tag limit keeps first, in this order (`tag_priority`); then audience tags, then the rest by name.
     public var priority: [String]
+    /// Whether a contact OneSignal has no user for gets one (`unmatched_users`); default `create`.
+    public var unmatchedUsers: UnmatchedUsers = .create
+    /// The subscriptions created from traits when HubSignal creates a contact's user (`subscriptions`); default none.
+    /// Later changes of the email or phone are not sent: OneSignal's SDKs own subscriptions once they exist.
+    public var traitSubscriptions: Set<TraitSubscription> = []
 
     /// The renames that apply without a file: Segment's OneSignal destination's `firstName` → `first_name`, `lastName` → `last_name`.
     public static let defaultRenames = ["firstName": "first_name", "lastName": "last_name"]
@@ -205,6 +241,7 @@ public struct TagSet: Sendable, Equatable {
 extension OneSignalRules {
     static let keys = [
         "match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps", "tag_priority", "external_id_property",
+        "unmatched_users", "subscriptions",
     ]
 
     init(reading value: MappingValue) throws(MappingError) {
@@ -247,6 +284,14 @@ extension OneSignalRules {
             }
             externalIDProperty = name
         }
+        if let value = object["unmatched_users"] {
+            unmatchedUsers = UnmatchedUsers(rawValue: try value.choice(UnmatchedUsers.allCases.map(\.rawValue)))!
+        }
+        if let list = object["subscriptions"] {
+            for item in try list.list("a list of subscription kinds such as [email, sms]") {
+                traitSubscriptions.insert(TraitSubscription(rawValue: try item.choice(TraitSubscription.allCases.map(\.rawValue)))!)
+            }
+        }
         if let list = object["tag_priority"] {
             var seen: Set<String> = []
             priority = try list.stringList("tag names, most important first").filter { seen.insert($0).inserted }
@@ -266,6 +311,8 @@ extension OneSignalRules {
         ]
         // Only when set: files without it keep their mapping version.
         if let externalIDProperty { object["external_id_property"] = .string(externalIDProperty) }
+        if unmatchedUsers != .create { object["unmatched_users"] = .string(unmatchedUsers.rawValue) }
+        if !traitSubscriptions.isEmpty { object["subscriptions"] = .array(traitSubscriptions.sorted().map { .string($0.rawValue) }) }
         return .object(object)
     }
 }
