@@ -172,6 +172,8 @@ public struct HubSpotEventOccurrence: Sendable, Hashable, Encodable {
     /// Idempotency key: HubSpot refuses a second occurrence with the same uuid.
     public var uuid: String?
     public var properties: [String: String]
+    /// The visitor's HubSpot user token (the `hubspotutk` cookie); HubSpot ties the occurrence to that visitor.
+    public var utk: String? = nil
 
     public init(
         eventName: String, email: String? = nil, objectId: String? = nil, occurredAt: String? = nil, uuid: String? = nil,

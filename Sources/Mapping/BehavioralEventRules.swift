@@ -11,6 +11,18 @@ public struct BehavioralEventRules: Sendable, Equatable {
     public var events: [String: EventRule]
     /// Whether events without a rule are sent (default naming); default true when `events` is empty, else false.
     public var sendUnlisted: Bool
+    /// Where an event's own email is read, first present wins (`email_from`): by default `properties.email`, then
+    /// `context.traits.email`, as Segment's HubSpot Cloud Mode (Actions) does, so a server-side track call without
+    /// traits still names its contact.
+    public var emailFrom: [String]
+    /// Where an event's HubSpot user token is read, first present wins (`utk_from`): by default `context.hubspotutk`,
+    /// then `properties.hubspotutk` (a page copies the `hubspotutk` cookie there).
+    public var utkFrom: [String]
+
+    /// The default `email_from` paths.
+    public static let defaultEmailFrom = ["properties.email", "context.traits.email"]
+    /// The default `utk_from` paths.
+    public static let defaultUTKFrom = ["context.hubspotutk", "properties.hubspotutk"]
 
     /// HubSpot's limit on properties per event occurrence.
     public static let propertyLimit = 50
@@ -19,10 +31,31 @@ public struct BehavioralEventRules: Sendable, Equatable {
     public static let defaults = BehavioralEventRules()
 
     /// Behavioral event rules; `sendUnlisted` defaults to whether `events` is empty.
-    public init(enabled: Bool = false, events: [String: EventRule] = [:], sendUnlisted: Bool? = nil) {
+    public init(
+        enabled: Bool = false, events: [String: EventRule] = [:], sendUnlisted: Bool? = nil,
+        emailFrom: [String] = Self.defaultEmailFrom, utkFrom: [String] = Self.defaultUTKFrom
+    ) {
         self.enabled = enabled
         self.events = events
         self.sendUnlisted = sendUnlisted ?? events.isEmpty
+        self.emailFrom = emailFrom
+        self.utkFrom = utkFrom
+    }
+
+    /// How a Segment call names its HubSpot contact: the first email found along `emailFrom` (trimmed, lower-cased;
+    /// a value without `@` is skipped) and the first user token along `utkFrom` (trimmed). Either may be `nil`.
+    public func identification(of message: [String: JSONValue]) -> (email: String?, utk: String?) {
+        let root = JSONValue.object(message)
+        func first(_ paths: [String], _ accept: (String) -> Bool) -> String? {
+            for path in paths {
+                guard let text = root.value(atPath: path)?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines),
+                    !text.isEmpty, accept(text)
+                else { continue }
+                return text
+            }
+            return nil
+        }
+        return (first(emailFrom) { $0.contains("@") }?.lowercased(), first(utkFrom) { _ in true })
     }
 
     /// The HubSpot custom event for a track call, or `nil` when not sent (disabled, or unlisted with `sendUnlisted` false).
@@ -120,7 +153,20 @@ enum EventNaming {
 // MARK: - Reading the mapping file
 
 extension BehavioralEventRules {
-    static let keys = ["enabled", "events", "send_unlisted"]
+    static let keys = ["enabled", "events", "send_unlisted", "email_from", "utk_from"]
+
+    /// Reads a list of dotted paths into a Segment call (`properties.email`), or one path.
+    private static func paths(_ value: MappingValue) throws(MappingError) -> [String] {
+        let items: [MappingValue]
+        if case .sequence = value.node.kind { items = try value.list("a list of paths such as properties.email") } else { items = [value] }
+        return try items.map { item throws(MappingError) in
+            let path = try item.nonBlankString("a path such as properties.email")
+            guard let root = path.split(separator: ".").first, ["properties", "context", "traits"].contains(String(root)) else {
+                throw item.error("'\(path)' is not a path into the call: start it with properties., context. or traits.")
+            }
+            return path
+        }
+    }
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -135,12 +181,15 @@ extension BehavioralEventRules {
         }
         self.init(
             enabled: try object["enabled"]?.bool() ?? false, events: events,
-            sendUnlisted: try object["send_unlisted"]?.bool())
+            sendUnlisted: try object["send_unlisted"]?.bool(),
+            emailFrom: try object["email_from"].map(Self.paths) ?? Self.defaultEmailFrom,
+            utkFrom: try object["utk_from"].map(Self.paths) ?? Self.defaultUTKFrom)
     }
 
     var canonical: JSONValue {
         .object([
             "enabled": .bool(enabled), "send_unlisted": .bool(sendUnlisted),
+            "email_from": .array(emailFrom.map(JSONValue.string)), "utk_from": .array(utkFrom.map(JSONValue.string)),
             "events": .object(events.mapValues { rule in
                 .object([
                     "name": rule.name.map(JSONValue.string) ?? .null,

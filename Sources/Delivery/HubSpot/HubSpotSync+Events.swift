@@ -27,11 +27,20 @@ extension HubSpotSync {
         var behavioral: [DeliveryLedger.ClaimedEvent] = []
         var entries: [DeliveryLedger.ClaimedEvent] = []
         for event in entriesOrNotes where event.kind != .customObject {
-            // Notes are associated by HubSpot id; events and timeline events can name the contact by email.
-            let reachable = event.kind == .note ? event.hubSpotContactID != nil : (event.hubSpotContactID != nil || event.email != nil)
+            // Notes are associated by HubSpot id; events and timeline events can name the contact by email, and
+            // behavioral events by the visitor's HubSpot user token too.
+            let reachable = switch event.kind {
+            case .note: event.hubSpotContactID != nil
+            case .behavioralEvent: event.hubSpotContactID != nil || event.email != nil || event.utk != nil
+            default: event.hubSpotContactID != nil || event.email != nil
+            }
             if !reachable {
                 let attempts = event.attempts + 1
-                let reason = event.kind == .note ? "the contact is not in HubSpot yet" : "the contact has no email or HubSpot id yet"
+                let reason = switch event.kind {
+                case .note: "the contact is not in HubSpot yet"
+                case .behavioralEvent: "the event names no contact HubSpot can find (HubSpot id, email or utk) yet"
+                default: "the contact has no email or HubSpot id yet"
+                }
                 if attempts >= configuration.retry.maximumAttempts {
                     fail(event, reason: "gave up after \(attempts) attempts: \(reason)", into: &outcome)
                 } else {
@@ -102,11 +111,15 @@ extension HubSpotSync {
 
     private func send(_ batch: [DeliveryLedger.ClaimedEvent], into round: inout EventRound) async {
         guard !batch.isEmpty else { return }
+        // The contact by its HubSpot id, else by email; the user token rides along when the call carried one (HubSpot
+        // ties the visitor's page views to the same contact), and alone names the visitor.
         let occurrences = batch.map { event in
-            HubSpotEventOccurrence(
+            var occurrence = HubSpotEventOccurrence(
                 eventName: event.eventName, email: event.hubSpotContactID == nil ? event.email : nil,
                 objectId: event.hubSpotContactID, occurredAt: ISO8601Timestamp.format(event.occurredAt), uuid: event.uuid,
                 properties: event.properties)
+            occurrence.utk = event.hubSpotContactID == nil ? event.utk : nil
+            return occurrence
         }
         do {
             try await client.send(occurrences)

@@ -25,6 +25,8 @@ extension DeliveryLedger {
         public var contactID: String?
         public var hubSpotContactID: String?
         public var email: String?
+        /// The HubSpot user token the call carried (`behavioral_events.utk_from`); `nil` when none.
+        public var utk: String? = nil
         public var attempts: Int
         /// Whether this claim took the row over from a worker that died holding it: that worker's request may still be
         /// on its way (a note then waits before it is looked for).
@@ -66,7 +68,7 @@ extension DeliveryLedger {
         let rows = try await client.query(
             """
             SELECT o.position, o.event_name, o.properties, o.occurred_at, o.uuid, c.contact_id, c.hubspot_contact_id, c.email,
-                   o.kind, o.delivery_key, o.rule, g.hubspot_company_id
+                   o.kind, o.delivery_key, o.rule, g.hubspot_company_id, o.email, o.utk
             FROM hubspot_event_outbox o
             LEFT JOIN LATERAL (
                 SELECT i.contact_id FROM \(table: .identities) i
@@ -94,10 +96,12 @@ extension DeliveryLedger {
                 try row.decode(HubSpotEventOutbox.Kind.self, at: 8), try row.decode(String.self, at: 9), try row.decode(String.self, at: 10),
                 try row.decode(String?.self, at: 11)
             )
+            // The call's own email and user token name the contact when HubSignal knows none (issue 22 item 9).
+            let (ownEmail, utk) = (try row.decode(String?.self, at: 12), try row.decode(String?.self, at: 13))
             return ClaimedEvent(
                 kind: kind, position: position, key: key, rule: rule, hubSpotCompanyID: companyID, eventName: name,
                 properties: values, occurredAt: occurredAt, uuid: uuid, contactID: contactID, hubSpotContactID: hubSpotID,
-                email: email, attempts: attempts[key] ?? 0, followsLostAttempt: lost.contains(key))
+                email: email ?? ownEmail, utk: utk, attempts: attempts[key] ?? 0, followsLostAttempt: lost.contains(key))
         }
     }
 

@@ -12,7 +12,7 @@ import PQ
 /// behavioral events, notes or timeline events) and removes them.
 ///
 /// It starts at the end of the log the first time it runs: enabling behavioral events sends what happens from then
-/// on, not the history.
+/// on; the history is sent on request by a backfill (``HubSpotEventBackfill``, `hubsignal replay --events`).
 public struct HubSpotEventOutbox: Sendable {
     /// The subscription's name (its checkpoint in `subscription_checkpoints`).
     public static let name = "hubspot-events"
@@ -78,24 +78,42 @@ public struct HubSpotEventOutbox: Sendable {
         var anonymousID: String?
         var email: String?
         var uuid: String
+        /// The HubSpot user token the call carried (`behavioral_events.utk_from`).
+        var utk: String?
     }
 
-    /// Queues the behavioral events the mapping derives from `events`.
-    func queue(_ events: [RecordedEvent], on connection: PQConnection) async throws {
+    /// Queues the behavioral events the mapping derives from `events`; returns how many rows were new.
+    ///
+    /// A row is queued once ever: `hubspot_event_queued` keeps every (position, rule) queued, by this subscription or a
+    /// backfill (``HubSpotEventBackfill``), so the other skips it, even after it was sent and removed.
+    @discardableResult
+    func queue(_ events: [RecordedEvent], on connection: PQConnection) async throws -> Int {
         let rows = events.compactMap(row(for:)) + events.flatMap(customObjectRows(for:))
-        guard !rows.isEmpty else { return }
-        try await connection.execute(
+        guard !rows.isEmpty else { return 0 }
+        let inserted = try await connection.query(
             """
+            WITH fresh AS (
+                INSERT INTO hubspot_event_queued (position, rule)
+                SELECT * FROM unnest(\(rows.map(\.position))::bigint[], \(rows.map(\.rule))::text[])
+                ON CONFLICT (position, rule) DO NOTHING
+                RETURNING position, rule
+            )
             INSERT INTO hubspot_event_outbox (kind, position, rule, group_id, event_name, properties, occurred_at, user_id,
-                anonymous_id, email, uuid)
-            SELECT * FROM unnest(\(rows.map(\.kind.rawValue))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.rule))::text[],
+                anonymous_id, email, uuid, utk)
+            SELECT r.kind, r.position, r.rule, r.group_id, r.event_name, r.properties, r.occurred_at, r.user_id, r.anonymous_id,
+                r.email, r.uuid, r.utk
+            FROM unnest(\(rows.map(\.kind.rawValue))::text[], \(rows.map(\.position))::bigint[], \(rows.map(\.rule))::text[],
                 \(PQNullableArray(rows.map(\.groupID)))::text[], \(rows.map(\.eventName))::text[],
                 \(rows.map { PQJSONB(bytes: (try? JSONValue.object($0.properties.mapValues(JSONValue.string)).serialized()) ?? []) })::jsonb[],
                 \(rows.map(\.occurredAt))::timestamptz[], \(PQNullableArray(rows.map(\.userID)))::text[],
                 \(PQNullableArray(rows.map(\.anonymousID)))::text[], \(PQNullableArray(rows.map(\.email)))::text[],
-                \(rows.map(\.uuid))::text[])
+                \(rows.map(\.uuid))::text[], \(PQNullableArray(rows.map(\.utk)))::text[])
+                AS r(kind, position, rule, group_id, event_name, properties, occurred_at, user_id, anonymous_id, email, uuid, utk)
+            JOIN fresh USING (position, rule)
             ON CONFLICT (position, rule) DO NOTHING
+            RETURNING position
             """, name: "delivery.queue_hubspot_events")
+        return inserted.count
     }
 
     func row(for event: RecordedEvent) -> Row? {
@@ -115,15 +133,16 @@ public struct HubSpotEventOutbox: Sendable {
                 portalID: portalID)
         }
         guard let occurrence else { return nil }
-        let traits = message["context"]?["traits"]?.objectValue ?? [:]
-        let email = traits["email"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // The contact as Segment's HubSpot destination names it: an email from the call (properties.email, then
+        // context.traits.email by default) or the page's HubSpot user token, besides the ids resolved when sent.
+        let (email, utk) = mapping.behavioralEvents.identification(of: message)
         return Row(
             position: event.position, eventName: occurrence.eventName, properties: occurrence.properties,
             occurredAt: event.occurredAt, userID: message["userId"]?.identifierValue,
-            anonymousID: message["anonymousId"]?.identifierValue, email: email.flatMap { $0.contains("@") ? $0 : nil },
+            anonymousID: message["anonymousId"]?.identifierValue, email: email,
             // From the idempotency key, which Segment events scope by write key (`<write key id>:<messageId>`; the bare
             // messageId for events stored before): another source's message with the same messageId is not a repeat.
-            uuid: Self.uuid(from: event.idempotencyKey))
+            uuid: Self.uuid(from: event.idempotencyKey), utk: utk)
     }
 
     /// A OneSignal message event as a timeline entry, when the mapping writes its kind.
