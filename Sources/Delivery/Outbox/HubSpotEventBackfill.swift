@@ -124,7 +124,7 @@ public struct HubSpotEventBackfill: Sendable {
 /// A backfill that cannot run as asked.
 public struct HubSpotEventBackfillError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 private actor QueuedCounter {
