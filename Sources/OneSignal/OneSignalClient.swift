@@ -43,6 +43,8 @@ public struct OneSignalClient: Sendable {
     public let userWrites: OneSignalRateLimiter
     /// `POST /notifications`.
     public let notifications: OneSignalRateLimiter
+    /// View endpoints (templates): OneSignal allows one request per second per app.
+    public let views: OneSignalRateLimiter
     private let httpClient: HTTPClient
     private let logger: Logger
 
@@ -50,6 +52,7 @@ public struct OneSignalClient: Sendable {
         self.configuration = configuration
         self.userWrites = OneSignalRateLimiter(limit: configuration.userWritesPerSecond)
         self.notifications = OneSignalRateLimiter(limit: configuration.notificationsPerSecond)
+        self.views = OneSignalRateLimiter(limit: 1)
         self.httpClient = httpClient
         self.logger = logger
     }
@@ -83,18 +86,13 @@ public struct OneSignalClient: Sendable {
     }
 
     /// `POST /apps/{app_id}/users`: creates the user with this alias and tags, or (the alias exists: OneSignal looks
-    /// users up by the aliases given) updates it. `emailSubscription` adds an email subscription. Returns the
-    /// user's `onesignal_id` when OneSignal said it.
-    public func createUser(_ alias: Alias, tags: [String: String?], emailSubscription: String? = nil) async throws -> String? {
-        struct Subscription: Encodable {
-            var type = "Email"
-            var token: String
-            var enabled = true
-        }
+    /// users up by the aliases given) updates it. `subscriptions` are created with it (an existing subscription with the
+    /// same token is transferred to the user). Returns the user's `onesignal_id` when OneSignal said it.
+    public func createUser(_ alias: Alias, tags: [String: String?], subscriptions: [NewSubscription] = []) async throws -> String? {
         struct Body: Encodable {
             var identity: [String: String]
             var properties: PropertiesBody.Properties
-            var subscriptions: [Subscription]?
+            var subscriptions: [NewSubscription]?
         }
         struct Created: Decodable {
             struct Identity: Decodable { var onesignal_id: String? }
@@ -102,9 +100,68 @@ public struct OneSignalClient: Sendable {
         }
         let body = Body(
             identity: [alias.label: alias.id], properties: PropertiesBody(tags: tags).properties,
-            subscriptions: emailSubscription.map { [Subscription(token: $0)] })
+            subscriptions: subscriptions.isEmpty ? nil : subscriptions)
         let answer = try await send(.POST, "/apps/\(escaped(configuration.appID))/users", body: body, limiter: userWrites)
         return (try? JSONDecoder().decode(Created.self, from: Data(answer.body)))?.identity?.onesignal_id
+    }
+
+    /// What OneSignal answered to a create-or-update (``upsertUser(_:tags:subscriptions:)``).
+    public struct UpsertedUser: Sendable, Equatable {
+        /// The HTTP status: `201` (and `200`, which the spec also labels "CREATED") for a new user, `202` for an
+        /// existing user the request modified.
+        public var status: Int
+        /// The user's `onesignal_id`, when the answer gives it.
+        public var oneSignalID: String?
+        /// The user's tags as the answer shows them (`properties.tags`); `nil` when the answer has none.
+        public var tags: [String: String]?
+
+        public init(status: Int, oneSignalID: String?, tags: [String: String]?) {
+            self.status = status
+            self.oneSignalID = oneSignalID
+            self.tags = tags
+        }
+
+        /// Whether OneSignal made a new user (`200`/`201`) rather than modifying an existing one (`202`).
+        public var isNew: Bool { status != 202 }
+
+        /// Whether the answer shows every update of `tags` applied: each value held, each removal (`nil`) absent or
+        /// empty. `false` when the answer shows no tags: then only an update makes sure of them.
+        public func holds(_ tags: [String: String?]) -> Bool {
+            guard let held = self.tags else { return tags.isEmpty }
+            return tags.allSatisfy { key, value in
+                if let value { return held[key] == value }
+                return (held[key] ?? "").isEmpty
+            }
+        }
+    }
+
+    /// `POST /apps/{app_id}/users` with the alias and the tags (`nil` sent as `""`): one call that creates the user,
+    /// or, when the alias exists, modifies that user (OneSignal looks users up by the aliases given: "Aliases provided
+    /// in the payload will be used to look up an existing User", spec `create_user`).
+    ///
+    /// OneSignal documents what a create does to an existing user's subscriptions and aliases; for its properties it
+    /// shows an example answer (`202` echoing the tags) but states nothing. A caller that must be sure of the tags
+    /// checks ``UpsertedUser/holds(_:)`` and otherwise updates them (``updateTags(of:_:)``).
+    ///
+    /// `subscriptions` are created with the user, as ``createUser(_:tags:subscriptions:)`` does.
+    public func upsertUser(_ alias: Alias, tags: [String: String?], subscriptions: [NewSubscription] = []) async throws -> UpsertedUser {
+        struct Body: Encodable {
+            var identity: [String: String]
+            var properties: PropertiesBody.Properties
+            var subscriptions: [NewSubscription]?
+        }
+        struct Answer: Decodable {
+            struct Identity: Decodable { var onesignal_id: String? }
+            struct Properties: Decodable { var tags: [String: String]? }
+            var identity: Identity?
+            var properties: Properties?
+        }
+        let body = Body(
+            identity: [alias.label: alias.id], properties: PropertiesBody(tags: tags).properties,
+            subscriptions: subscriptions.isEmpty ? nil : subscriptions)
+        let answer = try await send(.POST, "/apps/\(escaped(configuration.appID))/users", body: body, limiter: userWrites)
+        let decoded = try? JSONDecoder().decode(Answer.self, from: Data(answer.body))
+        return UpsertedUser(status: answer.status, oneSignalID: decoded?.identity?.onesignal_id, tags: decoded?.properties?.tags)
     }
 
     /// `DELETE /apps/{app_id}/users/by/{label}/{id}`: deletes the user and its subscriptions. A user OneSignal does

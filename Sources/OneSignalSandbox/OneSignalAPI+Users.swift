@@ -30,7 +30,9 @@ extension OneSignalAPI {
         }
     }
 
-    /// `POST /apps/{app_id}/users`: `201` new user, `202` existing user modified, `409` aliases of different users.
+    /// `POST /apps/{app_id}/users`: `201` new user, `202` existing user modified (its properties too unless
+    /// ``OneSignalSandbox/Configuration/createAppliesPropertiesToExistingUsers`` is off), `409` aliases of different
+    /// users.
     func createUser(_ request: Request, _ context: SandboxRequestContext) async throws(OneSignalError) -> Response {
         let appID = try authorize(request, appID: parameter(context, "app_id"))
         let body = try await jsonObject(request, envelope: .structured)
@@ -49,8 +51,10 @@ extension OneSignalAPI {
             if let known {
                 try Self.rateLimit(&app, .write("user:" + known), limit: limit, envelope: .structured)
             }
+            // An existing user's properties change only when the configuration models that reading of the docs.
+            let applies = known == nil || configuration.createAppliesPropertiesToExistingUsers
             let result = try app.createOrUpdateUser(
-                aliases: aliases, tags: tags, properties: properties, subscriptions: subscriptions)
+                aliases: aliases, tags: applies ? tags : [:], properties: applies ? properties : [:], subscriptions: subscriptions)
             if result.created {
                 // The creation is the new user's first write of this second.
                 _ = app.rateLimiters.acquire(.write("user:" + result.user.onesignalID), limit: limit)
@@ -184,6 +188,24 @@ extension OneSignalAPI {
         return (tags, properties)
     }
 
+    /// Why OneSignal refuses `token` for a subscription of `type`: an SMS number must be in E.164 form (`+`, then
+    /// up to 15 digits; docs "Subscriptions", phone number), an email must be an address; `nil` when it is accepted.
+    static func tokenProblem(type: String?, token: String) -> String? {
+        switch type {
+        case "SMS":
+            let digits = token.dropFirst()
+            let valid = token.first == "+" && (7...15).contains(digits.count) && digits.first != "0"
+                && digits.allSatisfy { $0.isASCII && $0.isNumber }
+            return valid ? nil : "'\(token)' is not a phone number in E.164 format (e.g. +15555550123)"
+        case "Email":
+            let parts = token.split(separator: "@", omittingEmptySubsequences: false)
+            let valid = parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !token.contains(" ")
+            return valid ? nil : "'\(token)' is not an email address"
+        default:
+            return nil
+        }
+    }
+
     /// A subscription object of a body (already checked against the schema); `field` names it in errors.
     /// `requireType`: whether `type` must be present (creating), or may be left out (updating).
     func subscriptionInput(
@@ -199,6 +221,9 @@ extension OneSignalAPI {
             throw .invalidRequest("\(field).type is required", envelope: .structured)
         }
         let token = members.removeValue(forKey: "token")?.stringValue
+        if let token, let problem = Self.tokenProblem(type: type, token: token) {
+            throw .invalidRequest("\(field).token: \(problem)", envelope: .structured)
+        }
         var enabled: Bool?
         if case .bool(let flag)? = members.removeValue(forKey: "enabled") { enabled = flag }
         var notificationTypes: Int?

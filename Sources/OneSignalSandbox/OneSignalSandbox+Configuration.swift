@@ -85,6 +85,11 @@ extension OneSignalSandbox {
         public var logLevel: Logger.Level
         /// How many recent requests ``OneSignalSandbox/requests`` keeps; `nil` (default) keeps all, for tests.
         public var requestLogLimit: Int?
+        /// Whether `POST /apps/{app_id}/users` naming an existing user's alias applies the body's `properties` (tags)
+        /// to that user, as the docs' `202` example shows (default `true`); `false` models the narrower reading of the
+        /// reference ("modify the subscriptions associated with an existing User"): aliases and subscriptions only,
+        /// the answer showing the user's tags as they were.
+        public var createAppliesPropertiesToExistingUsers = true
 
         /// A sandbox serving `apps`.
         public init(

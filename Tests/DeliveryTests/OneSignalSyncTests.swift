@@ -100,14 +100,14 @@ struct OneSignalSyncTests {
         }
     }
 
-    @Test("an unknown external id is created after the update's 404; a contact without a userId waits")
+    @Test("an unknown external id is created in one call (never acknowledged: create-or-update); a contact without a userId waits")
     func unknownUsers() async throws {
         try await OneSignalHarness.run { harness in
             try await harness.identify("new-user", #"{"plan":"trial"}"#)
             try await harness.identify(nil, #"{"plan":"anonymous"}"#, anonymousID: "anon-1")
             try await harness.settle([harness.worker()])
             #expect(harness.tags("new-user") == ["plan": "trial"])
-            #expect(harness.userWrites().map(\.method) == ["PATCH", "POST"])
+            #expect(harness.userWrites().map(\.method) == ["POST"])
             let waiting = try await harness.projection.count(
                 "SELECT count(*) FROM sync_status WHERE destination = 'onesignal' AND state = 'waiting'")
             #expect(waiting == 1)

@@ -20,9 +20,15 @@ extension DeliveryLedger {
         public var acknowledged: [String: JSONValue]
         public var desiredHash: String
         public var attempts: Int
+        /// Whether OneSignal ever acknowledged tags of this contact in this app (a finished push, or a result the read
+        /// model recorded); `false` for a contact HubSignal never synced there (or whose acknowledgement `hubsignal
+        /// replay` forgot).
+        public var everAcknowledged = true
         /// The value of the HubSpot property holding the OneSignal external id (`onesignal.external_id_property`), as
         /// changed in HubSpot, else as HubSignal writes it there; `nil` without the property or a value.
         public var propertyExternalID: String?
+        /// The `phone` trait as identify gave it (for an SMS subscription when the mapping asks for one).
+        public var phone: String? = nil
     }
 
     /// Claims up to `limit` contacts whose OneSignal tags differ from what OneSignal acknowledged, unchanged for
@@ -47,7 +53,8 @@ extension DeliveryLedger {
             SELECT s.contact_id, c.user_id, c.email, c.updated_position, s.desired,
                    COALESCE(d.acknowledged, s.acknowledged), md5(s.desired::text),
                    COALESCE(NULLIF(btrim(c.hubspot_values ->> \(externalIDProperty ?? "")::text), ''),
-                       NULLIF(btrim(c.hubspot_properties ->> \(externalIDProperty ?? "")::text), ''))
+                       NULLIF(btrim(c.hubspot_properties ->> \(externalIDProperty ?? "")::text), '')),
+                   c.traits ->> 'phone'
             FROM \(table: .syncStatus) s JOIN \(table: .contacts) c ON c.contact_id = s.contact_id
             LEFT JOIN LATERAL (
                 SELECT d.acknowledged FROM deliveries d
@@ -63,12 +70,13 @@ extension DeliveryLedger {
             let (id, userID, email, position, desired, acknowledged, hash) =
                 try row.decode((String, String?, String?, Int64, PQJSONB, PQJSONB?, String).self)
             let propertyExternalID = externalIDProperty == nil ? nil : try row.decode(String?.self, at: 7)
+            let phone = try row.decode(String?.self, at: 8)
             found.insert(id)
             users.append(
                 ClaimedUser(
                     contactID: id, userID: userID, email: email, updatedPosition: position, desired: Self.object(desired),
                     acknowledged: acknowledged.map(Self.object) ?? [:], desiredHash: hash, attempts: attempts[id] ?? 0,
-                    propertyExternalID: propertyExternalID))
+                    everAcknowledged: acknowledged != nil, propertyExternalID: propertyExternalID, phone: phone))
         }
         try await forget(kind, Set(attempts.keys).subtracting(found), owner: owner, holder: holder)
         return users

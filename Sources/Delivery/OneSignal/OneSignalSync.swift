@@ -206,7 +206,8 @@ public struct OneSignalSync: Service, ClaimingWorker {
         }
     }
 
-    /// One user's push: update, or create on `404`.
+    /// One user's push: a create-or-update for a user OneSignal never acknowledged (docs/onesignal-sync.md), else an
+    /// update, or a create on `404`.
     func push(_ user: DeliveryLedger.ClaimedUser) async -> UserResult {
         guard let externalID = externalID(of: user) else {
             // Lost its external id since it was claimed (a rebuild): nothing to push until it has one.
@@ -215,7 +216,7 @@ public struct OneSignalSync: Service, ClaimingWorker {
         let (updates, remaining) = Self.changes(
             desired: user.desired, acknowledged: user.acknowledged, tagLimit: tagLimit, attempts: user.attempts)
         // More than one request's worth: the rest goes out in the next push (another hash keeps the contact due).
-        let hash = remaining > 0 ? "partial:\(user.desiredHash)" : user.desiredHash
+        var hash = remaining > 0 ? "partial:\(user.desiredHash)" : user.desiredHash
         var acknowledged = user.acknowledged
         for (tag, value) in updates {
             if let value { acknowledged[tag] = .string(value) } else { acknowledged[tag] = nil }
@@ -224,18 +225,36 @@ public struct OneSignalSync: Service, ClaimingWorker {
             return UserResult(contactID: user.contactID, outcome: .done(desiredHash: hash, acknowledged: acknowledged))
         }
         let alias = OneSignalClient.Alias.externalID(externalID)
+        let rules = mapping.oneSignal
         do {
             var created = false
             var oneSignalID: String?
-            if try await !client.updateTags(of: alias, updates) {
+            if rules.unmatchedUsers == .skip {
+                // Only users OneSignal has get tags, as Segment's destination does: an update, and no create on 404.
+                guard try await client.updateTags(of: alias, updates) else {
+                    return unmatched(user, externalID: externalID, updates: updates)
+                }
+            } else if !user.everAcknowledged {
+                // Never acknowledged in this app: most likely a new user, so one create-or-update, instead of an update
+                // answered 404 then a create. When the answer does not show every tag held (an existing user), only
+                // what it shows counts as acknowledged and the contact stays due: the next push (a second later, as
+                // OneSignal allows one write per user per second) updates the rest.
+                let answer = try await client.upsertUser(alias, tags: updates, subscriptions: subscriptions(of: user))
+                created = answer.isNew
+                oneSignalID = answer.oneSignalID
+                if !answer.holds(updates) {
+                    for (tag, value) in updates where value != nil && answer.tags?[tag] != value { acknowledged[tag] = nil }
+                    hash = "partial:\(user.desiredHash)"
+                }
+            } else if try await !client.updateTags(of: alias, updates) {
                 let tags = acknowledged.compactMapValues { $0.scalarText.map(Optional.some) }
-                oneSignalID = try await client.createUser(alias, tags: tags)
+                oneSignalID = try await client.createUser(alias, tags: tags, subscriptions: subscriptions(of: user))
                 created = true
             }
             let payload = OneSignalUserSynced(
                 contactID: user.contactID, externalID: externalID, app: configuration.app, tags: acknowledged, sent: updates.keys.sorted(),
                 created: created, oneSignalID: oneSignalID)
-            let event = resultEvent(payload, user: user, key: remaining > 0 ? "partial" : "synced")
+            let event = resultEvent(payload, user: user, key: hash != user.desiredHash ? "partial" : "synced")
             counter("synced").increment()
             // After an attempt with an unknown outcome, that request may still be applied late, over this one.
             let outcome: DeliveryLedger.Outcome =
@@ -246,6 +265,31 @@ public struct OneSignalSync: Service, ClaimingWorker {
         } catch {
             return failed(user, updates: updates, error: error)
         }
+    }
+
+    /// The subscriptions `onesignal.subscriptions` asks to create with the user: its email, and its phone when it is
+    /// in E.164 form (a phone that is not is left out: OneSignal refuses the whole create for it).
+    func subscriptions(of user: DeliveryLedger.ClaimedUser) -> [OneSignalClient.NewSubscription] {
+        let kinds = mapping.oneSignal.traitSubscriptions
+        var subscriptions: [OneSignalClient.NewSubscription] = []
+        if kinds.contains(.email), let email = user.email { subscriptions.append(.email(email)) }
+        if kinds.contains(.sms), let phone = user.phone, let token = OneSignalRules.TraitSubscription.smsToken(fromPhone: phone) {
+            subscriptions.append(.sms(token))
+        }
+        return subscriptions
+    }
+
+    /// A contact without a OneSignal user under `onesignal.unmatched_users: skip`: left out for these tags (a dead
+    /// letter saying why, and its event), tried again when its tags change.
+    func unmatched(_ user: DeliveryLedger.ClaimedUser, externalID: String, updates: [String: String?]) -> UserResult {
+        let reason =
+            "OneSignal has no user with external id \(externalID), and onesignal.unmatched_users is skip: HubSignal does "
+            + "not create users (the app's SDK does, on login); tried again when the contact's tags change"
+        let event = resultEvent(
+            OneSignalDeliveryFailed(contactID: user.contactID, app: configuration.app, reason: reason, tags: updates.keys.sorted()),
+            user: user, key: "unmatched")
+        counter("unmatched").increment()
+        return UserResult(contactID: user.contactID, outcome: .dead(desiredHash: user.desiredHash, reason: reason), events: [event], error: reason)
     }
 
     /// A failed push: retried with backoff while it can pass, else a dead letter with OneSignal's reason.
