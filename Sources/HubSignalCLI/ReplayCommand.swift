@@ -122,7 +122,9 @@ struct ReplayCommand: AsyncParsableCommand {
                 "the mapping sends no behavioral events, custom objects or timeline entries to HubSpot: nothing to backfill")
         }
         if let resumed = try await backfill.checkpoint() {
-            print("continuing the backfill of \(ISO8601Timestamp.format(start)) – \(ISO8601Timestamp.format(end)) after position \(resumed.position)")
+            print(
+                "the backfill of \(ISO8601Timestamp.format(start)) – \(ISO8601Timestamp.format(end)) continues after position "
+                    + "\(resumed.position), where its last run stopped")
         }
         if dryRun {
             let head = try await EventStore(client: client, logger: logger).headPosition()

@@ -17,7 +17,8 @@ import PQ
 ///   live ones.
 /// - Resumable: the scan is a subscription of its own (checkpoint `hubspot-events-backfill:<from>:<to>`), saved in the
 ///   transaction that queues its rows; run the same command again after a crash and it continues where it stopped.
-///   The checkpoint is removed when the scan is complete.
+///   The checkpoint stays where a complete scan ended (the service role may not delete checkpoints): running the same
+///   window again reads only the events recorded since.
 /// - Rate-limited: the HubSpot sync sends the rows through its rate limiter; the backfill keeps at most `maximumQueued`
 ///   rows waiting in the outbox, so live events are not held behind the whole history.
 public struct HubSpotEventBackfill: Sendable {
@@ -102,11 +103,10 @@ public struct HubSpotEventBackfill: Sendable {
             (progress.read, progress.queued) = await counter.totals
             try report(progress)
         }
-        try await store.client.execute("DELETE FROM subscription_checkpoints WHERE name = \(name)", name: "backfill.finish")
         return progress
     }
 
-    /// Where an interrupted run of this window stopped; `nil` when none is under way.
+    /// Where the last run of this window stopped (interrupted or complete); `nil` before the first.
     public func checkpoint() async throws -> LogCursor? {
         let rows = try await store.client.query(
             "SELECT transaction_id, position FROM subscription_checkpoints WHERE name = \(name)", name: "backfill.checkpoint")
