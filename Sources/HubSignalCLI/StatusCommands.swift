@@ -30,6 +30,8 @@ struct Status: AsyncParsableCommand {
             let lag = try await EventStore(client: client, logger: logger).unreadCount(after: projection.checkpoint)
             let delivery = try await DeliveryStatus.read(client: client)
             let dropped = try await DroppedValues.mostCommon(client: client)
+            // The HubSpot event outbox and the backfills of its history (`hubsignal replay hubspot --events`).
+            let hubSpotEvents = try await HubSpotEventBackfill.status(client: client)
             await client.shutdown()
             if json {
                 var destinations: [JSONValue] = []
@@ -57,6 +59,12 @@ struct Status: AsyncParsableCommand {
                         ])
                     ]),
                     "destinations": .array(destinations),
+                    "hubspot_events": .object([
+                        "waiting": .int(Int64(hubSpotEvents.waiting)),
+                        "backfills": .array(hubSpotEvents.backfills.map {
+                            .object(["name": .string($0.name), "position": .int($0.position), "unread": .int($0.unread)])
+                        }),
+                    ]),
                 ])
                 print(String(decoding: try object.serialized(), as: UTF8.self))
                 return
@@ -80,6 +88,11 @@ struct Status: AsyncParsableCommand {
                     let figures = budget.keys.sorted().map { "\($0) \(budget[$0].map(Self.text) ?? "")" }
                     print("    worker \(worker): rate limit \(figures.joined(separator: ", "))")
                 }
+            }
+            print("hubspot events: \(hubSpotEvents.waiting) waiting in the outbox")
+            for backfill in hubSpotEvents.backfills {
+                let state = backfill.unread == 0 ? "read to the end" : "\(backfill.unread) events of the log after it"
+                print("  \(backfill.name): position \(backfill.position), \(state)")
             }
         } catch {
             await client.shutdown()

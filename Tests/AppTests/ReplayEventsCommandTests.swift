@@ -31,6 +31,8 @@ import Testing
             let run = try CommandLineTests.hubsignal(["replay", "hubspot", "--events"] + window, database: database, environment: environment)
             #expect(run.status == 0, "\(run.output)\(run.errors)")
             #expect(run.output.contains("backfill complete: 0 event output(s) queued"))
+            let status = try CommandLineTests.hubsignal(["status"], database: database)
+            #expect(status.output.contains("hubspot events: 0 waiting in the outbox"), "\(status.output)\(status.errors)")
         }
     }
 }

@@ -39,6 +39,11 @@ import Testing
             #expect(progress.isComplete)
             // The three past orders; the live one was queued already.
             #expect(progress.queued == 3)
+            // `hubsignal status` shows the outbox and where the window's backfill has read to.
+            let status = try await HubSpotEventBackfill.status(client: sync.client)
+            #expect(status.waiting == 3)
+            #expect(status.backfills.map(\.name) == [backfill.name])
+            #expect(status.backfills.first?.unread == 0)
             try await sync.settle([worker], mapping: mapping)
             let totals = sync.sandbox.behavioralEvents().compactMap { $0.properties["total"] }
             #expect(totals.sorted() == ["1", "2", "3", "4"])

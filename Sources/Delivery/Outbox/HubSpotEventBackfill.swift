@@ -121,6 +121,42 @@ public struct HubSpotEventBackfill: Sendable {
     }
 }
 
+extension HubSpotEventBackfill {
+    /// The HubSpot event outbox as `hubsignal status` shows it.
+    public struct Status: Sendable, Equatable {
+        /// Outbox rows waiting for the sync.
+        public var waiting: Int
+        /// Each backfill window run so far: its checkpoint name, the position it has read through, and the events of
+        /// the log after that position (0 once it has read to the end).
+        public var backfills: [(name: String, position: Int64, unread: Int64)]
+
+        public static func == (lhs: Status, rhs: Status) -> Bool {
+            lhs.waiting == rhs.waiting && lhs.backfills.map(\.name) == rhs.backfills.map(\.name)
+                && lhs.backfills.map(\.position) == rhs.backfills.map(\.position)
+                && lhs.backfills.map(\.unread) == rhs.backfills.map(\.unread)
+        }
+    }
+
+    /// Reads the outbox's waiting rows and the backfills' checkpoints.
+    public static func status(client: PQClient) async throws -> Status {
+        let waiting = try await client.query("SELECT count(*) FROM hubspot_event_outbox", name: "backfill.status_waiting")
+        let rows = try await client.query(
+            """
+            SELECT c.name, c.position,
+                   (SELECT count(*) FROM events e WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position))
+            FROM subscription_checkpoints c
+            WHERE starts_with(c.name, \(HubSpotEventOutbox.name + "-backfill:"))
+            ORDER BY c.name
+            """, name: "backfill.status")
+        return Status(
+            waiting: Int(try waiting[0].decode(Int64.self, at: 0)),
+            backfills: try rows.map { row in
+                let (name, position, unread) = try row.decode((String, Int64, Int64).self)
+                return (name, position, unread)
+            })
+    }
+}
+
 /// A backfill that cannot run as asked.
 public struct HubSpotEventBackfillError: Error, CustomStringConvertible {
     public var description: String
