@@ -10,6 +10,10 @@ public struct ContactRules: Sendable, Equatable {
     public var unknownTraits: UnknownTraitPolicy
     /// When HubSpot keeps a later `lifecyclestage` than the one sent (`lifecycle_backwards`; default `keep`).
     public var lifecycleBackwards: LifecycleBackwardsPolicy
+    /// Contact properties with unique values (a CRM id written by a rule, say) that find a contact HubSignal never
+    /// synced before the upsert by email (`match_by`, tried in order; default none: by email only). The contact found
+    /// is updated by its id, email included, instead of a twin being created.
+    public var matchBy: [String]
 
     /// No explicit rules, unknown traits sent when their property exists.
     public static let defaults = ContactRules()
@@ -17,11 +21,12 @@ public struct ContactRules: Sendable, Equatable {
     /// Contact rules; without arguments, what an empty file means.
     public init(
         properties: [String: PropertyRule] = [:], unknownTraits: UnknownTraitPolicy = .existing,
-        lifecycleBackwards: LifecycleBackwardsPolicy = .keep
+        lifecycleBackwards: LifecycleBackwardsPolicy = .keep, matchBy: [String] = []
     ) {
         self.properties = properties
         self.unknownTraits = unknownTraits
         self.lifecycleBackwards = lifecycleBackwards
+        self.matchBy = matchBy
     }
 
     /// The HubSpot property values derived from a contact's current traits: property name → HubSpot's string form of
@@ -150,7 +155,7 @@ enum ContactDefaults {
 // MARK: - Reading the mapping file
 
 extension ContactRules {
-    static let keys = ["unknown_traits", "lifecycle_backwards", "properties"]
+    static let keys = ["unknown_traits", "lifecycle_backwards", "match_by", "properties"]
 
     init(reading value: MappingValue) throws(MappingError) {
         let object = try value.object(keys: Self.keys)
@@ -161,16 +166,28 @@ extension ContactRules {
         if let policy = object["lifecycle_backwards"] {
             lifecycleBackwards = LifecycleBackwardsPolicy(rawValue: try policy.choice(LifecycleBackwardsPolicy.allCases.map(\.rawValue)))!
         }
+        if let fields = object["match_by"] {
+            for field in try fields.list("a list of contact properties with unique values") {
+                let name = try field.nonBlankString("a HubSpot contact property name")
+                guard Names.isValidHubSpotName(name) else { throw field.error(Names.hubSpotNameProblem(name)) }
+                guard name != "email" else { throw field.error("'email' is always used (the upsert is by email); list other unique properties") }
+                guard !matchBy.contains(name) else { throw field.error("'\(name)' is listed twice") }
+                matchBy.append(name)
+            }
+        }
         if let rules = object["properties"] {
             properties = try PropertyRule.readRules(rules, defaultProperty: ContactDefaults.property(forTraitPath:))
         }
     }
 
     var canonical: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "properties": PropertyRule.canonical(properties), "unknown_traits": .string(unknownTraits.rawValue),
             "lifecycle_backwards": .string(lifecycleBackwards.rawValue),
-        ])
+        ]
+        // Only when set: files without it keep their mapping version.
+        if !matchBy.isEmpty { object["match_by"] = .array(matchBy.map(JSONValue.string)) }
+        return .object(object)
     }
 }
 

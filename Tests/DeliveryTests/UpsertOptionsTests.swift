@@ -8,7 +8,8 @@ import Testing
 import TestSupport
 
 /// Issue 22 item 8 against the HubSpot sandbox: the company match fields (`companies.match_by`) and
-/// `companies.create_if_not_found`, as Segment's "Upsert Company" action offers them.
+/// `companies.create_if_not_found`, as Segment's "Upsert Company" action offers them, and contacts found by a unique
+/// property (`contacts.match_by`) before the upsert by email.
 @Suite(.timeLimit(.minutes(3)))
 struct UpsertOptionsTests {
     @Test func aCompanyIsFoundByNameOrAUniquePropertyInsteadOfATwinBeingCreated() async throws {
@@ -49,6 +50,36 @@ struct UpsertOptionsTests {
             #expect(sync.sandbox.companies().count == 1)
             #expect(sync.sandbox.company(id: seeded.id)?["segment_group_id"] == "g-3")
             #expect(sync.sandbox.company(id: seeded.id)?["name"] == "Nova")
+        }
+    }
+
+    @Test func aContactIsFoundByAUniquePropertyBeforeTheUpsertByEmail() async throws {
+        try await SyncHarness.run { sync in
+            try sync.sandbox.defineProperty(HubSpotProperty(name: "crm_id", type: .string, hasUniqueValue: true), on: "contacts")
+            let existing = try sync.sandbox.seedObject(ofType: "contacts", properties: ["email": "old@example.com", "crm_id": "C-1"])
+            let mapping = try Mapping.parse("contacts: { match_by: [crm_id], properties: { crm_id: crm_id } }")
+            try await sync.identify("u5", #"{"email":"new@example.com","crm_id":"C-1","firstName":"Ada"}"#)
+            try await sync.settle([sync.worker(mapping: mapping)], mapping: mapping)
+
+            #expect(sync.sandbox.contacts().count == 1)
+            #expect(sync.sandbox.contact(id: existing.id)?["email"] == "new@example.com")
+            #expect(sync.sandbox.contact(id: existing.id)?["firstname"] == "Ada")
+            #expect(sync.upsertCalls() == 0)
+        }
+    }
+
+    @Test func withoutMatchByTheTwinIsRefusedForTheUniqueValue() async throws {
+        try await SyncHarness.run { sync in
+            // The sandbox refuses a second contact with the same value of a unique property, as HubSpot does: the upsert
+            // by email would create one.
+            try sync.sandbox.defineProperty(HubSpotProperty(name: "crm_id", type: .string, hasUniqueValue: true), on: "contacts")
+            _ = try sync.sandbox.seedObject(ofType: "contacts", properties: ["email": "old@example.com", "crm_id": "C-2"])
+            let mapping = try Mapping.parse("contacts: { properties: { crm_id: crm_id } }")
+            try await sync.identify("u6", #"{"email":"new@example.com","crm_id":"C-2"}"#)
+            try await sync.settle([sync.worker(mapping: mapping)], mapping: mapping)
+
+            #expect(sync.sandbox.contacts().count == 1)
+            #expect(try await sync.projection.count("SELECT count(*) FROM deliveries WHERE state = 'dead' AND object_kind = 'contact'") == 1)
         }
     }
 

@@ -210,7 +210,49 @@ public struct HubSpotSync: Service, ClaimingWorker {
                     acknowledged: contact.acknowledged, desiredHash: contact.desiredHash,
                     updatedPosition: contact.updatedPosition, attempts: contact.attempts))
         }
-        await upsert(pushes, into: &round)
+        guard !mapping.contacts.matchBy.isEmpty else {
+            await upsert(pushes, into: &round)
+            return
+        }
+        // A contact HubSignal never synced may be in HubSpot under another email (or none): found by one of the
+        // mapping's unique properties (`contacts.match_by`), it is updated by its id, email included, instead of a
+        // twin being created by the upsert by email.
+        var upserts: [Push] = []
+        for push in pushes {
+            guard let contact = claimed.first(where: { $0.contactID == push.key }), contact.hubSpotContactID == nil,
+                contact.acknowledged.isEmpty
+            else {
+                upserts.append(push)
+                continue
+            }
+            do {
+                guard let found = try await findContact(matching: contact.desired) else {
+                    upserts.append(push)
+                    continue
+                }
+                var prepared = [push]
+                try await prepareProperties(&prepared)
+                var properties = prepared[0].properties.mapValues(Self.hubSpotString)
+                properties["email"] = push.id
+                _ = try await client.updateObject(ofType: "contacts", id: found.id, properties: properties)
+                synced(prepared[0], hubSpotID: found.id, created: false, into: &round)
+            } catch {
+                fail([push], with: error, into: &round)
+            }
+        }
+        await upsert(upserts, into: &round)
+    }
+
+    /// The HubSpot contact holding one of the desired values of the mapping's `contacts.match_by` properties, tried in
+    /// order; properties the account does not have are skipped.
+    private func findContact(matching desired: [String: JSONValue]) async throws -> HubSpotObject? {
+        for name in mapping.contacts.matchBy {
+            guard let value = desired[name]?.scalarText, !value.trimmingCharacters(in: .whitespaces).isEmpty,
+                try await catalog.definition(of: name) != nil
+            else { continue }
+            if let found = try await client.searchObjects(ofType: "contacts", equal: [name: value], limit: 1).first { return found }
+        }
+        return nil
     }
 
     /// The desired values HubSpot does not hold yet; after a failed or interrupted attempt (`attempts` > 0), whose
