@@ -152,6 +152,9 @@ public final class ReplicatedPostgres: Sendable {
             guard ContinuousClock.now < deadline else { throw EmbeddedPostgresError("the primary's postmaster \(postmaster) survived SIGKILL") }
             try await Task.sleep(for: .milliseconds(20))
         }
+        // The server is gone: nothing for the supervisor's `pg_ctl stop` to wait for (a zombie nobody reaps still
+        // answers `kill -0`, and pg_ctl would wait out its timeout on it).
+        try? FileManager.default.removeItem(atPath: pidFile)
     }
 
     /// Promotes the standby (`pg_promote`, waiting for the end of recovery) and returns once it accepts writes.
