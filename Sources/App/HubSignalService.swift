@@ -223,11 +223,15 @@ public enum HubSignalService {
         let binding = oauth.map { oauth in
             HubSpotPortalBinding(configured: configuration.hubSpotPortalID) { try await oauth.installations.current()?.portalID }
         }
-        HubSpotController(
+        let hubSpotController = HubSpotController(
             store: store, clientSecret: configuration.hubSpotClientSecret, publicURL: configuration.publicURL,
             portalID: configuration.hubSpotPortalID,
             completesNotificationsLater: configuration.hasHubSpotCredentials && !configuration.oneSignalApps.isEmpty,
             oneSignalApps: configuration.oneSignalApps.map(\.name), portalBinding: binding
+        )
+        hubSpotController.register(on: router)
+        HubSpotActionOptionsController(
+            hubSpot: hubSpotController, templates: makeTemplateOptionsCache(configuration, logger: logger)
         ).register(on: router)
         HubSpotOAuthController(
             flow: oauth.flatMap { oauth in binding.map { HubSpotOAuthInstallFlow(installer: oauth.installer, binding: $0) } },

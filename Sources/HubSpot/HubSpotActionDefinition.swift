@@ -122,6 +122,9 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
         public var fieldType: String?
         /// The choices of an `enumeration`; `nil` encodes as `[]`.
         public var options: [Option]?
+        /// Where the workflow editor fetches the choices instead (HubSpot POSTs a signed options request to it; see
+        /// docs/hubspot-app.md); `nil`: the static `options`.
+        public var optionsUrl: String?
 
         /// The spec's `type` enum.
         public static let types: Set<String> = [
@@ -133,15 +136,16 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
             "select", "text", "textarea",
         ]
 
-        public init(name: String, type: String, fieldType: String? = nil, options: [Option]? = nil) {
+        public init(name: String, type: String, fieldType: String? = nil, options: [Option]? = nil, optionsUrl: String? = nil) {
             self.name = name
             self.type = type
             self.fieldType = fieldType
             self.options = options
+            self.optionsUrl = optionsUrl
         }
 
         private enum CodingKeys: String, CodingKey {
-            case name, type, fieldType, options
+            case name, type, fieldType, options, optionsUrl
         }
 
         /// Reads `options: []` as `nil`, so a definition reads back equal to the one sent.
@@ -152,6 +156,7 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
             fieldType = try container.decodeIfPresent(String.self, forKey: .fieldType)
             let options = try container.decodeIfPresent([Option].self, forKey: .options) ?? []
             self.options = options.isEmpty ? nil : options
+            optionsUrl = try container.decodeIfPresent(String.self, forKey: .optionsUrl)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -160,6 +165,7 @@ public struct HubSpotActionDefinition: Sendable, Hashable, Codable {
             try container.encode(type, forKey: .type)
             try container.encodeIfPresent(fieldType, forKey: .fieldType)
             try container.encode(options ?? [], forKey: .options)
+            try container.encodeIfPresent(optionsUrl, forKey: .optionsUrl)
         }
     }
 

@@ -79,7 +79,7 @@ public struct WorkflowActionDefinitions: Sendable, Hashable {
         }
         var inputs: [HubSpotActionDefinition.InputField] = [
             .init(.init(name: "channel", type: "enumeration", fieldType: "select", options: channels)),
-            Self.text("template_id"), Self.text("heading"), Self.text("subtitle"), Self.text("content", fieldType: "textarea"),
+            templateInput, Self.text("heading"), Self.text("subtitle"), Self.text("content", fieldType: "textarea"),
             Self.text("url"), Self.text("image_url"), Self.text("email_subject"), Self.text("email_body", fieldType: "textarea"),
             Self.text("email_from_name"), Self.text("sms_body", fieldType: "textarea"),
         ]
@@ -121,7 +121,16 @@ public struct WorkflowActionDefinitions: Sendable, Hashable {
             inputFieldDependencies: [
                 .conditional("channel", is: "email", shows: ["email_subject", "email_body", "email_from_name"]),
                 .conditional("channel", is: "sms", shows: ["sms_body"]),
-            ])
+            ] + (appNames.isEmpty ? [] : [.init(dependencyType: "SINGLE_FIELD", controllingFieldName: "app", dependentFieldNames: ["template_id"])]))
+    }
+
+    /// The path of the `template_id` options (HubSignal's `HubSpotActionOptionsController`).
+    public static let templateOptionsPath = "/hubspot/actions/options/template"
+
+    /// `template_id`: a select whose options HubSpot's editor fetches from ``templateOptionsPath`` (the chosen app's
+    /// OneSignal templates); with app names, it depends on `app`, so the editor sends the chosen app with the request.
+    private var templateInput: HubSpotActionDefinition.InputField {
+        .init(.init(name: "template_id", type: "enumeration", fieldType: "select", optionsUrl: publicURL + Self.templateOptionsPath))
     }
 
     /// The `channel` input's options: OneSignal's `target_channel` values.

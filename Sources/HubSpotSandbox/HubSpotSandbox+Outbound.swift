@@ -135,7 +135,7 @@ extension HubSpotSandbox {
         return object
     }
 
-    private func post(body: Data, to url: URL, headers: [(String, String)], timeout: Duration) async throws -> OutboundResponse {
+    func post(body: Data, to url: URL, headers: [(String, String)], timeout: Duration) async throws -> OutboundResponse {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -137,6 +137,12 @@ extension HubSpotState {
             _ = try option.requiredString("label", "Option")
             _ = try option.requiredString("value", "Option")
         }
+        // The editor POSTs to `optionsUrl`: it must be an absolute http(s) URL, like `actionUrl`.
+        if let optionsURL = try definition.optionalString("optionsUrl", schema) {
+            guard let url = URL(string: optionsURL), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw HubSpotError.validation("Invalid input JSON: \(name): invalid optionsUrl \(optionsURL): expected an absolute http(s) URL")
+            }
+        }
     }
 
     /// `POST /automation/v4/actions/{appId}` → 201 with `id` and `revisionId`.

@@ -28,6 +28,7 @@ final class OneSignalAPI: Sendable {
         registerNotificationRoutes(on: router)
         registerSegmentRoutes(on: router)
         registerLegacyRoutes(on: router)
+        registerTemplateRoutes(on: router)
     }
 
     /// Runs a handler and turns its `OneSignalError` into the error response, counting `429`s.

@@ -36,6 +36,8 @@ struct OneSignalAppState: Sendable {
     var notifications: [OneSignalNotification] = []
     var idempotency: [String: IdempotentResult] = [:]
     var segments: [OneSignalSegment] = []
+    /// Message templates, oldest first (`GET /templates`).
+    var templates: [OneSignalTemplate] = []
     var rateLimiters: AppRateLimiters
 
     /// A subscription's type and token, the key under which OneSignal finds an existing subscription.

@@ -101,7 +101,9 @@ struct HubSpotAppProjectTests {
                     config["inputFields"] = inputs
                 }
             }, "supportedValueTypes"),
-            ("an enumeration without choices", { Self.editInput(&$0, send, 0) { $0["type"] = "enumeration"; $0["fieldType"] = "select" } }, "enumeration"),
+            // Input 2 (`heading`) is a text input: neither options nor an optionsUrl.
+            ("an enumeration without choices", { Self.editInput(&$0, send, 2) { $0["type"] = "enumeration"; $0["fieldType"] = "select" } }, "enumeration"),
+            ("an optionsUrl that is not https", { Self.editInput(&$0, send, 1) { $0["optionsUrl"] = "http://hubsignal.example.com/o" } }, "optionsUrl"),
             ("no supportedClients", { Self.edit(&$0, send, ["config"]) { $0["supportedClients"] = nil } }, "supportedClients"),
             ("published under its API name", {
                 Self.edit(&$0, send, ["config"]) { $0["published"] = $0["isPublished"]; $0["isPublished"] = nil }
@@ -452,7 +454,12 @@ enum HubSpotProjectRules {
                 problems.append("\(path): input \(name): typeDefinition.options is required (the spec marks it so)")
                 continue
             }
-            if type == "enumeration" && options.isEmpty { problems.append("\(path): input \(name): an enumeration needs options") }
+            // An enumeration lists its options, or names the URL the editor fetches them from (external options).
+            let optionsURL = definition["optionsUrl"] as? String
+            if type == "enumeration" && options.isEmpty && optionsURL == nil {
+                problems.append("\(path): input \(name): an enumeration needs options or an optionsUrl")
+            }
+            if let optionsURL, !optionsURL.hasPrefix("https://") { problems.append("\(path): input \(name): optionsUrl must be https") }
             if !options.allSatisfy({ $0["label"] is String && $0["value"] is String }) {
                 problems.append("\(path): input \(name): each option needs a label and a value")
             }

@@ -71,14 +71,19 @@ struct WorkflowActionDefinitionsTests {
     }
 
     @Test func dependenciesNameInputsOfTheAction() throws {
-        let definition = WorkflowActionDefinitions(publicURL: Self.publicURL).definition(for: .sendNotification)
+        let definition = WorkflowActionDefinitions(publicURL: Self.publicURL, appNames: ["main", "eu"]).definition(for: .sendNotification)
         let names = Set(definition.inputFields.map(\.typeDefinition.name))
         let dependencies = try #require(definition.inputFieldDependencies)
         for dependency in dependencies {
+            // The spec's two shapes: SINGLE_FIELD without a value, CONDITIONAL_SINGLE_FIELD with one.
+            #expect(["SINGLE_FIELD", "CONDITIONAL_SINGLE_FIELD"].contains(dependency.dependencyType))
+            #expect((dependency.dependencyType == "CONDITIONAL_SINGLE_FIELD") == (dependency.controllingFieldValue != nil))
+            #expect(!dependency.dependentFieldNames.isEmpty)
             #expect(names.contains(dependency.controllingFieldName))
             #expect(dependency.dependentFieldNames.allSatisfy(names.contains))
+            guard let value = dependency.controllingFieldValue else { continue }
             let options = definition.inputFields.first { $0.typeDefinition.name == dependency.controllingFieldName }?.typeDefinition.options
-            #expect(options?.contains { $0.value == dependency.controllingFieldValue } == true)
+            #expect(options?.contains { $0.value == value } == true)
         }
         // The JSON HubSpot receives: the spec's member names.
         let text = String(decoding: try definition.prettyJSON(), as: UTF8.self)
