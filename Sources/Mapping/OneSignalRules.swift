@@ -73,6 +73,10 @@ public struct OneSignalRules: Sendable, Equatable {
     public var apps: AppRouting
     /// Tags that the tag limit keeps first, in this order (`tag_priority`); then audience tags, then the rest by name.
     public var priority: [String]
+    /// Whether a workflow's push to a contact without a OneSignal external id goes to the push subscriptions of the
+    /// OneSignal user whose email subscription is the contact's email (`push_by_email`; OneSignal's `email` filter, the
+    /// second way OneSignal's HubSpot app matches users); default `false`.
+    public var pushByEmail = false
     /// Whether a contact OneSignal has no user for gets one (`unmatched_users`); default `create`.
     public var unmatchedUsers: UnmatchedUsers = .create
     /// The subscriptions created from traits when HubSignal creates a contact's user (`subscriptions`); default none.
@@ -241,7 +245,7 @@ public struct TagSet: Sendable, Equatable {
 extension OneSignalRules {
     static let keys = [
         "match_by", "traits", "track_properties", "renames", "nested", "tag_limit", "apps", "tag_priority", "external_id_property",
-        "unmatched_users", "subscriptions",
+        "unmatched_users", "subscriptions", "push_by_email",
     ]
 
     init(reading value: MappingValue) throws(MappingError) {
@@ -284,6 +288,7 @@ extension OneSignalRules {
             }
             externalIDProperty = name
         }
+        if let value = object["push_by_email"] { pushByEmail = try value.bool() }
         if let value = object["unmatched_users"] {
             unmatchedUsers = UnmatchedUsers(rawValue: try value.choice(UnmatchedUsers.allCases.map(\.rawValue)))!
         }
@@ -311,6 +316,7 @@ extension OneSignalRules {
         ]
         // Only when set: files without it keep their mapping version.
         if let externalIDProperty { object["external_id_property"] = .string(externalIDProperty) }
+        if pushByEmail { object["push_by_email"] = .bool(true) }
         if unmatchedUsers != .create { object["unmatched_users"] = .string(unmatchedUsers.rawValue) }
         if !traitSubscriptions.isEmpty { object["subscriptions"] = .array(traitSubscriptions.sorted().map { .string($0.rawValue) }) }
         return .object(object)

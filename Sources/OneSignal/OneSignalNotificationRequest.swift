@@ -37,6 +37,11 @@ public struct OneSignalNotificationRequest: Encodable, Sendable, Equatable {
     public var name: String?
     /// A UUID: OneSignal sends a notification with a given key at most once in 30 days.
     public var idempotencyKey: String
+    /// Instead of `include_aliases` (OneSignal takes one targeting mode per request): filters such as
+    /// `["field": "email", "relation": "=", "value": "ada@example.com"]`, which reach the push subscriptions of the
+    /// user whose email subscription has that address. With filters, neither `include_aliases` nor `target_channel`
+    /// is sent (filters target push).
+    public var filters: [[String: String]]?
 
     public init(
         includeAliases: [String: [String]], targetChannel: String = "push", templateID: String? = nil,
@@ -75,5 +80,31 @@ public struct OneSignalNotificationRequest: Encodable, Sendable, Equatable {
         case emailBody = "email_body"
         case emailFromName = "email_from_name"
         case idempotencyKey = "idempotency_key"
+        case filters
+    }
+
+    /// The members that are set; `include_aliases` and `target_channel`, or `filters`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(appID, forKey: .appID)
+        if let filters {
+            try container.encode(filters, forKey: .filters)
+        } else {
+            try container.encode(includeAliases, forKey: .includeAliases)
+            try container.encode(targetChannel, forKey: .targetChannel)
+        }
+        try container.encodeIfPresent(templateID, forKey: .templateID)
+        try container.encodeIfPresent(headings, forKey: .headings)
+        try container.encodeIfPresent(subtitle, forKey: .subtitle)
+        try container.encodeIfPresent(contents, forKey: .contents)
+        try container.encodeIfPresent(url, forKey: .url)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(bigPicture, forKey: .bigPicture)
+        try container.encodeIfPresent(chromeWebImage, forKey: .chromeWebImage)
+        try container.encodeIfPresent(iosAttachments, forKey: .iosAttachments)
+        try container.encodeIfPresent(emailSubject, forKey: .emailSubject)
+        try container.encodeIfPresent(emailBody, forKey: .emailBody)
+        try container.encodeIfPresent(emailFromName, forKey: .emailFromName)
+        try container.encode(idempotencyKey, forKey: .idempotencyKey)
     }
 }

@@ -112,6 +112,12 @@ struct NotificationRequest: Sendable {
             self.channel = "push"
         case .filters(let filters):
             if let problem = SegmentFilter.problem(in: filters) { throw .invalidRequest(problem, envelope: .basic) }
+            let namesEmail = filters.contains { $0["field"]?.stringValue == "email" }
+            if namesEmail, let explicitChannel, explicitChannel != "push" {
+                throw .invalidRequest(
+                    "the email filter targets the push subscriptions of the user with that email: it is only for push notifications",
+                    envelope: .basic)
+            }
             self.channel = explicitChannel ?? "push"
         case .segments:
             self.channel = explicitChannel ?? "push"

@@ -2,8 +2,9 @@ import Domain
 import Foundation
 
 /// Evaluates segment and notification filters (§6) against a user: `tag` (with `=`, `!=`, `>`, `<`, `exists`,
-/// `not_exists`, `in_array`, `not_in_array`), `language` and `country`. AND binds tighter than OR. Fields the sandbox
-/// does not track (sessions, location, app version, …) match nobody.
+/// `not_exists`, `in_array`, `not_in_array`), `language`, `country` and `email` (`=`: the user owning an email
+/// subscription with that address; push notifications only). AND binds tighter than OR. Fields the sandbox does not
+/// track (sessions, location, app version, …) match nobody.
 enum SegmentFilter {
     /// Checks the shape of `filters` (§6): at most 200 entries, each a filter with `field` (and `key` for tags, and
     /// `relation`) or an operator, and neither first nor last an operator. Returns the problem, or `nil`.
@@ -20,6 +21,7 @@ enum SegmentFilter {
             guard let name = object["field"]?.stringValue else { return "\(field)[\(index)].field is required" }
             if name == "tag", object["key"]?.stringValue == nil { return "\(field)[\(index)].key is required for tag filters" }
             guard let relation = object["relation"]?.stringValue else { return "\(field)[\(index)].relation is required" }
+            if name == "email", relation != "=" { return "\(field)[\(index)]: the email filter takes only the relation =" }
             if !["exists", "not_exists"].contains(relation), object["value"] == nil, object["hours_ago"] == nil,
                 !["location"].contains(name)
             {
@@ -51,6 +53,10 @@ enum SegmentFilter {
             actual = user.tags[key]
         case "language", "country":
             actual = user.properties[field]?.stringValue
+        case "email":
+            // The user whose email subscription (the SDK's email method, or the API) has this address.
+            let address = (filter["value"]?.stringValue ?? "").lowercased()
+            return relation == "=" && user.subscriptions.contains { $0.type == "Email" && $0.token?.lowercased() == address }
         default:
             return false
         }

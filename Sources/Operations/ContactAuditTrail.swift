@@ -348,7 +348,8 @@ extension ContactAuditTrail {
         case .oneSignalNotificationRequested:
             guard let requested = decoded(OneSignalNotificationRequested.self) else { return firstMembers() }
             return [
-                labelled("to external id", clip(requested.request.externalID)),
+                requested.request.pushToEmail.map { labelled("to the push subscriptions of", clip($0)) }
+                    ?? labelled("to external id", clip(requested.request.externalID)),
                 labelled("by", requested.request.targetChannel == "push" ? nil : clip(requested.request.targetChannel)),
                 labelled("template", requested.request.templateID.map(clip)),
                 (requested.request.content ?? requested.request.emailSubject).map { "“\(clip($0))”" } ?? "",

@@ -77,6 +77,19 @@ extension DeliveryLedger {
         return byEmail ? email ?? notification.email : userID
     }
 
+    /// The email of a HubSpot workflow's contact: given as `email`, else that of the contact with that HubSpot id in
+    /// the read models; `nil` when none is known.
+    func email(for notification: ClaimedNotification) async throws -> String? {
+        if let email = notification.email { return email }
+        let rows = try await client.query(
+            """
+            SELECT c.email FROM \(table: .identities) i JOIN \(table: .contacts) c ON c.contact_id = i.contact_id
+            WHERE i.kind = 'hubspot_id' AND i.value = \(notification.hubSpotObjectID) LIMIT 1
+            """, name: "delivery.notification_email")
+        guard let row = rows.first else { return nil }
+        return try row.decode(String?.self)
+    }
+
     /// Whether the people projection has read the event at `position` (so a contact it does not know is unknown).
     func projected(past position: Int64) async throws -> Bool {
         let rows = try await client.query(

@@ -124,10 +124,20 @@ extension OneSignalSync {
         guard try await ledger.isQueued(notification) else { return .later(.done(desiredHash: "")) }
         if notification.isTagEdit { return try await editTags(notification) }
         let byEmail = mapping.oneSignal.matchBy == .email
-        guard
-            let externalID = try await ledger.externalID(
-                for: notification, byEmail: byEmail, externalIDProperty: mapping.oneSignal.externalIDProperty)
-        else {
+        let content: WorkflowNotification.Rendered
+        do {
+            content = try Self.content(of: notification)
+        } catch {
+            return try await recordFailure(notification, reason: "not sent: \(error.message)", requested: nil)
+        }
+        let externalID = try await ledger.externalID(
+            for: notification, byEmail: byEmail, externalIDProperty: mapping.oneSignal.externalIDProperty)
+        // Without an external id, a push can go to the OneSignal user whose email subscription is the contact's email.
+        var pushToEmail: String?
+        if externalID == nil, mapping.oneSignal.pushByEmail, content.channel == .push {
+            pushToEmail = try await ledger.email(for: notification)
+        }
+        guard externalID != nil || pushToEmail != nil else {
             // The contact may simply not be projected yet.
             if try await !ledger.projected(past: notification.position) {
                 return .later(.postpone(after: .milliseconds(500)))
@@ -135,20 +145,15 @@ extension OneSignalSync {
             let reason = "the HubSpot contact has no OneSignal external id: HubSignal knows no \(byEmail ? "email" : "userId") for it (map the input external_id or email from a contact property)"
             return try await recordFailure(notification, reason: reason, requested: nil)
         }
-        let content: WorkflowNotification.Rendered
-        do {
-            content = try Self.content(of: notification)
-        } catch {
-            return try await recordFailure(notification, reason: "not sent: \(error.message)", requested: nil)
-        }
-        let request = Self.oneSignalRequest(
-            content, externalID: externalID, callbackID: notification.callbackID,
+        var request = Self.oneSignalRequest(
+            content, externalID: externalID ?? "", callbackID: notification.callbackID,
             idempotencyKey: HubSpotEventOutbox.uuid(from: "onesignal-notification:\(notification.callbackID)"))
+        if let pushToEmail { request.filters = [["field": "email", "relation": "=", "value": pushToEmail]] }
         let requested = OneSignalNotificationRequested.Request(
-            externalID: externalID, idempotencyKey: request.idempotencyKey, targetChannel: request.targetChannel,
+            externalID: externalID ?? "", idempotencyKey: request.idempotencyKey, targetChannel: request.targetChannel,
             templateID: content.templateID, heading: content.heading, content: content.content ?? content.smsBody, url: content.url,
             subtitle: content.subtitle, imageURL: content.imageURL, emailSubject: content.emailSubject, emailBody: content.emailBody,
-            emailFromName: content.emailFromName)
+            emailFromName: content.emailFromName, pushToEmail: pushToEmail)
         if notification.attempts == 0 {
             let event = OneSignalNotificationRequested(
                 callbackID: notification.callbackID, app: configuration.app, hubSpotObjectID: notification.hubSpotObjectID, request: requested)
@@ -172,7 +177,7 @@ extension OneSignalSync {
                 + (answer.errors.isEmpty ? "" : " (OneSignal: \(answer.errors.joined(separator: "; ")))")
             return try await recordFailure(notification, reason: reason, requested: requested)
         }
-        let recipients = answer.invalidAliases.contains(externalID) ? 0 : 1
+        let recipients = externalID.map { answer.invalidAliases.contains($0) } == true ? 0 : 1
         let result: [String: JSONValue] = [
             "notification_id": .string(id), "recipients": .int(Int64(recipients)), "replayed": .bool(answer.replayed),
             "errors": .array(answer.errors.map(JSONValue.string)),

@@ -135,8 +135,11 @@ public struct OneSignalNotificationRequested: EventPayload {
     /// The request HubSignal sends OneSignal for a workflow notification. Its members sit at the top level of the
     /// `notification_requested`, `notification_sent` and `notification_failed` payloads.
     public struct Request: Codable, Sendable, Hashable {
-        /// The recipient's external id (`externalId`).
+        /// The recipient's external id (`externalId`); empty when the push went to `pushToEmail`'s owner instead.
         public var externalID: String
+        /// The email whose OneSignal user's push subscriptions the push went to (`pushToEmail`; OneSignal's `email`
+        /// filter, `onesignal.push_by_email`); `nil` for a recipient by external id.
+        public var pushToEmail: String?
         /// The idempotency key sent to OneSignal (`idempotencyKey`).
         public var idempotencyKey: String
         /// The channel (`targetChannel`, e.g. `push`).
@@ -157,9 +160,10 @@ public struct OneSignalNotificationRequested: EventPayload {
         public init(
             externalID: String, idempotencyKey: String, targetChannel: String, templateID: String? = nil, heading: String? = nil,
             content: String? = nil, url: String? = nil, subtitle: String? = nil, imageURL: String? = nil,
-            emailSubject: String? = nil, emailBody: String? = nil, emailFromName: String? = nil
+            emailSubject: String? = nil, emailBody: String? = nil, emailFromName: String? = nil, pushToEmail: String? = nil
         ) {
             self.externalID = externalID
+            self.pushToEmail = pushToEmail
             self.idempotencyKey = idempotencyKey
             self.targetChannel = targetChannel
             self.templateID = templateID
@@ -176,7 +180,7 @@ public struct OneSignalNotificationRequested: EventPayload {
         enum CodingKeys: String, CodingKey {
             case externalID = "externalId", idempotencyKey, targetChannel, templateID = "template_id", heading, content, url
             case subtitle, imageURL = "image_url", emailSubject = "email_subject", emailBody = "email_body"
-            case emailFromName = "email_from_name"
+            case emailFromName = "email_from_name", pushToEmail
         }
     }
 
