@@ -132,16 +132,16 @@ extension OneSignalSync {
         }
         let externalID = try await ledger.externalID(
             for: notification, byEmail: byEmail, externalIDProperty: mapping.oneSignal.externalIDProperty)
+        // The contact may simply not be projected yet: its external id may come with it.
+        if externalID == nil, try await !ledger.projected(past: notification.position) {
+            return .later(.postpone(after: .milliseconds(500)))
+        }
         // Without an external id, a push can go to the OneSignal user whose email subscription is the contact's email.
         var pushToEmail: String?
         if externalID == nil, mapping.oneSignal.pushByEmail, content.channel == .push {
             pushToEmail = try await ledger.email(for: notification)
         }
         guard externalID != nil || pushToEmail != nil else {
-            // The contact may simply not be projected yet.
-            if try await !ledger.projected(past: notification.position) {
-                return .later(.postpone(after: .milliseconds(500)))
-            }
             let reason = "the HubSpot contact has no OneSignal external id: HubSignal knows no \(byEmail ? "email" : "userId") for it (map the input external_id or email from a contact property)"
             return try await recordFailure(notification, reason: reason, requested: nil)
         }
