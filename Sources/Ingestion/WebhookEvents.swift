@@ -185,16 +185,7 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
         guard let inputs = body["inputFields"]?.objectValue ?? body["fields"]?.objectValue else {
             throw .badRequest("invalid_body", "\"inputFields\" is required")
         }
-        func text(_ name: String) throws(IngestionError) -> String? {
-            switch inputs[name] {
-            case nil, .null: return nil
-            case .string(let value):
-                let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-                return trimmed.isEmpty ? nil : trimmed
-            case .int(let value): return String(value)
-            default: throw .badRequest("invalid_action", "the input \"\(name)\" must be text")
-            }
-        }
+        func text(_ name: String) throws(IngestionError) -> String? { try HubSpotWorkflowAction.text(name, in: inputs) }
         _ = try text("email")
         _ = try text("external_id")
         _ = try text("app")
@@ -207,6 +198,19 @@ public enum HubSpotWorkflowAction: String, Sendable, CaseIterable {
         return InboundEvent(
             index: 0, type: .hubSpotAction(rawValue), stream: "hubspot-\(objectType):\(objectID)", idempotencyKey: callbackID,
             occurredAt: receivedAt, payload: body)
+    }
+
+    /// The text input `name` of an action's `inputFields`, trimmed; `nil` when absent, `null` or blank. A number is read
+    /// as its digits; anything else throws `invalid_action`.
+    static func text(_ name: String, in inputs: [String: JSONValue]) throws(IngestionError) -> String? {
+        switch inputs[name] {
+        case nil, .null: return nil
+        case .string(let value):
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
+        case .int(let value): return String(value)
+        default: throw .badRequest("invalid_action", "the input \"\(name)\" must be text")
+        }
     }
 
     /// OneSignal accepts at most 100 tag updates per request.

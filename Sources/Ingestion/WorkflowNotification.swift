@@ -46,16 +46,7 @@ public struct WorkflowNotification: Sendable, Hashable {
     /// `image_url` is no absolute http(s) URL (checked with every placeholder standing for a plain value, and with
     /// every one missing: its fallback).
     public init(inputs: [String: JSONValue]) throws(IngestionError) {
-        func text(_ name: String) throws(IngestionError) -> String? {
-            switch inputs[name] {
-            case nil, .null: return nil
-            case .string(let value):
-                let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-                return trimmed.isEmpty ? nil : trimmed
-            case .int(let value): return String(value)
-            default: throw .badRequest("invalid_action", "the input \"\(name)\" must be text")
-            }
-        }
+        func text(_ name: String) throws(IngestionError) -> String? { try HubSpotWorkflowAction.text(name, in: inputs) }
         let channelName = try text("channel")?.lowercased() ?? Channel.push.rawValue
         guard let channel = Channel(rawValue: channelName) else {
             throw .badRequest("invalid_action", "\"channel\" must be push, email or sms, not \"\(channelName.prefix(64))\"")
