@@ -5,7 +5,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hubsignal-bench",
         abstract: "HubSignal's benchmarks. Each prints our figure, a reference measured in the same run, and their ratio.",
-        subcommands: [AppendBench.self, IngestBench.self, RebuildBench.self, HubSpotBench.self, OneSignalBench.self, SoakBench.self])
+        subcommands: [AppendBench.self, IngestBench.self, RebuildBench.self, HubSpotBench.self, OneSignalBench.self, SoakBench.self, ScaleBench.self])
 }
 
 /// Options every benchmark shares.

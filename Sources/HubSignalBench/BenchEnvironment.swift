@@ -14,9 +14,11 @@ struct BenchEnvironment {
     let connectionString: String
     let migrations: MigrationSet
 
-    /// Runs `body` with a fresh environment and cleans up on success and failure alike.
+    /// Runs `body` with a fresh environment and cleans up on success and failure alike; with `throughVersion`, only the
+    /// migrations up to that version are applied (an older schema from the same folder).
     static func with<T>(
-        options: BenchOptions, maximumConnections: Int, logger: Logger, _ body: (BenchEnvironment) async throws -> T
+        options: BenchOptions, maximumConnections: Int, logger: Logger, throughVersion: Int? = nil,
+        _ body: (BenchEnvironment) async throws -> T
     ) async throws -> T {
         // A durable server: the event store's promise is that an append is committed when it returns.
         let server: EmbeddedPostgres?
@@ -47,7 +49,10 @@ struct BenchEnvironment {
         }
         do {
             try await admin.execute("CREATE DATABASE \(identifier: database)")
-            let migrations = try MigrationSet.load(from: URL(fileURLWithPath: options.migrations))
+            var migrations = try MigrationSet.load(from: URL(fileURLWithPath: options.migrations))
+            if let throughVersion {
+                migrations = try MigrationSet(migrations.migrations.filter { $0.version <= throughVersion })
+            }
             try await Migrator(client: client, migrations: migrations, logger: logger).migrate()
             let environment = BenchEnvironment(client: client, connectionString: connectionString, migrations: migrations)
             let settings = try await client.query(
