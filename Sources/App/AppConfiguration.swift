@@ -86,6 +86,10 @@ public struct AppConfiguration: Sendable, Equatable {
     /// `HUBSIGNAL_AUTO_REBUILD`: whether `serve` rebuilds projections by itself when the mapping changed (with `false`
     /// it refuses to start).
     public var autoRebuild = true
+    /// `HUBSIGNAL_RETENTION_REJECTIONS`: how long `rejections` rows are kept (`nil`: forever); see `retention`.
+    public var retentionRejections: Duration? = .seconds(90 * 86_400)
+    /// `HUBSIGNAL_RETENTION_DELIVERED`: how long the ledger rows of sent messages are kept (`nil`: forever).
+    public var retentionDelivered: Duration? = .seconds(30 * 86_400)
     /// The variables set that are named like HubSignal's but that HubSignal does not read (most likely typos), sorted;
     /// `hubsignal config check` warns about them.
     public var unknownVariables: [String] = []

@@ -2,6 +2,7 @@ import API
 import Foundation
 import HubSpotAuth
 import Logging
+import Operations
 
 extension EnvironmentVariable {
     /// The configuration in force when no variable is set: where the documented defaults come from.
@@ -59,6 +60,13 @@ extension EnvironmentVariable {
             result[key, default: []].append(contentsOf: origins)
         }
         return result
+    }
+
+    /// Parses a retention (`HUBSIGNAL_RETENTION_*`).
+    private static func retention(_ value: String) throws -> Duration? {
+        do { return try Retention.parse(value) } catch {
+            throw Invalid("must be a duration such as 30d or 12h (units d, h, m, s), or off (0) to keep forever")
+        }
     }
 
     /// Every variable HubSignal reads, the service's settings first.
@@ -172,6 +180,19 @@ extension EnvironmentVariable {
                 default: throw Invalid("must be true or false")
                 }
             }),
+        EnvironmentVariable(
+            "HUBSIGNAL_RETENTION_REJECTIONS", summary: "how long `rejections` rows are kept: `30d`, `12h`, …, or `off` (`0`) for forever",
+            details: "The running service deletes older rows every hour, in small transactions; `hubsignal retention` does it "
+                + "now. See [retention](operations.md#retention).",
+            default: code(Retention.format(defaults.retentionRejections)),
+            reader: Reader { value, configuration, _ in configuration.retentionRejections = try retention(value) }),
+        EnvironmentVariable(
+            "HUBSIGNAL_RETENTION_DELIVERED",
+            summary: "how long the ledger rows of sent messages (events, workflow notifications) are kept: `30d`, …, or `off` (`0`)",
+            details: "Never less than a day; pending work and dead letters are never deleted. See "
+                + "[retention](operations.md#retention).",
+            default: code(Retention.format(defaults.retentionDelivered)),
+            reader: Reader { value, configuration, _ in configuration.retentionDelivered = try retention(value) }),
         EnvironmentVariable(
             "HUBSIGNAL_LOG_LEVEL",
             summary: "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` (`--log-level` overrides)",
