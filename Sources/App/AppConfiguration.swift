@@ -86,6 +86,9 @@ public struct AppConfiguration: Sendable, Equatable {
     /// `HUBSIGNAL_AUTO_REBUILD`: whether `serve` rebuilds projections by itself when the mapping changed (with `false`
     /// it refuses to start).
     public var autoRebuild = true
+    /// `HUBSIGNAL_EVENT_PARTITION_SIZE`: events per partition of the log, applied by `hubsignal migrate` to the
+    /// partitions it creates from then on (`nil`: keep the database's setting; 10,000,000 on a new database).
+    public var eventPartitionSize: Int64?
     /// `HUBSIGNAL_RETENTION_REJECTIONS`: how long `rejections` rows are kept (`nil`: forever); see `retention`.
     public var retentionRejections: Duration? = .seconds(90 * 86_400)
     /// `HUBSIGNAL_RETENTION_DELIVERED`: how long the ledger rows of sent messages are kept (`nil`: forever).

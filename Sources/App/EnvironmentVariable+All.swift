@@ -171,6 +171,16 @@ extension EnvironmentVariable {
                 configuration.mappingPathIsExplicit = true
             }),
         EnvironmentVariable(
+            "HUBSIGNAL_EVENT_PARTITION_SIZE", summary: "events per partition of the log (`hubsignal migrate` applies it to new partitions)",
+            details: "At least 1,000; existing partitions keep their range. See [the partitioned log](operations.md#the-partitioned-log).",
+            default: "`10000000` on a new database, else the database's setting",
+            reader: Reader { value, configuration, _ in
+                guard let size = Int64(value.replacingOccurrences(of: "_", with: "")), size >= 1_000 else {
+                    throw Invalid("must be a whole number of events, at least 1000 (e.g. 10000000)")
+                }
+                configuration.eventPartitionSize = size
+            }),
+        EnvironmentVariable(
             "HUBSIGNAL_AUTO_REBUILD", summary: "`serve` rebuilds the read models by itself when the mapping changed",
             details: "With `false` it refuses to start and names `hubsignal rebuild`.", default: code(defaults.autoRebuild),
             reader: Reader { value, configuration, _ in

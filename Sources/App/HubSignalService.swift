@@ -140,6 +140,7 @@ public enum HubSignalService {
             logger.warning("no OneSignal app is configured (ONESIGNAL_APP_ID or HUBSIGNAL_CONFIG): the OneSignal sync is off")
         }
         services.append(.init(service: PrivacyDeletions(store: store, watcher: watcher, logger: logger)))
+        services.append(.init(service: EventPartitionMaintenance(store: store, logger: logger)))
         // Retention of the operational tables (HUBSIGNAL_RETENTION_*): finished rows only, never `events`.
         services.append(.init(service: RetentionService(client: client, configuration: configuration.retention, logger: logger)))
         services.append(.init(service: application))

@@ -21,6 +21,7 @@ public struct EventStore: Sendable {
     let appendedCounter: Counter
     let duplicateCounter: Counter
     let groupCommit: GroupCommit
+    let layouts = LogLayoutCache()
 
     /// Creates a store on `client`; it opens nothing until the first append or read.
     ///
@@ -92,42 +93,58 @@ public struct EventStore: Sendable {
 
     /// Appends a batch on `connection`, inside the caller's transaction if one is open (so that result events and
     /// the caller's own writes commit together).
+    ///
+    /// Works on both layouts of the log (one table, or partitioned with keys in `event_keys`), including while
+    /// `hubsignal migrate` switches from one to the other: a statement that finds the other layout is written again
+    /// with that layout's statement, when no transaction of the caller's is open (inside one, the error reaches the
+    /// caller, whose retry uses the new layout).
     @discardableResult
     public func append(_ events: [NewEvent], on connection: PQConnection) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
         try Self.validate(events)
-        let streams = events.map(\.stream)
-        let types = events.map(\.type.rawValue)
-        let sources = events.map(\.source.rawValue)
-        let keys = events.map(\.idempotencyKey)
-        let occurredAt = events.map(\.occurredAt)
-        let payloads = events.map(\.payload)
-        let metadata = events.map(\.metadata)
+        let batch = AppendBatch(events)
+        var layout = try await layouts.layout(on: connection)
+        var attempts = 0
+        while true {
+            do {
+                return try await append(batch, layout: layout, on: connection)
+            } catch let error as PQError where attempts < 2 && LogLayoutCache.mayBeLayoutChange(error) {
+                attempts += 1
+                let inTransaction = connection.transactionStatus != .idle
+                if error.sqlState == LogLayoutCache.noPartitionState {
+                    // A row beyond the last partition: create the partitions ahead (on another connection when the
+                    // caller's transaction is aborted), then write again.
+                    _ = try await (inTransaction ? client.query(LogLayoutCache.addPartitions) : connection.query(LogLayoutCache.addPartitions))
+                    if inTransaction { throw error }
+                    continue
+                }
+                let current = try await layouts.detect(on: inTransaction ? nil : connection, client: client)
+                guard current != layout, !inTransaction else { throw error }
+                logger.info("the event log's layout changed", metadata: ["log.layout": "\(current)"])
+                layout = current
+            }
+        }
+    }
+
+    private func append(_ batch: AppendBatch, layout: LogLayout, on connection: PQConnection) async throws -> [AppendOutcome] {
+        let count = batch.count
         // Outside a transaction, first the fast path: a plain INSERT, which costs about a third less than
         // `ON CONFLICT` (no speculative insertion). Duplicates are rare (retried requests); when the batch holds one,
         // the statement fails as a whole with a unique violation and the batch goes through the statement below.
         // Inside the caller's transaction a failed statement would abort it, so there only the statement below runs.
         if connection.transactionStatus == .idle {
             do {
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload, metadata)
-                    SELECT stream, type, source, idempotency_key, occurred_at, payload, metadata
-                    FROM unnest(\(streams)::text[], \(types)::text[], \(sources)::text[], \(keys)::text[],
-                                \(occurredAt)::timestamptz[], \(payloads)::jsonb[], \(metadata)::jsonb[])
-                         WITH ORDINALITY AS input(stream, type, source, idempotency_key, occurred_at, payload, metadata, ordinal)
-                    ORDER BY ordinal
-                    RETURNING position
-                    """, name: "events.append_new")
+                let query = layout == .partitioned ? batch.insertNewPartitioned : batch.insertNewUnpartitioned
+                let rows = try await connection.query(query, name: layout == .partitioned ? "events.append_keys_new" : "events.append_new")
                 // Positions are taken in insertion order, which is input order: the i-th smallest is the i-th event.
                 var positions = try rows.map { try $0.decode(Int64.self, at: 0) }
-                guard positions.count == events.count else {
+                guard positions.count == count else {
                     throw PQError(
-                        code: .protocolViolation, message: "the append returned \(positions.count) rows for \(events.count) events",
+                        code: .protocolViolation, message: "the append returned \(positions.count) rows for \(count) events",
                         queryName: "events.append_new")
                 }
                 positions.sort()
-                appendedCounter.increment(by: events.count)
+                appendedCounter.increment(by: count)
                 return positions.map { .appended(position: $0) }
             } catch let error as PQError where error.sqlState == "23505" {
                 // A key is already stored (or repeated in the batch): nothing of this statement was kept.
@@ -136,32 +153,14 @@ public struct EventStore: Sendable {
         // One statement: insert what is new, and for each input row report the position it was stored at or the
         // position of the event that already held its key (looked up only for rows that were not inserted).
         let rows = try await connection.query(
-            """
-            WITH input AS (
-                SELECT * FROM unnest(\(streams)::text[], \(types)::text[], \(sources)::text[], \(keys)::text[],
-                                     \(occurredAt)::timestamptz[], \(payloads)::jsonb[], \(metadata)::jsonb[])
-                     WITH ORDINALITY AS input(stream, type, source, idempotency_key, occurred_at, payload, metadata, ordinal)
-            ), inserted AS (
-                INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload, metadata)
-                SELECT stream, type, source, idempotency_key, occurred_at, payload, metadata FROM input ORDER BY ordinal
-                ON CONFLICT (source, idempotency_key) DO NOTHING
-                RETURNING position, source, idempotency_key
-            )
-            SELECT inserted.position,
-                   CASE WHEN inserted.position IS NULL THEN
-                       (SELECT e.position FROM events e
-                        WHERE e.source = input.source AND e.idempotency_key = input.idempotency_key)
-                   END
-            FROM input
-            LEFT JOIN inserted USING (source, idempotency_key)
-            ORDER BY input.ordinal
-            """, name: "events.append")
-        guard rows.count == events.count else {
+            layout == .partitioned ? batch.insertPartitioned : batch.insertUnpartitioned,
+            name: layout == .partitioned ? "events.append_keys" : "events.append")
+        guard rows.count == count else {
             throw PQError(
-                code: .protocolViolation, message: "the append returned \(rows.count) rows for \(events.count) events",
+                code: .protocolViolation, message: "the append returned \(rows.count) rows for \(count) events",
                 queryName: "events.append")
         }
-        var outcomes: [AppendOutcome?] = Array(repeating: nil, count: events.count)
+        var outcomes: [AppendOutcome?] = Array(repeating: nil, count: count)
         var claimed: Set<Int64> = []
         var appended = 0
         var racing: [Int] = []
@@ -183,21 +182,27 @@ public struct EventStore: Sendable {
             }
         }
         if !racing.isEmpty {
-            let racingSources = racing.map { events[$0].source.rawValue }
-            let racingKeys = racing.map { events[$0].idempotencyKey }
+            let racingSources = racing.map { batch.sources[$0] }
+            let racingKeys = racing.map { batch.keys[$0] }
             let existing = try await connection.query(
-                """
-                SELECT e.position, e.source, e.idempotency_key
-                FROM unnest(\(racingSources)::text[], \(racingKeys)::text[]) AS wanted(source, idempotency_key)
-                JOIN events e USING (source, idempotency_key)
-                """, name: "events.find_duplicates")
+                layout == .partitioned
+                    ? """
+                    SELECT k.position, k.source, k.idempotency_key
+                    FROM unnest(\(racingSources)::text[], \(racingKeys)::text[]) AS wanted(source, idempotency_key)
+                    JOIN event_keys k USING (source, idempotency_key)
+                    """
+                    : """
+                    SELECT e.position, e.source, e.idempotency_key
+                    FROM unnest(\(racingSources)::text[], \(racingKeys)::text[]) AS wanted(source, idempotency_key)
+                    JOIN events e USING (source, idempotency_key)
+                    """, name: "events.find_duplicates")
             var found: [String: Int64] = [:]
             for row in existing {
                 let (position, source, key) = try row.decode((Int64, String, String).self)
                 found[source + "\u{0}" + key] = position
             }
             for index in racing {
-                guard let position = found[events[index].source.rawValue + "\u{0}" + events[index].idempotencyKey] else {
+                guard let position = found[batch.sources[index] + "\u{0}" + batch.keys[index]] else {
                     throw PQError(
                         code: .protocolViolation, message: "event \(index) was neither stored nor found as a duplicate",
                         queryName: "events.append")
@@ -206,7 +211,7 @@ public struct EventStore: Sendable {
             }
         }
         appendedCounter.increment(by: appended)
-        if appended < events.count { duplicateCounter.increment(by: events.count - appended) }
+        if appended < count { duplicateCounter.increment(by: count - appended) }
         return outcomes.map { $0! }
     }
 

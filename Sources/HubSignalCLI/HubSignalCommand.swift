@@ -169,7 +169,9 @@ struct Migrate: AsyncParsableCommand {
         let (configuration, logger) = try prepare(options, requireDatabase: true)
         let client = HubSignalService.makeClient(configuration, logger: logger)
         do {
-            let migrator = Migrator(client: client, migrations: try HubSignalService.loadMigrations(configuration), logger: logger)
+            let migrator = Migrator(
+                client: client, migrations: try HubSignalService.loadMigrations(configuration), logger: logger,
+                options: MigrationOptions(eventPartitionSize: configuration.eventPartitionSize))
             if status {
                 let current = try await migrator.status()
                 for applied in current.applied {
@@ -255,7 +257,9 @@ struct Dev: AsyncParsableCommand {
         do {
             let client = HubSignalService.makeClient(configuration, logger: logger)
             let migrations = try HubSignalService.loadMigrations(configuration)
-            try await Migrator(client: client, migrations: migrations, logger: logger).migrate()
+            try await Migrator(
+                client: client, migrations: migrations, logger: logger,
+                options: MigrationOptions(eventPartitionSize: configuration.eventPartitionSize)).migrate()
             await client.shutdown()
             let databaseURL = configuration.databaseURL
             let host = configuration.host

@@ -20,6 +20,12 @@ public struct Migration: Sendable, Hashable {
         self.checksum = Self.checksum(of: sql)
     }
 
+    /// Whether this build's service may run while the migration is pending (a line `-- hubsignal: online` in the
+    /// script): its code works on the schema before and after it, so `hubsignal migrate` can run beside the service.
+    public var isOnline: Bool {
+        sql.split(separator: "\n", omittingEmptySubsequences: true).contains { $0.trimmingCharacters(in: .whitespaces) == "-- hubsignal: online" }
+    }
+
     /// The file name this migration comes from.
     public var fileName: String { String(format: "%04d_%@.sql", version, name) }
 

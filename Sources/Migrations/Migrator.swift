@@ -6,8 +6,9 @@ import PQ
 /// checksum in `hubsignal_migrations`.
 ///
 /// Several processes may migrate at once: a session-level advisory lock makes them take turns, and the later ones
-/// find nothing left to do. An applied migration whose file was edited afterwards stops everything with
-/// `MigrationError.Code.modifiedMigration`.
+/// find nothing left to do. A migration may have steps that run outside its transaction (``MigrationStep``): before
+/// it, to prepare a big table while the service writes to it, or after it. An applied migration whose file was edited
+/// afterwards stops everything with `MigrationError.Code.modifiedMigration`.
 public struct Migrator: Sendable {
     /// The lowest PostgreSQL version HubSignal supports (`pg_current_xact_id`, `xid8`: PostgreSQL 13).
     public static let minimumServerVersion = 130_000
@@ -18,12 +19,23 @@ public struct Migrator: Sendable {
     /// The migrations this build knows.
     public let migrations: MigrationSet
     let logger: Logger
+    let options: MigrationOptions
+    let steps: [MigrationStep]
 
     /// A migrator of `client`'s database to `migrations`; it connects when a method runs.
-    public init(client: PQClient, migrations: MigrationSet, logger: Logger) {
+    ///
+    /// - Parameters:
+    ///   - options: settings the migrations apply (the log's partition size).
+    ///   - steps: the steps run outside the migrations' transactions; by default this build's (``MigrationStep/all``).
+    public init(
+        client: PQClient, migrations: MigrationSet, logger: Logger, options: MigrationOptions = MigrationOptions(),
+        steps: [MigrationStep] = MigrationStep.all
+    ) {
         self.client = client
         self.migrations = migrations
         self.logger = logger
+        self.options = options
+        self.steps = steps
     }
 
     /// A migration recorded as applied.
@@ -62,11 +74,17 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// Throws `behind` (saying which command to run) or `modifiedMigration` unless the database is up to date.
+    /// Throws `behind` (saying which command to run) or `modifiedMigration` unless the database is up to date. Pending
+    /// online migrations (``Migration/isOnline``) are allowed: this build runs before and after them.
     public func checkUpToDate() async throws {
         let status = try await status()
         try Self.check(modified: status.modified)
-        if !status.pending.isEmpty {
+        let online = status.pending.filter(\.isOnline)
+        if !online.isEmpty && online.count == status.pending.count {
+            logger.warning(
+                "online migrations are pending: the service runs meanwhile; run `hubsignal migrate` to apply them",
+                metadata: ["migrations.pending": "\(online.map(\.fileName))"])
+        } else if !status.pending.isEmpty {
             throw MigrationError(
                 .behind,
                 "the database is at schema version \(status.currentVersion) but this build needs \(migrations.latestVersion) "
@@ -122,7 +140,11 @@ public struct Migrator: Sendable {
                     + "give it a number above \(newestApplied)")
         }
         var appliedNow: [Migration] = []
+        let context = MigrationContext(client: client, logger: logger, options: options)
         for migration in status.pending {
+            for step in steps where step.migrationFile == migration.fileName && step.placement == .before {
+                try await run(step, context: context)
+            }
             let started = ContinuousClock.now
             do {
                 try await connection.withTransaction { connection in
@@ -145,7 +167,25 @@ public struct Migrator: Sendable {
             logger.info("applied migration", metadata: ["migration.file": "\(migration.fileName)"])
             appliedNow.append(migration)
         }
+        for migration in migrations.migrations {
+            for step in steps where step.migrationFile == migration.fileName && step.placement == .after {
+                try await run(step, context: context)
+            }
+        }
         return appliedNow
+    }
+
+    private func run(_ step: MigrationStep, context: MigrationContext) async throws {
+        do {
+            try await step.run(context)
+        } catch let error as MigrationError {
+            throw error
+        } catch {
+            throw MigrationError(
+                .failed,
+                "the step \"\(step.summary)\" of \(step.migrationFile) failed: \(error); what it did so far is kept, "
+                    + "run `hubsignal migrate` again to continue", underlying: error)
+        }
     }
 
     private func status(on connection: PQConnection) async throws -> Status {

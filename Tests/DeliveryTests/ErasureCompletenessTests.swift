@@ -36,9 +36,10 @@ struct ErasureCompletenessTests {
                 try await database.client.withTransaction { connection in
                     try await connection.execute(
                         """
-                        INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload)
-                        VALUES ('user:ada-lovelace-1815', 'segment.track', 'segment', 'late-1', now(),
-                                '{"type":"track","userId":"ada-lovelace-1815","event":"Late"}')
+                        WITH key AS (INSERT INTO event_keys (source, idempotency_key) VALUES ('segment', 'late-1') RETURNING position)
+                        INSERT INTO events (position, stream, type, source, idempotency_key, occurred_at, payload)
+                        SELECT position, 'user:ada-lovelace-1815', 'segment.track', 'segment', 'late-1', now(),
+                               '{"type":"track","userId":"ada-lovelace-1815","event":"Late"}' FROM key
                         """)
                     inserted.yield()
                     try await Task.sleep(for: .seconds(1))

@@ -84,7 +84,7 @@ import TestSupport
         try await TestPostgres.withDatabase { database in
             let role = "hs_writer_" + database.name.suffix(8)
             try await database.client.execute("CREATE ROLE \(identifier: role) LOGIN")
-            try await database.client.execute("GRANT SELECT, INSERT ON events TO \(identifier: role)")
+            try await database.client.execute("GRANT SELECT, INSERT ON events, event_keys TO \(identifier: role)")
             let client = PQClient(
                 configuration: .init(connectionString: database.connectionString + " user=\(role)"), logger: TestPostgres.logger)
             let store = EventStore(client: client, logger: TestPostgres.logger)

@@ -35,8 +35,10 @@ import TestSupport
     static func appendOne(_ client: PQClient, key: String = UUID().uuidString) async throws -> Int64 {
         try await client.query(
             """
-            INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload)
-            VALUES ('user:ada', 'segment.identify', 'segment', \(key), now(), '{"userId":"ada"}') RETURNING position
+            WITH key AS (INSERT INTO event_keys (source, idempotency_key) VALUES ('segment', \(key)) RETURNING position)
+            INSERT INTO events (position, stream, type, source, idempotency_key, occurred_at, payload)
+            SELECT position, 'user:ada', 'segment.identify', 'segment', \(key), now(), '{"userId":"ada"}' FROM key
+            RETURNING position
             """)[0].decode(Int64.self, at: 0)
     }
 
@@ -151,7 +153,7 @@ import TestSupport
                 let untouched = try await Self.payload(database.client, other)
                 #expect(untouched == #"{"userId": "ada"}"#)
                 let retry = await Self.failure(database.client, [
-                    "INSERT INTO events (stream, type, source, idempotency_key, occurred_at, payload) VALUES ('user:ada', 'segment.identify', 'segment', 'm-1', now(), '{}')"
+                    "INSERT INTO event_keys (source, idempotency_key) VALUES ('segment', 'm-1')"
                 ])
                 #expect(retry == "23505")
             }
