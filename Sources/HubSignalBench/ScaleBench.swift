@@ -38,6 +38,9 @@ struct ScaleBench: AsyncParsableCommand {
     var plot: String?
     @Option(help: "The gnuplot script for --plot.") var plotScript = "docs/benchmarks/scale.gnuplot"
     @Flag(help: "Also print the figures as one JSON object on the last line.") var json = false
+    @Option(
+        help: "Measure nothing: report the figures of earlier runs' --csv files instead (comma-separated, e.g. one per layout), with the table, targets, --csv, --plot and --json.")
+    var fromCsv: String?
 
     func validate() throws {
         let sizes = try parsedSizes()
@@ -57,6 +60,13 @@ struct ScaleBench: AsyncParsableCommand {
         let sizes = try parsedSizes()
         let rebuildLimit = try Self.count(rebuildUpTo)
         var results: [ScaleResult] = []
+        if let fromCsv {
+            for path in fromCsv.split(separator: ",") {
+                results += try ScaleReport.results(csv: try String(contentsOfFile: String(path), encoding: .utf8))
+            }
+            try output(ScaleReport(results: results, sizes: Array(Set(results.map(\.size))).sorted()))
+            return
+        }
         for layout in try layouts() {
             print("== \(layout.rawValue) layout")
             var options = try BenchOptions.parse([])
@@ -65,11 +75,19 @@ struct ScaleBench: AsyncParsableCommand {
                 options: options, maximumConnections: 10, logger: logger,
                 throughVersion: layout == .unpartitioned ? ScaleLog.lastUnpartitionedVersion : nil
             ) { environment in
-                try await measure(layout: layout, sizes: sizes, rebuildLimit: rebuildLimit, environment: environment, logger: logger)
+                let earlier = results
+                return try await measure(layout: layout, sizes: sizes, rebuildLimit: rebuildLimit, environment: environment, logger: logger) {
+                    // What is measured so far, in case a later size fails (the disk fills up, the run is stopped).
+                    if let csv { try ScaleReport(results: earlier + $0, sizes: sizes).csv().write(toFile: csv, atomically: true, encoding: .utf8) }
+                }
             }
             results += measured
         }
-        let report = ScaleReport(results: results, sizes: sizes)
+        try output(ScaleReport(results: results, sizes: sizes))
+    }
+
+    /// Prints the table and the targets, and writes what --csv, --plot and --json ask for.
+    private func output(_ report: ScaleReport) throws {
         print(report.table())
         print(report.targets())
         if let csv {
@@ -85,9 +103,10 @@ struct ScaleBench: AsyncParsableCommand {
         if json { print(try report.json()) }
     }
 
-    /// Fills and measures one layout at every size.
+    /// Fills and measures one layout at every size; hands `measured` the figures so far after each size.
     private func measure(
-        layout: ScaleLog.Layout, sizes: [Int], rebuildLimit: Int, environment: BenchEnvironment, logger: Logger
+        layout: ScaleLog.Layout, sizes: [Int], rebuildLimit: Int, environment: BenchEnvironment, logger: Logger,
+        measured: ([ScaleResult]) throws -> Void
     ) async throws -> [ScaleResult] {
         let log = try await ScaleLog(client: environment.client)
         guard log.layout == layout else {
@@ -103,6 +122,7 @@ struct ScaleBench: AsyncParsableCommand {
         var erased: Set<String> = []
         var results: [ScaleResult] = []
         for (index, size) in sizes.enumerated() {
+            let sizeStart = ContinuousClock.now
             var figures: [String: Double] = [:]
             // 1. Fill with raw COPY up to the size (the measurements of the previous size count towards it).
             let head = Int(try await log.head())
@@ -157,9 +177,10 @@ struct ScaleBench: AsyncParsableCommand {
             // 5. The rebuild (the read models the history and the erasure resolve people with).
             if index == 0 || size <= rebuildLimit {
                 try await probes.quiesce()
+                let rebuildStart = ContinuousClock.now
                 let rate = try await probes.rebuild()
                 figures["rebuild_events_per_s"] = rate.rounded()
-                print("  rebuild of the whole log: \(format(rate)) events/s")
+                print("  rebuild of the whole log: \(format(rate)) events/s (\(format((ContinuousClock.now - rebuildStart).seconds, digits: 1)) s)")
             } else {
                 print("  rebuild skipped (--rebuild-up-to \(rebuildUpTo)); the read models are the last rebuild's")
             }
@@ -187,6 +208,8 @@ struct ScaleBench: AsyncParsableCommand {
                 print("  erasure of \(targets.count) people (\(redacted) events redacted): \(sorted.map { format($0, digits: 0) + " ms" }.joined(separator: ", "))")
             }
             results.append(ScaleResult(layout: layout, size: size, figures: figures))
+            try measured(results)
+            print("  (\(ScaleReport.sizeLabel(size)) took \(format((ContinuousClock.now - sizeStart).seconds, digits: 0)) s in all)")
         }
         return results
     }

@@ -125,6 +125,25 @@ struct ScaleReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The figures of a `csv()` text.
+    static func results(csv: String) throws -> [ScaleResult] {
+        let lines = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first, header.count >= 2, header[0] == "layout", header[1] == "size" else {
+            throw BenchError("not a CSV of hubsignal-bench scale: its first line must start with layout,size")
+        }
+        return try lines.dropFirst().map { cells in
+            guard cells.count == header.count, let layout = ScaleLog.Layout(rawValue: cells[0]), let size = Int(cells[1]) else {
+                throw BenchError("a line of the CSV is not layout,size,figures…: \(cells.joined(separator: ","))")
+            }
+            var figures: [String: Double] = [:]
+            for (key, cell) in zip(header.dropFirst(2), cells.dropFirst(2)) where !cell.isEmpty {
+                guard let value = Double(cell) else { throw BenchError("\(key) is not a number: \(cell)") }
+                figures[key] = value
+            }
+            return ScaleResult(layout: layout, size: size, figures: figures)
+        }
+    }
+
     /// `{"runs": [{"layout", "size", "figures": {…}}]}` on one line.
     func json() throws -> String {
         struct Run: Encodable {
