@@ -194,7 +194,10 @@ struct ScaleBench: AsyncParsableCommand {
             figures["history_p99_ms"] = (windowed.p99 * 100).rounded() / 100
             figures["history_stream_p50_ms"] = (streamOnly.p50 * 100).rounded() / 100
             figures["history_stream_p99_ms"] = (streamOnly.p99 * 100).rounded() / 100
-            print("  history of \(people.count) contacts: p50 \(format(windowed.p50, digits: 2)) ms, p99 \(format(windowed.p99, digits: 2)) ms (scan window \(historyWindow)); streams only: p50 \(format(streamOnly.p50, digits: 2)) ms, p99 \(format(streamOnly.p99, digits: 2)) ms")
+            figures["history_resolve_p50_ms"] = (streamOnly.resolveP50 * 100).rounded() / 100
+            figures["history_blocks_read"] = (windowed.blocksRead * 10).rounded() / 10
+            figures["history_stream_blocks_read"] = (streamOnly.blocksRead * 10).rounded() / 10
+            print("  history of \(people.count) contacts: p50 \(format(windowed.p50, digits: 2)) ms, p99 \(format(windowed.p99, digits: 2)) ms (scan window \(historyWindow); \(format(windowed.blocksRead, digits: 1)) blocks read from outside shared buffers per history); streams only: p50 \(format(streamOnly.p50, digits: 2)) ms, p99 \(format(streamOnly.p99, digits: 2)) ms (\(format(streamOnly.blocksRead, digits: 1)) blocks); resolving the contact: p50 \(format(streamOnly.resolveP50, digits: 2)) ms")
 
             // 7. Erasures, each of a person not erased before.
             if erasures > 0 {

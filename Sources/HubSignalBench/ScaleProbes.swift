@@ -180,21 +180,49 @@ struct ScaleProbes {
     }
 
     /// `hubsignal events --user-id U` for each of `userIDs` (resolve, then the latest `limit` events, with `window`
-    /// recent positions scanned on other streams). Returns p50 and p99 in milliseconds.
-    func history(_ userIDs: [String], window: Int64, limit: Int = 100) async throws -> (p50: Double, p99: Double) {
+    /// recent positions scanned on other streams). Returns p50 and p99 in milliseconds, the p50 of resolving the
+    /// contact alone (`latest` resolves it once more), and the log's blocks read from outside shared buffers per
+    /// history (from `pg_statio_user_tables`: the OS cache or the disk).
+    func history(_ userIDs: [String], window: Int64, limit: Int = 100) async throws
+        -> (p50: Double, p99: Double, resolveP50: Double, blocksRead: Double)
+    {
         let trail = ContactAuditTrail(store: store, recentWindow: window)
         var milliseconds: [Double] = []
+        var resolving: [Double] = []
         var shown = 0
+        let blocksBefore = try await blocksRead()
         for userID in userIDs {
             let start = ContinuousClock.now
             guard let contact = try await trail.resolve(.userID(userID)) else { throw BenchError("no contact for user id \(userID)") }
+            resolving.append((ContinuousClock.now - start).seconds * 1000)
             let page = try await trail.latest(contactID: contact.contactID, limit: limit)
             milliseconds.append((ContinuousClock.now - start).seconds * 1000)
             shown += page.events.count
         }
+        let blocks = try await blocksRead() - blocksBefore
         guard shown > 0 else { throw BenchError("the contacts' histories were empty") }
         milliseconds.sort()
-        return (Self.percentile(milliseconds, 0.5), Self.percentile(milliseconds, 0.99))
+        resolving.sort()
+        return (
+            Self.percentile(milliseconds, 0.5), Self.percentile(milliseconds, 0.99), Self.percentile(resolving, 0.5),
+            Double(blocks) / Double(max(1, userIDs.count))
+        )
+    }
+
+    /// Blocks of the log's tables and indexes (every partition, `event_keys`) read from outside shared buffers so far.
+    private func blocksRead() async throws -> Int64 {
+        try await environment.client.withConnection { connection in
+            // The statistics are a snapshot per transaction; a fresh one each time.
+            _ = try await connection.query("SELECT pg_stat_clear_snapshot()")
+            return try await connection.query(
+                """
+                SELECT COALESCE(sum(COALESCE(heap_blks_read, 0) + COALESCE(idx_blks_read, 0) + COALESCE(toast_blks_read, 0)
+                                    + COALESCE(tidx_blks_read, 0)), 0)::bigint
+                FROM pg_statio_user_tables
+                WHERE relid = 'events'::regclass OR relname = \(ScaleLog.keysTable)
+                   OR relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)
+                """)[0].decode(Int64.self, at: 0)
+        }
     }
 
     /// User ids the read models know, `count` of them at random, none of `excluded`.

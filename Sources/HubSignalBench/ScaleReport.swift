@@ -26,6 +26,9 @@ struct ScaleReport {
         Metric(key: "history_p99_ms", label: "history p99 (ms; target < 20)", digits: 2),
         Metric(key: "history_stream_p50_ms", label: "history p50, streams only (ms)", digits: 2),
         Metric(key: "history_stream_p99_ms", label: "history p99, streams only (ms)", digits: 2),
+        Metric(key: "history_resolve_p50_ms", label: "history: resolving the contact, p50 (ms)", digits: 2),
+        Metric(key: "history_blocks_read", label: "history: log blocks read outside shared buffers", digits: 1),
+        Metric(key: "history_stream_blocks_read", label: "… streams only", digits: 1),
         Metric(key: "erasure_ms", label: "erasure of one person, median (ms)", digits: 0),
         Metric(key: "erasure_max_ms", label: "erasure, slowest (ms; target < 1,000)", digits: 0),
     ]
