@@ -283,7 +283,7 @@ let package = Package(
         ),
         .testTarget(name: "PQTests", dependencies: ["PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "PQ", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "EventStoreTests", dependencies: ["Domain", "EventStore", "PQ", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EventStoreTests", dependencies: ["Domain", "EventStore", "Migrations", "PQ", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
         .testTarget(name: "IngestionTests", dependencies: ["Domain", "Ingestion"], swiftSettings: swiftSettings),
         .testTarget(

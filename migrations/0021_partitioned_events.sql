@@ -8,14 +8,14 @@
 -- table becomes partition events_p0000000000001 (history is not rewritten), a partitioned `events` with the same
 -- columns, indexes, triggers, comments and privileges takes its name, event_keys.position becomes the log's position
 -- sequence (continuing the old one), and the partitions ahead of the head are created.
--- Creates the partitions the log needs ahead of its head (partitions_ahead × partition_size positions past it);
--- returns how many it created. Run by `hubsignal migrate`, by the service periodically, and by the store when a row
+-- Creates the partitions the log needs ahead of its head (partitions_ahead × partition_size positions past it, plus
+-- p_room: the size of a batch that found no partition); returns how many it created. Run by `hubsignal migrate`, by the service periodically, and by the store when a row
 -- finds no partition. A new partition is created empty, as a table of its own, then attached: attaching takes a lock
 -- that lets reads and appends go on (CREATE TABLE … PARTITION OF would wait for every reader of the log).
 DO $function$
 BEGIN
     EXECUTE pg_catalog.format($create$
-        CREATE FUNCTION %1$I.hubsignal_add_event_partitions() RETURNS integer
+        CREATE FUNCTION %1$I.hubsignal_add_event_partitions(p_room bigint DEFAULT 0) RETURNS integer
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
         DECLARE
             size bigint;
@@ -36,7 +36,7 @@ BEGIN
             FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = %3$L::pg_catalog.regclass;
             covered := COALESCE(covered, 1);
-            WHILE covered <= head + (ahead::bigint * size) LOOP
+            WHILE covered <= head + GREATEST(p_room, 0) + (ahead::bigint * size) LOOP
                 name := 'events_p' || pg_catalog.lpad(covered::text, 13, '0');
                 EXECUTE pg_catalog.format('CREATE TABLE %%I.%%I (LIKE %%I.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
                                           %1$L, name, %1$L);
@@ -56,7 +56,7 @@ BEGIN
         $body$
         $create$, pg_catalog.current_schema(), pg_catalog.quote_ident(pg_catalog.current_schema()) || '.event_keys',
         pg_catalog.quote_ident(pg_catalog.current_schema()) || '.events');
-    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %I.hubsignal_add_event_partitions() FROM PUBLIC', pg_catalog.current_schema());
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %I.hubsignal_add_event_partitions(bigint) FROM PUBLIC', pg_catalog.current_schema());
 END
 $function$;
 
@@ -153,7 +153,7 @@ BEGIN
             EXECUTE pg_catalog.format('GRANT %s ON event_keys TO %s', grant_row.privilege, grant_row.role);
         END IF;
         IF grant_row.privilege = 'INSERT' THEN
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION hubsignal_add_event_partitions() TO %s', grant_row.role);
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION hubsignal_add_event_partitions(bigint) TO %s', grant_row.role);
         END IF;
         EXECUTE pg_catalog.format('REVOKE %s ON %I FROM %s', grant_row.privilege, first_partition, grant_row.role);
     END LOOP;

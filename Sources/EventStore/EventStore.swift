@@ -108,20 +108,23 @@ public struct EventStore: Sendable {
         while true {
             do {
                 return try await append(batch, layout: layout, on: connection)
-            } catch let error as PQError where attempts < 2 && LogLayoutCache.mayBeLayoutChange(error) {
+            } catch let error as PQError where attempts < 3 && LogLayoutCache.mayBeLayoutChange(error) {
                 attempts += 1
+                // Inside the caller's transaction the failed statement aborted it: learn what changed on another
+                // connection, and let the caller's retry use it.
                 let inTransaction = connection.transactionStatus != .idle
-                if error.sqlState == LogLayoutCache.noPartitionState {
-                    // A row beyond the last partition: create the partitions ahead (on another connection when the
-                    // caller's transaction is aborted), then write again.
-                    _ = try await (inTransaction ? client.query(LogLayoutCache.addPartitions) : connection.query(LogLayoutCache.addPartitions))
-                    if inTransaction { throw error }
-                    continue
-                }
                 let current = try await layouts.detect(on: inTransaction ? nil : connection, client: client)
-                guard current != layout, !inTransaction else { throw error }
-                logger.info("the event log's layout changed", metadata: ["log.layout": "\(current)"])
-                layout = current
+                if current != layout {
+                    logger.info("the event log's layout changed", metadata: ["log.layout": "\(current)"])
+                    layout = current
+                } else if current == .partitioned, error.sqlState == LogLayoutCache.noPartitionState {
+                    // A row past the last partition: create the partitions ahead, then write again.
+                    let query = LogLayoutCache.addPartitions(room: batch.count)
+                    _ = try await (inTransaction ? client.query(query) : connection.query(query))
+                } else {
+                    throw error
+                }
+                if inTransaction { throw error }
             }
         }
     }

@@ -17,7 +17,8 @@ final class LogLayoutCache: Sendable {
 
     /// A row found no partition (its position is past the last one).
     static let noPartitionState = "23514"
-    static let addPartitions: PQQuery = "SELECT hubsignal_add_event_partitions()"
+    /// Creates the partitions ahead of the head, with room for `room` more positions.
+    static func addPartitions(room: Int = 0) -> PQQuery { "SELECT hubsignal_add_event_partitions(\(Int64(room)))" }
 
     /// Whether `error` is what a statement for the other layout, or a row past the last partition, gets: a position
     /// left NULL (23502), `ON CONFLICT` without its unique index (42P10), `event_keys` missing (42P01), no partition
@@ -165,8 +166,8 @@ extension EventStore {
     @discardableResult
     public func addPartitions() async throws -> Int {
         let rows = try await client.query(
-            "SELECT to_regprocedure('hubsignal_add_event_partitions()') IS NOT NULL", name: "events.partitioned")
+            "SELECT to_regprocedure('hubsignal_add_event_partitions(bigint)') IS NOT NULL", name: "events.partitioned")
         guard try rows[0].decode(Bool.self, at: 0) else { return 0 }
-        return try await client.query(LogLayoutCache.addPartitions, name: "events.add_partitions")[0].decode(Int.self, at: 0)
+        return try await client.query(LogLayoutCache.addPartitions(), name: "events.add_partitions")[0].decode(Int.self, at: 0)
     }
 }

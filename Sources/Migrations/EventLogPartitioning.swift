@@ -76,7 +76,8 @@ public enum EventLogPartitioning {
     }
 
     /// Validates `position >= 1 AND position < bound` on the existing table, with room above the head for the appends
-    /// that happen before the switch (a partition's size, at least a million positions).
+    /// that happen before the switch (a partition's size, at least a million positions; an empty log's first partition
+    /// is an ordinary one).
     static func prepareFirstPartition(_ context: MigrationContext) async throws {
         let client = context.client
         let rows = try await client.query(
@@ -87,7 +88,7 @@ public enum EventLogPartitioning {
             FROM event_log_settings s
             """, name: "prepare.bound")
         let (size, prepared, head, validated) = try rows[0].decode((Int64, Int64?, Int64, Bool).self)
-        let room = max(size, 1_000_000)
+        let room = head == 0 ? 0 : max(size, 1_000_000)
         if let prepared, validated, prepared > head + room / 2 { return }
         let bound = ((head + room) / size + 1) * size + 1
         try await client.withTransaction { connection in
@@ -113,7 +114,7 @@ public enum EventLogPartitioning {
             try await applyPartitionSize(context.options.eventPartitionSize, on: connection)
         }
         let created = try await context.client.query(
-            "SELECT hubsignal_add_event_partitions()", name: "partitions.add")[0].decode(Int.self, at: 0)
+            "SELECT hubsignal_add_event_partitions(0)", name: "partitions.add")[0].decode(Int.self, at: 0)
         if created > 0 { context.logger.info("created partitions of the log", metadata: ["partitions.created": "\(created)"]) }
     }
 

@@ -102,6 +102,7 @@ import TestSupport
                 database, "hs_owner_",
                 grants: [
                     "ALTER TABLE events OWNER TO $ROLE",
+                    "ALTER TABLE event_keys OWNER TO $ROLE",
                     "ALTER FUNCTION hubsignal_erase_events(bigint[], text, text[]) OWNER TO $ROLE",
                 ]
             ) { _, owner in
