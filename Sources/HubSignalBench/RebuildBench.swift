@@ -6,6 +6,7 @@ import Logging
 import Mapping
 import PQ
 import Projections
+import Synchronization
 
 /// `hubsignal-bench rebuild`: rebuilds the projections over a realistic log and compares with reading the log alone.
 struct RebuildBench: AsyncParsableCommand {
@@ -44,6 +45,7 @@ struct RebuildBench: AsyncParsableCommand {
             try await environment.quiesce()
 
             // Reference: read and decode the whole log.
+            var cpuStart = MachineCPU.busySeconds()
             let readStart = ContinuousClock.now
             var cursor = LogCursor.origin
             var read = 0
@@ -54,11 +56,23 @@ struct RebuildBench: AsyncParsableCommand {
                 if page.events.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
             }
             let readSeconds = (ContinuousClock.now - readStart).seconds
+            let readCPU = MachineCPU.add(since: cpuStart, to: 0)
 
+            // The rebuild, split where the replay ends and the writing of the new tables begins.
+            let replayEnd = Mutex<(ContinuousClock.Instant, Double?, Double)?>(nil)
+            cpuStart = MachineCPU.busySeconds()
+            let processStart = ProcessCPU.seconds()
             let start = ContinuousClock.now
-            let replayed = try await ProjectionRebuild(store: store, mapping: mapping, logger: logger).run()
-            let seconds = (ContinuousClock.now - start).seconds
+            let replayed = try await ProjectionRebuild(store: store, mapping: mapping, logger: logger).run { progress in
+                guard progress.isWriting else { return }
+                replayEnd.withLock { $0 = $0 ?? (ContinuousClock.now, MachineCPU.busySeconds(), ProcessCPU.seconds()) }
+            }
+            let end = ContinuousClock.now
+            let cpuEnd = MachineCPU.busySeconds()
+            let processEnd = ProcessCPU.seconds()
+            let seconds = (end - start).seconds
             guard replayed == count else { throw BenchError("the rebuild replayed \(replayed) events, expected \(count)") }
+            guard let (replayedAt, replayCPUEnd, replayProcessEnd) = replayEnd.withLock({ $0 }) else { throw BenchError("the rebuild reported no writing phase") }
             let counts = try await environment.client.query(
                 """
                 SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM companies), (SELECT count(*) FROM audience_memberships),
@@ -67,19 +81,57 @@ struct RebuildBench: AsyncParsableCommand {
 
             let eventsPerSecond = Double(count) / seconds
             let readPerSecond = Double(count) / readSeconds
+            let replaySeconds = (replayedAt - start).seconds
+            let writeSeconds = (end - replayedAt).seconds
+            var figures: [String: Double] = [
+                "events_per_s": eventsPerSecond.rounded(), "read_events_per_s": readPerSecond.rounded(),
+                "ratio": (eventsPerSecond / readPerSecond * 1000).rounded() / 1000, "events": Double(count),
+                "contacts": Double(counts.0), "replay_s": (replaySeconds * 100).rounded() / 100,
+                "write_s": (writeSeconds * 100).rounded() / 100,
+                "process_cpu_us_per_event": ((processEnd - processStart) / Double(count) * 1e7).rounded() / 10,
+                "replay_process_cpu_us_per_event": ((replayProcessEnd - processStart) / Double(count) * 1e7).rounded() / 10,
+            ]
+            var cpuLines = "cpu     machine CPU per event: not measured (no /proc/stat)"
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            if let cpuStart, let cpuEnd, let replayCPUEnd, let readCPU {
+                let micros = { (cpu: Double) in cpu / Double(count) * 1e6 }
+                let rebuildMicros = micros(cpuEnd - cpuStart)
+                let ceiling = Double(cores) * 1e6 / rebuildMicros
+                figures["cpu_us_per_event"] = (rebuildMicros * 10).rounded() / 10
+                figures["replay_cpu_us_per_event"] = (micros(replayCPUEnd - cpuStart) * 10).rounded() / 10
+                figures["write_cpu_us_per_event"] = (micros(cpuEnd - replayCPUEnd) * 10).rounded() / 10
+                figures["read_cpu_us_per_event"] = (micros(readCPU) * 10).rounded() / 10
+                figures["cpu_ceiling_events_per_s"] = ceiling.rounded()
+                cpuLines = """
+                    cpu     machine CPU per event (all processes: HubSignal, PostgreSQL, anything else running): rebuild \
+                    \(format(rebuildMicros, digits: 1)) µs (replay \(format(micros(replayCPUEnd - cpuStart), digits: 1)), writing \
+                    \(format(micros(cpuEnd - replayCPUEnd), digits: 1))), read \(format(micros(readCPU), digits: 1)) µs; of the rebuild's, \
+                    this process (decoding, applying, COPY rows) \(format(micros(processEnd - processStart), digits: 1)) µs (replay \
+                    \(format(micros(replayProcessEnd - processStart), digits: 1)))
+                    ceiling \(cores) cores busy all the time at that CPU per event: \(format(ceiling)) events/s
+                    """
+            }
             try report(
                 """
-                rebuild \(count) events: \(format(eventsPerSecond)) events/s (\(format(seconds, digits: 2)) s)   (target ≥ 50,000)
+                rebuild \(count) events: \(format(eventsPerSecond)) events/s (\(format(seconds, digits: 2)) s: replay \(format(replaySeconds, digits: 2)) s, \
+                writing the tables \(format(writeSeconds, digits: 2)) s)   (target ≥ 150,000)
                         → \(counts.0) contacts, \(counts.1) companies, \(counts.2) audience memberships, \(counts.3) message activities, \(counts.4) merges
                 read    the same log from position 0, decoded: \(format(readPerSecond)) events/s
                 ratio   rebuild / read = \(format(eventsPerSecond / readPerSecond, digits: 3))
+                \(cpuLines)
                 """,
-                figures: [
-                    "events_per_s": eventsPerSecond.rounded(), "read_events_per_s": readPerSecond.rounded(),
-                    "ratio": (eventsPerSecond / readPerSecond * 1000).rounded() / 1000, "events": Double(count),
-                    "contacts": Double(counts.0),
-                ], json: options.json)
+                figures: figures, json: options.json)
         }
+    }
+}
+
+/// The CPU time this process has used (user and system, every thread).
+enum ProcessCPU {
+    static func seconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 }
 

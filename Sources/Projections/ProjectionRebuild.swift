@@ -40,6 +40,8 @@ public struct ProjectionRebuild: Sendable {
         public var headPosition: Int64
         /// The position of the last replayed event.
         public var position: Int64
+        /// The replay has reached the head it started from; the new tables are being written.
+        public var isWriting = false
         public var isSwapping: Bool
     }
 
@@ -161,6 +163,7 @@ public struct ProjectionRebuild: Sendable {
             }
             // Write what the replay kept in memory before the swap, so that the swap transaction stays short.
             let replayedAt = ContinuousClock.now
+            progress(Progress(events: replayed, headPosition: head, position: cursor.position, isWriting: true, isSwapping: false))
             try await projection.writePending(using: client)
             logger.info(
                 "rebuild replayed the log and wrote the new tables",
