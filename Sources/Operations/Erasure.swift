@@ -11,7 +11,8 @@ import PQ
 /// The log's events that name them (streams, and every member `IdentityKeys` lists) are redacted in place through
 /// `hubsignal_erase_events` (positions, counts and idempotency keys kept); their rejected messages, outbox, ledger and
 /// `sync_status` rows are deleted; `hubsignal.erasure` (ids and counts only) makes the projection delete their
-/// read-model rows. Scans read the whole log: an administrative operation, not a hot path.
+/// read-model rows. The events are found through indexes (`events_mentions`, migration 0022, and the stream index),
+/// so an erasure's cost follows the person's events, not the log's size.
 public struct Erasure: Sendable {
     /// Who to erase.
     public enum Person: Sendable {
@@ -124,7 +125,7 @@ public struct Erasure: Sendable {
     /// Complete, not a snapshot: after its transaction commits it waits until every transaction running meanwhile has
     /// ended and every sync worker's claim on the person's work has been recorded or has lapsed, then erases what those
     /// appended too. A later, new event about the same person starts a new contact. Its statements run without the
-    /// pool's `statement_timeout` (the first scan reads the whole log).
+    /// pool's `statement_timeout` (while migration 0022 is pending, or its index is being built, a scan reads the log).
     ///
     /// - Throws: `ErasureError` when HubSignal knows no such person (`isUnknownPerson`), or when work about them is still
     ///   running after `settleTimeout`.
@@ -255,8 +256,7 @@ public struct Erasure: Sendable {
         /// Ledger rows left alone because a worker held them: the erasure waits for them and deletes them afterwards.
         var claimed: Set<ClaimedRow> = []
         /// A snapshot (`pg_snapshot` text) taken before the last scan: every event it shows has been scanned, so later
-        /// scans read only the events it does not show, through the `(transaction_id, position)` index. `nil`: none
-        /// yet (the first scan reads the whole log).
+        /// scans look only at the events it does not show. `nil`: none yet (the first scan looks at every event).
         var scanned: String?
         /// Positions erased by the last pass whose results (HubSignal's events naming them, appended after them) have not
         /// been looked for yet.
@@ -267,6 +267,42 @@ public struct Erasure: Sendable {
             self.identities = identities
         }
 
+        /// The statement that finds the events to erase: those that name the person (identities only in events ordered
+        /// before `transaction`, `nil`: all), their contacts, or an erased position, among the events the last scan did
+        /// not see. `indexed` (migration 0022 applied): the candidates come from the `events_mentions` GIN index and the
+        /// stream index, and the exact predicate checks them; otherwise it reads the whole log. Planned for its values
+        /// each time (the index's selectivity depends on them).
+        func findEvents(before transaction: UInt64?, indexed: Bool) -> PQQuery {
+            let found = identities
+            let bound = String(transaction ?? UInt64.max)
+            let mentioned = IdentityPredicate.mentions(in: "payload", found.predicate)
+            let streams = found.predicate.streams
+            let contactStreams = found.contactIDs.map { "contact:" + $0 }
+            let hubsignal = EventSource.hubsignal.rawValue
+            let erased = positions.map(String.init)
+            let resultsToCheck = unchecked.map(String.init)
+            // Every branch below is an event on one of `streams` (contact streams included) or one whose mentions share
+            // a key with the identities or the erased positions (`unchecked` are among them).
+            let candidates: PQQuery =
+                indexed
+                ? "(stream = ANY(\(streams)::text[]) OR \(fragment: IdentityPredicate.mayMention(found.predicate, positions: positions))) AND"
+                : ""
+            let query: PQQuery = """
+                SELECT position, CASE WHEN starts_with(type, \(EventType.Family.hubSpotAction.prefix)) THEN idempotency_key END
+                FROM events
+                WHERE \(fragment: candidates) NOT starts_with(stream, 'erased:') AND type <> \(EventType.erasure.rawValue)
+                  AND (((\(scanned)::text IS NULL
+                         OR (transaction_id >= pg_snapshot_xmin(\(scanned)::text::pg_snapshot)
+                             AND NOT pg_visible_in_snapshot(transaction_id, \(scanned)::text::pg_snapshot)))
+                        AND ((transaction_id < \(bound)::xid8 AND (stream = ANY(\(streams)::text[]) OR \(fragment: mentioned)))
+                             OR stream = ANY(\(contactStreams)::text[]) OR payload->>'contactId' = ANY(\(found.contactIDs)::text[])
+                             OR (source = \(hubsignal) AND payload->>'position' = ANY(\(erased)::text[]))))
+                       OR (position > \(unchecked.min() ?? Int64.max)::bigint AND source = \(hubsignal)
+                           AND payload->>'position' = ANY(\(resultsToCheck)::text[])))
+                """
+            return query.planEachTime()
+        }
+
         /// Erases, on `connection` (in its transaction), the events that name the person until a scan finds none, then
         /// the rows of other tables about them. `before`: identities count only in events ordered before that
         /// transaction (`nil`: all); contact ids and erased positions count in any event.
@@ -275,32 +311,15 @@ public struct Erasure: Sendable {
             // With bound parameters logged on errors, PostgreSQL adds them to the call stack as its outermost line, and
             // the append-only trigger (which wants hubsignal_erase_events outermost) would refuse the erasure.
             try await connection.execute("SET LOCAL log_parameter_max_length_on_error = 0", name: "erase.no_parameter_context")
-            let bound = String(transaction ?? UInt64.max)
-            let mentioned = IdentityPredicate.mentions(in: "payload", found.predicate)
-            let streams = found.predicate.streams
-            let contactStreams = found.contactIDs.map { "contact:" + $0 }
-            let hubsignal = EventSource.hubsignal.rawValue
+            let indexed = try await connection.query(
+                "SELECT to_regprocedure('hubsignal_mention_keys(text[],bigint[])') IS NOT NULL", name: "erase.indexed")[0]
+                .decode(Bool.self, at: 0)
             // Identities that, contained in an idempotency key, make the key personal (too short ones would match anything).
             let names = (found.userIDs + found.anonymousIDs + found.emails + found.hubSpotIDs + found.oneSignalIDs).filter { $0.count >= 4 }
             while true {
                 let snapshot = try await connection.query("SELECT pg_current_snapshot()::text", name: "erase.snapshot")[0]
                     .decode(String.self, at: 0)
-                let erased = positions.map(String.init)
-                let resultsToCheck = unchecked.map(String.init)
-                let rows = try await connection.query(
-                    """
-                    SELECT position, CASE WHEN starts_with(type, \(EventType.Family.hubSpotAction.prefix)) THEN idempotency_key END
-                    FROM events
-                    WHERE NOT starts_with(stream, 'erased:') AND type <> \(EventType.erasure.rawValue)
-                      AND (((\(scanned)::text IS NULL
-                             OR (transaction_id >= pg_snapshot_xmin(\(scanned)::text::pg_snapshot)
-                                 AND NOT pg_visible_in_snapshot(transaction_id, \(scanned)::text::pg_snapshot)))
-                            AND ((transaction_id < \(bound)::xid8 AND (stream = ANY(\(streams)::text[]) OR \(fragment: mentioned)))
-                                 OR stream = ANY(\(contactStreams)::text[]) OR payload->>'contactId' = ANY(\(found.contactIDs)::text[])
-                                 OR (source = \(hubsignal) AND payload->>'position' = ANY(\(erased)::text[]))))
-                           OR (position > \(unchecked.min() ?? Int64.max)::bigint AND source = \(hubsignal)
-                               AND payload->>'position' = ANY(\(resultsToCheck)::text[])))
-                    """, name: "erase.find_events")
+                let rows = try await connection.query(findEvents(before: transaction, indexed: indexed), name: "erase.find_events")
                 scanned = snapshot
                 unchecked = []
                 var matched: [Int64] = []

@@ -31,6 +31,12 @@ struct IdentityPredicate {
             return streams.filter { seen.insert($0).inserted }
         }
 
+        /// Every value a member of an event can be compared with (`mentions`, `streams` aside), without repeats.
+        var values: [String] {
+            var seen = Set<String>()
+            return (userIDs + anonymousIDs + emails + hubSpotIDs + oneSignalIDs + contactIDs + externalIDs).filter { seen.insert($0).inserted }
+        }
+
         /// The values a member naming `name` is compared with as it is.
         func ids(_ name: IdentityKeys.Name) -> [String] {
             switch name {
@@ -68,6 +74,14 @@ struct IdentityPredicate {
             }
         }
         return any(clauses)
+    }
+
+    /// "The event may mention the person, or name one of `positions`": its `hubsignal_event_mentions(payload)`
+    /// (migration 0022; the GIN index `events_mentions`) shares a key with their identities or with the positions.
+    /// A superset of `mentions(in: "payload", …)` and of HubSignal's results naming those positions (`position`): the
+    /// exact predicate must still check each event it finds.
+    static func mayMention(_ identities: Identities, positions: [Int64] = []) -> PQQuery {
+        "hubsignal_event_mentions(payload) && hubsignal_mention_keys(\(identities.values)::text[], \(positions)::bigint[])"
     }
 
     /// "The event names the person", as the projection reads events: each rule for its own types (`type`), each field
