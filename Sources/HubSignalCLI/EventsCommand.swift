@@ -5,6 +5,7 @@ import EventStore
 import Foundation
 import Ingestion
 import Operations
+import Projections
 
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +58,9 @@ struct Events: AsyncParsableCommand {
             if !json {
                 describe(found)
                 describe(try await DroppedValues.of(contactID: found.contactID, client: client))
+                if let archived = try await ArchivedHistory.archivedBefore(client: client) {
+                    note("(history before position \(archived.position) is archived, its events are not shown: hubsignal archive --list)")
+                }
             }
             let page = try await trail.latest(contactID: found.contactID, limit: limit)
             if page.hasEarlier && !json {

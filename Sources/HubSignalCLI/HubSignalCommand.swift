@@ -20,7 +20,7 @@ struct HubSignalCommand: AsyncParsableCommand {
         abstract: "HubSignal: an event-sourced sync service between Segment-style events, HubSpot and OneSignal.",
         subcommands: [
             Serve.self, Dev.self, Migrate.self, Rebuild.self, Status.self, Retry.self, ReplayCommand.self, Events.self,
-            EraseCommand.self, ConfigCommand.self, Sandbox.self, HubSpotCommand.self, RetentionCommand.self,
+            EraseCommand.self, ConfigCommand.self, Sandbox.self, HubSpotCommand.self, RetentionCommand.self, ArchiveCommand.self,
         ])
 }
 

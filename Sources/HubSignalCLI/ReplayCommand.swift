@@ -9,6 +9,7 @@ import Migrations
 import Ingestion
 import Operations
 import PQ
+import Projections
 
 /// `hubsignal replay`: push contacts' desired state to a destination again, in full.
 struct ReplayCommand: AsyncParsableCommand {
@@ -114,6 +115,8 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         let start = since.flatMap(ISO8601Timestamp.parse)!
         let end = until.flatMap(ISO8601Timestamp.parse) ?? Date()
+        // Events of archived partitions cannot be sent: refused when the window reaches into them.
+        try await ArchivedHistory.refuseWhileArchived(client: client, work: "a backfill of HubSpot events from \(since ?? "")", since: start)
         var backfill = HubSpotEventBackfill(
             store: EventStore(client: client, logger: logger), mapping: mapping, portalID: portalID, since: start, until: end)
         backfill.maximumQueued = maxQueued

@@ -32,6 +32,8 @@ struct Status: AsyncParsableCommand {
             let dropped = try await DroppedValues.mostCommon(client: client)
             // The HubSpot event outbox and the backfills of its history (`hubsignal replay hubspot --events`).
             let hubSpotEvents = try await HubSpotEventBackfill.status(client: client)
+            // History detached by `hubsignal archive`.
+            let archived = try await ArchivedHistory.archivedBefore(client: client)
             await client.shutdown()
             if json {
                 var destinations: [JSONValue] = []
@@ -59,6 +61,7 @@ struct Status: AsyncParsableCommand {
                         ])
                     ]),
                     "destinations": .array(destinations),
+                    "archived_before_position": archived.map { .int($0.position) } ?? .null,
                     "hubspot_events": .object([
                         "waiting": .int(Int64(hubSpotEvents.waiting)),
                         "backfills": .array(hubSpotEvents.backfills.map {
@@ -72,6 +75,9 @@ struct Status: AsyncParsableCommand {
             print("projections")
             print(
                 "  \(projection.name): position \(projection.checkpoint?.position ?? 0), lag \(lag) events, version \(projection.version ?? "(not built yet)")")
+            if let archived {
+                print("log: history before position \(archived.position) is archived (\(archived.partitions) partition(s): hubsignal archive --list)")
+            }
             print("destinations")
             for destination in delivery.destinations {
                 let states = ["waiting", "pending", "in_sync", "failed"].map { "\($0) \(destination.contacts[$0] ?? 0)" }

@@ -79,6 +79,8 @@ public struct ProjectionRebuild: Sendable {
     @discardableResult
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Int {
         let client = store.client
+        // Read models never depend on archived partitions: a rebuild needs the whole log.
+        try await ArchivedHistory.refuseWhileArchived(client: client, work: "a rebuild of the read models")
         let liveSchema = try await client.query("SELECT current_schema()", name: "projections.schema")[0].decode(String.self, at: 0)
         // Its statements (COPY into the new tables, the swap's locks) last as long as the log is large: no statement
         // timeout for any connection it uses.
