@@ -98,6 +98,8 @@ import TestSupport
                     "SELECT oid::bigint, relfilenode::bigint FROM pg_class WHERE oid = 'events'::regclass")[0].decode((Int64, Int64).self)
 
                 let store = database.makeEventStore()
+                // The reader's checkpoint: taken before any append of the test.
+                let start = try await client.withConnection { try await store.currentCursor(on: $0) }.cursor
                 let migrated = MigrationDone()
                 // Appenders: new keys, and now and then a key of the filled log (a client's retry): must stay a duplicate.
                 let appenders = (0..<3).map { writer in
@@ -127,8 +129,7 @@ import TestSupport
                         return (acknowledged, duplicates)
                     }
                 }
-                // A reader following the log from a checkpoint taken before the migration.
-                let start = try await client.withConnection { try await store.currentCursor(on: $0) }.cursor
+                // A reader following the log from the checkpoint, through the migration.
                 let reader = Task { () -> [Int64] in
                     var cursor = start
                     var seen: [Int64] = []
