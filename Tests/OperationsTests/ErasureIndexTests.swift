@@ -77,9 +77,15 @@ import TestSupport
                 _ = try await store.append(events)
             }
             try await database.client.execute("ANALYZE events")
+            // The tables holding the events: `events` itself, or its partitions that have rows (an empty partition
+            // ahead of the head is read in no time, and the planner rightly does so without an index).
+            let populated = try await database.client.query("SELECT DISTINCT tableoid::regclass::text FROM events")
+                .map { try $0.decode(String.self, at: 0) }
+            #expect(!populated.isEmpty)
+            func readsAWholeTable(_ plan: String) -> Bool { populated.contains { plan.contains("Seq Scan on \($0) ") } }
             var sweep = Erasure.Sweep(erasureID: "e", identities: Self.ada)
             let firstPass = try await Self.plan(sweep.findEvents(before: nil, indexed: true), on: database.client)
-            #expect(!firstPass.contains("Seq Scan"), "\(firstPass)")
+            #expect(!readsAWholeTable(firstPass), "\(firstPass)")
             #expect(firstPass.contains("mentions"), "\(firstPass)")
             let found = try await Self.positions(sweep.findEvents(before: nil, indexed: true), on: database.client)
             #expect(found.count == 5, "u-1's track events")
@@ -88,10 +94,10 @@ import TestSupport
             sweep.unchecked = Array(found)
             sweep.scanned = try await database.client.query("SELECT pg_current_snapshot()::text")[0].decode(String.self, at: 0)
             let laterPass = try await Self.plan(sweep.findEvents(before: 1_000, indexed: true), on: database.client)
-            #expect(!laterPass.contains("Seq Scan"), "\(laterPass)")
+            #expect(!readsAWholeTable(laterPass), "\(laterPass)")
             // Without the index (migration 0022 pending), the same statement reads the whole log.
             let unindexed = try await Self.plan(Erasure.Sweep(erasureID: "e", identities: Self.ada).findEvents(before: nil, indexed: false), on: database.client)
-            #expect(unindexed.contains("Seq Scan"), "\(unindexed)")
+            #expect(readsAWholeTable(unindexed), "\(unindexed)")
         }
     }
 
