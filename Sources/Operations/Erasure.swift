@@ -133,7 +133,15 @@ public struct Erasure: Sendable {
         _ person: Person, hubSpot: HubSpotClient? = nil, oneSignal: [(app: String, client: OneSignalClient, byEmail: Bool)] = [],
         settleTimeout: Duration = .seconds(300)
     ) async throws -> Report {
-        try await PQClient.withStatementTimeout(.zero) {
+        // Partitions archived in the database hold events too and cannot be redacted where they are (docs/operations.md,
+        // "Archiving the log"): refused until they are restored.
+        let archived = try await Archive.keptInDatabase(client: client)
+        guard archived.isEmpty else {
+            throw ErasureError(
+                "\(archived.count) partition(s) of the log are archived in the database (\(archived.prefix(5).joined(separator: ", "))) "
+                    + "and erasure cannot reach them: restore them (hubsignal archive --restore --all), erase, then archive again")
+        }
+        return try await PQClient.withStatementTimeout(.zero) {
             try await eraseUnbounded(person, hubSpot: hubSpot, oneSignal: oneSignal, settleTimeout: settleTimeout)
         }
     }

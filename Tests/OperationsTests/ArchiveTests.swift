@@ -210,6 +210,32 @@ import TestSupport
         }
     }
 
+    @Test func erasureRefusesWhilePartitionsAreArchivedInTheDatabase() async throws {
+        try await TestPostgres.withDatabase { database in
+            let (log, end) = try await Self.makeLog(database)
+            let client = database.client
+            let archive = Archive(client: client, logger: TestPostgres.logger)
+            _ = try await archive.archive(before: .position(end))
+            let erasure = Erasure(client: client, store: log.store)
+            let error = await #expect(throws: ErasureError.self) { try await erasure.erase(.userID("old-1")) }
+            #expect(error?.description.contains("events_p0000000000001") == true)
+            #expect(error?.description.contains("hubsignal archive --restore --all") == true)
+
+            // Restored, the person's archived events are erased like any other.
+            try await archive.restoreAll()
+            let report = try await erasure.erase(.userID("old-1"))
+            #expect(report.events == 1)
+            #expect(try await client.query("SELECT count(*) FROM events WHERE payload::text LIKE '%old1@%'")[0].decode(Int64.self, at: 0) == 0)
+
+            // An exported archive is a backup outside the database: erasure goes on (docs/operations.md says so).
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("archive-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            _ = try await archive.archive(before: .position(end), exportTo: directory.path)
+            #expect(try await erasure.erase(.userID("new-1")).events == 1)
+        }
+    }
+
     @Test func ingestionKeepsRunningWhileArchiving() async throws {
         try await TestPostgres.withDatabase { database in
             let (log, end) = try await Self.makeLog(database)
