@@ -1,7 +1,8 @@
 import PQ
 
-/// Which events a filtered read takes: those of `streams` (their whole history) and those of any stream among the log's
-/// `recentPositions` most recent positions, that also satisfy `condition`.
+/// Which events a filtered read takes: those of `streams` (their whole history), those of any stream among the log's
+/// `recentPositions` most recent positions, and those of other streams `mentioning` finds, that also satisfy
+/// `condition`.
 public struct LogFilter: Sendable {
     /// Streams whose every event is a candidate, read through the `(stream, position)` index.
     public var streams: [String]
@@ -11,10 +12,14 @@ public struct LogFilter: Sendable {
     /// The condition a candidate must satisfy: SQL over the event's columns by name (`payload`, `type`, `source`,
     /// `stream`, `position`, …), values interpolated as binds.
     public var condition: PQQuery
+    /// A condition an index answers (e.g. the `events_mentions` GIN index) that finds candidates on other streams
+    /// across the whole log, older than the recent positions; `nil`: none. `condition` still checks them.
+    public var mentioning: PQQuery?
 
-    public init(streams: [String], recentPositions: Int64 = 0, condition: PQQuery = "true") {
+    public init(streams: [String], recentPositions: Int64 = 0, mentioning: PQQuery? = nil, condition: PQQuery = "true") {
         self.streams = streams
         self.recentPositions = max(0, recentPositions)
+        self.mentioning = mentioning
         self.condition = condition
     }
 }
@@ -41,10 +46,20 @@ extension EventStore {
     {
         precondition(limit > 0, "limit must be positive")
         let order = end == .oldest ? "ASC" : "DESC"
+        var mentioned: PQQuery = ""
+        if let mentioning = filter.mentioning {
+            mentioned = """
+
+                    UNION ALL
+                    SELECT \(unsafeRaw: RecordedEvent.columns) FROM events
+                    WHERE (\(fragment: mentioning)) AND stream <> ALL(\(filter.streams)::text[])
+                      AND position <= (SELECT COALESCE(max(position), 0) FROM events) - \(filter.recentPositions)::bigint
+                """
+        }
         // One statement, so one snapshot: the page and the head it was read up to agree. Two disjoint branches, whose
         // conditions PostgreSQL pushes into each: the streams through `events_stream`, and the recent positions of the
         // other streams through the primary key (after a cursor near the head both read only the new rows through
-        // `events_log_order`). The last columns carry the head and the held-back flag on every row, and on one
+        // `events_log_order`), and with `mentioning` a third one, older than the window, through its index. The last columns carry the head and the held-back flag on every row, and on one
         // all-NULL row when the page is empty.
         let query: PQQuery = """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
@@ -59,7 +74,7 @@ extension EventStore {
                     UNION ALL
                     SELECT \(unsafeRaw: RecordedEvent.columns) FROM events
                     WHERE position > (SELECT COALESCE(max(position), 0) FROM events) - \(filter.recentPositions)::bigint
-                      AND stream <> ALL(\(filter.streams)::text[])
+                      AND stream <> ALL(\(filter.streams)::text[])\(fragment: mentioned)
                 ) AS events
                 WHERE (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
                   AND transaction_id < (SELECT xmin FROM horizon)

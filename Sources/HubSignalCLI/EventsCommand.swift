@@ -26,7 +26,7 @@ struct Events: AsyncParsableCommand {
     @Option(help: "The contact's HubSpot contact id.") var hubspotId: String?
     @Option(help: "Show at most this many events: the latest ones.") var limit = 100
     @Option(
-        help: "Also scan this many of the log's most recent positions for events on other streams than the contact's own (0: none).")
+        help: "Before migration 0022 (no mentions index): also scan this many of the log's most recent positions for events on other streams than the contact's own (0: none).")
     var scanWindow: Int64 = 100_000
     @Flag(help: "Print one JSON object per line (position, recorded_at, source, type, stream, payload).") var json = false
     @Flag(help: "Keep polling for new events every second until Ctrl-C.") var follow = false

@@ -7,8 +7,9 @@ import PQ
 /// The audit trail of one contact (`hubsignal events`): every event of the log that concerns it, oldest first.
 ///
 /// The contact is resolved through the read models, so contacts merged into it count as its own. An event concerns it
-/// when it names one of its identities as `IdentityKeys` says. Candidates are its streams' whole history and the most
-/// recent `recentWindow` positions of every other stream: older events on other streams are not found. Reads stop at
+/// when it names one of its identities as `IdentityKeys` says. Candidates are its streams' whole history and, on other
+/// streams, the events the `events_mentions` index finds (migration 0022: the whole log); before that migration, the
+/// most recent `recentWindow` positions of every other stream (older events on other streams are not found). Reads stop at
 /// the oldest running transaction (`EventStore.read(matching:after:limit:taking:)`), so following with the returned
 /// cursor never skips an event that commits late.
 public struct ContactAuditTrail: Sendable {
@@ -207,7 +208,7 @@ public struct ContactAuditTrail: Sendable {
     public func events(contactID: String, limit: Int, after: LogCursor? = nil) async throws -> Page {
         precondition(limit > 0, "limit must be positive")
         let contact = try await known(contactID)
-        let page = try await store.read(matching: filter(contact), after: after ?? .origin, limit: limit)
+        let page = try await store.read(matching: try await filter(contact), after: after ?? .origin, limit: limit)
         return Page(events: page.events.map(Event.init), hasEarlier: false, cursor: page.nextCursor)
     }
 
@@ -215,7 +216,7 @@ public struct ContactAuditTrail: Sendable {
     public func latest(contactID: String, limit: Int) async throws -> Page {
         precondition(limit > 0, "limit must be positive")
         let contact = try await known(contactID)
-        let page = try await store.read(matching: filter(contact), limit: limit + 1, taking: .newest)
+        let page = try await store.read(matching: try await filter(contact), limit: limit + 1, taking: .newest)
         let hasEarlier = page.events.count > limit
         return Page(events: page.events.suffix(limit).map(Event.init), hasEarlier: hasEarlier, cursor: page.nextCursor)
     }
@@ -227,14 +228,18 @@ public struct ContactAuditTrail: Sendable {
         return contact
     }
 
-    /// The contact's streams (their whole history) and the recent window, narrowed to the events that name the contact
-    /// as `IdentityKeys` says (every field the projection identifies people by, and HubSignal's result events naming
-    /// it); workflow actions count when they run on a contact.
-    private func filter(_ contact: Contact) -> LogFilter {
+    /// The contact's streams (their whole history) and the events the mentions index finds (else the recent window),
+    /// narrowed to the events that name the contact as `IdentityKeys` says (every field the projection identifies
+    /// people by, and HubSignal's result events naming it); workflow actions count when they run on a contact.
+    private func filter(_ contact: Contact) async throws -> LogFilter {
         let onContacts: PQQuery = "upper(COALESCE(payload->'object'->>'objectType', 'CONTACT')) = 'CONTACT'"
         let condition = IdentityPredicate.names(
             contact.predicate, mentionsOf: [IdentityKeys.hubSignal], narrowing: [IdentityKeys.hubSpotAction: onContacts])
-        return LogFilter(streams: contact.streams, recentPositions: recentWindow, condition: condition)
+        let indexed = try await store.client.query(
+            "SELECT to_regprocedure('hubsignal_mention_keys(text[],bigint[])') IS NOT NULL", name: "audit.indexed")[0]
+            .decode(Bool.self, at: 0)
+        guard indexed else { return LogFilter(streams: contact.streams, recentPositions: recentWindow, condition: condition) }
+        return LogFilter(streams: contact.streams, mentioning: IdentityPredicate.mayMention(contact.predicate), condition: condition)
     }
 }
 
