@@ -167,8 +167,9 @@ struct CopyReference {
     }
 
     /// Copies `range` of the events into `table` (the reference table by default) over `streams` parallel COPY
-    /// streams; returns the seconds it took.
-    func copy(_ range: Range<Int>, streams: Int, into table: String = CopyReference.table) async throws -> Double {
+    /// streams; returns the seconds it took. With `keysTable` (the partitioned layout's `event_keys`), each stream
+    /// copies the keys there and the events with the same positions (index + 1) into `table`, in one transaction.
+    func copy(_ range: Range<Int>, streams: Int, into table: String = CopyReference.table, keysTable: String? = nil) async throws -> Double {
         let share = (range.count + streams - 1) / streams
         let (client, events, occurredAtText) = (self.client, self.events, self.occurredAtText)
         let start = ContinuousClock.now
@@ -177,7 +178,37 @@ struct CopyReference {
                 let slice = min(range.upperBound, range.lowerBound + stream * share)..<min(range.upperBound, range.lowerBound + (stream + 1) * share)
                 if slice.isEmpty { continue }
                 group.addTask {
-                    try await client.withConnection { connection in
+                    if let keysTable {
+                        return try await client.withTransaction { connection in
+                            _ = try await connection.copyIn(
+                                "COPY \(identifier: keysTable) (source, idempotency_key, position) FROM STDIN"
+                            ) { writer in
+                                for index in slice {
+                                    writer.append(events[index].source.rawValue)
+                                    writer.append(events[index].idempotencyKey)
+                                    writer.append(String(index + 1))
+                                    try writer.endRow()
+                                }
+                            }
+                            return try await connection.copyIn(
+                                "COPY \(identifier: table) (position, stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
+                            ) { writer in
+                                for index in slice {
+                                    let event = events[index]
+                                    writer.append(String(index + 1))
+                                    writer.append(event.stream)
+                                    writer.append(event.type.rawValue)
+                                    writer.append(event.source.rawValue)
+                                    writer.append(event.idempotencyKey)
+                                    writer.append(occurredAtText[index])
+                                    writer.append(bytes: event.payload.bytes)
+                                    writer.append(bytes: event.metadata.bytes)
+                                    try writer.endRow()
+                                }
+                            }
+                        }
+                    }
+                    return try await client.withConnection { connection in
                         try await connection.copyIn(
                             "COPY \(identifier: table) (stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
                         ) { writer in
