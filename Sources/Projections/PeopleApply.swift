@@ -386,8 +386,12 @@ extension PeopleState {
         // The common case: every known identity points at the same contact (and it is not a shared device).
         if let first = found.first, found.allSatisfy({ $0.contactID == first.contactID }) {
             let onlyAnonymously = found.allSatisfy { $0.key.kind == IdentityKeys.Name.anonymousID.rawValue }
-            let otherUser = contacts[first.contactID]?.userID
-            if !(onlyAnonymously && messageUserID != nil && otherUser != nil && otherUser != messageUserID) {
+            // Looked up only when it can matter: reading a contact out of the dictionary copies the whole record.
+            let sharedDevice = onlyAnonymously && messageUserID != nil && {
+                let otherUser = contacts[first.contactID]?.userID
+                return otherUser != nil && otherUser != messageUserID
+            }()
+            if !sharedDevice {
                 if found.count < keys.count {
                     for key in keys where identities[key] == nil {
                         attach(key, to: first.contactID, event: event, reason: reason ?? key.kind)
