@@ -111,6 +111,38 @@ import TestSupport
         }
     }
 
+    @Test func theServiceAppliesTheRetentionUntilShutDown() async throws {
+        try await TestPostgres.withDatabase { database in
+            let client = database.client
+            try await client.execute(
+                """
+                INSERT INTO rejections (received_at, source, endpoint, request_id, message_index, reason, message)
+                VALUES (now() - interval '100 days', 'segment', '/v1/track', 'req', 0, 'invalid', '{}')
+                """)
+            var configuration = Retention.Configuration()
+            configuration.interval = .milliseconds(50)
+            let service = RetentionService(client: client, configuration: configuration, logger: TestPostgres.logger)
+            let task = Task { try await service.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await count(client, "SELECT count(*) FROM rejections") > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await count(client, "SELECT count(*) FROM rejections") == 0)
+            // Rows that age past the retention later go at a later interval.
+            try await client.execute(
+                """
+                INSERT INTO rejections (received_at, source, endpoint, request_id, message_index, reason, message)
+                VALUES (now() - interval '91 days', 'segment', '/v1/track', 'req-2', 0, 'invalid', '{}')
+                """)
+            while try await count(client, "SELECT count(*) FROM rejections") > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await count(client, "SELECT count(*) FROM rejections") == 0)
+            task.cancel()
+            try? await task.value
+        }
+    }
+
     @Test func retentionsParseAsDurations() throws {
         #expect(try Retention.parse("30d") == .seconds(30 * 86_400))
         #expect(try Retention.parse(" 12H ") == .seconds(12 * 3600))
