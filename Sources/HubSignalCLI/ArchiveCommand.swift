@@ -21,6 +21,8 @@ struct ArchiveCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "Archive the partitions wholly before this position, or recorded before this ISO 8601 date.") var before: String?
     @Option(help: "With --before: export the archived partitions to files in this directory and drop their tables.") var to: String?
+    @Flag(help: "With --before: show what would be archived, and which subscribers hold a partition; change nothing.")
+    var dryRun = false
     @Flag(help: "List the archived partitions.") var list = false
     @Option(
         parsing: .unconditional,
@@ -35,7 +37,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         guard actions == 1 else {
             throw ValidationError("give exactly one of --before, --list, or --restore <partition | --all>")
         }
-        if to != nil, before == nil { throw ValidationError("--to goes with --before") }
+        if to != nil || dryRun, before == nil { throw ValidationError("--to and --dry-run go with --before") }
         if let before { do { _ = try Archive.Cutoff(parsing: before) } catch { throw ValidationError("--before: \(error)") } }
     }
 
@@ -44,7 +46,15 @@ struct ArchiveCommand: AsyncParsableCommand {
         let client = HubSignalService.makeClient(configuration, logger: logger)
         do {
             let archive = Archive(client: client, logger: logger)
-            if let before {
+            if let before, dryRun {
+                let plan = try await archive.plan(before: try Archive.Cutoff(parsing: before))
+                print(plan.isEmpty ? "nothing to archive before \(before)" : plan.map { partition, unread in
+                    let range = "\(partition.name): positions \(partition.fromPosition)-\(partition.toPosition - 1)"
+                    return unread.isEmpty
+                        ? "would archive \(range)"
+                        : "would stop at \(range): not read yet by \(unread.joined(separator: ", "))"
+                }.joined(separator: "\n"))
+            } else if let before {
                 let entries = try await archive.archive(
                     before: try Archive.Cutoff(parsing: before), exportTo: to.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
                 print(entries.isEmpty ? "nothing to archive before \(before)" : entries.map(Self.line).joined(separator: "\n"))

@@ -189,17 +189,9 @@ public struct Archive: Sendable {
             try await connection.execute("LOCK TABLE \(identifier: partition.name) IN SHARE MODE", name: "archive.lock")
             let count = try await connection.query("SELECT count(*) FROM \(identifier: partition.name)", name: "archive.count")[0]
                 .decode(Int64.self, at: 0)
-            let last = try await connection.query(
-                "SELECT transaction_id, position FROM \(identifier: partition.name) ORDER BY transaction_id DESC, position DESC LIMIT 1",
-                name: "archive.last_event"
-            ).first.map { try $0.decode((UInt64, Int64).self) }
-            if let (transactionID, position) = last {
-                let behind = try await connection.query(
-                    """
-                    SELECT name FROM subscription_checkpoints
-                    WHERE (transaction_id, position) < (\(String(transactionID))::xid8, \(position)::int8) ORDER BY name
-                    """, name: "archive.unread"
-                ).map { try $0.decode(String.self, at: 0) }
+            let last = try await Self.lastEvent(of: partition, on: connection)
+            if let last {
+                let behind = try await Self.subscribers(behind: last, on: connection)
                 guard behind.isEmpty else {
                     throw ArchiveError(
                         "partition \(partition.name) (positions \(partition.fromPosition)-\(partition.toPosition - 1)) is not read yet by "
@@ -224,6 +216,40 @@ public struct Archive: Sendable {
                 partition: partition.name, fromPosition: partition.fromPosition, toPosition: partition.toPosition, rowCount: count,
                 maxTransactionID: last?.0, archivedAt: archivedAt, location: .database)
         }
+    }
+
+    /// The last event of `partition` in the log's reading order, `(transaction_id, position)`; `nil` when it is empty.
+    static func lastEvent(of partition: ArchivedHistory.Partition, on connection: PQConnection) async throws -> (UInt64, Int64)? {
+        try await connection.query(
+            "SELECT transaction_id, position FROM \(identifier: partition.name) ORDER BY transaction_id DESC, position DESC LIMIT 1",
+            name: "archive.last_event"
+        ).first.map { try $0.decode((UInt64, Int64).self) }
+    }
+
+    /// The subscribers whose checkpoint is before `event` (they have not read it yet), by name.
+    static func subscribers(behind event: (UInt64, Int64), on connection: PQConnection) async throws -> [String] {
+        try await connection.query(
+            """
+            SELECT name FROM subscription_checkpoints
+            WHERE (transaction_id, position) < (\(String(event.0))::xid8, \(event.1)::int8) ORDER BY name
+            """, name: "archive.unread"
+        ).map { try $0.decode(String.self, at: 0) }
+    }
+
+    /// What ``archive(before:exportTo:)`` would do now, without changing anything: the partitions it would consider,
+    /// oldest first, each with the subscribers that have not read it yet (archiving stops at the first that has some).
+    public func plan(before cutoff: Cutoff) async throws -> [(partition: ArchivedHistory.Partition, unreadBy: [String])] {
+        try await requirePartitionedLog()
+        var plan: [(partition: ArchivedHistory.Partition, unreadBy: [String])] = []
+        for partition in try await candidates(before: cutoff) {
+            let unread = try await client.withConnection { connection in
+                guard let last = try await Self.lastEvent(of: partition, on: connection) else { return [String]() }
+                return try await Self.subscribers(behind: last, on: connection)
+            }
+            plan.append((partition, unread))
+            if !unread.isEmpty { break }
+        }
+        return plan
     }
 
     // MARK: - Export

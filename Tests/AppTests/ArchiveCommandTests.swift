@@ -32,6 +32,19 @@ import TestSupport
             #expect(bad.errors.contains("ISO 8601"), "\(bad.errors)")
             #expect(try CommandLineTests.hubsignal(["archive", "--list", "--restore", "--all"], database: database).status != 0)
 
+            try await database.client.execute(
+                "INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ('laggard', '1', 1)")
+            let dry = try CommandLineTests.hubsignal(["archive", "--before", "\(end)", "--dry-run"], database: database)
+            #expect(dry.status == 0, "\(dry.errors)")
+            #expect(dry.output == "would stop at events_p0000000000001: positions 1-\(end - 1): not read yet by laggard\n", "\(dry.output)")
+            let refused = try CommandLineTests.hubsignal(["archive", "--before", "\(end)"], database: database)
+            #expect(refused.status != 0)
+            #expect(refused.errors.contains("not read yet by laggard"), "\(refused.errors)")
+            try await database.client.execute("DELETE FROM subscription_checkpoints WHERE name = 'laggard'")
+            let ready = try CommandLineTests.hubsignal(["archive", "--before", "\(end)", "--dry-run"], database: database)
+            #expect(ready.output == "would archive events_p0000000000001: positions 1-\(end - 1)\n", "\(ready.output)")
+            #expect(try CommandLineTests.hubsignal(["archive", "--list"], database: database).output.contains("no archived partition"))
+
             let archived = try CommandLineTests.hubsignal(["archive", "--before", "\(end)"], database: database)
             #expect(archived.status == 0, "\(archived.errors)")
             #expect(archived.output.contains("events_p0000000000001: positions 1-\(end - 1), 2 events"), "\(archived.output)")

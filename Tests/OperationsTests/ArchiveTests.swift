@@ -64,6 +64,8 @@ import TestSupport
             #expect(try await Self.snapshot(client) == Array(before.suffix(3)))
             #expect(try await archive.list() == archived)
             #expect(try await Archive.keptInDatabase(client: client) == ["events_p0000000000001"])
+            // Kept as it was: append-only.
+            await #expect(throws: PQError.self) { try await client.execute("DELETE FROM hubsignal_archive.events_p0000000000001") }
             // Archiving again finds nothing more: the partition being written is never archived.
             #expect(try await archive.archive(before: .position(Int64.max)).isEmpty)
 
