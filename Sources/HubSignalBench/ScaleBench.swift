@@ -117,7 +117,7 @@ struct ScaleBench: AsyncParsableCommand {
         let store = EventStore(client: environment.client, logger: logger, appendWriters: 2)
         let probes = ScaleProbes(environment: environment, log: log, store: store, logger: logger)
         print("generating the fill's \(ScaleLog.poolSize) distinct events (repeated with new keys)…")
-        let pool = ScaleLog.rows(EventGenerator.make(count: ScaleLog.poolSize, seed: 1))
+        let pool = ScaleLog.rows(ScaleLog.asIngested(EventGenerator.make(count: ScaleLog.poolSize, seed: 1)))
         var filled = 0
         var erased: Set<String> = []
         var results: [ScaleResult] = []
@@ -148,7 +148,7 @@ struct ScaleBench: AsyncParsableCommand {
             print("  \(events) events, \(format(Double(bytes) / 1e9, digits: 2)) GB on disk (\(format(Double(bytes) / Double(max(events, 1)))) bytes per event with indexes), vacuum \(format((ContinuousClock.now - vacuumStart).seconds, digits: 1)) s")
 
             // 2. Append and its ceiling, alternating. Both layouts get the same events at the same size.
-            let appended = EventGenerator.make(count: sample, seed: 100 + UInt64(index))
+            let appended = ScaleLog.asIngested(EventGenerator.make(count: sample, seed: 100 + UInt64(index)))
             let copied = ScaleLog.rows(appended.enumerated().map { offset, event in
                 var event = event
                 event.idempotencyKey = "ceiling-\(index)-\(offset)"

@@ -52,6 +52,16 @@ struct ScaleLog {
         }
     }
 
+    /// `EventGenerator`'s events on the streams ingestion puts them on (`user:<userId>`, as `SegmentNormalizer` does;
+    /// the generator's `contact:user-N` is a stream no contact's history or erasure reads).
+    static func asIngested(_ events: [NewEvent]) -> [NewEvent] {
+        events.map { event in
+            var event = event
+            if event.stream.hasPrefix("contact:") { event.stream = "user:" + event.stream.dropFirst("contact:".count) }
+            return event
+        }
+    }
+
     /// Rows ready for COPY.
     static func rows(_ events: [NewEvent]) -> [Row] {
         let formatter = ISO8601DateFormatter()
