@@ -38,6 +38,7 @@ struct ScaleBench: AsyncParsableCommand {
     var plot: String?
     @Option(help: "The gnuplot script for --plot.") var plotScript = "docs/benchmarks/scale.gnuplot"
     @Flag(help: "Also print the figures as one JSON object on the last line.") var json = false
+    @Flag(help: "Print the table in Markdown (for docs/benchmarks.md) instead of text.") var markdown = false
     @Option(
         help: "Measure nothing: report the figures of earlier runs' --csv files instead (comma-separated, e.g. one per layout), with the table, targets, --csv, --plot and --json.")
     var fromCsv: String?
@@ -88,7 +89,7 @@ struct ScaleBench: AsyncParsableCommand {
 
     /// Prints the table and the targets, and writes what --csv, --plot and --json ask for.
     private func output(_ report: ScaleReport) throws {
-        print(report.table())
+        print(markdown ? report.markdownTable() : report.table())
         print(report.targets())
         if let csv {
             try report.csv().write(toFile: csv, atomically: true, encoding: .utf8)

@@ -61,6 +61,22 @@ struct ScaleReport {
 
     private var layouts: [ScaleLog.Layout] { ScaleLog.Layout.allCases.filter { layout in results.contains { $0.layout == layout } } }
 
+    /// The table as Markdown (for docs/benchmarks.md): one row per figure, one column per size and layout.
+    func markdownTable() -> String {
+        let columns = sizes.flatMap { size in layouts.map { (size, $0) } }
+        var lines = [
+            "| figure | " + columns.map { "\(Self.sizeLabel($0.0)) \($0.1.rawValue)" }.joined(separator: " | ") + " |",
+            "| --- |" + String(repeating: " ---: |", count: columns.count),
+        ]
+        for metric in Self.metrics {
+            let cells = columns.map { size, layout -> String in
+                result(layout, size)?.figures[metric.key].map { Self.grouped($0, digits: metric.digits) } ?? "–"
+            }
+            lines.append("| \(metric.label) | " + cells.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// One row per figure, one column per size and layout (`1M part.`, `1M unpart.`).
     func table() -> String {
         let columns = sizes.flatMap { size in layouts.map { (size, $0) } }
