@@ -96,8 +96,8 @@ public struct EventStore: Sendable {
     ///
     /// Works on both layouts of the log (one table, or partitioned with keys in `event_keys`), including while
     /// `hubsignal migrate` switches from one to the other: a statement that finds the other layout is written again
-    /// with that layout's statement, when no transaction of the caller's is open (inside one, the error reaches the
-    /// caller, whose retry uses the new layout).
+    /// with that layout's statement, when no transaction of the caller's is open (inside one, the caller gets a
+    /// retryable serialization failure, 40001, and its retry uses the new layout).
     @discardableResult
     public func append(_ events: [NewEvent], on connection: PQConnection) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
@@ -117,6 +117,12 @@ public struct EventStore: Sendable {
                 if current != layout {
                     logger.info("the event log's layout changed", metadata: ["log.layout": "\(current)"])
                     layout = current
+                    if inTransaction {
+                        // The caller's transaction is aborted; running it again (now on the new layout) succeeds.
+                        throw PQError(
+                            code: .server, message: "the event log was partitioned while this transaction appended; run it again",
+                            sqlState: "40001", queryName: "events.append", underlying: error)
+                    }
                 } else if current == .partitioned, error.sqlState == LogLayoutCache.noPartitionState {
                     // A row past the last partition: create the partitions ahead, then write again.
                     let query = LogLayoutCache.addPartitions(room: batch.count)

@@ -76,7 +76,8 @@ import TestSupport
         }
     }
 
-    /// An existing log of three million events migrates while three clients append (some of them retrying old keys) and
+    /// An existing log of three million events migrates while three clients append (some of them retrying old keys, one in
+    /// transactions of its own) and
     /// a reader follows the log: the old table becomes the first partition as it is (same table, same file), every
     /// acknowledged append is stored once, old keys stay duplicates, and the reader sees every event once.
     @Test func anExistingLogMigratesOnlineWhileAppendsAndReadsGoOn() async throws {
@@ -115,7 +116,20 @@ import TestSupport
                             var batch = keys.map { makeEvent(key: $0, user: "w\(writer)") }
                             let old = sequence % 10 == 0 ? Int64.random(in: 1...filled) : nil
                             if let old { batch.append(makeEvent(key: "fill-\(old)", user: "w\(writer)")) }
-                            let outcomes = try await store.append(batch)
+                            // The third client appends inside its own transactions (as a request with rejections
+                            // does): across the switch it may get a retryable failure, and its retry succeeds.
+                            var outcomes: [AppendOutcome] = []
+                            while true {
+                                do {
+                                    outcomes =
+                                        writer == 2
+                                        ? try await client.withTransaction { try await store.append(batch, on: $0) }
+                                        : try await store.append(batch)
+                                    break
+                                } catch let error as PQError where writer == 2 && error.isRetryable {
+                                    try await Task.sleep(for: .milliseconds(20))
+                                }
+                            }
                             for (key, outcome) in zip(keys, outcomes) {
                                 guard case .appended(let position) = outcome else { Issue.record("\(key): \(outcome)"); continue }
                                 acknowledged[key] = position
