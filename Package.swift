@@ -162,6 +162,7 @@ let package = Package(
             name: "Operations",
             dependencies: [
                 "Domain", "PQ", "EventStore", "Ingestion", "Projections", "Delivery", "HubSpot", "OneSignal",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

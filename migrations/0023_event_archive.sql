@@ -1,3 +1,4 @@
+-- hubsignal: online
 -- Archived partitions of the log (`hubsignal archive`): old partitions every subscriber has read, detached from
 -- `events` and either kept as tables in the schema hubsignal_archive or exported to a file and dropped. One row per
 -- partition archived and not restored; `hubsignal archive --restore` attaches the partition again and deletes its row.

@@ -1,6 +1,7 @@
 import App
 import ArgumentParser
 import Foundation
+import Migrations
 import Operations
 
 /// `hubsignal archive`: detaches old partitions of the log (kept in the database or exported), lists and restores them.
@@ -45,6 +46,14 @@ struct ArchiveCommand: AsyncParsableCommand {
         let (configuration, logger) = try prepare(options, requireDatabase: true)
         let client = HubSignalService.makeClient(configuration, logger: logger)
         do {
+            // Archiving needs the partitioned log and its catalog: every migration applied, online ones included.
+            let status = try await Migrator(
+                client: client, migrations: try HubSignalService.loadMigrations(configuration), logger: logger
+            ).status()
+            if !status.pending.isEmpty {
+                throw ValidationError(
+                    "the database lacks \(status.pending.map(\.fileName).joined(separator: ", ")): run `hubsignal migrate` first")
+            }
             let archive = Archive(client: client, logger: logger)
             if let before, dryRun {
                 let plan = try await archive.plan(before: try Archive.Cutoff(parsing: before))

@@ -104,7 +104,10 @@ public struct Archive: Sendable {
 
     /// The partitions archived as tables in the database (not exported), in position order.
     public static func keptInDatabase(client: PQClient) async throws -> [String] {
-        try await client.query(
+        // Before migration 0023 (online: the service runs while it is pending) nothing can be archived.
+        let exists = try await client.query("SELECT to_regclass('event_archive') IS NOT NULL", name: "archive.catalog_exists")
+        guard try exists[0].decode(Bool.self, at: 0) else { return [] }
+        return try await client.query(
             "SELECT partition_name FROM event_archive WHERE location = 'schema' ORDER BY from_position", name: "archive.kept"
         ).map { try $0.decode(String.self, at: 0) }
     }
