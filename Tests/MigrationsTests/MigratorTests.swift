@@ -1,6 +1,7 @@
 import Foundation
 import Migrations
 import PQ
+import Synchronization
 import Testing
 import TestSupport
 
@@ -97,6 +98,56 @@ import TestSupport
             let error = await #expect(throws: MigrationError.self) { try await migrator.checkUpToDate() }
             #expect(error?.code == .behind)
             #expect(error?.message.contains("hubsignal migrate") == true)
+        }
+    }
+
+    /// A pending online migration does not hold the service back, a pending ordinary one does; a step runs outside its
+    /// migration's transaction, before it (only while it is pending) or after it (on every run).
+    @Test func onlineMigrationsMayBePendingAndStepsRunAroundTheirMigration() async throws {
+        final class Calls: Sendable { let log = Mutex<[String]>([]) }
+        try await TestPostgres.withDatabase(migrated: false) { database in
+            let folder = try Self.makeFolder([
+                "0001_first.sql": "CREATE TABLE first (id int);",
+                "0002_online.sql": "-- hubsignal: online\nCREATE TABLE online (id int);",
+            ])
+            let calls = Calls()
+            let steps = [
+                MigrationStep(migrationFile: "0002_online.sql", placement: .before, summary: "before") { context in
+                    let exists = try await context.client.query("SELECT to_regclass('online') IS NOT NULL")[0].decode(Bool.self, at: 0)
+                    calls.log.withLock { $0.append("before:\(exists)") }
+                },
+                MigrationStep(migrationFile: "0002_online.sql", placement: .after, summary: "after") { context in
+                    let exists = try await context.client.query("SELECT to_regclass('online') IS NOT NULL")[0].decode(Bool.self, at: 0)
+                    calls.log.withLock { $0.append("after:\(exists)") }
+                },
+            ]
+            let set = try MigrationSet.load(from: folder)
+            #expect(set.migrations.map(\.isOnline) == [false, true])
+            let first = Migrator(
+                client: database.client, migrations: try MigrationSet(Array(set.migrations.prefix(1))), logger: TestPostgres.logger, steps: steps)
+            try await first.migrate()
+            let migrator = Migrator(client: database.client, migrations: set, logger: TestPostgres.logger, steps: steps)
+            try await migrator.checkUpToDate()  // only the online one is pending
+            #expect(calls.log.withLock { $0 }.isEmpty)
+            #expect(try await migrator.migrate().map(\.version) == [2])
+            #expect(try await migrator.migrate().isEmpty)
+            #expect(calls.log.withLock { $0 } == ["before:false", "after:true", "after:true"])
+
+            // A failing step stops the migration before its script, saying what to run.
+            let failing = MigrationStep(migrationFile: "0003_more.sql", placement: .before, summary: "prepare more") { _ in
+                throw CancellationError()
+            }
+            let more = try Self.makeFolder([
+                "0001_first.sql": "CREATE TABLE first (id int);", "0002_online.sql": "-- hubsignal: online\nCREATE TABLE online (id int);",
+                "0003_more.sql": "CREATE TABLE more (id int);",
+            ])
+            let blocked = Migrator(
+                client: database.client, migrations: try MigrationSet.load(from: more), logger: TestPostgres.logger, steps: [failing])
+            let behind = await #expect(throws: MigrationError.self) { try await blocked.checkUpToDate() }
+            #expect(behind?.code == .behind)
+            let error = await #expect(throws: MigrationError.self) { try await blocked.migrate() }
+            #expect(error?.message.contains("prepare more") == true && error?.message.contains("hubsignal migrate") == true)
+            #expect(try await database.client.query("SELECT to_regclass('more') IS NULL")[0].decode(Bool.self, at: 0))
         }
     }
 
