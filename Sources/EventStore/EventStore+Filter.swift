@@ -6,8 +6,8 @@ import PQ
 public struct LogFilter: Sendable {
     /// Streams whose every event is a candidate, read through the `(stream, position)` index.
     public var streams: [String]
-    /// How many of the log's most recent positions are also candidates, whatever their stream (a bounded scan of the
-    /// primary key); 0: none.
+    /// How many of the log's most recent events are also candidates, whatever their stream (a bounded backward scan of
+    /// the primary key: exactly that many rows); 0: none.
     public var recentPositions: Int64
     /// The condition a candidate must satisfy: SQL over the event's columns by name (`payload`, `type`, `source`,
     /// `stream`, `position`, …), values interpolated as binds.
@@ -46,35 +46,49 @@ extension EventStore {
     {
         precondition(limit > 0, "limit must be positive")
         let order = end == .oldest ? "ASC" : "DESC"
-        var mentioned: PQQuery = ""
-        if let mentioning = filter.mentioning {
-            mentioned = """
+        let columns = RecordedEvent.columns
+        // The recent window: the `recentPositions` newest events, read backwards along the primary key (a LIMIT keeps
+        // the other conditions out, so exactly that many rows are read, whatever the size of the log).
+        var recent: PQQuery = ""
+        var branches: PQQuery = ""
+        if filter.recentPositions > 0 {
+            recent = """
+                recent AS MATERIALIZED (
+                    SELECT \(unsafeRaw: columns) FROM events ORDER BY position DESC LIMIT \(filter.recentPositions)::bigint
+                ),
+                """
+            branches = """
 
                     UNION ALL
-                    SELECT \(unsafeRaw: RecordedEvent.columns) FROM events
-                    WHERE (\(fragment: mentioning)) AND stream <> ALL(\(filter.streams)::text[])
-                      AND position <= (SELECT COALESCE(max(position), 0) FROM events) - \(filter.recentPositions)::bigint
+                    SELECT \(unsafeRaw: columns) FROM recent WHERE stream <> ALL(\(filter.streams)::text[])
                 """
         }
-        // One statement, so one snapshot: the page and the head it was read up to agree. Two disjoint branches, whose
-        // conditions PostgreSQL pushes into each: the streams through `events_stream`, and the recent positions of the
-        // other streams through the primary key (after a cursor near the head both read only the new rows through
-        // `events_log_order`), and with `mentioning` a third one, older than the window, through its index. The last columns carry the head and the held-back flag on every row, and on one
-        // all-NULL row when the page is empty.
+        if let mentioning = filter.mentioning {
+            let olderThanWindow: PQQuery =
+                filter.recentPositions > 0
+                ? "AND position < (SELECT COALESCE(min(position), 9223372036854775807) FROM recent)" : ""
+            branches = """
+                \(fragment: branches)
+                    UNION ALL
+                    SELECT \(unsafeRaw: columns) FROM events
+                    WHERE (\(fragment: mentioning)) AND stream <> ALL(\(filter.streams)::text[]) \(fragment: olderThanWindow)
+                """
+        }
+        // One statement, so one snapshot: the page and the head it was read up to agree. Disjoint branches, each with
+        // its index: the streams through `events_stream`, the recent window of the other streams through the primary
+        // key, and with `mentioning` the older events of other streams through its index. The last columns carry the
+        // head and the held-back flag on every row, and on one all-NULL row when the page is empty.
         let query: PQQuery = """
             WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
             head AS MATERIALIZED (
                 SELECT transaction_id, position FROM events, horizon WHERE transaction_id < horizon.xmin
                 ORDER BY transaction_id DESC, position DESC LIMIT 1
             ),
+            \(fragment: recent)
             page AS MATERIALIZED (
-                SELECT \(unsafeRaw: RecordedEvent.columns)
+                SELECT \(unsafeRaw: columns)
                 FROM (
-                    SELECT \(unsafeRaw: RecordedEvent.columns) FROM events WHERE stream = ANY(\(filter.streams)::text[])
-                    UNION ALL
-                    SELECT \(unsafeRaw: RecordedEvent.columns) FROM events
-                    WHERE position > (SELECT COALESCE(max(position), 0) FROM events) - \(filter.recentPositions)::bigint
-                      AND stream <> ALL(\(filter.streams)::text[])\(fragment: mentioned)
+                    SELECT \(unsafeRaw: columns) FROM events WHERE stream = ANY(\(filter.streams)::text[])\(fragment: branches)
                 ) AS events
                 WHERE (transaction_id, position) > (\(cursor.transactionID)::xid8, \(cursor.position)::bigint)
                   AND transaction_id < (SELECT xmin FROM horizon)
