@@ -213,7 +213,7 @@ let package = Package(
             name: "HubSignalBench",
             dependencies: [
                 "Domain", "PQ", "EventStore", "Migrations", "EmbeddedPostgres", "App", "Mapping", "Projections", "Delivery", "HubSpot",
-                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion", "FaultHarness", "SandboxKit",
+                "HubSpotSandbox", "OneSignal", "OneSignalSandbox", "Ingestion", "FaultHarness", "SandboxKit", "Operations",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
