@@ -194,16 +194,8 @@ struct CopyReference {
                                 "COPY \(identifier: table) (position, stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
                             ) { writer in
                                 for index in slice {
-                                    let event = events[index]
                                     writer.append(String(index + 1))
-                                    writer.append(event.stream)
-                                    writer.append(event.type.rawValue)
-                                    writer.append(event.source.rawValue)
-                                    writer.append(event.idempotencyKey)
-                                    writer.append(occurredAtText[index])
-                                    writer.append(bytes: event.payload.bytes)
-                                    writer.append(bytes: event.metadata.bytes)
-                                    try writer.endRow()
+                                    try Self.writeRow(events[index], occurredAt: occurredAtText[index], into: &writer)
                                 }
                             }
                         }
@@ -212,17 +204,7 @@ struct CopyReference {
                         try await connection.copyIn(
                             "COPY \(identifier: table) (stream, type, source, idempotency_key, occurred_at, payload, metadata) FROM STDIN"
                         ) { writer in
-                            for index in slice {
-                                let event = events[index]
-                                writer.append(event.stream)
-                                writer.append(event.type.rawValue)
-                                writer.append(event.source.rawValue)
-                                writer.append(event.idempotencyKey)
-                                writer.append(occurredAtText[index])
-                                writer.append(bytes: event.payload.bytes)
-                                writer.append(bytes: event.metadata.bytes)
-                                try writer.endRow()
-                            }
+                            for index in slice { try Self.writeRow(events[index], occurredAt: occurredAtText[index], into: &writer) }
                         }
                     }
                 }
@@ -232,6 +214,18 @@ struct CopyReference {
         let seconds = (ContinuousClock.now - start).seconds
         guard copied == range.count else { throw BenchError("COPY reported \(copied) rows, expected \(range.count)") }
         return seconds
+    }
+
+    /// Writes an event's columns (stream to metadata) and ends the row.
+    static func writeRow(_ event: NewEvent, occurredAt: String, into writer: inout PQCopyWriter) throws {
+        writer.append(event.stream)
+        writer.append(event.type.rawValue)
+        writer.append(event.source.rawValue)
+        writer.append(event.idempotencyKey)
+        writer.append(occurredAt)
+        writer.append(bytes: event.payload.bytes)
+        writer.append(bytes: event.metadata.bytes)
+        try writer.endRow()
     }
 
     func drop() async throws {
