@@ -131,14 +131,7 @@ struct ScaleLog {
                 ) { writer in
                     for index in range {
                         let row = rows(index)
-                        writer.append(row.event.stream)
-                        writer.append(row.event.type.rawValue)
-                        writer.append(row.event.source.rawValue)
-                        writer.append(row.event.idempotencyKey)
-                        writer.append(row.occurredAt)
-                        writer.append(bytes: row.event.payload.bytes)
-                        writer.append(bytes: row.event.metadata.bytes)
-                        try writer.endRow()
+                        try CopyReference.writeRow(row.event, occurredAt: row.occurredAt, into: &writer)
                     }
                 }
             }
@@ -163,14 +156,7 @@ struct ScaleLog {
                     for (offset, index) in range.enumerated() {
                         let row = rows(index)
                         writer.append(String(first + Int64(offset)))
-                        writer.append(row.event.stream)
-                        writer.append(row.event.type.rawValue)
-                        writer.append(row.event.source.rawValue)
-                        writer.append(row.event.idempotencyKey)
-                        writer.append(row.occurredAt)
-                        writer.append(bytes: row.event.payload.bytes)
-                        writer.append(bytes: row.event.metadata.bytes)
-                        try writer.endRow()
+                        try CopyReference.writeRow(row.event, occurredAt: row.occurredAt, into: &writer)
                     }
                 }
                 guard keys == range.count, events == range.count else {
